@@ -53,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"sipfsm {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``sipfsm models | head``): not an error of ours.
+        sys.stderr.close()
+        return 0
     return code
 
 
