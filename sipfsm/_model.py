@@ -41,6 +41,11 @@ class Term:
     doc: str
     takes_timer: bool = False
     takes_interval: bool = False
+    #: Response events: where the response comes from ("tl" or "tu") and its status range.
+    origin: str | None = None
+    status: tuple[int, int] | None = None
+    #: Guards: the guard that holds exactly when this one does not.
+    complement: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +59,7 @@ class Vocabulary:
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """One action of a transition: a verb, with a timer letter and an interval when it takes them."""
+    """One action of a transition: a verb, with a timer letter and an interval if it takes them."""
 
     verb: str
     timer: str | None = None
@@ -126,12 +131,18 @@ class Machine:
         return tuple(s.name for s in self.states if profile in s.profiles)
 
     def rules_for(self, profile: str) -> tuple[Rule, ...]:
-        """The rules in force under ``profile``: explicit ones, then fallbacks for undecided pairs."""
+        """The rules in force under ``profile``: explicit ones, then fallbacks for open pairs."""
         return _resolve(self, profile)
 
     def decide(self, state: str, event: str, profile: str) -> tuple[Rule, ...]:
         """The rules for one (state, event) pair under ``profile`` (several only with guards)."""
         return tuple(r for r in self.rules_for(profile) if r.source == state and r.event == event)
+
+    def _repr_svg_(self) -> str | None:
+        """Jupyter: the diagram under the default profile (None when Graphviz is missing)."""
+        from sipfsm._diagram import repr_svg
+
+        return repr_svg(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,16 +232,45 @@ def load_vocabulary(directory: Path | None = None) -> Vocabulary:
             key = f"{section}.{name}"
             if not isinstance(body, dict):
                 raise ModelError(file, key, "expected a table")
-            _check_keys(file, key, body, ("label", "doc", "takes_timer", "takes_interval"))
+            _check_keys(file, key, body, ("label", "doc", "takes_timer", "takes_interval",
+                                          "origin", "status", "complement"))
             terms[name] = Term(
                 name=name,
                 label=_str(file, f"{key}.label", body.get("label")),
                 doc=_str(file, f"{key}.doc", body.get("doc")),
                 takes_timer=bool(body.get("takes_timer", False)),
                 takes_interval=bool(body.get("takes_interval", False)),
+                origin=_origin(file, key, body),
+                status=_status(file, key, body),
+                complement=body.get("complement"),
             )
         sections[section] = terms
+    for name, term in sections["guards"].items():
+        other = sections["guards"].get(term.complement or "")
+        if other is None or other.complement != name:
+            raise ModelError(file, f"guards.{name}.complement",
+                             "every guard names a complement that names it back")
     return Vocabulary(sections["events"], sections["guards"], sections["actions"])
+
+
+def _origin(file: str, key: str, body: Mapping[str, Any]) -> str | None:
+    origin = body.get("origin")
+    if origin not in (None, "tl", "tu"):
+        raise ModelError(file, f"{key}.origin", "expected 'tl' or 'tu'")
+    if (origin is None) != (body.get("status") is None):
+        raise ModelError(file, key, "a response event has both origin and status")
+    return origin
+
+
+def _status(file: str, key: str, body: Mapping[str, Any]) -> tuple[int, int] | None:
+    raw = body.get("status")
+    if raw is None:
+        return None
+    ok = (isinstance(raw, list) and len(raw) == 2 and all(isinstance(v, int) for v in raw)
+          and 100 <= raw[0] <= raw[1] <= 699)
+    if not ok:
+        raise ModelError(file, f"{key}.status", "expected [low, high] within 100-699")
+    return (raw[0], raw[1])
 
 
 def check_interval(file: str, key: str, expr: str, *, allow_none: bool = False) -> str:
@@ -441,11 +481,11 @@ def load_machine(path: Path) -> Machine:
     if machine.name != path.stem:
         raise ModelError(file, "machine.name", f"must equal the file name {path.stem!r}")
     for profile in PROFILES:
-        _check_total(machine, profile)
+        _check_total(machine, profile, vocab)
     return machine
 
 
-def _check_total(machine: Machine, profile: str) -> None:
+def _check_total(machine: Machine, profile: str, vocab: Vocabulary) -> None:
     """Every (state, event) pair under ``profile`` is decided exactly once (per guard)."""
     live = set(machine.state_names(profile))
     for rule in machine.rules_for(profile):
@@ -462,6 +502,18 @@ def _check_total(machine: Machine, profile: str) -> None:
             if len(decided) > 1 and (None in guards or len(set(guards)) != len(guards)):
                 raise ModelError(machine.file, f"{state} x {event}",
                                  f"decided twice under profile {profile}")
+            if guards != [None] and not _complementary(guards, vocab):
+                raise ModelError(machine.file, f"{state} x {event}",
+                                 f"under profile {profile} the guards {guards} are not a guard "
+                                 "and its complement (one must hold at any time)")
+
+
+def _complementary(guards: list[str | None], vocab: Vocabulary) -> bool:
+    """Exactly two guards, each the other's complement (vocabulary.toml)."""
+    if len(guards) != 2 or None in guards:
+        return False
+    first, second = guards
+    return first is not None and vocab.guards[first].complement == second
 
 
 @cache

@@ -1,0 +1,67 @@
+"""``sipfsm trace`` and :func:`sipfsm._trace.run_trace`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+
+from sipfsm import _cli_trace
+from sipfsm._errors import SipfsmError
+from sipfsm._trace import TraceRefused, run_trace
+
+
+def trace(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run the subcommand as sipfsm.cli does (SipfsmError: exit 2)."""
+    parser = argparse.ArgumentParser(prog="sipfsm")
+    _cli_trace.register(parser.add_subparsers(dest="command"))
+    try:
+        args = parser.parse_args(["trace", *argv])
+        code = args.func(args)
+    except SipfsmError as exc:
+        print(f"sipfsm trace: {exc}", file=__import__("sys").stderr)
+        code = 2
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_invite_client_trace_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = trace(capsys, "invite_client", "+0.5", "recv=180", "recv=486", "+40")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith("# invite_client over UDP")
+    assert lines[1].split() == ["0.000", "send", "INVITE", "Calling"]
+    assert "   0.500  fire A" in out and "start B 32.0" in out and "send ACK" in out
+    assert lines[-1].split() == ["33.500", "enter", "Terminated", "Terminated"]
+
+
+def test_json_and_options_after_events(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = trace(capsys, "invite_server", "tu=404", "--transport", "tcp", "recv=ACK",
+                         "--json")
+    steps = json.loads(out)
+    assert code == 0 and set(steps[0]) == {"t", "what", "state"}
+    assert [s["what"] for s in steps][-2:] == ["fire I", "enter Terminated"]
+
+
+def test_bad_input_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = trace(capsys, "no_such_model")
+    assert code == 2 and "invite_client" in err  # the known models are listed
+    code, _, err = trace(capsys, "invite_client", "tu=200")
+    assert code == 2 and "bad event" in err
+    code, _, err = trace(capsys, "invite_client", "+x")
+    assert code == 2
+
+
+def test_error_pair_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = trace(capsys, "non_invite_server", "tu=408")
+    assert code == 1 and "RFC 4320 4.1" in err and "tu OPTIONS" not in out
+
+
+def test_run_trace_for_the_demo() -> None:
+    steps = run_trace("non_invite_client", ["recv=200"], transport="tcp")
+    assert [s.what for s in steps][-1] == "enter Terminated" and steps[-1].t == 0.0
+    with pytest.raises(TraceRefused) as refused:
+        run_trace("non_invite_server", ["tu=180"])
+    assert refused.value.steps and refused.value.error.section == "RFC 4320 4.2"

@@ -1,0 +1,105 @@
+"""The transaction models as data: totality, sections, labels, and a broken model rejected."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sipfsm import ModelError, ProtocolError, Transaction
+from sipfsm._model import PROFILES, load_machine, load_vocabulary, models_dir
+from sipfsm._table import load_model, model_names
+
+TRANSACTIONS = ("invite_client", "invite_server", "non_invite_client", "non_invite_server")
+MODELS = {name: load_model(name) for name in TRANSACTIONS}
+
+
+def test_the_four_transaction_machines_exist() -> None:
+    assert set(TRANSACTIONS) <= set(MODELS)
+    figures = {MODELS[m].figure.split(";")[0] for m in TRANSACTIONS}
+    assert figures == {f"RFC 3261 Figure {n}" for n in (5, 6, 7, 8)}
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("name", model_names())
+def test_every_state_event_pair_is_decided(name: str, profile: str) -> None:
+    """Totality over every model of models/, checked here independently of the loader: one
+    rule, or a guard and its complement, for every (state, event) pair under every profile."""
+    machine, vocab = load_model(name), load_vocabulary()
+    rules = machine.rules_for(profile)
+    for state in machine.state_names(profile):
+        for event in machine.events:
+            decided = [r for r in rules if r.source == state and r.event == event]
+            guards = sorted(r.guard or "" for r in decided)
+            assert len(decided) in (1, 2), (name, profile, state, event, decided)
+            if len(decided) == 2:
+                first, second = guards
+                assert vocab.guards[first].complement == second, (state, event, guards)
+
+
+@pytest.mark.parametrize("name", TRANSACTIONS)
+def test_every_rule_cites_a_section_and_every_transition_has_rfc_wording(name: str) -> None:
+    for rule in MODELS[name].rules:
+        assert rule.section, rule
+        if rule.kind == "transition":
+            assert rule.label and " / " in rule.label, rule
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("name", TRANSACTIONS)
+def test_error_pairs_are_refused_by_the_engine(name: str, profile: str) -> None:
+    """The engine refuses every ``error`` pair with a ProtocolError naming it."""
+    machine = MODELS[name]
+    for rule in machine.rules_for(profile):
+        if rule.kind != "error" or rule.guard or rule.source == machine.initial:
+            continue
+        tx = Transaction(name, "REQ", profile=profile)
+        tx.start(0.0)
+        tx.state, tx._row = rule.source, tx.table.rows[rule.source]  # place it in the state
+        with pytest.raises(ProtocolError) as caught:
+            tx.handle(rule.event, 0.0)
+        err = caught.value
+        if rule.event.startswith("timer_"):  # callers cannot inject timers at all
+            assert "handle_timer" in err.reason
+            continue
+        assert (err.machine, err.state, err.event, err.section) == (
+            name, rule.source, rule.event, rule.section)
+
+
+def _copy_models(tmp_path: Path) -> Path:
+    for name in ("vocabulary.toml", "timers.toml", "non_invite_server.toml"):
+        shutil.copy(models_dir() / name, tmp_path / name)
+    return tmp_path
+
+
+def test_a_model_missing_a_pair_is_rejected_with_file_key_and_reason(tmp_path: Path) -> None:
+    folder = _copy_models(tmp_path)
+    path = folder / "non_invite_server.toml"
+    text = path.read_text()
+    rule = '''[[transitions]]
+source = "Completed"
+event = "timer_J"
+dest = "Terminated"
+label = "Timer J fires / -"
+section = "17.2.2"
+'''
+    assert rule in text
+    path.write_text(text.replace(rule, ""))
+    with pytest.raises(ModelError) as caught:
+        load_machine(path)
+    err = caught.value
+    assert err.file == "non_invite_server.toml"
+    assert err.key == "Completed x timer_J"
+    assert "undecided" in err.reason
+
+
+def test_guards_that_are_not_complements_are_rejected(tmp_path: Path) -> None:
+    folder = _copy_models(tmp_path)
+    path = folder / "non_invite_server.toml"
+    text = path.read_text().replace('guard = "early_100"', 'guard = "unreliable"')
+    path.write_text(text)
+    with pytest.raises(ModelError) as caught:
+        load_machine(path)
+    assert caught.value.key in ("Trying x tu_100", "Proceeding x tu_100")
+    assert "complement" in caught.value.reason
