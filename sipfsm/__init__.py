@@ -9,10 +9,52 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from sipfsm._errors import ModelError, SipfsmError
+from sipfsm._build import build_ack, build_cancel, build_request, build_response
+from sipfsm._engine import Transaction
+from sipfsm._errors import ModelError, ParseError, ProtocolError, SipfsmError
+from sipfsm._model import Machine, load_models
+from sipfsm._msgapi import canonical, same_message, serialize
+from sipfsm._outputs import Output, Send, StateEntered, TimerEvent, ToTU
+from sipfsm._parse import Limits, StreamFramer, parse
+from sipfsm._timers import Timers
+from sipfsm._txlayer import TransactionKey, TransactionLayer
+from sipfsm._uri import URI, URIError
+from sipfsm._validate import Finding, validate
+from sipfsm.message import Header, Message, Request, Response
 
 __all__ = [
+    "URI",
+    "Finding",
+    "Header",
+    "Limits",
+    "Machine",
+    "Message",
     "ModelError",
+    "Output",
+    "ParseError",
+    "ProtocolError",
+    "Request",
+    "Response",
+    "Send",
     "SipfsmError",
+    "StateEntered",
+    "StreamFramer",
+    "TimerEvent",
+    "Timers",
+    "ToTU",
+    "Transaction",
+    "TransactionKey",
+    "TransactionLayer",
+    "URIError",
     "__version__",
+    "build_ack",
+    "build_cancel",
+    "build_request",
+    "build_response",
+    "canonical",
+    "load_models",
+    "parse",
+    "same_message",
+    "serialize",
+    "validate",
 ]

@@ -1,0 +1,916 @@
+"""Compile the ABNF in ``grammar/`` into the Lark grammar ``sipfsm/_generated/sip.lark``.
+
+Run ``python -m sipfsm._abnf_compile`` to regenerate it (``--check`` fails when the committed
+file differs from what the ABNF gives). How the ABNF becomes a parser:
+
+* A rule is *regular* when it does not reach itself through other rules (no recursion);
+  RFC 3261's only recursive rule is ``comment`` (section 25.1), so only the header fields
+  that use it (Server, User-Agent, Retry-After) are not regular.
+* Every regular header-field value becomes one Lark terminal: a single regular expression
+  with every rule it uses inlined, matched with ``re.fullmatch``. Header values are unfolded
+  before they are matched (RFC 3261 section 7.3.1), so CR and LF cannot occur in them and
+  every alternative needing one is pruned (``LWS`` becomes ``1*WSP``).
+* To keep matching linear-time, every repetition, option and alternation that is LL(1) in
+  its context (its choices are decided by the next character, given the characters that
+  can follow it) is emitted possessive or atomic (``*+``, ``(?>...)``): the regex engine
+  never backtracks into it, and the language is unchanged.
+* The rules that are not regular become Lark rules for its LALR parser; maximal regular
+  runs inside them become terminals named after their rule.
+* Rule names keep the RFC's spelling, lower-cased with ``-`` as ``_`` (terminals upper-cased).
+
+The header table (canonical name, compact form, value rule, list item) comes from the ABNF
+too: every alternative of ``message-header`` (RFC 3261 section 25, extended with ``=/``) is a
+rule ``Name = ( "Name" / "c" ) HCOLON value``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sipfsm._abnf import Alt, Grammar, Lit, Node, Range, Ref, Rep, Seq, check, read_abnf
+
+ROOT = Path(__file__).resolve().parent.parent
+GRAMMAR_DIR = ROOT / "grammar"
+OUTPUT = Path(__file__).resolve().parent / "_generated" / "sip.lark"
+#: Reading order: core rules, RFC 3261, then the extensions (which add with ``=/``).
+SOURCES = (
+    "core.abnf",
+    "rfc3261.abnf",
+    "rfc3262.abnf",
+    "rfc3581.abnf",
+    "rfc3326.abnf",
+    "rfc3515.abnf",
+    "rfc6665.abnf",
+    "rfc4028.abnf",
+    "rfc3325.abnf",
+)
+ROOT_RULE = "SIP-message"
+#: Rules the framer matches by themselves: the parts of the start line (RFC 3261 sections
+#: 7.1, 7.2), the name and value of an extension header (section 25), and COMMA (lists).
+FRAMER_RULES = (
+    "Method",
+    "Request-URI",
+    "SIP-Version",
+    "Status-Code",
+    "Reason-Phrase",
+    "header-name",
+    "header-value",
+    "COMMA",
+)
+
+END = 1 << 256
+ALL = (1 << 256) - 1
+CR, LF, SP, HT = 0x0D, 0x0A, 0x20, 0x09
+WS_MASK = (1 << SP) | (1 << HT)
+#: Octets that cannot occur in an unfolded header value or a start line.
+PRUNED = (1 << CR) | (1 << LF)
+
+
+class CompileError(Exception):
+    """The ABNF cannot be compiled as asked."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Regular-expression IR: nodes with identity hashing and their FIRST set and nullability.
+
+
+class IR:
+    """A node of the regex IR: ``cls``, ``str``, ``seq``, ``alt``, ``rep``, ``eps`` or ``fail``."""
+
+    __slots__ = ("ci", "first", "item", "items", "kind", "mask", "max", "min", "nullable", "text")
+
+    def __init__(
+        self,
+        kind: str,
+        *,
+        mask: int = 0,
+        text: str = "",
+        ci: bool = False,
+        items: tuple[IR, ...] = (),
+        item: IR | None = None,
+        lo: int = 0,
+        hi: int | None = None,
+    ) -> None:
+        self.kind = kind
+        self.mask = mask
+        self.text = text
+        self.ci = ci
+        self.items = items
+        self.item = item
+        self.min = lo
+        self.max = hi
+        if kind == "cls":
+            self.first, self.nullable = mask, False
+        elif kind == "str":
+            self.first, self.nullable = _char_mask(text[0], ci), False
+        elif kind == "eps":
+            self.first, self.nullable = 0, True
+        elif kind == "fail":
+            self.first, self.nullable = 0, False
+        elif kind == "seq":
+            first, nullable = 0, True
+            for it in items:
+                first |= it.first
+                if not it.nullable:
+                    nullable = False
+                    break
+            self.first, self.nullable = first, nullable
+        elif kind == "alt":
+            self.first = 0
+            for it in items:
+                self.first |= it.first
+            self.nullable = any(it.nullable for it in items)
+        elif kind == "rep":
+            assert item is not None
+            self.first = item.first
+            self.nullable = lo == 0 or item.nullable
+        else:  # pragma: no cover
+            raise ValueError(kind)
+
+
+def _char_mask(ch: str, ci: bool) -> int:
+    m = 1 << ord(ch)
+    if ci and ch.isascii() and ch.isalpha():
+        m |= (1 << ord(ch.lower())) | (1 << ord(ch.upper()))
+    return m
+
+
+EPS = IR("eps")
+FAIL = IR("fail")
+#: Hash-consing: structurally equal nodes are one object, so sharing is found by identity.
+_INTERN: dict[tuple[object, ...], IR] = {}
+
+
+def _mk(
+    kind: str,
+    *,
+    mask: int = 0,
+    text: str = "",
+    ci: bool = False,
+    items: tuple[IR, ...] = (),
+    item: IR | None = None,
+    lo: int = 0,
+    hi: int | None = None,
+) -> IR:
+    key = (kind, mask, text, ci, tuple(id(i) for i in items), id(item), lo, hi)
+    got = _INTERN.get(key)
+    if got is None:
+        got = IR(kind, mask=mask, text=text, ci=ci, items=items, item=item, lo=lo, hi=hi)
+        _INTERN[key] = got
+    return got
+
+
+def mk_cls(mask: int) -> IR:
+    mask &= ALL & ~PRUNED
+    return _mk("cls", mask=mask) if mask else FAIL
+
+
+def mk_str(text: str, ci: bool) -> IR:
+    if any((1 << ord(c)) & PRUNED for c in text):
+        return FAIL
+    if not text:
+        return EPS
+    if len(text) == 1:
+        return mk_cls(_char_mask(text, ci))
+    if ci and not any(c.isascii() and c.isalpha() for c in text):
+        ci = False
+    return _mk("str", text=text, ci=ci)
+
+
+def mk_seq(items: Iterable[IR]) -> IR:
+    out: list[IR] = []
+    for it in items:
+        if it.kind == "fail":
+            return FAIL
+        if it.kind == "eps":
+            continue
+        if it.kind == "seq":
+            out.extend(it.items)
+        else:
+            out.append(it)
+    if not out:
+        return EPS
+    if len(out) == 1:
+        return out[0]
+    return _mk("seq", items=tuple(out))
+
+
+def _single_mask(it: IR) -> int | None:
+    return it.mask if it.kind == "cls" else None
+
+
+def mk_alt(items: Iterable[IR]) -> IR:
+    flat: list[IR] = []
+    for it in items:
+        if it.kind == "fail":
+            continue
+        if it.kind == "alt":
+            flat.extend(it.items)
+        else:
+            flat.append(it)
+    # Merge all single-octet alternatives into one class (same language).
+    mask = 0
+    out: list[IR] = []
+    cls_at = -1
+    has_eps = False
+    for it in flat:
+        m = _single_mask(it)
+        if m is not None:
+            if cls_at < 0:
+                cls_at = len(out)
+                out.append(FAIL)  # placeholder
+            mask |= m
+        elif it.kind == "eps":
+            has_eps = True
+        elif not any(o is it for o in out):
+            out.append(it)
+    if cls_at >= 0:
+        out[cls_at] = mk_cls(mask)
+    if has_eps:
+        out.append(EPS)
+    out = [o for o in out if o.kind != "fail"]
+    if not out:
+        return FAIL
+    if len(out) == 1:
+        return out[0]
+    factored = _factor(out)
+    if factored is not None:
+        return factored
+    return _mk("alt", items=tuple(out))
+
+
+def _parts(n: IR) -> tuple[IR, ...]:
+    return n.items if n.kind == "seq" else (n,)
+
+
+def _factor(alts: list[IR]) -> IR | None:
+    """Factor a common first (or last) element out of alternatives: same language, smaller
+    and more often LL(1) (``a / a b`` becomes ``a [b]``)."""
+    for end in (0, -1):
+        for i, a in enumerate(alts):
+            pa = _parts(a)
+            if a.kind == "eps":
+                continue
+            same = [
+                j
+                for j in range(i + 1, len(alts))
+                if alts[j].kind != "eps" and _parts(alts[j])[end] is pa[end]
+            ]
+            if not same:
+                continue
+            group = [a] + [alts[j] for j in same]
+            if end == 0:
+                rest = mk_alt(mk_seq(_parts(g)[1:]) for g in group)
+                merged = mk_seq([pa[0], rest])
+            else:
+                rest = mk_alt(mk_seq(_parts(g)[:-1]) for g in group)
+                merged = mk_seq([rest, pa[-1]])
+            others = [alts[k] for k in range(len(alts)) if k != i and k not in same]
+            return mk_alt([merged, *others]) if others else merged
+    return None
+
+
+def mk_rep(lo: int, hi: int | None, item: IR) -> IR:
+    if hi is not None and hi == 0:
+        return EPS
+    if item.kind == "fail":
+        return EPS if lo == 0 else FAIL
+    if item.kind == "eps":
+        return EPS
+    if lo == 1 and hi == 1:
+        return item
+    if hi is None and item.kind == "alt":
+        # Inside an unbounded loop, an alternative "1*x" (or "*x") is the same as "x".
+        changed = False
+        new: list[IR] = []
+        for a in item.items:
+            if a.kind == "rep" and a.max is None and a.min <= 1 and a.item is not None:
+                new.append(a.item)
+                changed = True
+            elif a.kind == "eps":
+                changed = True
+            else:
+                new.append(a)
+        if changed:
+            return mk_rep(lo, hi, mk_alt(new))
+    if item.kind == "rep" and item.item is not None:
+        inner = item.item
+        # [1*x] and *(1*x) and *(*x) are *x; 1*(1*x) is 1*x.
+        if item.max is None and item.min <= 1 and lo <= 1 and (hi is None or hi == 1):
+            if lo == 0 or (item.min == 1 and hi is None):
+                return mk_rep(min(lo, item.min) if hi is None else 0, None, inner)
+            if lo == 1 and hi == 1:
+                return item
+    return _mk("rep", item=item, lo=lo, hi=hi)
+
+
+# ---------------------------------------------------------------------------------------------
+# Regularity and AST -> IR.
+
+
+def nonregular_rules(grammar: Grammar) -> set[str]:
+    """Rules that are recursive or use a recursive rule (lower-cased names)."""
+    from sipfsm._abnf import refs
+
+    graph = {k: refs(r.body) & grammar.rules.keys() for k, r in grammar.rules.items()}
+    # Rules on a cycle: k reaches itself.
+    cyclic: set[str] = set()
+    for k in graph:
+        seen: set[str] = set()
+        stack = list(graph[k])
+        while stack:
+            n = stack.pop()
+            if n == k:
+                cyclic.add(k)
+                break
+            if n in seen:
+                continue
+            seen.add(n)
+            stack.extend(graph[n])
+    out = set(cyclic)
+    changed = True
+    while changed:
+        changed = False
+        for k, deps in graph.items():
+            if k not in out and deps & out:
+                out.add(k)
+                changed = True
+    return out
+
+
+class Compiler:
+    """Turns a checked :class:`Grammar` into regexes and Lark text."""
+
+    def __init__(self, grammar: Grammar, *, atomic: bool = True) -> None:
+        check(grammar)
+        self.g = grammar
+        #: False emits plain regexes (no possessive or atomic constructs): the same language,
+        #: used by the tests to check the optimisation changes nothing.
+        self.atomic = atomic
+        self.nonregular = nonregular_rules(grammar)
+        self._ir: dict[str, IR] = {}
+        self._det: dict[tuple[int, int], bool] = {}
+        self._keep: list[IR] = []
+
+    # -- AST to IR ------------------------------------------------------------------------
+    def ir(self, node: Node) -> IR:
+        if isinstance(node, Ref):
+            return self.rule_ir(node.key)
+        if isinstance(node, Lit):
+            return mk_str(node.text, not node.case_sensitive)
+        if isinstance(node, Range):
+            if node.hi > 255:
+                raise CompileError(f"%x{node.hi:X} is beyond one octet")
+            mask = ((1 << (node.hi + 1)) - 1) & ~((1 << node.lo) - 1)
+            return mk_cls(mask)
+        if isinstance(node, Seq):
+            return mk_seq(self.ir(i) for i in node.items)
+        if isinstance(node, Alt):
+            return mk_alt(self.ir(i) for i in node.items)
+        if isinstance(node, Rep):
+            return mk_rep(node.min, node.max, self.ir(node.item))
+        raise CompileError(f"cannot compile {node!r}")  # pragma: no cover
+
+    def rule_ir(self, key: str) -> IR:
+        key = key.lower()
+        if key in self.nonregular:
+            raise CompileError(f"rule {self.g.rules[key].name} is not regular")
+        if key not in self._ir:
+            self._ir[key] = self.ir(self.g.rules[key].body)
+        return self._ir[key]
+
+    # -- determinism (LL(1) in context) -----------------------------------------------------
+    def det(self, n: IR, follow: int) -> bool:
+        key = (id(n), follow)
+        got = self._det.get(key)
+        if got is not None:
+            return got
+        self._keep.append(n)
+        result = self._det_uncached(n, follow)
+        self._det[key] = result
+        return result
+
+    def _det_uncached(self, n: IR, follow: int) -> bool:
+        k = n.kind
+        if k in ("cls", "str", "eps", "fail"):
+            return True
+        if k == "seq":
+            items = n.items
+            return all(self.det(it, _follow_of(items, i, follow)) for i, it in enumerate(items))
+        if k == "alt":
+            seen = 0
+            for it in n.items:
+                predict = it.first | (follow if it.nullable else 0)
+                if predict & seen:
+                    return False
+                seen |= predict
+                if not self.det(it, follow):
+                    return False
+            return True
+        if k == "rep":
+            item = n.item
+            assert item is not None
+            if item.nullable:
+                return False
+            more = n.max is None or n.max > 1
+            inner_follow = follow | (item.first if more else 0)
+            if (n.max is None or n.max > n.min) and item.first & follow:
+                return False
+            return self.det(item, inner_follow)
+        raise AssertionError(k)  # pragma: no cover
+
+    # -- emission ---------------------------------------------------------------------------
+    def emit(self, n: IR, follow: int = END, lalr: bool = False) -> str:
+        """The regex for ``n`` when ``follow`` (a mask, END for end of input) may follow it."""
+        return self._emit(n, follow, lalr)
+
+    def _emit(self, n: IR, follow: int, lalr: bool) -> str:
+        k = n.kind
+        if k == "cls":
+            return _cls(n.mask)
+        if k == "str":
+            text = "".join(_esc(c) for c in n.text)
+            return f"(?i:{text})" if n.ci else text
+        if k == "eps":
+            return ""
+        if k == "fail":
+            return "(?!)"
+        if k == "seq":
+            lst = self._list_form(n, follow, lalr)
+            if lst is not None:
+                return lst
+            parts = []
+            for i, it in enumerate(n.items):
+                s = self._emit(it, _follow_of(n.items, i, follow), lalr)
+                if it.kind == "alt" and not s.startswith("(?"):
+                    s = f"(?:{s})"
+                parts.append(s)
+            return "".join(parts)
+        if k == "alt":
+            det = self.atomic and self.det(n, follow)
+            alts = [a for a in n.items if not a.nullable] + [a for a in n.items if a.nullable]
+            optional = False
+            body = []
+            for a in alts:
+                if a.kind == "eps":
+                    optional = True
+                    continue
+                body.append(self._emit(a, follow, lalr))
+            inner = "|".join(body)
+            if optional:
+                return f"(?:{inner})" + ("?+" if det and not lalr else "?")
+            return f"(?>{inner})" if det and not lalr else f"(?:{inner})"
+        if k == "rep":
+            item = n.item
+            assert item is not None
+            more = n.max is None or n.max > 1
+            inner_follow = follow | (item.first if more else 0)
+            s = self._emit(item, inner_follow, lalr)
+            if not (item.kind == "cls" or (item.kind == "str" and len(item.text) == 1)):
+                s = s if _is_group(s) else f"(?:{s})"
+            q = _quant(n.min, n.max)
+            if lalr:
+                if n.min == 0 and item.kind == "cls" and not item.mask & ~WS_MASK:
+                    return s + q + "?"
+                return s + q
+            if self.atomic and n.max != n.min and self.det(n, follow):
+                return s + q + "+"
+            return s + q
+        raise AssertionError(k)  # pragma: no cover
+
+    def _list_form(self, n: IR, follow: int, lalr: bool) -> str | None:
+        """``x *(SEP x)`` at the end of the input is ``(?:x(?:SEP(?!\\Z)|\\Z))+``: the same
+        language with one copy of ``x`` instead of two."""
+        if lalr or not self.atomic or follow != END or len(n.items) != 2:
+            return None
+        x, rep = n.items
+        if rep.kind != "rep" or rep.min != 0 or rep.max is not None or rep.item is None:
+            return None
+        body = rep.item
+        if body.kind != "seq" or body.items[-1] is not x or x.nullable:
+            return None
+        sep = mk_seq(body.items[:-1])
+        if sep.nullable:
+            return None
+        xs = self._emit(x, sep.first | END, lalr)
+        ss = self._emit(sep, x.first, lalr)
+        return f"(?:{xs}(?:{ss}(?!\\Z)|\\Z))+"
+
+    def rule_regex(self, name: str, follow: int = END, lalr: bool = False) -> str:
+        return self.emit(self.rule_ir(name), follow, lalr)
+
+
+def _follow_of(items: tuple[IR, ...], i: int, follow: int) -> int:
+    f = 0
+    for it in items[i + 1 :]:
+        f |= it.first
+        if not it.nullable:
+            return f
+    return f | follow
+
+
+def _is_group(s: str) -> bool:
+    """True when ``s`` is one parenthesised group (so a quantifier applies to all of it)."""
+    if not s.startswith("(") or not s.endswith(")"):
+        return False
+    depth = 0
+    i = 0
+    in_class = False
+    while i < len(s):
+        c = s[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            if c == "]":
+                in_class = False
+        elif c == "[":
+            in_class = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0 and i != len(s) - 1:
+                return False
+        i += 1
+    return True
+
+
+def _quant(lo: int, hi: int | None) -> str:
+    if hi is None:
+        return "*" if lo == 0 else "+" if lo == 1 else f"{{{lo},}}"
+    if lo == 0 and hi == 1:
+        return "?"
+    if lo == hi:
+        return f"{{{lo}}}"
+    return f"{{{lo},{hi}}}"
+
+
+_PLAIN = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def _esc(c: str) -> str:
+    """One octet, escaped so that the text means the same to ``re`` inside and outside a
+    class, and inside a Lark ``/.../`` (Lark evaluates ``\\xNN`` escapes itself, so
+    punctuation is escaped with a backslash and never as ``\\xNN``)."""
+    if c in _PLAIN:
+        return c
+    o = ord(c)
+    if 0x20 <= o < 0x7F:
+        return "\\" + c
+    return f"\\x{o:02x}"
+
+
+def _cls(mask: int) -> str:
+    ranges: list[tuple[int, int]] = []
+    i = 0
+    while i < 256:
+        if mask >> i & 1:
+            j = i
+            while j + 1 < 256 and mask >> (j + 1) & 1:
+                j += 1
+            ranges.append((i, j))
+            i = j + 1
+        else:
+            i += 1
+    if len(ranges) == 1 and ranges[0][0] == ranges[0][1]:
+        return _esc(chr(ranges[0][0]))
+    parts = []
+    for lo, hi in ranges:
+        if lo == hi:
+            parts.append(_esc(chr(lo)))
+        elif hi == lo + 1:
+            parts.append(_esc(chr(lo)) + _esc(chr(hi)))
+        else:
+            parts.append(f"{_esc(chr(lo))}-{_esc(chr(hi))}")
+    return "[" + "".join(parts) + "]"
+
+
+# ---------------------------------------------------------------------------------------------
+# Header table.
+
+
+@dataclass
+class HeaderSpec:
+    """One header field: its rule, names, and how its value is compiled."""
+
+    rule: str
+    """The ABNF rule as written (``Via``)."""
+    names: tuple[str, ...]
+    """Long name first, then the compact form if any (RFC 3261 section 7.3.3)."""
+    value: Node
+    """What follows ``HCOLON``."""
+    item: str | None
+    """For ``x *(COMMA x)`` lists, the rule of one element."""
+
+
+def lark_name(rule: str) -> str:
+    return rule.lower().replace("-", "_")
+
+
+def _names(node: Node) -> tuple[str, ...] | None:
+    if isinstance(node, Lit):
+        return (node.text,)
+    if isinstance(node, Alt):
+        out: list[str] = []
+        for it in node.items:
+            got = _names(it)
+            if got is None:
+                return None
+            out.extend(got)
+        return tuple(out)
+    return None
+
+
+def _list_item(value: Node) -> str | None:
+    """``x *(COMMA x)`` or ``[ x *(COMMA x) ]`` (or one alternative of that) -> x's rule."""
+    if isinstance(value, Alt):
+        for alt in value.items:
+            got = _list_item(alt)
+            if got is not None:
+                return got
+        return None
+    if isinstance(value, Rep) and value.min == 0 and value.max == 1:
+        value = value.item
+    if (
+        isinstance(value, Seq)
+        and len(value.items) == 2
+        and isinstance(value.items[0], Ref)
+        and isinstance(value.items[1], Rep)
+    ):
+        first, rest = value.items
+        assert isinstance(first, Ref) and isinstance(rest, Rep)
+        body = rest.item
+        if (
+            rest.min == 0
+            and rest.max is None
+            and isinstance(body, Seq)
+            and len(body.items) == 2
+            and isinstance(body.items[0], Ref)
+            and body.items[0].key == "comma"
+            and isinstance(body.items[1], Ref)
+            and body.items[1].key == first.key
+        ):
+            return first.name
+    return None
+
+
+def header_specs(grammar: Grammar) -> list[HeaderSpec]:
+    """Every header field of ``message-header``, with its names and value rule."""
+    mh = grammar.rules["message-header"].body
+    found: list[str] = []
+
+    def walk(n: Node) -> None:
+        if isinstance(n, Ref):
+            if n.key not in ("crlf", "extension-header"):
+                found.append(n.name)
+        elif isinstance(n, Alt | Seq):
+            for it in n.items:
+                walk(it)
+        else:
+            raise CompileError(f"message-header: unexpected {n!r}")
+
+    walk(mh)
+    specs: list[HeaderSpec] = []
+    for name in found:
+        rule = grammar.rules[name.lower()]
+        body = rule.body
+        if not (isinstance(body, Seq) and len(body.items) >= 3):
+            raise CompileError(f"{rule.name}: expected  Name HCOLON value")
+        names = _names(body.items[0])
+        hcolon = body.items[1]
+        if names is None or not (isinstance(hcolon, Ref) and hcolon.key == "hcolon"):
+            raise CompileError(f"{rule.name}: expected  Name HCOLON value")
+        rest = body.items[2:]
+        value: Node = rest[0] if len(rest) == 1 else Seq(tuple(rest))
+        specs.append(HeaderSpec(rule.name, names, value, _list_item(value)))
+    return specs
+
+
+# ---------------------------------------------------------------------------------------------
+# Lark text.
+
+
+class LarkEmitter:
+    """Builds the text of ``sip.lark``."""
+
+    def __init__(self, comp: Compiler) -> None:
+        self.c = comp
+        self.terminals: dict[str, str] = {}
+        self.rules: dict[str, str] = {}
+        self._pending: list[str] = []
+        self._anon = 0
+
+    def terminal(self, name: str, regex: str) -> str:
+        tname = name.upper().replace("-", "_")
+        old = self.terminals.get(tname)
+        if old is not None and old != regex:
+            raise CompileError(f"terminal {tname} would have two definitions")
+        self.terminals[tname] = regex
+        return tname
+
+    def _regular(self, node: Node) -> bool:
+        from sipfsm._abnf import refs
+
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, Ref):
+                if n.key in self.c.nonregular:
+                    return False
+            elif isinstance(n, Alt | Seq):
+                stack.extend(n.items)
+            elif isinstance(n, Rep):
+                stack.append(n.item)
+        del refs
+        return True
+
+    def _term_for(self, node: Node, owner: str) -> str:
+        ir = self.c.ir(node)
+        regex = self.c.emit(ir, ALL | END, lalr=True)
+        if isinstance(node, Ref):
+            return self.terminal(node.name, regex)
+        self._anon += 1
+        return self.terminal(f"{owner}_T{self._anon}", regex)
+
+    def conv(self, node: Node, owner: str) -> str:
+        """Lark EBNF for ``node`` inside the non-regular rule ``owner``."""
+        if self._regular(node):
+            if not self.c.ir(node).nullable:
+                return self._term_for(node, owner)
+            return self._conv_nullable(node, owner)
+        if isinstance(node, Ref):
+            key = node.key
+            rname = lark_name(self.c.g.rules[key].name)
+            if rname not in self.rules and rname not in self._pending:
+                self._pending.append(key)
+                self.rules[rname] = ""  # reserve
+            return rname
+        if isinstance(node, Seq):
+            out: list[str] = []
+            run: list[Node] = []
+
+            def flush() -> None:
+                if not run:
+                    return
+                seq = run[0] if len(run) == 1 else Seq(tuple(run))
+                out.append(self.conv(seq, owner))
+                run.clear()
+
+            for it in node.items:
+                if self._regular(it):
+                    run.append(it)
+                else:
+                    flush()
+                    out.append(self.conv(it, owner))
+            flush()
+            return " ".join(out)
+        if isinstance(node, Alt):
+            return "(" + " | ".join(self.conv(i, owner) for i in node.items) + ")"
+        if isinstance(node, Rep):
+            inner = self.conv(node.item, owner)
+            inner = f"({inner})"
+            if node.min == 0 and node.max == 1:
+                return inner + "?"
+            if node.min == 0 and node.max is None:
+                return inner + "*"
+            if node.min == 1 and node.max is None:
+                return inner + "+"
+            if node.max is None:
+                return f"{inner} ~ {node.min} {inner}*"
+            return f"{inner} ~ {node.min}..{node.max}"
+        raise CompileError(f"cannot convert {node!r}")  # pragma: no cover
+
+    def _conv_nullable(self, node: Node, owner: str) -> str:
+        if isinstance(node, Ref):
+            return self._conv_nullable(self.c.g.rules[node.key].body, owner)
+        if isinstance(node, Rep) and not self.c.ir(node.item).nullable:
+            inner = self._term_for(node.item, owner)
+            if node.max == 1:
+                return f"{inner}?"
+            if node.max is None:
+                return f"{inner}*"
+            return f"{inner} ~ 0..{node.max}"
+        if isinstance(node, Seq):
+            return " ".join(
+                self._conv_nullable(i, owner) if self.c.ir(i).nullable else self._term_for(i, owner)
+                for i in node.items
+            )
+        raise CompileError(f"{owner}: cannot express {node!r} for the LALR parser")
+
+    def add_rule(self, rname: str, node: Node, owner: str) -> None:
+        self.rules[rname] = self.conv(node, owner)
+        while self._pending:
+            key = self._pending.pop(0)
+            rule = self.c.g.rules[key]
+            name = lark_name(rule.name)
+            self.rules[name] = self.conv(rule.body, rule.name)
+
+
+def _default_sources() -> list[Path]:
+    return [GRAMMAR_DIR / s for s in SOURCES]
+
+
+def compile_grammar(sources: Sequence[Path] | None = None) -> str:
+    """The text of ``sip.lark`` for the ABNF ``sources`` (default: ``grammar/``)."""
+    files = list(sources) if sources is not None else _default_sources()
+    grammar = read_abnf(files)
+    comp = Compiler(grammar)
+    em = LarkEmitter(comp)
+    lines: list[str] = [
+        "// GENERATED by `python -m sipfsm._abnf_compile` from the ABNF in grammar/:",
+        "// do not edit; a test fails when this file and the ABNF disagree.",
+        "// Sources: " + " ".join(f.name for f in files),
+        "//",
+        "// Directives read by sipfsm._grammar (Lark ignores them as comments):",
+        "//   @header RULE LARK-RULE KIND ITEM NAME... : a header field, its value rule (regex:",
+        "//     one terminal matched with re.fullmatch; lalr: Lark's LALR parser) and, for",
+        "//     comma lists, the terminal of one element (or -).",
+        "//   @rule RULE TERMINAL : a rule the framer matches by itself (start line, ...).",
+        "//   @unused RULE... : rules no header field or start line uses (for review).",
+        "",
+    ]
+    unused = [u for u in grammar.unused([ROOT_RULE]) if u.lower() not in _core_names(files)]
+    specs = header_specs(grammar)
+    directives: list[str] = []
+    lalr_rules: list[str] = []
+    for spec in specs:
+        rname = lark_name(spec.rule)
+        value_ir_regular = em._regular(spec.value)
+        item_term = "-"
+        if value_ir_regular:
+            regex = comp.emit(comp.ir(spec.value), END)
+            tname = em.terminal(spec.rule, regex)
+            em.rules[rname] = tname
+            kind = "regex"
+            if spec.item is not None:
+                comma = comp.rule_ir("COMMA")
+                item_term = em.terminal(spec.item, comp.rule_regex(spec.item, comma.first | END))
+        else:
+            kind = "lalr"
+            em.add_rule(rname, spec.value, spec.rule)
+            lalr_rules.append(rname)
+        directives.append(
+            f"//@header {spec.rule} {rname} {kind} {item_term} " + " ".join(spec.names)
+        )
+    for rule in FRAMER_RULES:
+        key = rule.lower()
+        tname = em.terminal(grammar.rules[key].name, comp.rule_regex(rule, END))
+        em.rules.setdefault(lark_name(rule), tname)
+        directives.append(f"//@rule {grammar.rules[key].name} {tname}")
+    directives.append("//@unused " + " ".join(unused))
+    lines += directives
+    lines.append("")
+    lines.append("// ---- Rules that are not regular (recursive): Lark's LALR parser ----")
+    for name in lalr_rules:
+        lines.append(f"{name}: {em.rules[name]}")
+    for name, body in em.rules.items():
+        if name in lalr_rules or name.upper() == body or body == "":
+            continue
+        if name.upper() != body:
+            lines.append(f"{name}: {body}")
+    lines.append("")
+    lines.append("// ---- Regular header values and start-line parts: one terminal each ----")
+    for name, body in em.rules.items():
+        if name.upper() == body:
+            lines.append(f"{name}: {body}")
+    lines.append("")
+    lines.append("// ---- Terminals (regular rules, every rule they use inlined) ----")
+    for tname, regex in em.terminals.items():
+        lines.append(f"{tname}: /{regex}/")
+    return "\n".join(lines) + "\n"
+
+
+def _core_names(files: Sequence[Path]) -> set[str]:
+    core = [f for f in files if f.name == "core.abnf"]
+    if not core:
+        return set()
+    return set(read_abnf(core).rules)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Regenerate ``sip.lark`` (or, with ``--check``, fail if it is stale)."""
+    ap = argparse.ArgumentParser(prog="python -m sipfsm._abnf_compile", description=__doc__)
+    ap.add_argument("--check", action="store_true", help="exit 1 if the committed file is stale")
+    ap.add_argument("--output", type=Path, default=OUTPUT)
+    args = ap.parse_args(argv)
+    text = compile_grammar()
+    if args.check:
+        current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
+        if current != text:
+            print(f"{args.output} is stale: run python -m sipfsm._abnf_compile", file=sys.stderr)
+            return 1
+        print(f"{args.output} is up to date")
+        return 0
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text, encoding="utf-8")
+    print(f"wrote {args.output} ({len(text)} characters)")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

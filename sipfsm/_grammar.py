@@ -1,0 +1,200 @@
+"""The compiled SIP grammar at run time: ``_generated/sip.lark`` and what it says.
+
+* :data:`HEADERS` maps every header name (long and compact, lower-cased) to its
+  :class:`HeaderRule` (RFC 3261 section 7.3.3 and section 20; the names come from the ABNF).
+* :func:`regex` compiles a terminal of the file on first use (the regexes are large; a process
+  only pays for the header fields it meets).
+* :func:`lalr_parse` parses a value of a non-regular header field (Server, User-Agent,
+  Retry-After: they nest ``comment``) with Lark's LALR parser. Tokens are cut by the
+  terminals that the parser can accept *in its current state*, longest match first, so the
+  RFC's optional white space around ``(`` and ``)`` never confuses the lexer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from lark import Lark, Token, Tree
+from lark.exceptions import LarkError
+
+GRAMMAR_FILE = Path(__file__).resolve().parent / "_generated" / "sip.lark"
+
+_TERMINAL_LINE = re.compile(r"^([A-Z][A-Z0-9_]*): /(.*)/$")
+
+
+@dataclass(frozen=True)
+class HeaderRule:
+    """How one header field is parsed: its ABNF rule and Lark names."""
+
+    rule: str
+    """The ABNF rule (``Via``)."""
+    long_name: str
+    """The canonical name (``Via``)."""
+    compact: str | None
+    """The compact form (``v``), RFC 3261 section 7.3.3."""
+    lark_rule: str
+    """The Lark rule of the value (``via``)."""
+    kind: str
+    """``regex`` (one terminal) or ``lalr`` (Lark's LALR parser)."""
+    item: str | None
+    """For comma lists, the terminal of one element (``VIA_PARM``)."""
+    terminal: str
+    """The terminal of the whole value (``VIA``)."""
+
+
+def _load() -> tuple[str, dict[str, str], dict[str, HeaderRule], dict[str, str]]:
+    text = GRAMMAR_FILE.read_text(encoding="utf-8")
+    terminals: dict[str, str] = {}
+    headers: dict[str, HeaderRule] = {}
+    start: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("//@header "):
+            _, rule, lark_rule, kind, item, *names = line.split()
+            spec = HeaderRule(
+                rule,
+                names[0],
+                names[1] if len(names) > 1 else None,
+                lark_rule,
+                kind,
+                None if item == "-" else item,
+                lark_rule.upper(),
+            )
+            for n in names:
+                headers[n.lower()] = spec
+        elif line.startswith("//@rule "):
+            _, rule, term = line.split()
+            start[rule] = term
+        else:
+            m = _TERMINAL_LINE.match(line)
+            if m:
+                terminals[m.group(1)] = m.group(2)
+    return text, terminals, headers, start
+
+
+GRAMMAR_TEXT, TERMINALS, HEADERS, START_TERMINALS = _load()
+#: Header rules by canonical (long) name, lower-cased.
+BY_RULE: dict[str, HeaderRule] = {h.long_name.lower(): h for h in HEADERS.values()}
+
+
+@cache
+def regex(terminal: str) -> re.Pattern[str]:
+    """The compiled regular expression of ``terminal`` (e.g. ``VIA``)."""
+    return re.compile(TERMINALS[terminal])
+
+
+@cache
+def fullmatcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
+    """``re.fullmatch`` of ``terminal``, bound (a little faster in the hot path)."""
+    return regex(terminal).fullmatch
+
+
+@cache
+def request_line() -> Callable[[str], re.Match[str] | None]:
+    """``Method SP Request-URI SP "SIP/2.0"`` in one regex: the fast path of section 7.1."""
+    return re.compile(
+        f"(?:{TERMINALS['METHOD']}) (?:{TERMINALS['REQUEST_URI']}) SIP/2\\.0"
+    ).fullmatch
+
+
+@cache
+def status_line() -> Callable[[str], re.Match[str] | None]:
+    """``"SIP/2.0" SP Status-Code SP Reason-Phrase`` in one regex (section 7.2 fast path);
+    group 1 is the code, group 2 the phrase."""
+    return re.compile(f"SIP/2\\.0 ([1-6][0-9][0-9]) ({TERMINALS['REASON_PHRASE']})").fullmatch
+
+
+@cache
+def list_splitter(item: str) -> re.Pattern[str]:
+    """``(ITEM)(?:COMMA|end)``: cuts a comma list (RFC 3261 section 7.3.1) into elements."""
+    return re.compile(f"({TERMINALS[item]})(?:{TERMINALS['COMMA']}|\\Z)")
+
+
+def _lalr_text() -> tuple[str, list[str]]:
+    """The part of sip.lark the LALR parser needs: non-regular rules and their terminals."""
+    starts = sorted({h.lark_rule for h in HEADERS.values() if h.kind == "lalr"})
+    lines = GRAMMAR_TEXT.splitlines()
+    begin = lines.index("// ---- Rules that are not regular (recursive): Lark's LALR parser ----")
+    rules: list[str] = []
+    for line in lines[begin + 1 :]:
+        if not line.strip():
+            break
+        rules.append(line)
+    used = set(re.findall(r"\b[A-Z][A-Z0-9_]*\b", " ".join(rules)))
+    terms = [f"{t}: /{TERMINALS[t]}/" for t in sorted(used) if t in TERMINALS]
+    return "\n".join(rules + terms) + "\n", starts
+
+
+class _Lalr:
+    def __init__(self) -> None:
+        text, starts = _lalr_text()
+        self.lark = Lark(text, parser="lalr", start=starts)
+        self.patterns = {t.name: re.compile(t.pattern.to_regexp()) for t in self.lark.terminals}
+        self._accepts: dict[tuple[int, ...], frozenset[str]] = {}
+
+    def parse(self, value: str, start: str) -> Tree[Token]:
+        ip = self.lark.parse_interactive(None, start=start)
+        pos = 0
+        n = len(value)
+        while pos < n:
+            key = tuple(ip.parser_state.state_stack)
+            acc = self._accepts.get(key)
+            if acc is None:
+                acc = frozenset(ip.accepts())  # type: ignore[no-untyped-call]
+                self._accepts[key] = acc
+            best: tuple[int, str] | None = None
+            for name in acc:
+                pat = self.patterns.get(name)
+                if pat is None:
+                    continue
+                m = pat.match(value, pos)
+                if m and m.end() > pos and (best is None or m.end() > best[0]):
+                    best = (m.end(), name)
+            if best is None:
+                raise _LalrError(pos, sorted(acc))
+            end, name = best
+            ip.feed_token(Token(name, value[pos:end], start_pos=pos))
+            pos = end
+        try:
+            result = ip.feed_eof()  # type: ignore[no-untyped-call]
+        except LarkError:
+            raise _LalrError(pos, ["end"]) from None
+        assert isinstance(result, Tree)
+        return result
+
+
+class _LalrError(Exception):
+    def __init__(self, pos: int, expected: list[str]) -> None:
+        self.pos = pos
+        self.expected = expected
+        super().__init__(f"at offset {pos}: expected {', '.join(expected)}")
+
+
+@cache
+def _lalr() -> _Lalr:
+    return _Lalr()
+
+
+def lalr_parse(value: str, start: str) -> Tree[Token]:
+    """Parse ``value`` with Lark's LALR parser from rule ``start``.
+
+    Raises :class:`LalrError` (with the offset) when it does not match.
+    """
+    try:
+        return _lalr().parse(value, start)
+    except _LalrError as exc:
+        raise LalrError(exc.pos, exc.expected) from None
+    except LarkError as exc:
+        raise LalrError(len(value), [str(exc).splitlines()[0]]) from None
+
+
+class LalrError(Exception):
+    """A value did not match its non-regular rule; ``pos`` is the offset in the value."""
+
+    def __init__(self, pos: int, expected: list[str]) -> None:
+        self.pos = pos
+        self.expected = expected
+        super().__init__(f"at offset {pos}: expected {', '.join(expected)}")

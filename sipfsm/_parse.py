@@ -1,0 +1,955 @@
+"""Parse SIP messages: framing (RFC 3261 sections 7, 18.3), the grammar, message-level rules.
+
+``parse(data)`` frames one message received as a datagram; :class:`StreamFramer` cuts a byte
+stream (TCP, TLS) into messages. Both:
+
+1. skip CRLFs before the start line (section 7.5), find the empty line ending the header
+   section, check every header line has the shape ``token *WSP ":" value`` with folded
+   continuation lines (section 7.3.1), and apply the :class:`Limits`;
+2. match the start line against ``Method``, ``Request-URI`` and ``SIP-Version`` (or
+   ``SIP-Version``, ``Status-Code`` and ``Reason-Phrase``), as compiled from the ABNF;
+3. take the body by Content-Length (section 18.3 and 20.14);
+4. with ``strict=True``, match every header value against its own ABNF rule and apply the
+   message-level rules the ABNF cannot say (each cites its section): scalar ranges, the CSeq
+   method, no URI headers in a Request-URI, a URI with ``?`` only inside ``<>``.
+
+Without ``strict`` (lazy), header values are only parsed when :meth:`Header.tree` is called.
+Whatever the bytes, only :class:`ParseError` escapes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+from lark import Token, Tree
+
+from sipfsm import _grammar
+from sipfsm._errors import ParseError
+from sipfsm._grammar import HeaderRule
+from sipfsm.message import Header, Message, Request, Response
+
+__all__ = ["Limits", "StreamFramer", "parse"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what a message may be; going past one is a :class:`ParseError` with its own
+    ``code``, never a hang or a MemoryError.
+
+    The datagram default is the largest UDP payload (65,535 octets; RFC 3261 section 18.1.1
+    keeps UDP messages well below that); :class:`StreamFramer` defaults to 1 MiB.
+    """
+
+    max_message_size: int = 65535
+    """Octets in one message, body included (``message-too-large``)."""
+    max_headers: int = 256
+    """Header fields in one message (``too-many-headers``)."""
+    max_header_line: int = 16384
+    """Octets in one header field, folded lines included (``header-line-too-long``)."""
+    max_nesting: int = 32
+    """Depth of nested comments ``( ( ) )`` in a value (``nesting-too-deep``)."""
+
+
+DEFAULT_LIMITS = Limits()
+STREAM_LIMITS = Limits(max_message_size=1 << 20)
+
+_TOKEN = r"[A-Za-z0-9\-.!%*_+`'~]+"
+_DIGITS = re.compile(r"[0-9]+")
+_WS = " \t"
+#: A character outside every alternative of Reason-Phrase / header-value (section 25):
+#: used only to point at the first bad octet in an error.
+_NOT_REASON = re.compile(r"[^\t -~\x80-\xfd]")
+_NOT_TEXT = re.compile(r"[^\t -~\x80-\xfd]")
+
+_SECTION_71 = "RFC 3261 section 7.1"
+
+
+def _err(code: str, reason: str, line: int, column: int, rule: str) -> ParseError:
+    return ParseError(code, reason, line=line, column=column, rule=rule)
+
+
+def _pos(text: str, offset: int) -> tuple[int, int]:
+    """(line, column), 1-based, of ``offset`` in ``text`` (octets as latin-1)."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Framing
+
+_TOKEN_RE = re.compile(_TOKEN)
+#: A header field cut from its lines: (first line, line count, colon offset, name as
+#: written, rule, key, unfolded value).
+_FieldT = tuple[int, int, int, str, "HeaderRule | None", str, str]
+#: Field names seen before (as written, white space before the colon included) ->
+#: (name, rule, key); bounded, so a flood of distinct names cannot grow it without end.
+_NAME_CACHE: dict[str, tuple[str, HeaderRule | None, str]] = {}
+
+
+def _name_info(raw_name: str) -> tuple[str, HeaderRule | None, str] | None:
+    got = _NAME_CACHE.get(raw_name)
+    if got is not None:
+        return got
+    name = raw_name.rstrip(_WS)
+    if _TOKEN_RE.fullmatch(name) is None:
+        return None
+    rule = _grammar.HEADERS.get(name.lower())
+    key = rule.long_name.lower() if rule is not None else name.lower()
+    if len(_NAME_CACHE) >= 4096:
+        _NAME_CACHE.clear()
+    got = _NAME_CACHE[raw_name] = (name, rule, key)
+    return got
+
+
+class _Frame:
+    __slots__ = ("cl_pos", "content_length", "head", "line0", "start_line")
+
+    def __init__(self, head: str, start_line: str, line0: int) -> None:
+        self.head = head
+        self.start_line = start_line
+        self.line0 = line0
+        self.content_length: int | None = None
+        self.cl_pos = 0  # offset of the (first) Content-Length value in head
+
+    @property
+    def cl_at(self) -> tuple[int, int]:
+        return _line_col(self.head, self.cl_pos, self.line0)
+
+
+#: After a Content-Length field name: optional SP/HTAB, the colon, the (folded) value.
+_CL_VALUE = re.compile(r"[ \t]*+:([^\r\n]*+(?:\r\n[ \t][^\r\n]*+)*+)")
+_CL_NAME = re.compile(r"[ \t]*+:")
+
+
+def _content_length_names(head: str, start: int) -> list[int]:
+    """Offsets just past each ``Content-Length`` / ``l`` field name (any case), in order."""
+    low = head.lower()
+    found: list[int] = []
+    for pat in ("\r\ncontent-length", "\r\nl"):
+        i = low.find(pat, start)
+        while i >= 0:
+            j = i + len(pat)
+            if _CL_NAME.match(head, j):
+                found.append(j)
+            i = low.find(pat, j)
+    found.sort()
+    return found
+
+
+@cache
+def _head_shape(maxlen: int) -> re.Pattern[str]:
+    """The header section after the start line: ``CRLF field`` repeated, a field being a token,
+    optional SP/HTAB, a colon, and its value with folded continuation lines (section 7.3.1);
+    no line longer than ``maxlen`` and no CR or LF outside CRLF."""
+    rest = f"[^\\r\\n]{{0,{maxlen}}}+"
+    return re.compile(rf"(?:\r\n{_TOKEN}[ \t]*+:{rest}(?:\r\n[ \t]{rest})*+)*+")
+
+
+def _skip_crlf(data: bytes) -> int:
+    i = 0
+    n = len(data)
+    while i + 1 < n and data[i] == 0x0D and data[i + 1] == 0x0A:
+        i += 2
+    return i
+
+
+def _frame_head(head: str, line0: int, limits: Limits, shape: bool) -> _Frame:
+    """Frame the header section ``head`` (start line first, without the final CRLF CRLF):
+    the start line's length, the number of lines and Content-Length; with ``shape``, also
+    every header line (:func:`check_shape`), which lazy parsing leaves to the first access
+    of the header fields."""
+    sl_end = head.find("\r\n")
+    if sl_end < 0:
+        sl_end = len(head)
+    start_line = head[:sl_end]
+    maxlen = limits.max_header_line
+    if len(start_line) > maxlen:
+        raise _err(
+            "header-line-too-long",
+            f"start line longer than {maxlen} octets",
+            line0 + 1,
+            maxlen + 1,
+            "Status-Line" if start_line.startswith("SIP/") else "Request-Line",
+        )
+    if "\r" in start_line or "\n" in start_line:
+        _bare_cr_lf([start_line], line0)
+    if shape:
+        check_shape(head, line0, limits)
+    if head.count("\r\n") > limits.max_headers:
+        lines = head.split("\r\n")
+        seen = 0
+        for li in range(1, len(lines)):
+            if lines[li][:1] not in (" ", "\t"):
+                seen += 1
+                if seen > limits.max_headers:
+                    raise _err(
+                        "too-many-headers",
+                        f"more than {limits.max_headers} header fields",
+                        line0 + li + 1,
+                        1,
+                        "message-header",
+                    )
+    f = _Frame(head, start_line, line0)
+    # Content-Length (section 20.14), once or more: found with str.find (fast), then read.
+    first = -1
+    for name_end in _content_length_names(head, sl_end):
+        m = _CL_VALUE.match(head, name_end)
+        assert m is not None
+        raw = m.group(1)
+        text = raw.replace("\r\n", "").strip(_WS) if "\r" in raw else raw.strip(_WS)
+        vpos = m.start(1) + len(raw) - len(raw.lstrip(" \t\r\n"))
+        if _DIGITS.fullmatch(text) is None:
+            raise _err(
+                "bad-content-length",
+                f"Content-Length {text[:20]!r} is not a non-negative decimal number "
+                "(section 20.14)",
+                *_line_col(head, vpos, line0),
+                "Content-Length",
+            )
+        value = int(text)
+        if first < 0:
+            first = value
+            f.content_length = value
+            f.cl_pos = vpos
+        elif value != first:
+            f.content_length = -1  # conflicting values
+    return f
+
+
+def check_shape(head: str, line0: int, limits: Limits) -> None:
+    """Every header line is ``token *WSP ":" value`` or a folded continuation (section
+    7.3.1), no line is longer than the limit and no CR or LF stands alone (section 7)."""
+    maxlen = limits.max_header_line
+    sl_end = head.find("\r\n")
+    if sl_end >= 0 and _head_shape(maxlen).fullmatch(head, sl_end) is None:
+        _diagnose(head.split("\r\n"), line0, maxlen)
+
+
+def _line_col(text: str, offset: int, line0: int) -> tuple[int, int]:
+    line, col = _pos(text, offset)
+    return line + line0, col
+
+
+def fields_of(lines: list[str], folded: bool = True) -> list[_FieldT]:
+    """Cut checked header lines into ``(line, count, colon, name, rule, key, value)``;
+    ``folded=False`` promises that no line is a continuation line (the fast path)."""
+    out: list[_FieldT] = []
+    append = out.append
+    names = _NAME_CACHE
+    nlines = len(lines)
+    if not folded:
+        for li in range(1, nlines):
+            raw_name, _, rest = lines[li].partition(":")
+            info = names.get(raw_name) or _name_info(raw_name)
+            assert info is not None  # the framer checked every name
+            append((li, 1, len(raw_name), info[0], info[1], info[2], rest.strip(_WS)))
+        return out
+    li = 1
+    while li < nlines:
+        raw_name, _, rest = lines[li].partition(":")
+        info = names.get(raw_name) or _name_info(raw_name)
+        assert info is not None
+        nl = 1
+        while li + nl < nlines and lines[li + nl][:1] in (" ", "\t"):
+            nl += 1
+        if nl > 1:
+            rest = "".join([rest, *lines[li + 1 : li + nl]])
+        append((li, nl, len(raw_name), info[0], info[1], info[2], rest.strip(_WS)))
+        li += nl
+    return out
+
+
+def _diagnose(lines: list[str], line0: int, maxlen: int) -> None:
+    """Find why the header section does not have the shape of section 7.3.1; raise it."""
+    _bare_cr_lf(lines, line0)
+    for li in range(1, len(lines)):
+        line = lines[li]
+        if len(line) > maxlen:
+            raise _err(
+                "header-line-too-long",
+                f"line longer than {maxlen} octets",
+                line0 + li + 1,
+                maxlen + 1,
+                "message-header",
+            )
+        if line[:1] in (" ", "\t"):
+            if li == 1:
+                raise _err(
+                    "bad-folding",
+                    "continuation line with no header field before it (section 7.3.1)",
+                    line0 + li + 1,
+                    1,
+                    "LWS",
+                )
+            continue
+        colon = line.find(":")
+        if colon < 0:
+            raise _err(
+                "bad-header-line",
+                "header line without a colon (section 7.3.1)",
+                line0 + li + 1,
+                1,
+                "message-header",
+            )
+        if _name_info(line[:colon]) is None:
+            name = line[:colon].rstrip(_WS)
+            bad = next((i for i, c in enumerate(name) if not _TOKEN_RE.fullmatch(c)), 0)
+            raise _err(
+                "bad-header-name",
+                "header name is not a token (section 25: header-name = token)",
+                line0 + li + 1,
+                bad + 1,
+                "header-name",
+            )
+    raise _err("bad-header-line", "malformed header section", line0 + 2, 1, "message-header")
+
+
+def _bare_cr_lf(lines: list[str], line0: int) -> None:
+    for li, line in enumerate(lines):
+        for ch in ("\r", "\n"):
+            i = line.find(ch)
+            if i >= 0:
+                raise _err(
+                    "bad-line-ending",
+                    "CR or LF not part of a CRLF (section 7: lines end in CRLF)",
+                    line0 + li + 1,
+                    i + 1,
+                    "CRLF",
+                )
+
+
+# ---------------------------------------------------------------------------------------------
+# Start line
+
+
+def _start_line(f: _Frame) -> tuple[bool, str, str, str, int, str]:
+    """(is_request, method, uri, version, status, reason) of the start line (7.1, 7.2)."""
+    line = f.start_line
+    ln = f.line0 + 1
+    if line.startswith("SIP/"):
+        return _status_line(f, line)
+    if _grammar.request_line()(line) is not None:
+        method, uri, version = line.split(" ")
+        if "?" in uri:
+            _uri_headers(uri, ln, len(method) + 2)
+        return True, method, uri, version, 0, ""
+    parts = line.split(" ")
+    if len(parts) != 3:
+        if not line:
+            raise _err("bad-request-line", "empty start line", ln, 1, "Request-Line")
+        if line.endswith((" ", "\t")):
+            raise _err(
+                "bad-request-line",
+                f"white space after the SIP-Version ({_SECTION_71}: ... SIP-Version CRLF)",
+                ln,
+                len(line.rstrip(" \t")) + 1,
+                "Request-Line",
+            )
+        if "  " in line:
+            raise _err(
+                "bad-request-line",
+                f"more than one SP between elements ({_SECTION_71}: single SP separators)",
+                ln,
+                line.index("  ") + 2,
+                "Request-Line",
+            )
+        if len(parts) > 3:
+            raise _err(
+                "bad-request-uri",
+                "white space inside the Request-URI",
+                ln,
+                len(parts[0]) + len(parts[1]) + 2,
+                "Request-URI",
+            )
+        raise _err(
+            "bad-request-line",
+            f"expected Method SP Request-URI SP SIP-Version ({_SECTION_71})",
+            ln,
+            1,
+            "Request-Line",
+        )
+    method, uri, version = parts
+    if _grammar.fullmatcher("METHOD")(method) is None:
+        raise _err("bad-method", "the method is not a token (section 25)", ln, 1, "Method")
+    uri_col = len(method) + 2
+    if _grammar.fullmatcher("REQUEST_URI")(uri) is None:
+        raise _err(
+            "bad-request-uri",
+            "the Request-URI is not a SIP-URI, SIPS-URI or absoluteURI (section 25)",
+            ln,
+            uri_col,
+            "Request-URI",
+        )
+    _uri_headers(uri, ln, uri_col)
+    _check_version(version, ln, len(method) + len(uri) + 3)
+    return True, method, uri, version, 0, ""
+
+
+def _uri_headers(uri: str, ln: int, uri_col: int) -> None:
+    """Section 19.1.1, table 1: a SIP or SIPS Request-URI carries no headers (``?...``)."""
+    if uri[:5].lower().startswith(("sip:", "sips:")):
+        hostpart = uri[uri.find("@") + 1 :]
+        if "?" in hostpart:
+            raise _err(
+                "bad-request-uri",
+                "headers in a Request-URI are not allowed (section 19.1.1, table 1)",
+                ln,
+                uri_col + len(uri) - len(hostpart) + hostpart.index("?"),
+                "Request-URI",
+            )
+
+
+def _check_version(version: str, ln: int, col: int) -> None:
+    if version == "SIP/2.0":
+        return
+    if _grammar.fullmatcher("SIP_VERSION")(version) is None:
+        raise _err(
+            "bad-version",
+            f"{version[:20]!r} is not a SIP-Version (section 25)",
+            ln,
+            col,
+            "SIP-Version",
+        )
+    raise _err(
+        "bad-version",
+        f"{version} is not SIP/2.0 (section 7.1; a UAS answers 505, section 21.5.6)",
+        ln,
+        col,
+        "SIP-Version",
+    )
+
+
+def _status_line(f: _Frame, line: str) -> tuple[bool, str, str, str, int, str]:
+    fast = _grammar.status_line()(line)
+    if fast is not None:
+        return False, "", "", "SIP/2.0", int(fast.group(1)), fast.group(2)
+    ln = f.line0 + 1
+    parts = line.split(" ", 2)
+    version = parts[0]
+    _check_version(version, ln, 1)
+    if len(parts) < 3:
+        raise _err(
+            "bad-status-line",
+            "expected SIP-Version SP Status-Code SP Reason-Phrase (section 7.2)",
+            ln,
+            len(line) + 1,
+            "Status-Line",
+        )
+    code, reason = parts[1], parts[2]
+    code_col = len(version) + 2
+    if _grammar.fullmatcher("STATUS_CODE")(code) is None:
+        raise _err(
+            "bad-status-code",
+            f"status code {code[:20]!r} is not three digits (section 7.2)",
+            ln,
+            code_col,
+            "Status-Code",
+        )
+    status = int(code)
+    if not 100 <= status <= 699:
+        raise _err(
+            "value-out-of-range",
+            f"status code {status} is not in 100-699 (section 21)",
+            ln,
+            code_col,
+            "Status-Code",
+        )
+    if _grammar.fullmatcher("REASON_PHRASE")(reason) is None:
+        found = _NOT_REASON.search(reason)
+        raise _err(
+            "bad-reason-phrase",
+            "character not allowed in a Reason-Phrase (section 25)",
+            ln,
+            code_col + len(code) + 1 + (found.start() if found else 0),
+            "Reason-Phrase",
+        )
+    return False, "", "", version, status, reason
+
+
+# ---------------------------------------------------------------------------------------------
+# Header values
+
+
+def _value_error(h: Header, code: str, reason: str, offset: int, rule: str) -> ParseError:
+    line, col = h.position(offset)
+    return _err(code, reason, line, col, rule)
+
+
+def _unbalanced_quote(text: str) -> int | None:
+    """Offset of a DQUOTE that opens a quoted-string never closed (section 25), if any."""
+    i, n = 0, len(text)
+    opened = -1
+    while i < n:
+        c = text[i]
+        if opened >= 0:
+            if c == "\\":
+                i += 2
+                continue
+            if c == '"':
+                opened = -1
+        elif c == '"':
+            opened = i
+        i += 1
+    return opened if opened >= 0 else None
+
+
+def _fail_value(h: Header, rule_name: str) -> ParseError:
+    text = h._text
+    q = _unbalanced_quote(text)
+    if q is not None:
+        return _value_error(
+            h,
+            "unterminated-quoted-string",
+            f"{h.canonical}: quoted-string opened and never closed (section 25)",
+            q,
+            "quoted-string",
+        )
+    rule = h.rule
+    offset = 0
+    failing = rule_name
+    if rule is not None and rule.item is not None:
+        # Find the first element of the comma list that does not match.
+        item_re = _grammar.regex(rule.item)
+        comma = _grammar.regex("COMMA")
+        pos = 0
+        while pos < len(text):
+            m = item_re.match(text, pos)
+            if m is None:
+                break
+            end = m.end()
+            c = comma.match(text, end)
+            if c is None or c.end() == end:
+                break
+            pos = c.end()
+        offset = pos
+        failing = rule.item.lower().replace("_", "-")
+    return _value_error(
+        h,
+        "bad-header-value",
+        f"{h.canonical} value does not match its ABNF rule {failing} (section 25)",
+        offset,
+        failing,
+    )
+
+
+def _nesting(text: str) -> int:
+    depth = deepest = 0
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c == ")":
+            depth -= 1
+        i += 1
+    return deepest
+
+
+def check_header(h: Header, limits: Limits | None = None) -> Tree[Token]:
+    """Match a header value against its rule; return its tree or raise ParseError."""
+    rule = h.rule
+    text = h._text
+    if rule is None:
+        if _grammar.fullmatcher("HEADER_VALUE")(text) is None:
+            found = _NOT_TEXT.search(text)
+            bad = found.start() if found else 0
+            raise _value_error(
+                h,
+                "bad-header-value",
+                f"{h.name}: character not allowed in a header-value (section 25)",
+                bad,
+                "header-value",
+            )
+        return Tree("extension_header", [Token("HEADER_VALUE", text)])
+    if rule.kind == "regex":
+        if _grammar.fullmatcher(rule.terminal)(text) is None:
+            raise _fail_value(h, rule.rule)
+        return Tree(rule.lark_rule, [Token(rule.terminal, text)])
+    lim = limits or DEFAULT_LIMITS
+    if _nesting(text) > lim.max_nesting:
+        raise _value_error(
+            h,
+            "nesting-too-deep",
+            f"{h.canonical}: comments nested deeper than {lim.max_nesting}",
+            0,
+            "comment",
+        )
+    try:
+        return _grammar.lalr_parse(text, rule.lark_rule)
+    except _grammar.LalrError as exc:
+        q = _unbalanced_quote(text)
+        if q is not None:
+            raise _fail_value(h, rule.rule) from None
+        raise _value_error(
+            h,
+            "bad-header-value",
+            f"{h.canonical} value does not match its ABNF rule {rule.rule} (section 25)",
+            exc.pos,
+            rule.rule,
+        ) from None
+
+
+#: Scalar header fields: canonical name -> (largest value, the rule's section).
+_SCALARS: dict[str, tuple[int, str]] = {
+    "max-forwards": (255, "RFC 3261 section 20.22: Max-Forwards is 0-255"),
+    "expires": (2**32 - 1, "RFC 3261 section 20.19: Expires is at most 2**32-1"),
+    "min-expires": (2**32 - 1, "RFC 3261 section 20.23: delta-seconds, at most 2**32-1"),
+    "retry-after": (2**32 - 1, "RFC 3261 section 20.33: delta-seconds, at most 2**32-1"),
+    "session-expires": (2**32 - 1, "RFC 4028 section 4: delta-seconds, at most 2**32-1"),
+    "min-se": (2**32 - 1, "RFC 4028 section 5: delta-seconds, at most 2**32-1"),
+    "rseq": (2**31 - 1, "RFC 3262 section 7.1: RSeq is 1 to 2**31-1"),
+    "cseq": (2**31 - 1, "RFC 3261 section 8.1.1.5: the CSeq number is less than 2**31"),
+    "rack": (2**31 - 1, "RFC 3262 section 7.2: response-num is 1 to 2**31-1"),
+}
+#: Header fields of the form (name-addr / addr-spec) *(SEMI param): section 20.10 says the
+#: name-addr form MUST be used when the URI contains a comma, semicolon or question mark.
+_ADDR_FIELDS = frozenset(
+    {
+        "contact",
+        "from",
+        "to",
+        "reply-to",
+        "refer-to",
+        "p-asserted-identity",
+        "p-preferred-identity",
+    }
+)
+#: Header fields that have a message-level rule.
+_CHECKED = frozenset(_SCALARS) | _ADDR_FIELDS
+_EXPIRES_PARAM = re.compile(r";[ \t]*expires[ \t]*=[ \t]*([0-9]+)", re.IGNORECASE)
+_BRACKETED = re.compile(r'<[^>]*>|"(?:[^"\\]|\\.)*"')
+
+
+def _range_error(h: Header, value: int, why: str, offset: int, rule: str) -> ParseError:
+    return _value_error(h, "value-out-of-range", f"{h.canonical} {value}: {why}", offset, rule)
+
+
+def _check_scalars(msg: Message, field: _FieldT, method: str | None) -> None:
+    """The message-level rules of one field (scalar ranges, CSeq method, addr-spec ``?``)."""
+    key, text = field[5], field[6]
+    if key == "max-forwards":
+        if len(text) <= 3 and int(text) <= 255:
+            return
+    elif key == "cseq" and method is not None:
+        num, _, rest = text.partition(" ")
+        if len(num) < 10 and rest.strip(" \t") == method:
+            return
+    scalar = _SCALARS.get(key)
+    if scalar is not None:
+        m = _DIGITS.match(text)
+        if m is not None:
+            n = int(m.group())
+            low = 1 if key in ("rseq", "rack") else 0
+            if not low <= n <= scalar[0]:
+                h = msg._header(field)
+                raise _range_error(h, n, scalar[1], 0, h.rule.rule if h.rule else key)
+        if key == "cseq" and method is not None:
+            cseq_method = text[m.end() :].strip(" \t") if m is not None else text
+            if cseq_method != method:
+                raise _value_error(
+                    msg._header(field),
+                    "cseq-method-mismatch",
+                    f"CSeq method {cseq_method} differs from the request method {method} "
+                    "(RFC 3261 section 8.1.1.5)",
+                    len(text) - len(cseq_method),
+                    "CSeq",
+                )
+        elif key == "rack":
+            parts = text.split()
+            if len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) > 2**31 - 1:
+                raise _range_error(
+                    msg._header(field),
+                    int(parts[1]),
+                    "RFC 3262 section 7.2: CSeq-num is below 2**31",
+                    0,
+                    "RAck",
+                )
+        return
+    # (name-addr / addr-spec) fields: only a "?" or an expires parameter needs a closer look.
+    has_q = "?" in text
+    expires = key == "contact" and "xpires" in text.lower()
+    if not has_q and not expires:
+        return
+    h = msg._header(field)
+    items = [text]
+    rule = h.rule
+    if rule is not None and rule.item is not None:
+        from sipfsm.message import _split
+
+        items = _split(text, rule.item)
+    offset = 0
+    for item in items:
+        at = text.find(item, offset)
+        offset = max(at, 0)
+        stripped = item.strip(_WS)
+        if has_q and stripped != "*" and "<" not in stripped:
+            uri = stripped.split(";", 1)[0]
+            if "?" in uri:
+                raise _value_error(
+                    h,
+                    "uri-needs-angle-brackets",
+                    f"{h.canonical}: a URI with '?' (URI headers) must be written in <> "
+                    "(RFC 3261 section 20.10, 20.20, 20.39)",
+                    offset + item.find("?"),
+                    "name-addr",
+                )
+        if expires:
+            _check_expires_param(h, item, offset)
+
+
+def _check_expires_param(h: Header, item: str, offset: int) -> None:
+    outside = _BRACKETED.sub(lambda m: " " * len(m.group()), item)
+    for m in _EXPIRES_PARAM.finditer(outside):
+        n = int(m.group(1))
+        if n > 2**32 - 1:
+            raise _range_error(
+                h,
+                n,
+                "RFC 3261 section 20.10: the expires parameter is at most 2**32-1",
+                offset + m.start(1),
+                "c-p-expires",
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# Whole messages
+
+
+def _build(
+    data: bytes, f: _Frame, strict: bool, limits: Limits, body_start: int, body_end: int
+) -> Request | Response:
+    is_req, method, uri, version, status, reason = _start_line(f)
+    body = data[body_start:body_end]
+    raw = data[:body_end]
+    msg: Request | Response
+    if is_req:
+        msg = Request(method, uri, version, f.head, f.line0, body, raw)
+    else:
+        msg = Response(version, status, _decode_text(reason), f.head, f.line0, body, raw)
+    msg._limits = limits
+    msg._shaped = strict
+    if strict:
+        _validate(msg, method if is_req else None, limits)
+    return msg
+
+
+def _validate(msg: Message, method: str | None, limits: Limits) -> None:
+    """Strict mode: every header value by its rule, then the message-level rules."""
+    matchers = _MATCHERS
+    checked = _CHECKED
+    for field in msg._cut():
+        rule = field[4]
+        if rule is None:
+            check_header(msg._header(field), limits)
+        elif rule.kind == "regex":
+            m = matchers.get(rule.terminal)
+            if m is None:
+                m = matchers[rule.terminal] = _grammar.fullmatcher(rule.terminal)
+            if m(field[6]) is None:
+                raise _fail_value(msg._header(field), rule.rule)
+        else:
+            check_header(msg._header(field), limits)
+        if field[5] in checked:
+            _check_scalars(msg, field, method)
+
+
+_MATCHERS: dict[str, Callable[[str], re.Match[str] | None]] = {}
+
+
+def _decode_text(text: str) -> str:
+    if text.isascii():
+        return text
+    return text.encode("latin-1").decode("utf-8", "surrogateescape")
+
+
+def _parse_datagram(data: bytes, strict: bool, limits: Limits) -> Request | Response:
+    if len(data) > limits.max_message_size:
+        raise _err(
+            "message-too-large",
+            f"{len(data)} octets is more than {limits.max_message_size}",
+            1,
+            1,
+            "SIP-message",
+        )
+    start = _skip_crlf(data)
+    hend = data.find(b"\r\n\r\n", start)
+    if hend < 0:
+        head = data.decode("latin-1")
+        if not data[start:]:
+            raise _err("empty-message", "no start line", *_pos(head, start), "SIP-message")
+        raise _err(
+            "incomplete-message",
+            "no empty line ends the header section (section 7)",
+            *_pos(head, len(head)),
+            "SIP-message",
+        )
+    f = _frame_head(data[start:hend].decode("latin-1"), start // 2, limits, strict)
+    body_start = hend + 4
+    cl = f.content_length
+    if cl is None or cl < 0:
+        # Section 18.3: without a (usable) Content-Length, a datagram's body runs to its end.
+        body_end = len(data)
+    else:
+        body_end = body_start + cl
+        if body_end > len(data):
+            line, col = f.cl_at
+            raise _err(
+                "content-length-mismatch",
+                f"Content-Length {cl} but only {len(data) - body_start} octets follow "
+                "the header section (section 18.3)",
+                line,
+                col,
+                "Content-Length",
+            )
+    return _build(data, f, strict, limits, body_start, body_end)
+
+
+def parse(data: bytes, *, strict: bool = False, limits: Limits | None = None) -> Request | Response:
+    """Parse one SIP message received as a datagram (UDP); see the module docstring.
+
+    Returns a :class:`Request` or :class:`Response`; raises :class:`ParseError` (and nothing
+    else) for any malformed input. Octets after Content-Length octets of body are discarded
+    (section 18.3); without Content-Length the body runs to the end of ``data``.
+    """
+    lim = limits or DEFAULT_LIMITS
+    try:
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise _err("bad-input", "parse() takes bytes", 1, 1, "SIP-message")
+        msg = _parse_datagram(bytes(data), strict, lim)
+    except ParseError:
+        raise
+    except RecursionError:
+        raise _err("nesting-too-deep", "input nested too deeply", 1, 1, "SIP-message") from None
+    except MemoryError:
+        raise _err("message-too-large", "out of memory", 1, 1, "SIP-message") from None
+    except Exception as exc:  # the contract: only ParseError escapes
+        raise _err("internal-error", f"{type(exc).__name__}: {exc}", 1, 1, "SIP-message") from None
+    assert isinstance(msg, Request | Response)
+    return msg
+
+
+class StreamFramer:
+    """Cut a byte stream (TCP, TLS, ...) into SIP messages (RFC 3261 section 18.3).
+
+    ``feed(data)`` takes any number of octets and returns the messages completed so far
+    (possibly none, possibly several). On streams, Content-Length is mandatory (sections 18.3
+    and 20.14). A framing error (no or conflicting Content-Length, an over-long header section
+    or message) cannot be recovered from: it is raised, and so is every later ``feed``. A
+    message that is framed correctly but malformed inside (``strict``) is skipped and its
+    ParseError raised; messages framed before it in the same call are returned by the next
+    ``feed`` call.
+    """
+
+    def __init__(self, *, strict: bool = False, limits: Limits | None = None) -> None:
+        self.strict = strict
+        self.limits = limits or STREAM_LIMITS
+        self._buf = bytearray()
+        self._ready: list[Request | Response] = []
+        self._broken: ParseError | None = None
+
+    @property
+    def buffered(self) -> int:
+        """Octets received but not yet part of a complete message."""
+        return len(self._buf)
+
+    def feed(self, data: bytes) -> list[Request | Response]:
+        """Add ``data``; return every message now complete, in order."""
+        if self._broken is not None:
+            raise self._broken
+        self._buf += data
+        try:
+            while True:
+                msg = self._next()
+                if msg is None:
+                    break
+                self._ready.append(msg)
+        except ParseError as exc:
+            if exc.code in _FATAL:
+                self._broken = exc
+                self._buf.clear()
+            raise
+        except Exception as exc:
+            err = _err("internal-error", f"{type(exc).__name__}: {exc}", 1, 1, "SIP-message")
+            self._broken = err
+            raise err from None
+        out, self._ready = self._ready, []
+        return out
+
+    def _next(self) -> Request | Response | None:
+        buf = self._buf
+        lim = self.limits
+        # Section 7.5: CRLFs before the start line are ignored (and keep-alives).
+        i = 0
+        n = len(buf)
+        while i + 1 < n and buf[i] == 0x0D and buf[i + 1] == 0x0A:
+            i += 2
+        if i:
+            del buf[:i]
+        hend = buf.find(b"\r\n\r\n")
+        if hend < 0:
+            if len(buf) > lim.max_message_size:
+                raise _err(
+                    "message-too-large",
+                    f"no end of header section within {lim.max_message_size} octets",
+                    1,
+                    1,
+                    "SIP-message",
+                )
+            return None
+        f = _frame_head(buf[:hend].decode("latin-1"), 0, lim, self.strict)
+        cl = f.content_length
+        if cl is None:
+            raise _err(
+                "missing-content-length",
+                "Content-Length is mandatory on a stream (section 18.3, 20.14)",
+                1,
+                1,
+                "Content-Length",
+            )
+        if cl < 0:
+            line, col = f.cl_at
+            raise _err(
+                "content-length-conflict",
+                "several different Content-Length values: the stream cannot be framed",
+                line,
+                col,
+                "Content-Length",
+            )
+        total = hend + 4 + cl
+        if total > lim.max_message_size:
+            raise _err(
+                "message-too-large",
+                f"{total} octets is more than {lim.max_message_size}",
+                1,
+                1,
+                "SIP-message",
+            )
+        if len(buf) < total:
+            return None
+        whole = bytes(buf[:total])
+        del buf[:total]
+        return _build(whole, f, self.strict, lim, hend + 4, total)
+
+
+_FATAL = frozenset(
+    {
+        "message-too-large",
+        "missing-content-length",
+        "content-length-conflict",
+        "bad-content-length",
+        "too-many-headers",
+        "header-line-too-long",
+        "bad-line-ending",
+        "bad-folding",
+        "bad-header-line",
+        "bad-header-name",
+        "internal-error",
+    }
+)

@@ -1,0 +1,261 @@
+"""An oracle for dialogs and INVITE sessions, written from RFC 3261 sections 12-15 and 9.
+
+It reads no model file and no ``timers.toml``: it looks at what went over the wire between
+two UAs (``(t, sender, bytes, delivered)``, as :class:`sipfsm._ua.Wire` logs it) and checks
+the rules of the RFC text on it. Every check raises ``AssertionError`` naming the rule.
+
+T1 and T2 are arguments (17.1.1.1 defaults: 0.5 s and 4 s).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sipfsm import Request, Response, parse
+
+MAGIC = "z9hG4bK"
+
+
+@dataclass(frozen=True)
+class Datagram:
+    t: float
+    sender: str
+    msg: Request | Response
+    delivered: bool
+
+    @property
+    def request(self) -> bool:
+        return isinstance(self.msg, Request)
+
+
+def read(log: list[tuple[float, str, bytes, bool]]) -> list[Datagram]:
+    """Every datagram, parsed strictly (every message the UAs sent must pass)."""
+    return [Datagram(t, who, parse(data, strict=True), ok) for t, who, data, ok in log]
+
+
+def _method(d: Datagram) -> str:
+    if isinstance(d.msg, Request):
+        return d.msg.method
+    return d.msg.cseq.method if d.msg.cseq else ""
+
+
+def _branch(m: Request | Response) -> str:
+    return m.via[0].branch or ""
+
+
+def _tags(m: Request | Response) -> tuple[str, str]:
+    return ((m.from_.tag if m.from_ else None) or "", (m.to.tag if m.to else None) or "")
+
+
+def _routes(m: Request | Response) -> list[str]:
+    return [str(r.uri) for r in m.route]
+
+
+def first_sends(grams: list[Datagram], sender: str) -> list[Datagram]:
+    """The requests ``sender`` sent, each once (retransmissions share the branch, 17.1)."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for d in grams:
+        if d.sender == sender and isinstance(d.msg, Request):
+            key = (_branch(d.msg), d.msg.method)
+            if key not in seen:
+                seen.add(key)
+                out.append(d)
+    return out
+
+
+def check_cseq_increasing(grams: list[Datagram], sender: str) -> None:
+    """12.2.1.1: within a dialog, each new request (ACK and CANCEL excepted) has a CSeq one
+    higher... at least strictly higher than the last one the UA sent in that dialog."""
+    last: dict[str, int] = {}
+    for d in first_sends(grams, sender):
+        m = d.msg
+        assert isinstance(m, Request)
+        if m.method in ("ACK", "CANCEL") or m.cseq is None:
+            continue
+        key = f"{m.call_id}|{_tags(m)[0]}"
+        if key in last:
+            assert m.cseq.seq > last[key], (
+                f"12.2.1.1: {sender} sent {m.method} CSeq {m.cseq.seq} after {last[key]}")
+        last[key] = m.cseq.seq
+
+
+def check_dialog_requests(grams: list[Datagram], sender: str) -> None:
+    """12.2.1.1: requests within one dialog keep Call-ID, local (From) tag and remote (To)
+    tag; once the dialog is confirmed, the route set (hence Route) does not change (12.2.1.2,
+    12.1: "the route set ... MUST NOT change")."""
+    routes: dict[tuple[str, str, str], list[str]] = {}
+    for d in first_sends(grams, sender):
+        m = d.msg
+        assert isinstance(m, Request)
+        frm, to = _tags(m)
+        if not to or m.method == "CANCEL":
+            continue
+        key = (m.call_id or "", frm, to)
+        if m.method == "ACK" and key not in routes:
+            routes[key] = _routes(m)  # the first ACK of a 2xx: the dialog is confirmed
+            continue
+        if key in routes:
+            assert _routes(m) == routes[key], f"12.2.1.2: the route set of {key} changed"
+
+
+def check_acks(grams: list[Datagram], uac: str, *, terminated_ok: bool = True) -> None:
+    """13.2.2.4: the UAC core ACKs every 2xx to an INVITE it receives, retransmissions
+    included, once each: To tag of that 2xx, the CSeq number of the INVITE, a new branch
+    (not the INVITE's: the ACK of a 2xx is its own transaction, 17.1.1.3 is for non-2xx),
+    Route = the 2xx's Record-Route reversed (12.1.2). A 2xx arriving after the UAC sent BYE on
+    its dialog may go un-ACKed (the dialog is terminated, 12.3)."""
+    invites = {(d.msg.cseq.seq if d.msg.cseq else 0): _branch(d.msg)
+               for d in grams if d.sender == uac and isinstance(d.msg, Request)
+               and d.msg.method == "INVITE"}
+    byes: dict[tuple[str, str], float] = {}
+    pending: list[Response] = []
+    route_sets: dict[tuple[str, str], list[Any]] = {}
+    for d in grams:
+        m = d.msg
+        if d.sender == uac and isinstance(m, Request) and m.method == "BYE":
+            byes.setdefault(_tags(m), d.t)
+        if d.sender != uac and isinstance(m, Response) and d.delivered \
+                and 200 <= m.status < 300 and _method(d) == "INVITE":
+            if terminated_ok and _tags(m) in byes:
+                continue
+            pending.append(m)
+            # 12.1.2: the route set is the Record-Route of the 2xx that created (or
+            # confirmed) the dialog, reversed; later 2xx do not change it (12.2.1.2).
+            route_sets.setdefault(_tags(m), [x.uri for x in reversed(m.record_route)])
+        if d.sender == uac and isinstance(m, Request) and m.method == "ACK" \
+                and m.cseq is not None:
+            match = [r for r in pending if _tags(r) == _tags(m) and r.cseq is not None
+                     and r.cseq.seq == m.cseq.seq]
+            if not match:
+                if _branch(m) == invites.get(m.cseq.seq):
+                    continue  # a non-2xx ACK (17.1.1.3), same branch as the INVITE
+                raise AssertionError(f"13.2.2.4: ACK {m.cseq.seq} to tag {_tags(m)[1]} "
+                                     "acknowledges no 2xx received")
+            r = match[0]
+            pending.remove(r)
+            assert _branch(m) != invites.get(m.cseq.seq), "13.2.2.4: ACK of 2xx reuses branch"
+            assert _routes(m) == _expected_route(route_sets[_tags(r)], r), (
+                "12.1.2, 12.2.1.1, 13.2.2.4: the ACK's Route is not from the route set")
+    assert not pending, f"13.2.2.4: {len(pending)} 2xx received but never ACKed"
+
+
+def _expected_route(route_set: list[Any], resp: Response) -> list[str]:
+    """12.2.1.1: loose routing (first route has lr, or none): Route = the route set; strict:
+    Route = the rest of the route set, then the remote target (the 2xx's Contact)."""
+    if not route_set or route_set[0].lr:
+        return [str(u) for u in route_set]
+    contact = [c.uri for c in resp.contact if hasattr(c, "uri")]
+    return [str(u) for u in route_set[1:]] + [str(contact[0])]
+
+
+def check_non_2xx_acks(grams: list[Datagram], uac: str) -> None:
+    """17.1.1.3: the ACK of a non-2xx final response has the INVITE's branch."""
+    invites = {(d.msg.cseq.seq if d.msg.cseq else 0): _branch(d.msg)
+               for d in grams if d.sender == uac and isinstance(d.msg, Request)
+               and d.msg.method == "INVITE"}
+    finals = {(d.msg.cseq.seq if d.msg.cseq else 0, d.msg.status) for d in grams
+              if d.sender != uac and isinstance(d.msg, Response) and d.msg.status >= 300
+              and _method(d) == "INVITE"}
+    for d in grams:
+        m = d.msg
+        if d.sender == uac and isinstance(m, Request) and m.method == "ACK" and m.cseq:
+            seq = m.cseq.seq
+            if any(s == seq for s, _ in finals) and _branch(m) == invites.get(seq):
+                continue
+            assert _branch(m) != invites.get(seq) or not any(s == seq for s, _ in finals)
+
+
+def retransmit_times(t0: float, t1: float, t2: float, until: float) -> list[float]:
+    """13.3.1.4: the 2xx goes at t0, then at intervals T1, 2*T1, 4*T1 ... capped at T2,
+    while less than 64*T1 has passed."""
+    out, t, interval = [t0], t0, t1
+    while t + interval < min(until, t0 + 64 * t1) - 1e-9:
+        t += interval
+        out.append(t)
+        interval = min(2 * interval, t2)
+    return out
+
+
+def check_2xx_retransmissions(grams: list[Datagram], uas: str, t1: float, t2: float) -> None:
+    """13.3.1.4: each 2xx to an INVITE is sent at the instants of :func:`retransmit_times`
+    until the first ACK for it is delivered (JsSIP stopped at T2, sipml5 went on after the
+    ACK); after 64*T1 without an ACK a BYE is sent (the session SHOULD be terminated)."""
+    firsts: dict[tuple[str, int], float] = {}
+    sends: dict[tuple[str, int], list[float]] = {}
+    for d in grams:
+        m = d.msg
+        if d.sender == uas and isinstance(m, Response) and 200 <= m.status < 300 \
+                and _method(d) == "INVITE" and m.cseq:
+            key = (_tags(m)[1], m.cseq.seq)
+            firsts.setdefault(key, d.t)
+            sends.setdefault(key, []).append(d.t)
+    for key, t0 in firsts.items():
+        acked = [d.t for d in grams if d.sender != uas and d.delivered
+                 and isinstance(d.msg, Request) and d.msg.method == "ACK" and d.msg.cseq
+                 and d.msg.cseq.seq == key[1] and _tags(d.msg)[1] == key[0] and d.t >= t0]
+        bye_in = [d.t for d in grams if d.sender != uas and d.delivered
+                  and isinstance(d.msg, Request) and d.msg.method == "BYE" and d.t >= t0]
+        end_log = max(d.t for d in grams)
+        stop = min([*acked, *bye_in, end_log + 1e-6])
+        want = [t for t in retransmit_times(t0, t1, t2, stop + 1e-6) if t <= stop + 1e-9]
+        got = sends[key]
+        # At the instant the ACK arrives a retransmission may or may not have gone first.
+        at_stop = bool(want) and abs(want[-1] - stop) < 1e-9
+        assert _close(got, want) or (at_stop and _close(got, want[:-1])), (
+            f"13.3.1.4: 2xx {key} sent at {got}, expected {want}")
+        if not acked and not bye_in and end_log >= t0 + 64 * t1:
+            byes = [d.t for d in grams if d.sender == uas and isinstance(d.msg, Request)
+                    and d.msg.method == "BYE" and d.t >= t0]
+            assert byes and abs(byes[0] - (t0 + 64 * t1)) < 1e-6, (
+                f"13.3.1.4: no BYE at 64*T1 after the un-ACKed 2xx {key}: {byes}")
+
+
+def _close(a: list[float], b: list[float]) -> bool:
+    return len(a) == len(b) and all(abs(x - y) < 1e-6 for x, y in zip(a, b, strict=True))
+
+
+def check_no_request_after_bye(grams: list[Datagram], sender: str) -> None:
+    """12.3 and 15: once a BYE was sent or received on a dialog, the UA sends no new request
+    on it (retransmissions of that BYE by its transaction excepted)."""
+    ended: dict[tuple[str, str, str], str] = {}
+    for d in grams:
+        m = d.msg
+        if not isinstance(m, Request) or m.method in ("CANCEL",):
+            continue
+        frm, to = _tags(m)
+        mine = d.sender == sender
+        key = (m.call_id or "", frm, to) if mine else (m.call_id or "", to, frm)
+        if mine and key in ended and _branch(m) != ended[key]:
+            raise AssertionError(f"12.3: {sender} sent {m.method} on a dialog ended by BYE")
+        if m.method == "BYE" and (mine or d.delivered):
+            ended.setdefault(key, _branch(m) if mine else "")
+
+
+def check_glare_retry(grams: list[Datagram], uac: str, owner: bool) -> None:
+    """14.1: after a 491 to its re-INVITE, a UAC retries (if it does) after a random time in
+    units of 10 ms: 2.1-4 s when it owns the Call-ID, 0-2 s otherwise."""
+    low, high = (2.1, 4.0) if owner else (0.0, 2.0)
+    for i, d in enumerate(grams):
+        m = d.msg
+        if d.sender != uac and d.delivered and isinstance(m, Response) and m.status == 491:
+            later = [e for e in grams[i + 1:] if e.sender == uac
+                     and isinstance(e.msg, Request) and e.msg.method == "INVITE"
+                     and e.msg.cseq and m.cseq and e.msg.cseq.seq > m.cseq.seq]
+            if not later:
+                continue
+            wait = later[0].t - d.t
+            assert low - 1e-6 <= wait <= high + 1e-6, f"14.1: retried after {wait} s"
+            assert abs(wait * 100 - round(wait * 100)) < 1e-6, "14.1: not in 10 ms units"
+
+
+def sequence(grams: list[Datagram], *, delivered_only: bool = True) -> list[str]:
+    """The message sequence as ``sender:METHOD`` or ``sender:STATUS``."""
+    out = []
+    for d in grams:
+        if delivered_only and not d.delivered:
+            continue
+        m = d.msg
+        out.append(f"{d.sender}:{m.method if isinstance(m, Request) else m.status}")
+    return out

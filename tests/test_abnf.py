@@ -1,0 +1,171 @@
+"""The ABNF reader (RFC 5234 / RFC 7405) and the transcription of the grammar files."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from sipfsm._abnf import (
+    AbnfError,
+    Alt,
+    Lit,
+    Range,
+    Ref,
+    Rep,
+    Seq,
+    check,
+    parse_abnf,
+    read_abnf,
+)
+from sipfsm._abnf_compile import SOURCES
+
+GRAMMAR = ROOT / "grammar"
+RFC3261 = ROOT.parent / "shared" / "spec" / "rfc3261.txt"
+
+
+def rules(text: str) -> dict[str, object]:
+    return {name: body for name, _, body, _, _ in parse_abnf(text)}
+
+
+def test_elements_of_rfc5234() -> None:
+    got = rules(
+        'a = "Ab" / %s"Cd" / %i"eF"\n'
+        "b = %x41-5A %d65 %b1000001 %x41.42.43\n"
+        "c = 1*4DIGIT *x 3y 2*z *3w\n"
+        "d = [ a ] ( b / c ) ; comment\n"
+    )
+    assert got["a"] == Alt((Lit("Ab", False), Lit("Cd", True), Lit("eF", False)))
+    assert got["b"] == Seq(
+        (Range(0x41, 0x5A), Range(65, 65), Range(65, 65), Seq((Range(65, 65), Range(66, 66), Range(67, 67))))
+    )
+    c = got["c"]
+    assert isinstance(c, Seq)
+    assert [(r.min, r.max) for r in c.items if isinstance(r, Rep)] == [
+        (1, 4),
+        (0, None),
+        (3, 3),
+        (2, None),
+        (0, 3),
+    ]
+    assert got["d"] == Seq((Rep(0, 1, Ref("a")), Alt((Ref("b"), Ref("c")))))
+
+
+def test_continuation_lines_comments_and_blank_lines() -> None:
+    got = rules("; leading comment\n\nr = a\n    / b ; why\n      ; more words\n    / c\n\ns = r\n")
+    assert got["r"] == Alt((Ref("r") if False else Ref("a"), Ref("b"), Ref("c")))
+    assert got["s"] == Ref("r")
+
+
+def test_incremental_alternatives_merge_in_order() -> None:
+    g = read_abnf([("one.abnf", "m = a / b\na = %x61\nb = %x62\n"), ("two.abnf", "M =/ c\nc = %x63\n")])
+    assert g.rules["m"].body == Alt((Ref("a"), Ref("b"), Ref("c")))
+
+
+def test_rule_names_are_case_insensitive() -> None:
+    g = read_abnf([("x.abnf", "Top = Leaf\nLEAF = %x30\n")])
+    check(g)
+    assert g.unused(["top"]) == []
+
+
+def test_undefined_and_unused_rules_are_reported() -> None:
+    g = read_abnf([("x.abnf", "top = used missing\nused = %x30\norphan = %x31\n")])
+    assert [u[0] for u in g.undefined] == ["missing"]
+    assert g.undefined[0][1:] == ("x.abnf", 1, 12, "top")
+    assert g.unused(["top"]) == ["orphan"]
+    with pytest.raises(AbnfError) as err:
+        check(g)
+    assert (err.value.file, err.value.line, err.value.column, err.value.rule) == (
+        "x.abnf",
+        1,
+        12,
+        "top",
+    )
+    assert "missing" in str(err.value)
+
+
+def test_prose_values_are_refused_with_their_position() -> None:
+    with pytest.raises(AbnfError) as err:
+        parse_abnf("ok = %x30\nbad = ok\n   / <some prose>\n", "p.abnf")
+    e = err.value
+    assert (e.file, e.line, e.column, e.rule) == ("p.abnf", 3, 6, "bad")
+    assert "prose" in e.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "words"),
+    [
+        ("a = %x30\nb = (a\n", 2, 7, "unexpected"),
+        ("a = %x30\nb = %x39-31\n", 2, 5, "empty range"),
+        ("a = %x30\nb = a )\n", 2, 7, "unexpected"),
+        ("a = %x30\nb = a @\n", 2, 7, "unexpected character"),
+        ("a = 3*2b\nb = %x30\n", 1, 5, "maximum below minimum"),
+    ],
+)
+def test_syntax_errors_say_where(text: str, line: int, column: int, words: str) -> None:
+    with pytest.raises(AbnfError) as err:
+        parse_abnf(text, "s.abnf")
+    assert (err.value.line, err.value.column) == (line, column)
+    assert words in err.value.reason
+
+
+def test_defining_twice_and_extending_the_undefined_fail() -> None:
+    with pytest.raises(AbnfError, match="defined twice"):
+        read_abnf([("d.abnf", "a = %x30\nA = %x31\n")])
+    with pytest.raises(AbnfError, match="not defined yet"):
+        read_abnf([("d.abnf", "a =/ %x30\n")])
+
+
+def test_the_grammar_files_are_closed() -> None:
+    g = read_abnf([GRAMMAR / s for s in SOURCES])
+    check(g)  # nothing undefined
+    core = set(read_abnf([GRAMMAR / "core.abnf"]).rules)
+    unused = {u for u in g.unused(["SIP-message"]) if u.lower() not in core}
+    assert unused == {"separators"}, "RFC 3261 defines separators but never uses it"
+
+
+def test_each_extension_file_cites_its_rfc() -> None:
+    for name in SOURCES[2:]:
+        number = re.search(r"rfc(\d+)", name)
+        assert number is not None
+        assert f"RFC {number.group(1)}" in (GRAMMAR / name).read_text().splitlines()[0]
+
+
+def _rfc_rule_names() -> list[str]:
+    """Rule names defined in RFC 3261's section 25, in order, read from the RFC text."""
+    text = RFC3261.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(text) if line.startswith("25.1 Basic Rules"))
+    end = next(i for i, line in enumerate(text) if line.startswith("26 Security"))
+    names = []
+    for line in text[start:end]:
+        m = re.match(r"^ {0,6}([A-Za-z][A-Za-z0-9-]*)\s+=[^/]", line)
+        if m:
+            names.append(m.group(1))
+    return names
+
+
+@pytest.mark.skipif(not RFC3261.exists(), reason="shared/spec/rfc3261.txt is not there")
+def test_rfc3261_abnf_has_every_rule_of_section_25_in_order() -> None:
+    ours = [name for name, *_ in parse_abnf((GRAMMAR / "rfc3261.abnf").read_text())]
+    rfc = _rfc_rule_names()
+    # RFC 5954 replaces hexpart/hexseq/hex4 by h16/ls32/dec-octet; two rules close the grammar.
+    removed = {"hexpart", "hexseq", "hex4"}
+    added = {"h16", "ls32", "dec-octet", "telephone-subscriber", "rquest-uri"}
+    assert [n for n in rfc if n not in removed] == [n for n in ours if n not in added]
+    assert len(rfc) > 250
+
+
+def test_rfc5954_correction_is_applied_and_marked() -> None:
+    text = (GRAMMAR / "rfc3261.abnf").read_text()
+    assert "RFC 5954" in text
+    g = read_abnf([GRAMMAR / "core.abnf", GRAMMAR / "rfc3261.abnf"])
+    assert "hexpart" not in g.rules and "h16" in g.rules and "dec-octet" in g.rules
+
+
+def test_reads_files_from_paths(tmp_path: Path) -> None:
+    f = tmp_path / "t.abnf"
+    f.write_text("t = %x74\n")
+    g = read_abnf([f])
+    assert g.rules["t"].file == str(f)
