@@ -78,7 +78,8 @@ def run_trace(model: str | Machine, events: Sequence[str], *, transport: str = "
     steps: list[Step] = []
     now = 0.0
     try:
-        _record(steps, tx, now, tx.start(now))
+        server = tx.table.machine.role == "server"
+        _record(steps, tx, now, tx.start(now), arrived=f"recv {tx.method}" if server else None)
         for kind, arg in script:
             now = _take(steps, tx, now, kind, arg)
     except ProtocolError as exc:
@@ -100,16 +101,29 @@ def _take(steps: list[Step], tx: Transaction, now: float, kind: str,
         outputs = tx.respond(int(arg), now, str(arg))
     else:
         outputs = tx.handle(str(arg), now)
-    _record(steps, tx, now, outputs or [], quiet=str(arg))
+    _record(steps, tx, now, outputs or [], arrived=_arrival(tx, kind, arg))
     return now
 
 
+def _arrival(tx: Transaction, kind: str, arg: float | int | str) -> str | None:
+    """The line naming what arrived from the network (``recv 180``, ``recv INVITE``), if any."""
+    if kind == "recv":
+        return f"recv {arg}"
+    if arg == "recv_request":
+        return f"recv {tx.method}"
+    if arg == "recv_ack":
+        return "recv ACK"
+    if arg == "transport_error":
+        return "transport-error"
+    return None
+
+
 def _record(steps: list[Step], tx: Transaction, t: float, outputs: list[Output],
-            quiet: str | None = None) -> None:
-    """Append one step per output; an event with no effect gets an ``absorbed`` line."""
+            arrived: str | None = None) -> None:
+    """Append a line for what arrived, then one per output (``(absorbed)`` if none)."""
     state = steps[-1].state if steps else tx.table.machine.initial
-    if not outputs and quiet is not None:
-        steps.append(Step(t, f"absorbed {quiet}", state))
+    if arrived is not None:
+        steps.append(Step(t, arrived if outputs else f"{arrived} (absorbed)", state))
     for output in outputs:
         if isinstance(output, StateEntered):
             state = output.state

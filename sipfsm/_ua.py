@@ -477,6 +477,13 @@ class UA:
             self.tu.append(TUEvent(now, "timeout"))
             return
         if purpose == "invite":
+            # 12.2.1.2: no response at all to a request within a dialog ends the dialog; the
+            # initial INVITE's early dialogs end with it (12.3, decision: as on a failure).
+            for d in {id(d): d for d in [*session.dialogs.values(), session.dialog]
+                      if d is not None}.values():
+                if d.state in ("Early", "Confirmed"):
+                    d.failed()
+            session.pending = None
             self._event(session, "tx_timeout", now, _Ctx(dialog=session.dialog))
         elif purpose == "bye":
             self._event(session, "bye_done", now, _Ctx())

@@ -27,6 +27,7 @@ Example::
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,6 +144,10 @@ def sipfsm_fields(msg: Message) -> dict[str, object]:
     return out
 
 
+class _OutOfTime(Exception):
+    """The minimisation budget is spent."""
+
+
 def _ours(data: bytes) -> Message | ParseError:
     try:
         return parse(data, strict=True)
@@ -204,6 +209,7 @@ def differential(
     corpus: Path | str | None = None,
     max_examples: int = 100,
     minimise: bool = True,
+    minimise_seconds: float = 30.0,
 ) -> Report:
     """Run ``other_parser`` (bytes -> anything; raising means "rejected") over the RFC 4475
     corpus in ``corpus`` (a folder of ``*.dat`` with optional ``classes.json``) and over
@@ -211,7 +217,8 @@ def differential(
     sipfsm (see the module docstring). ``extract`` maps the other parser's result to a dict
     whose keys are compared with :func:`sipfsm_fields`. With ``minimise``, each category found
     among generated messages is re-searched with :func:`hypothesis.find` for its smallest
-    example.
+    example, within ``minimise_seconds`` in all (the smallest example seen so far is kept when
+    the budget runs out).
     """
     report = Report(name)
     if corpus is not None:
@@ -252,16 +259,27 @@ def differential(
 
     explore()
 
-    def shows(category: str) -> Callable[[bytes], bool]:
-        return lambda b: (_judge(b, other_parser, extract) or ("", ""))[0] == category
+    deadline = time.monotonic() + minimise_seconds
+
+    def shows(category: str, best: list[bytes]) -> Callable[[bytes], bool]:
+        def predicate(b: bytes) -> bool:
+            if time.monotonic() > deadline:
+                raise _OutOfTime
+            hit = (_judge(b, other_parser, extract) or ("", ""))[0] == category
+            if hit and (not best or len(b) < len(best[0])):
+                best[:] = [b]
+            return hit
+
+        return predicate
 
     for (category, kind), data in sorted(found.items()):
         detail = details[(category, kind)]
-        if minimise and kind == "generated":
+        if minimise and kind == "generated" and time.monotonic() < deadline:
+            best: list[bytes] = []
             try:
                 data = find(
                     message_bytes(),
-                    shows(category),
+                    shows(category, best),
                     settings=settings(
                         max_examples=min(max_examples, 50),
                         database=None,
@@ -270,8 +288,13 @@ def differential(
                         suppress_health_check=list(HealthCheck),
                     ),
                 )
-                detail = (_judge(data, other_parser, extract) or ("", detail))[1] + " [minimised]"
             except NoSuchExample:
                 pass
+            except _OutOfTime:
+                if best and len(best[0]) < len(data):
+                    data = best[0]
+            verdict = _judge(data, other_parser, extract)
+            if verdict is not None:
+                detail = f"{verdict[1]} [minimised]"
         report.disagreements.append(Disagreement(category, kind, data, detail))
     return report

@@ -96,7 +96,7 @@ def test_sippy() -> None:
     some valid ones, reads a tag written with LWS around '=' (wsinv) as absent."""
     pytest.importorskip("sippy")
     report = differential(sippy_parse, name="sippy", extract=sippy_extract, corpus=CORPUS,
-                          max_examples=EXAMPLES)
+                          max_examples=EXAMPLES, minimise_seconds=8)
     check(report, SIPPY_CORPUS)
 
 
@@ -106,7 +106,7 @@ def test_sipmessage() -> None:
     messages, rejects folded headers (wsinv) and unknown URI schemes."""
     pytest.importorskip("sipmessage")
     report = differential(sipmessage_parse, name="sipmessage", extract=sipmessage_extract,
-                          corpus=CORPUS, max_examples=EXAMPLES)
+                          corpus=CORPUS, max_examples=EXAMPLES, minimise_seconds=8)
     check(report, SIPMESSAGE_CORPUS)
 
 
