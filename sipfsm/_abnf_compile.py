@@ -772,6 +772,21 @@ class LarkEmitter:
         if isinstance(node, Alt):
             return "(" + " | ".join(self.conv(i, owner) for i in node.items) + ")"
         if isinstance(node, Rep):
+            item = node.item
+            if node.max is None and isinstance(item, Alt):
+                # *( a / b / nonregular ): the regular alternatives lex as one run, 1*( a / b ),
+                # rather than one token per octet.
+                regular = [a for a in item.items if self._regular(a)]
+                if regular and all(isinstance(a, Ref) for a in regular):
+                    names = "_".join(a.name for a in regular if isinstance(a, Ref))
+                    run_re = self.c.emit(
+                        mk_rep(1, None, mk_alt(self.c.ir(a) for a in regular)), ALL | END, True
+                    )
+                    parts = [self.terminal(f"{names}_RUN", run_re)] + [
+                        self.conv(a, owner) for a in item.items if not self._regular(a)
+                    ]
+                    inner = "(" + " | ".join(parts) + ")"
+                    return inner + ("*" if node.min == 0 else "+" if node.min == 1 else "")
             inner = self.conv(node.item, owner)
             inner = f"({inner})"
             if node.min == 0 and node.max == 1:

@@ -207,6 +207,7 @@ class Dialog:
         assert self.remote_target is not None and self.remote_uri and self.local_uri
         target = self.remote_target
         routes = self.route_set
+        route: tuple[str, ...]
         if not routes:
             request_uri, route = str(target), ()
         elif routes[0].lr:

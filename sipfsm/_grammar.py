@@ -17,9 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lark import Lark, Token, Tree
-from lark.exceptions import LarkError
+if TYPE_CHECKING:  # pragma: no cover
+    from lark import Lark, Token, Tree
 
 GRAMMAR_FILE = Path(__file__).resolve().parent / "_generated" / "sip.lark"
 
@@ -128,14 +129,41 @@ def _lalr_text() -> tuple[str, list[str]]:
     return "\n".join(rules + terms) + "\n", starts
 
 
+def _cache_file(text: str) -> str | bool:
+    """Where Lark keeps the built LALR tables between processes: the user's cache folder
+    (``$XDG_CACHE_HOME/sipfsm`` or ``~/.cache/sipfsm``), keyed by the grammar and Lark's
+    version. Without a writable folder (read-only installs, no home) Lark builds the
+    tables in memory each time (tens of milliseconds)."""
+    import hashlib
+    import os
+
+    import lark
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "sipfsm")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        if not os.access(folder, os.W_OK):
+            return False
+    except OSError:
+        return False
+    digest = hashlib.sha256(f"{lark.__version__}\n{text}".encode()).hexdigest()[:16]
+    return os.path.join(folder, f"lalr-{digest}.cache")
+
+
 class _Lalr:
     def __init__(self) -> None:
+        from lark import Lark  # imported on first use: lark costs tens of ms to import
+
         text, starts = _lalr_text()
-        self.lark = Lark(text, parser="lalr", start=starts)
+        self.lark: Lark = Lark(text, parser="lalr", start=starts, cache=_cache_file(text))
         self.patterns = {t.name: re.compile(t.pattern.to_regexp()) for t in self.lark.terminals}
         self._accepts: dict[tuple[int, ...], frozenset[str]] = {}
 
     def parse(self, value: str, start: str) -> Tree[Token]:
+        from lark import Token, Tree
+        from lark.exceptions import LarkError
+
         ip = self.lark.parse_interactive(None, start=start)
         pos = 0
         n = len(value)
@@ -183,6 +211,8 @@ def lalr_parse(value: str, start: str) -> Tree[Token]:
 
     Raises :class:`LalrError` (with the offset) when it does not match.
     """
+    from lark.exceptions import LarkError
+
     try:
         return _lalr().parse(value, start)
     except _LalrError as exc:

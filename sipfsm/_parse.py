@@ -23,13 +23,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-
-from lark import Token, Tree
+from typing import TYPE_CHECKING
 
 from sipfsm import _grammar
 from sipfsm._errors import ParseError
 from sipfsm._grammar import HeaderRule
 from sipfsm.message import Header, Message, Request, Response
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lark import Token, Tree
 
 __all__ = ["Limits", "StreamFramer", "parse"]
 
@@ -478,22 +480,15 @@ def _value_error(h: Header, code: str, reason: str, offset: int, rule: str) -> P
     return _err(code, reason, line, col, rule)
 
 
+_QUOTED = re.compile(r'"(?:[^"\\]++|\\.)*+(")?', re.S)
+
+
 def _unbalanced_quote(text: str) -> int | None:
     """Offset of a DQUOTE that opens a quoted-string never closed (section 25), if any."""
-    i, n = 0, len(text)
-    opened = -1
-    while i < n:
-        c = text[i]
-        if opened >= 0:
-            if c == "\\":
-                i += 2
-                continue
-            if c == '"':
-                opened = -1
-        elif c == '"':
-            opened = i
-        i += 1
-    return opened if opened >= 0 else None
+    for m in _QUOTED.finditer(text):
+        if m.group(1) is None:
+            return m.start()
+    return None
 
 
 def _fail_value(h: Header, rule_name: str) -> ParseError:
@@ -535,25 +530,26 @@ def _fail_value(h: Header, rule_name: str) -> ParseError:
     )
 
 
-def _nesting(text: str) -> int:
-    depth = deepest = 0
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "(":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif c == ")":
-            depth -= 1
-        i += 1
-    return deepest
+_NOT_PAREN = re.compile(r"\\.|[^()]", re.S)
+
+
+def _nesting(text: str, limit: int) -> bool:
+    """True when comments nest deeper than ``limit`` (quoted-pairs do not count)."""
+    parens = _NOT_PAREN.sub("", text)
+    if parens.count("(") <= limit:
+        return False
+    depth = 0
+    for c in parens:
+        depth += 1 if c == "(" else -1
+        if depth > limit:
+            return True
+    return False
 
 
 def check_header(h: Header, limits: Limits | None = None) -> Tree[Token]:
     """Match a header value against its rule; return its tree or raise ParseError."""
+    from lark import Token, Tree
+
     rule = h.rule
     text = h._text
     if rule is None:
@@ -573,7 +569,7 @@ def check_header(h: Header, limits: Limits | None = None) -> Tree[Token]:
             raise _fail_value(h, rule.rule)
         return Tree(rule.lark_rule, [Token(rule.terminal, text)])
     lim = limits or DEFAULT_LIMITS
-    if _nesting(text) > lim.max_nesting:
+    if _nesting(text, lim.max_nesting):
         raise _value_error(
             h,
             "nesting-too-deep",

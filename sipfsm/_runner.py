@@ -1,4 +1,4 @@
-"""The sans-IO engine of the dialog and session models (RFC 3261 sections 12-15), on the caller's clock.
+"""The sans-IO engine of the dialog and session models (RFC 3261 12-15), on the caller's clock.
 
 The transaction engine (``sipfsm._engine``) knows the verbs of section 17 only; the dialog and
 session models (``models/dialog.toml``, ``models/invite_session_*.toml``) name the verbs of

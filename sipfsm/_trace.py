@@ -72,6 +72,11 @@ def run_trace(model: str | Machine, events: Sequence[str], *, transport: str = "
               profile: str = DEFAULT_PROFILE, timers: Timers | None = None,
               method: str | None = None) -> list[Step]:
     """Run the script; raise :class:`TraceRefused` (with the steps so far) on an error pair."""
+    from sipfsm._session_trace import is_session_model, run_session_trace
+
+    if is_session_model(model):  # a UA (session model over transactions): sipfsm/_ua.py
+        return run_session_trace(model, events, transport=transport, profile=profile,
+                                 timers=timers)
     tx = Transaction(model, None, transport=transport, profile=profile,
                      timers=timers or Timers(), method=method)
     script = [parse_word(word, tx.table.machine) for word in events]

@@ -41,6 +41,7 @@ from sipfsm._parse import parse
 from sipfsm._runner import Runner
 from sipfsm._table import transport_reliable
 from sipfsm._timers import Timers
+from sipfsm._trace import Step
 from sipfsm._txlayer import MAGIC_COOKIE, TransactionKey, TransactionLayer
 from sipfsm._uamsg import request as build_request
 from sipfsm._uamsg import response as build_response
@@ -59,15 +60,6 @@ class TUEvent:
     status: int | None = None
     message: Message | None = None
     session: InviteSession | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One line of a UA trace: when, what happened, and the session's state after it."""
-
-    t: float
-    what: str
-    state: str
 
 
 @dataclass(slots=True)
@@ -379,7 +371,7 @@ class UA:
             saved = (owner_session.server_invite, owner_session.server_tx)
             owner_session.server_invite, owner_session.server_tx = req, tx
             self._event(owner_session, "recv_invite", now, ctx)
-            if owner_session.server_tx is tx and not tx.state == "Proceeding":
+            if owner_session.server_tx is tx and tx.state != "Proceeding":
                 # 491 or 500 given (14.2): the INVITE waiting for the TU, if any, stays.
                 owner_session.server_invite, owner_session.server_tx = saved
         else:
@@ -636,9 +628,9 @@ class UA:
         elif verb == "pass_to_tu":
             what = "response" if isinstance(ctx.message, Response) else (
                 ctx.message.method if isinstance(ctx.message, Request) else "event")
-            status = ctx.message.status if isinstance(ctx.message, Response) else None
-            self.tu.append(TUEvent(now, what, status, ctx.message, s))
-            self._note(now, f"tu {status if status is not None else what}", s)
+            code = ctx.message.status if isinstance(ctx.message, Response) else None
+            self.tu.append(TUEvent(now, what, code, ctx.message, s))
+            self._note(now, f"tu {code if code is not None else what}", s)
         elif verb == "tu_session_end":
             self.tu.append(TUEvent(now, "session over", None, None, s))
             self._note(now, "tu session over", s)

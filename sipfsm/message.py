@@ -19,12 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from lark import Token, Tree
-
 from sipfsm import _grammar
 from sipfsm._msgapi import MessageAPI
 
 if TYPE_CHECKING:  # pragma: no cover
+    from lark import Token, Tree
+
     from sipfsm._grammar import HeaderRule
     from sipfsm._parse import Limits
 

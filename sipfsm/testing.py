@@ -144,8 +144,8 @@ def sipfsm_fields(msg: Message) -> dict[str, object]:
     return out
 
 
-class _OutOfTime(Exception):
-    """The minimisation budget is spent."""
+class _OutOfTime(BaseException):
+    """The minimisation budget is spent (a BaseException, so Hypothesis stops at once)."""
 
 
 def _ours(data: bytes) -> Message | ParseError:

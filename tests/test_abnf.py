@@ -39,7 +39,12 @@ def test_elements_of_rfc5234() -> None:
     )
     assert got["a"] == Alt((Lit("Ab", False), Lit("Cd", True), Lit("eF", False)))
     assert got["b"] == Seq(
-        (Range(0x41, 0x5A), Range(65, 65), Range(65, 65), Seq((Range(65, 65), Range(66, 66), Range(67, 67))))
+        (
+            Range(0x41, 0x5A),
+            Range(65, 65),
+            Range(65, 65),
+            Seq((Range(65, 65), Range(66, 66), Range(67, 67))),
+        )
     )
     c = got["c"]
     assert isinstance(c, Seq)
@@ -60,7 +65,9 @@ def test_continuation_lines_comments_and_blank_lines() -> None:
 
 
 def test_incremental_alternatives_merge_in_order() -> None:
-    g = read_abnf([("one.abnf", "m = a / b\na = %x61\nb = %x62\n"), ("two.abnf", "M =/ c\nc = %x63\n")])
+    g = read_abnf(
+        [("one.abnf", "m = a / b\na = %x61\nb = %x62\n"), ("two.abnf", "M =/ c\nc = %x63\n")]
+    )
     assert g.rules["m"].body == Alt((Ref("a"), Ref("b"), Ref("c")))
 
 

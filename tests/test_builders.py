@@ -12,9 +12,14 @@ from sipfsm import build_ack, build_cancel, build_request, build_response
 
 def invite(seed: int = 1) -> sipfsm.Request:
     return build_request(
-        "INVITE", "sip:bob@biloxi.example.com", from_='"Alice" <sip:alice@atlanta.example.com>',
-        sent_by="pc33.atlanta.example.com", route=["<sip:p1.example.com;lr>"],
-        body=b"v=0\r\n", content_type="application/sdp", rng=random.Random(seed),
+        "INVITE",
+        "sip:bob@biloxi.example.com",
+        from_='"Alice" <sip:alice@atlanta.example.com>',
+        sent_by="pc33.atlanta.example.com",
+        route=["<sip:p1.example.com;lr>"],
+        body=b"v=0\r\n",
+        content_type="application/sdp",
+        rng=random.Random(seed),
     )
 
 
@@ -85,8 +90,9 @@ def test_ack_17_1_1_3() -> None:
     with pytest.raises(ValueError):
         build_ack(r, build_response(r, 200))
     with pytest.raises(ValueError):
-        build_ack(build_request("OPTIONS", "sip:b@b.example.com", from_="sip:a@a.example.com"),
-                  busy)
+        build_ack(
+            build_request("OPTIONS", "sip:b@b.example.com", from_="sip:a@a.example.com"), busy
+        )
 
 
 def test_cancel_9_1() -> None:
@@ -108,7 +114,8 @@ def test_request_refusals() -> None:
         with pytest.raises(ValueError):
             build_request(method, "sip:b@b.example.com", from_="sip:a@a.example.com")
     with pytest.raises(ValueError):
-        build_request("OPTIONS", "sip:b@b.example.com", from_="sip:a@a.example.com",
-                      max_forwards=300)
+        build_request(
+            "OPTIONS", "sip:b@b.example.com", from_="sip:a@a.example.com", max_forwards=300
+        )
     with pytest.raises(ValueError):
         build_request("OPTIONS", "sip:b@b.example.com", from_="sip:a@a.example.com", body=b"x")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import CORPUS
 
 import sipfsm
 from sipfsm._headers import NameAddr, Wildcard
-from conftest import CORPUS
 
 
 def load(name: str) -> sipfsm.Request | sipfsm.Response:
@@ -93,27 +93,42 @@ def test_wildcard_contact_and_auth_views() -> None:
         b"Max-Forwards: 70\r\nContact: *\r\nExpires: 0\r\n"
         b'Authorization: Digest username="a", realm="example.com", nonce="n", '
         b'uri="sip:example.com", response="0123456789abcdef0123456789abcdef", qop=auth, '
-        b"nc=00000001, cnonce=\"c\"\r\nRequire: foo, bar\r\nk: 100rel\r\nk: timer\r\n"
+        b'nc=00000001, cnonce="c"\r\nRequire: foo, bar\r\nk: 100rel\r\nk: timer\r\n'
         b"Allow: INVITE, ACK\r\nRetry-After: 120 (I'm in a meeting) ;duration=3600\r\n"
-        b"Date: Sat, 13 Nov 2010 23:29:00 GMT\r\nWarning: 370 devnull \"Choose a bigger pipe\""
+        b'Date: Sat, 13 Nov 2010 23:29:00 GMT\r\nWarning: 370 devnull "Choose a bigger pipe"'
         b', 399 h "x"\r\nTimestamp: 54.2 1.5\r\nl: 0\r\n\r\n'
     )
     m = sipfsm.parse(data, strict=True)
     assert m.contact == [Wildcard()] and m.expires == 0
     v = m.via[0]
-    assert (v.port, v.rport, v.received, v.maddr, v.ttl) == (5060, True, "192.0.2.1",
-                                                            "239.1.1.1", 5)
+    assert (v.port, v.rport, v.received, v.maddr, v.ttl) == (
+        5060,
+        True,
+        "192.0.2.1",
+        "239.1.1.1",
+        5,
+    )
     cred = m.authorization[0]
     assert (cred.scheme, cred.username, cred.realm, cred.qop, cred.nc) == (
-        "Digest", "a", "example.com", "auth", "00000001")
+        "Digest",
+        "a",
+        "example.com",
+        "auth",
+        "00000001",
+    )
     assert m.require == ["foo", "bar"] and m.supported == ["100rel", "timer"]
     assert m.allow == ["INVITE", "ACK"]
     ra = m.retry_after
     assert ra is not None and (ra.seconds, ra.comment, ra.duration) == (
-        120, "I'm in a meeting", 3600)
+        120,
+        "I'm in a meeting",
+        3600,
+    )
     assert m.date is not None and m.date.value is not None and m.date.value.year == 2010
     assert [(w.code, w.agent, w.text) for w in m.warning] == [
-        (370, "devnull", "Choose a bigger pipe"), (399, "h", "x")]
+        (370, "devnull", "Choose a bigger pipe"),
+        (399, "h", "x"),
+    ]
     assert m.timestamp == sipfsm._headers.Timestamp("54.2", "1.5")
 
 

@@ -11,9 +11,7 @@ from conftest import CORPUS
 import sipfsm
 from sipfsm import ParseError, Request, Response
 
-CLASSES: dict[str, dict[str, str]] = json.loads((CORPUS / "classes.json").read_text())[
-    "messages"
-]
+CLASSES: dict[str, dict[str, str]] = json.loads((CORPUS / "classes.json").read_text())["messages"]
 
 
 def _of(kind: str) -> list[str]:

@@ -306,7 +306,7 @@ def _established(**wire: object) -> tuple[UA, UA, Wire, InviteSession, InviteSes
 def test_reinvite_accepted_and_failed() -> None:
     """14.1/14.2: a re-INVITE answered 200 is ACKed; one answered 488 leaves the session as
     it was (the dialog and its route set unchanged)."""
-    alice, bob, w, s, b = _established()
+    _alice, _bob, w, s, b = _established()
     s.reinvite(1.0)
     w.flush(1.0)
     assert b.state == "ReInvited"
@@ -330,7 +330,7 @@ def test_reinvite_accepted_and_failed() -> None:
 def test_glare_491_and_retry_windows() -> None:
     """14.1/14.2: both re-INVITE at once; each answers the other 491 and retries after a
     random time: Alice owns the Call-ID (2.1-4 s), Bob does not (0-2 s); 10 ms units."""
-    alice, bob, w, s, b = _established()
+    _alice, _bob, w, s, b = _established()
     s.reinvite(1.0)
     b.reinvite(1.0)
     w.flush(1.0)
@@ -351,7 +351,7 @@ def test_glare_491_and_retry_windows() -> None:
 
 def test_glare_retry_goes_out_when_the_peer_is_quiet() -> None:
     """14.1: the UAC whose re-INVITE got 491 retries once its timer fires."""
-    alice, bob, w, s, b = _established()
+    _alice, _bob, w, s, b = _established()
     s.reinvite(1.0)
     b.reinvite(1.0)
 
@@ -370,7 +370,7 @@ def test_glare_retry_goes_out_when_the_peer_is_quiet() -> None:
 @pytest.mark.parametrize("status", [481, 408])
 def test_reinvite_481_or_408_ends_the_dialog(status: int) -> None:
     """12.2.1.2, 14.1: a 481 or 408 to a re-INVITE terminates the dialog."""
-    alice, bob, w, s, b = _established()
+    _alice, _bob, w, s, b = _established()
     s.reinvite(1.0)
     w.flush(1.0)
     b.answer(status, 1.0)
@@ -381,7 +381,7 @@ def test_reinvite_481_or_408_ends_the_dialog(status: int) -> None:
 
 def test_reinvite_timeout_ends_the_dialog() -> None:
     """12.2.1.2: no response at all to a re-INVITE (Timer B) terminates the dialog."""
-    alice, bob, w, s, b = _established()
+    alice, _bob, w, s, _b = _established()
     w.drop = lambda t, who, d: t >= 1.0 and who == "alice" and d.startswith(b"INVITE")
     s.reinvite(1.0)
     w.run_until(40.0, 1.0)
@@ -405,7 +405,7 @@ def _in_dialog(s: InviteSession, method: str, cseq: int, to_tag: str | None = No
 
 def test_unknown_dialog_gets_481_and_lower_cseq_gets_500() -> None:
     """12.2.2: a request for no dialog: 481; a CSeq lower than the remote one: 500."""
-    alice, bob, w, s, b = _established()
+    _alice, bob, _w, s, b = _established()
     bob.receive(_in_dialog(s, "BYE", 5, to_tag="nosuchtag"), 1.0)
     bob.receive(_in_dialog(s, "INFO", 7), 1.0)   # accepted: remote CSeq := 7
     bob.receive(_in_dialog(s, "BYE", 6), 1.0)    # lower than 7: out of order
@@ -436,7 +436,7 @@ def test_forked_invite_two_early_dialogs_two_2xx(profile: str) -> None:
                 msg = parse(data, strict=True)
                 uri = msg.uri if isinstance(msg, Request) else ""
                 for bob in (bob1, bob2):
-                    if msg.method == "INVITE" and not (msg.to and msg.to.tag) \
+                    if (msg.method == "INVITE" and not (msg.to and msg.to.tag)) \
                             or bob.host in uri:
                         bob.receive(data, now)
             for bob in (bob1, bob2):
@@ -491,3 +491,22 @@ def test_t1_is_configurable() -> None:
     _check(w, t1=1.0, t2=4.0)
     bye = [t for t, who, d, _ in w.log if d.startswith(b"BYE")]
     assert bye == [64.0]
+
+
+# --- sipfsm trace for the session models ------------------------------------------------------
+
+
+def test_trace_cli_runs_a_session(capsys: pytest.CaptureFixture[str]) -> None:
+    from sipfsm import cli
+
+    code = cli.main(["trace", "invite_session_server", "tu=180", "tu=200", "+2",
+                     "recv=ACK", "recv=BYE"])
+    out = capsys.readouterr().out
+    assert code == 0
+    lines = [line.split(maxsplit=1)[1] for line in out.splitlines()[1:]]
+    assert [x.split("  ")[0] for x in lines if x.startswith(("send", "resend", "recv"))] == [
+        "recv INVITE", "send 100", "send 180", "send 200", "resend 200", "resend 200",
+        "recv ACK", "recv BYE", "send 200 (BYE)"]
+    assert out.rstrip().endswith("Terminated")
+    code = cli.main(["trace", "invite_session_client", "tu=bye"])
+    assert code == 1 and "refused" in capsys.readouterr().err

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import sipfsm
 from sipfsm import strategies as sips
@@ -97,8 +96,6 @@ def test_malformed_messages_carry_their_error(case: sips.Malformed) -> None:
 @pytest.mark.parametrize("defect", sorted(sips.DEFECTS))
 def test_each_defect_is_reachable(defect: str) -> None:
     """malformed_messages(defect) restricts to one defect."""
-    case = st.data()  # noqa: F841 - keeps the import used when collection is filtered
-
     @settings(max_examples=3, database=None, derandomize=True)
     @given(sips.malformed_messages(defect))
     def one(c: sips.Malformed) -> None:

@@ -60,7 +60,8 @@ def test_every_semantic_message_is_covered() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "section", "role", "expected", "code"), CASES,
+    ("name", "section", "role", "expected", "code"),
+    CASES,
     ids=[f"{c[0]}-{c[2]}-RFC4475-{c[1]}" for c in CASES],
 )
 def test_semantic_outcome(
@@ -80,8 +81,8 @@ def test_semantic_outcome(
 def test_bext01_lists_unsupported_options() -> None:
     """RFC 4475 3.3.5: the 420 lists Require options (UAS) or Proxy-Require ones (proxy)."""
     m = sipfsm.parse((CORPUS / "bext01.dat").read_bytes())
-    uas = [f for f in sipfsm.validate(m, "uas") if f.response == 420][0]
-    proxy = [f for f in sipfsm.validate(m, "proxy") if f.response == 420][0]
+    uas = next(f for f in sipfsm.validate(m, "uas") if f.response == 420)
+    proxy = next(f for f in sipfsm.validate(m, "proxy") if f.response == 420)
     assert uas.unsupported == tuple(m.require) and uas.header == "Require"
     assert proxy.unsupported == tuple(m.proxy_require) and proxy.header == "Proxy-Require"
     assert sipfsm.validate(m, "uas", supported=m.require) == []

@@ -1,0 +1,322 @@
+"""parse(): the message classes, the error contract, limits, message-level rules, the CLI."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS
+from hypothesis import given
+from hypothesis import strategies as st
+
+import sipfsm
+from sipfsm import Header, Limits, Message, ParseError, Request, Response
+from sipfsm.cli import main as cli_main
+
+INVITE = (
+    b"INVITE sip:bob@biloxi.example.com SIP/2.0\r\n"
+    b"Via: SIP/2.0/TCP client.atlanta.example.com:5060;branch=z9hG4bK74bf9\r\n"
+    b"v: SIP/2.0/UDP proxy.example.com;branch=z9hG4bK1, SIP/2.0/UDP p2.example.com"
+    b";branch=z9hG4bK2\r\n"
+    b"Max-Forwards: 70\r\n"
+    b"From: Alice <sip:alice@atlanta.example.com>;tag=9fxced76sl\r\n"
+    b"To: Bob\r\n <sip:bob@biloxi.example.com>\r\n"
+    b"Call-ID: 3848276298220188511@atlanta.example.com\r\n"
+    b"CSeq: 1 INVITE\r\n"
+    b"User-Agent: Softphone/1.0 (Linux (x86))\r\n"
+    b"X-Custom: anything ;;, goes\r\n"
+    b"Contact: <sip:alice@client.atlanta.example.com;transport=tcp>\r\n"
+    b"Content-Type: application/sdp\r\n"
+    b"Content-Length: 4\r\n"
+    b"\r\n"
+    b"v=0\n"
+)
+
+
+VIA_HOST = b"Via: SIP/2.0/TCP client.atlanta.example.com:5060"
+
+
+def replace(data: bytes, old: bytes, new: bytes) -> bytes:
+    assert old in data
+    return data.replace(old, new, 1)
+
+
+def error(data: bytes, **kw: object) -> ParseError:
+    with pytest.raises(ParseError) as err:
+        sipfsm.parse(data, **kw)  # type: ignore[arg-type]
+    return err.value
+
+
+def test_request_fields() -> None:
+    msg = sipfsm.parse(INVITE, strict=True)
+    assert isinstance(msg, Request) and isinstance(msg, Message)
+    assert (msg.method, msg.uri, msg.version) == (
+        "INVITE",
+        "sip:bob@biloxi.example.com",
+        "SIP/2.0",
+    )
+    assert msg.body == b"v=0\n"
+    assert msg.raw == INVITE
+    assert msg.start_line == "INVITE sip:bob@biloxi.example.com SIP/2.0"
+
+
+def test_headers_keep_order_spelling_and_duplicates() -> None:
+    msg = sipfsm.parse(INVITE)
+    names = [h.name for h in msg.headers]
+    assert names[:3] == ["Via", "v", "Max-Forwards"]
+    assert msg.header_names()[:2] == ["Via", "Via"]
+    to = msg.headers[4]
+    assert isinstance(to, Header)
+    assert (to.name, to.canonical, to.value) == ("To", "To", "Bob <sip:bob@biloxi.example.com>")
+    assert to.raw == b"To: Bob\r\n <sip:bob@biloxi.example.com>"
+    assert to.line == 6
+    x = next(h for h in msg.headers if h.name == "X-Custom")
+    assert (x.canonical, x.rule, x.value) == ("X-Custom", None, "anything ;;, goes")
+
+
+def test_get_and_get_all() -> None:
+    msg = sipfsm.parse(INVITE)
+    assert msg.get("via") == "SIP/2.0/TCP client.atlanta.example.com:5060;branch=z9hG4bK74bf9"
+    assert msg.get("V") == msg.get("Via")
+    assert msg.get("i") == "3848276298220188511@atlanta.example.com"
+    assert msg.get("Nope") is None
+    assert msg.get_all("Via") == [
+        "SIP/2.0/TCP client.atlanta.example.com:5060;branch=z9hG4bK74bf9",
+        "SIP/2.0/UDP proxy.example.com;branch=z9hG4bK1",
+        "SIP/2.0/UDP p2.example.com;branch=z9hG4bK2",
+    ]
+    # Not a comma list in the ABNF: never split.
+    assert msg.get_all("x-custom") == ["anything ;;, goes"]
+    assert msg.get_all("Call-ID") == ["3848276298220188511@atlanta.example.com"]
+
+
+def test_trees() -> None:
+    msg = sipfsm.parse(INVITE)
+    via = msg.headers[0].tree()
+    assert via.data == "via" and via.children[0].type == "VIA"  # type: ignore[union-attr]
+    ua = next(h for h in msg.headers if h.canonical == "User-Agent").tree()
+    assert ua.data == "user_agent"
+    depth = [t for t in ua.iter_subtrees() if t.data == "comment"]
+    assert len(depth) == 2  # (Linux (x86)) nests a comment
+    x = next(h for h in msg.headers if h.rule is None).tree()
+    assert x.data == "extension_header"
+
+
+def test_response_fields() -> None:
+    msg = sipfsm.parse(
+        b"SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nContent-Length: 0\r\n\r\n",
+        strict=True,
+    )
+    assert isinstance(msg, Response)
+    assert (msg.status, msg.reason, msg.version) == (180, "Ringing", "SIP/2.0")
+    assert isinstance(sipfsm.parse(b"SIP/2.0 200 \r\n\r\n"), Response)
+
+
+def test_lazy_parsing_defers_header_values() -> None:
+    bad = replace(INVITE, b"CSeq: 1 INVITE", b"CSeq: one INVITE")
+    msg = sipfsm.parse(bad)  # lazy: start line and framing only
+    cseq = next(h for h in msg.headers if h.canonical == "CSeq")
+    with pytest.raises(ParseError) as err:
+        cseq.tree()
+    assert err.value.code == "bad-header-value" and err.value.line == 9
+    assert error(bad, strict=True).code == "bad-header-value"
+
+
+def test_lazy_parsing_checks_header_lines_on_first_access() -> None:
+    msg = sipfsm.parse(replace(INVITE, b"Max-Forwards: 70", b"Max-Forwards 70"))
+    with pytest.raises(ParseError) as err:
+        _ = msg.headers
+    assert (err.value.code, err.value.line) == ("bad-header-line", 4)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "code", "rule"),
+    [
+        (b"Max-Forwards: 70", b"Max-Forwards: 256", "value-out-of-range", "Max-Forwards"),
+        (b"CSeq: 1 INVITE", b"CSeq: 2147483648 INVITE", "value-out-of-range", "CSeq"),
+        (b"CSeq: 1 INVITE", b"CSeq: 1 BYE", "cseq-method-mismatch", "CSeq"),
+        (b"Max-Forwards: 70", b"Expires: 4294967296", "value-out-of-range", "Expires"),
+        (b"Max-Forwards: 70", b"RSeq: 0", "value-out-of-range", "RSeq"),
+        (b"Max-Forwards: 70", b"Retry-After: 4294967296 (x)", "value-out-of-range", "Retry-After"),
+        (
+            b"transport=tcp>",
+            b"transport=tcp>;expires=4294967296",
+            "value-out-of-range",
+            "c-p-expires",
+        ),
+        (b"Max-Forwards: 70", b"Server: a (b", "bad-header-value", "Server"),
+        (b"Max-Forwards: 70", b"Date: Sat, 13 Nov 2010 23:29:00 GMT", "", ""),
+        (b"Max-Forwards: 70", b"Event: presence;id=1", "", ""),
+        (b"Max-Forwards: 70", b'Reason: SIP;cause=200;text="OK"', "", ""),
+        (b"Max-Forwards: 70", b"RAck: 776656 1 INVITE", "", ""),
+        (b"Max-Forwards: 70", b"x: 1800;refresher=uac", "", ""),
+        (b"Max-Forwards: 70", b"P-Asserted-Identity: <sip:a@b>, <tel:+1>", "", ""),
+        (VIA_HOST, b"Via: SIP/2.0/TCP [2001:db8::1]:5060;rport;x=", "bad-header-value", "via-parm"),
+        (VIA_HOST, b"Via: SIP/2.0/TCP [2001:db8::1]:5060;rport;received=1.2.3.4;x", "", ""),
+        (VIA_HOST, b"Via: SIP/2.0/TCP [2001:db8::1::2]", "bad-header-value", "via-parm"),
+        (VIA_HOST, b"Via: SIP/2.0/TCP 1.2.3.4.5", "bad-header-value", "via-parm"),
+        (b"X-Custom: anything", b"X-Custom: bell\x07", "bad-header-value", "header-value"),
+        (b"X-Custom", b"X Custom", "bad-header-name", "header-name"),
+    ],
+)
+def test_message_level_rules(old: bytes, new: bytes, code: str, rule: str) -> None:
+    data = replace(INVITE, old, new)
+    if not code:
+        sipfsm.parse(data, strict=True)
+        return
+    e = error(data, strict=True)
+    assert (e.code, e.rule) == (code, rule), str(e)
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "empty-message"),
+        (b"INVITE sip:a@b SIP/2.0\r\n", "incomplete-message"),
+        (b"INVITE sip:a@b SIP/2.0\r\nl: 5\r\n\r\nabc", "content-length-mismatch"),
+        (b"INVITE sip:a@b SIP/2.0\r\nl: 0x5\r\n\r\n", "bad-content-length"),
+        (b"INVITE sip:a@b SIP/2.0\r\n\r\n", None),
+        (b"INVITE sip:a@b SIP/1.0\r\n\r\n", "bad-version"),
+        (b"INVITE sip:a@b SIP/2\r\n\r\n", "bad-version"),
+        (b"INV<ITE sip:a@b SIP/2.0\r\n\r\n", "bad-method"),
+        (b"INVITE sip:a@b?x=y SIP/2.0\r\n\r\n", "bad-request-uri"),
+        (b"INVITE sip:a@b\rSIP/2.0\r\n\r\n", "bad-line-ending"),
+        (b"SIP/2.0 099 Early\r\n\r\n", "value-out-of-range"),
+        (b"SIP/2.0 700 Late\r\n\r\n", "value-out-of-range"),
+        (b"SIP/2.0 20 OK\r\n\r\n", "bad-status-code"),
+        (b"SIP/2.0 200\r\n\r\n", "bad-status-line"),
+        (b"SIP/2.0 200 O\x01K\r\n\r\n", "bad-reason-phrase"),
+        (b"SIP/3.0 200 OK\r\n\r\n", "bad-version"),
+        (b"\r\n\r\nOPTIONS sip:a@b SIP/2.0\r\n\r\n", None),
+    ],
+)
+def test_framing_and_start_line_errors(data: bytes, code: str | None) -> None:
+    if code is None:
+        sipfsm.parse(data, strict=True)
+    else:
+        assert error(data, strict=True).code == code
+        assert error(data).code == code  # lazy mode checks these too
+
+
+def test_error_carries_position_rule_code_and_reason() -> None:
+    e = error(replace(INVITE, b"Max-Forwards: 70", b"Max-Forwards: 7x0"), strict=True)
+    assert (e.line, e.column, e.code, e.rule) == (4, 15, "bad-header-value", "Max-Forwards")
+    text = str(e)
+    for part in ("line 4", "column 15", "bad-header-value", "Max-Forwards", e.reason):
+        assert part in text
+
+
+def test_limits() -> None:
+    assert error(INVITE, limits=Limits(max_message_size=100)).code == "message-too-large"
+    assert error(INVITE, limits=Limits(max_headers=5)).code == "too-many-headers"
+    e = error(INVITE, strict=True, limits=Limits(max_header_line=40))
+    assert (e.code, e.line) == ("header-line-too-long", 1)
+    e = error(INVITE, strict=True, limits=Limits(max_header_line=60))
+    assert (e.code, e.line) == ("header-line-too-long", 2)
+    deep = replace(INVITE, b"(Linux (x86))", b"(" * 40 + b")" * 40)
+    assert error(deep, strict=True).code == "nesting-too-deep"
+    sipfsm.parse(deep, strict=True, limits=Limits(max_nesting=64))
+    with pytest.raises(AttributeError):
+        Limits().max_headers = 3  # type: ignore[misc]
+
+
+def test_non_bytes_is_a_parse_error() -> None:
+    assert error("INVITE").code == "bad-input"  # type: ignore[arg-type]
+
+
+@given(st.binary(max_size=600))
+def test_arbitrary_bytes_give_a_message_or_a_parse_error(data: bytes) -> None:
+    for strict in (False, True):
+        try:
+            msg = sipfsm.parse(data, strict=strict)
+        except ParseError as e:
+            assert e.line >= 1 and e.column >= 1 and e.code
+            continue
+        assert isinstance(msg, Request | Response)
+        try:
+            for h in msg.headers:
+                h.tree()
+            msg.get_all("Via")
+        except ParseError:
+            pass
+
+
+CORPUS_FILES = sorted(CORPUS.glob("*.dat"))
+
+
+@given(
+    st.sampled_from(CORPUS_FILES),
+    st.lists(st.tuples(st.integers(0, 4000), st.binary(min_size=0, max_size=4)), max_size=4),
+)
+def test_mutated_torture_messages_give_a_message_or_a_parse_error(
+    path: Path, edits: list[tuple[int, bytes]]
+) -> None:
+    data = bytearray(path.read_bytes())
+    for at, chunk in edits:
+        at %= len(data) + 1
+        data[at : at + len(chunk)] = chunk
+    try:
+        msg = sipfsm.parse(bytes(data), strict=True)
+    except ParseError:
+        return
+    assert msg.headers is not None
+
+
+@pytest.mark.parametrize(
+    "fill", [b" ", b",", b";", b'"', b";a", b"a.", b"(", b"a ", b'\\"', b"<sip:a-"]
+)
+def test_adversarial_64k_messages_are_fast(fill: bytes) -> None:
+    """60 KiB of separators in a header value: parsed or rejected, never slow (the benchmark
+    prints the real figures; this bound is loose for loaded machines)."""
+    big = Limits(max_header_line=1 << 17, max_nesting=1 << 16)
+    for name in (b"Via", b"Contact", b"To", b"User-Agent", b"CSeq"):
+        data = (
+            b"INVITE sip:a@b SIP/2.0\r\n"
+            + name
+            + b": SIP/2.0/UDP "
+            + fill * (60 * 1024 // len(fill))
+            + b"!\r\nContent-Length: 0\r\n\r\n"
+        )
+        t0 = time.perf_counter()
+        with contextlib.suppress(ParseError):
+            sipfsm.parse(data, strict=True, limits=big)
+        assert time.perf_counter() - t0 < 0.5, (name, fill)
+
+
+def test_cli_text_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    ok = str(CORPUS / "wsinv.dat")
+    bad = str(CORPUS / "badvers.dat")
+    assert cli_main(["parse", ok, "--strict"]) == 0
+    assert capsys.readouterr().out.startswith(f"{ok}: ok INVITE sip:vivekg@")
+    assert cli_main(["parse", ok, bad, "--strict"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith(f"{bad}: error 1:34 bad-version:")
+
+
+def test_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
+    ok = str(CORPUS / "unreason.dat")
+    bad = str(CORPUS / "clerr.dat")
+    assert cli_main(["parse", "--json", ok, bad]) == 1
+    first, second = (json.loads(x) for x in capsys.readouterr().out.splitlines())
+    assert first == {"file": ok, "ok": True, "start_line": first["start_line"]}
+    assert first["start_line"].startswith("SIP/2.0 200 = 2**3")
+    assert second == {
+        "file": bad,
+        "ok": False,
+        "line": 10,
+        "column": 17,
+        "code": "content-length-mismatch",
+        "rule": "Content-Length",
+        "reason": second["reason"],
+    }
+
+
+def test_cli_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert cli_main(["parse", str(tmp_path / "missing.sip")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        cli_main(["parse"])
+    assert exit_.value.code == 2

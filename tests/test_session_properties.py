@@ -1,0 +1,160 @@
+"""Hypothesis: two sipfsm UAs (session models over transaction layers) against the RFC text.
+
+A random TU (answers, CANCEL, BYE, re-INVITEs on both sides), a random clock and a lossy
+network; after every step and at the end the oracle (``tests/session_oracle.py``, written
+from RFC 3261 12-15 and 9, reading no model) checks the bytes that went over the wire: CSeq
+strictly increasing per direction, route set fixed once confirmed, dialog ID stable, every 2xx
+ACKed once per reception with its To tag and route set, 2xx retransmission instants and the
+BYE at 64*T1, the glare windows, no request in a terminated dialog. Plus the named bugs of
+JsSIP (2xx retransmits stopping at T2) and sipml5 (200 retransmits after the ACK).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import sys
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from sipfsm import ProtocolError, Response, Timers
+from sipfsm._ua import UA, InviteSession, Wire
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import session_oracle as oracle
+
+BOB = "sip:bob@biloxi.example.com"
+# The stateful runs are the slowest tests: fewer examples than the profile's default.
+FEW = settings(max_examples=min(settings().max_examples, 60), stateful_step_count=14)
+
+
+class Call(RuleBasedStateMachine):
+    """One call between Alice (caller) and Bob (callee) under random TU, clock and losses."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.alice = UA("alice", "atlanta.example.com", random=random.Random(1).random)
+        self.bob = UA("bob", "biloxi.example.com", random=random.Random(2).random)
+        self.mode = "none"
+        self.wire = Wire(self.alice, self.bob, drop=self._drop)
+        self.now = 0.0
+        self.caller: InviteSession = self.alice.invite(BOB, 0.0)
+        self.wire.flush(0.0)
+        self.callee: InviteSession = self.bob.sessions[0]
+
+    def _drop(self, t: float, who: str, data: bytes) -> bool:
+        if self.mode == "acks":
+            return data.startswith(b"ACK")
+        if self.mode == "2xx":
+            return data.startswith(b"SIP/2.0 200") and b" INVITE\r\n" in data
+        if self.mode == "alice":
+            return who == "alice"
+        return False
+
+    def _try(self, action: object, *args: object) -> None:
+        # The model refuses what the RFC forbids in this state (e.g. 14.1, 15).
+        with contextlib.suppress(ProtocolError):
+            action(*args, self.now)  # type: ignore[operator]
+        self.wire.flush(self.now)
+
+    @rule(status=st.sampled_from([180, 183, 200, 200, 486, 488]),
+          side=st.sampled_from(["callee", "caller"]))
+    def answer(self, status: int, side: str) -> None:
+        session = self.callee if side == "callee" else self.caller
+        self._try(session.answer, status)
+
+    @rule(what=st.sampled_from(["cancel", "bye", "reinvite"]),
+          side=st.sampled_from(["callee", "caller"]))
+    def tu(self, what: str, side: str) -> None:
+        session = self.callee if side == "callee" else self.caller
+        if what == "cancel" and side == "callee":
+            return
+        self._try(getattr(session, what))
+
+    @rule(dt=st.sampled_from([0.05, 0.5, 1.0, 3.0, 8.0, 40.0]))
+    def advance(self, dt: float) -> None:
+        self.now = self.wire.run_until(self.now + dt, self.now)
+
+    @rule(mode=st.sampled_from(["none", "none", "acks", "2xx", "alice"]))
+    def network(self, mode: str) -> None:
+        self.mode = mode
+
+    @invariant()
+    def no_refusals_from_the_network(self) -> None:
+        """The peers only ever send what RFC 3261 allows: the models never refuse it."""
+        assert self.alice.errors == [] and self.bob.errors == []
+
+    def teardown(self) -> None:
+        self.mode = "none"
+        self.now = self.wire.run_until(self.now + 70.0, self.now)
+        grams = oracle.read(self.wire.log)
+        for who in ("alice", "bob"):
+            oracle.check_cseq_increasing(grams, who)
+            oracle.check_dialog_requests(grams, who)
+            oracle.check_no_request_after_bye(grams, who)
+            oracle.check_acks(grams, who)
+            oracle.check_2xx_retransmissions(grams, who, 0.5, 4.0)
+        oracle.check_glare_retry(grams, "alice", owner=True)
+        oracle.check_glare_retry(grams, "bob", owner=False)
+        # Once no INVITE waits for its final response (one may wait for ever: 13.2.1 sets no
+        # deadline without Expires), every transaction ends (17) and no session timer runs.
+        settled = ("Confirmed", "Terminated")
+        if self.caller.state in settled and self.callee.state in settled:
+            assert len(self.alice.layer) == 0 and len(self.bob.layer) == 0
+            assert not self.caller.runner.timers and not self.callee.runner.timers
+
+
+TestCall = Call.TestCase
+TestCall.settings = FEW
+
+
+def _unacked_call(t1: float, acks_lost: int, transport: str) -> list[oracle.Datagram]:
+    lost = [0]
+
+    def drop(t: float, who: str, data: bytes) -> bool:
+        if data.startswith(b"ACK") and lost[0] < acks_lost:
+            lost[0] += 1
+            return True
+        return False
+    timers = Timers(t1=t1, t2=4.0)
+    alice = UA("alice", "atlanta.example.com", timers=timers, transport=transport)
+    bob = UA("bob", "biloxi.example.com", timers=timers, transport=transport)
+    w = Wire(alice, bob, drop=drop)
+    alice.invite(BOB, 0.0)
+    w.flush(0.0)
+    bob.sessions[0].answer(200, 0.0)
+    w.run_until(64 * t1 + 40.0, 0.0)
+    return oracle.read(w.log)
+
+
+@given(t1=st.sampled_from([0.25, 0.5, 1.0]), transport=st.sampled_from(["udp", "tcp"]))
+@settings(max_examples=min(settings().max_examples, 30))
+def test_jssip_bug_2xx_retransmits_continue_past_t2_until_64_t1(t1: float,
+                                                                 transport: str) -> None:
+    """JsSIP: the 2xx retransmissions stopped once the interval reached T2. 13.3.1.4: they go
+    on every T2 until 64*T1 has passed, on any transport; then BYE."""
+    grams = _unacked_call(t1, 10**6, transport)
+    oracle.check_2xx_retransmissions(grams, "bob", t1, 4.0)
+    sent = [d.t for d in grams if d.sender == "bob" and isinstance(d.msg, Response)
+            and d.msg.status == 200 and d.msg.cseq and d.msg.cseq.method == "INVITE"]
+    assert sent[-1] > 4.0 + t1 and 64 * t1 - sent[-1] <= 4.0
+    assert any(d.msg.method == "BYE" for d in grams if d.sender == "bob"  # type: ignore[union-attr]
+               and not isinstance(d.msg, Response))
+
+
+@given(lost=st.integers(0, 6))
+@settings(max_examples=min(settings().max_examples, 30))
+def test_sipml5_bug_no_2xx_retransmission_after_the_ack(lost: int) -> None:
+    """sipml5: 200 retransmissions went on after the ACK. With ``lost`` ACKs lost, exactly
+    ``lost + 1`` 200s go out and none after the first ACK delivered."""
+    grams = _unacked_call(0.5, lost, "udp")
+    oracle.check_2xx_retransmissions(grams, "bob", 0.5, 4.0)
+    sent = [d.t for d in grams if d.sender == "bob" and isinstance(d.msg, Response)
+            and d.msg.status == 200 and d.msg.cseq and d.msg.cseq.method == "INVITE"]
+    first_ack = next(d.t for d in grams if d.delivered and not isinstance(d.msg, Response)
+                     and d.msg.method == "ACK")
+    assert len(sent) == lost + 1 and all(t <= first_ack for t in sent)
