@@ -8,7 +8,6 @@ appending to the list.
 from __future__ import annotations
 
 import argparse
-import importlib
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +17,11 @@ from typing import Any
 from sipfsm import _diagram
 from sipfsm._cli_diagram import ALL_PROFILES
 from sipfsm._cli_models import add_models_dir, list_models, load, models_directory
-from sipfsm._model import Machine
+from sipfsm._errors import ParseError
+from sipfsm._model import Machine, models_dir
+from sipfsm._parse import parse
+from sipfsm._trace import format_steps, run_trace
+from sipfsm._ua import UA, Wire
 
 
 @dataclass
@@ -52,12 +55,15 @@ def _models_step(ctx: DemoContext) -> list[str]:
 
 
 def _diagrams_step(ctx: DemoContext) -> list[str]:
-    folder = ctx.out / "diagrams"
+    committed = _diagram_folder()
     for machine in ctx.models.values():
         for profile in ALL_PROFILES:
-            ctx.written += _diagram.write(machine, profile, ("dot", "svg", "png"), folder,
+            ctx.written += _diagram.write(machine, profile, ("dot", "svg"), committed,
+                                          directory=ctx.directory)
+            ctx.written += _diagram.write(machine, profile, ("png",), ctx.out / "png",
                                           directory=ctx.directory)
     pngs = sorted(p for p in ctx.written if p.suffix == ".png")
+    svgs = sorted(p for p in ctx.written if p.suffix == ".svg")
     lines = [
         "Every machine drawn from its data alone, like RFC 3261 Figures 5-8: each arrow says",
         "the event over the action in the RFC's wording, a small orange line lists the timers",
@@ -66,44 +72,96 @@ def _diagrams_step(ctx: DemoContext) -> list[str]:
         "RFC as published. Open the SVGs in a browser: every state and arrow links to its",
         "section of the RFC.",
         "",
-        f"  {len(ctx.written)} files in {folder}/ (.dot, .svg, .png), for example:",
+        f"  {len(svgs)} SVG and DOT pairs in {committed}/ and {len(pngs)} PNGs in "
+        f"{ctx.out / 'png'}/, for example:",
     ]
-    lines += [f"    {p}" for p in pngs[:4]]
+    lines += [f"    {p}" for p in svgs[:2] + pngs[:2]]
     return lines
 
 
+def _diagram_folder() -> Path:
+    """``diagrams/`` beside ``models/`` (the committed pictures, regenerated identically)."""
+    return models_dir().parent / "diagrams"
+
+
+def _parse_step(ctx: DemoContext) -> list[str]:
+    corpus = models_dir().parent.parent / "shared" / "corpus" / "rfc4475"
+    files = sorted(corpus.glob("*.dat"))
+    if not files:
+        return ["(the RFC 4475 corpus is not beside this checkout; try: sipfsm parse FILE)"]
+    ok, bad = [], []
+    for path in files:
+        try:
+            parse(path.read_bytes(), strict=True)
+            ok.append(path.name)
+        except ParseError as exc:
+            bad.append(f"{path.name:<15} {exc.line}:{exc.column} {exc.code}")
+    lines = [
+        "The parser is compiled from RFC 3261's ABNF (grammar/*.abnf). Over RFC 4475's",
+        f"torture messages ({corpus}): {len(ok)} parse, {len(bad)} are rejected,",
+        "each with line:column and a stable defect code, for example:",
+        "",
+    ]
+    lines += ["  " + line for line in bad[:6]]
+    lines += ["", "Try:  sipfsm parse --strict --json FILE..."]
+    return lines
+
+
+#: The traces the demo shows: (title, model, events, transport, method).
+_TRACES: list[tuple[str, str, list[str], str, str]] = [
+    ("An INVITE over UDP: Timer A retransmits until a 180, then 486 is ACKed (Figure 5)",
+     "invite_client", ["+1.6", "recv=180", "+2", "recv=486", "recv=486", "+40"], "udp",
+     "INVITE"),
+    ("A REGISTER server over TCP: Timer J is 0 s on a reliable transport (Table 4)",
+     "non_invite_server", ["tu=200"], "tcp", "REGISTER"),
+]
+
+
 def _traces_step(ctx: DemoContext) -> list[str]:
-    try:
-        trace = importlib.import_module("sipfsm._trace")
-    except ImportError:
-        return ["(transaction traces arrive with the engine: sipfsm trace)"]
-    # A step showing a couple of traces goes here once sipfsm._trace.run_trace exists.
-    run_trace: Any = getattr(trace, "run_trace", None)
-    if run_trace is None or not _TRACES:
-        return ["Watch a transaction run, timer by timer:  sipfsm trace --help"]
-    return [str(line) for line in _demo_traces(run_trace)]
-
-
-def _demo_traces(run_trace: Any) -> list[str]:
-    """A couple of traces through ``sipfsm._trace.run_trace`` (its output, as text)."""
     lines: list[str] = []
-    for title, kwargs in _TRACES:
-        lines.append(title)
-        result = run_trace(**kwargs)
-        text = result if isinstance(result, str) else str(result)
-        lines += ["  " + t for t in text.splitlines()]
+    for title, model, events, transport, method in _TRACES:
+        command = (f"sipfsm trace {model} --transport {transport} --method {method} "
+                   f"{' '.join(events)}")
+        lines += [title, f"  $ {command}"]
+        steps = run_trace(model, events, transport=transport, method=method)
+        lines += ["  " + line for line in format_steps(steps)]
         lines.append("")
     return lines
 
 
-#: The traces the demo shows (filled in once ``sipfsm._trace`` exists).
-_TRACES: list[tuple[str, dict[str, Any]]] = []
+def _call_step(ctx: DemoContext) -> list[str]:
+    alice = UA("alice", "atlanta.example.com", random=lambda: 0.5)
+    bob = UA("bob", "biloxi.example.com", random=lambda: 0.25)
+    wire = Wire(alice, bob)
+    session = alice.invite("sip:bob@biloxi.example.com", 0.0)
+    wire.flush(0.0)
+    answer = bob.sessions[-1]
+    answer.answer(180, 0.1)
+    wire.flush(0.1)
+    answer.answer(200, 1.2)
+    wire.run_until(5.0, 1.2)
+    session.bye(5.0)
+    wire.run_until(40.0, 5.0)
+    lines = [
+        "RFC 3261 Figure 1 between a sipfsm UAC and UAS (session, dialog and transaction",
+        "models) on the virtual clock; every datagram checked by sipfsm.parse(strict=True):",
+        "",
+    ]
+    for t, sender, data, _delivered in wire.log:
+        first = data.split(b"\r\n", 1)[0].decode("utf-8", "replace")
+        arrow = "alice ---> bob  " if sender == "alice" else "alice <--- bob  "
+        lines.append(f"  {t:6.3f}  {arrow}{first}")
+    lines += ["", f"  final states: alice {session.state}, bob {answer.state}"]
+    return lines
+
 
 #: The demo, in order. Later issues append steps here.
 STEPS: list[Step] = [
     Step("The state machines", _models_step),
     Step("The pictures", _diagrams_step),
+    Step("The parser against RFC 4475", _parse_step),
     Step("Transactions at work", _traces_step),
+    Step("A whole call", _call_step),
 ]
 
 

@@ -323,9 +323,19 @@ def test_models_env(capsys: pytest.CaptureFixture[str], tmp_path: Path,
 
 @pytest.mark.skipif(not HAS_DOT, reason="Graphviz dot is not installed")
 def test_demo(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The README's first command: pictures (DOT and SVG into diagrams/, unchanged; PNG under
+    --out), the RFC 4475 corpus parsed, two transaction traces and a whole call."""
+    before = {p.name: p.read_bytes() for p in DIAGRAMS.glob("*.dot")}
     code, out, _ = _run(["demo", "--out", str(tmp_path)], capsys)
     assert code == 0
     for name, profile in PAIRS:
-        for ext in ("dot", "svg", "png"):
-            assert (tmp_path / "diagrams" / f"{name}.{profile}.{ext}").exists()
+        assert (tmp_path / "png" / f"{name}.{profile}.png").exists()
+        for ext in ("dot", "svg"):
+            assert (DIAGRAMS / f"{name}.{profile}.{ext}").exists()
+    assert {p.name: p.read_bytes() for p in DIAGRAMS.glob("*.dot")} == before
     assert str(tmp_path) in out and "invite_client" in out
+    if (ROOT.parent / "shared" / "corpus" / "rfc4475").is_dir():
+        assert "30 parse, 19 are rejected" in out
+    assert "resend ACK" in out and "fire J" in out
+    assert "alice <--- bob  SIP/2.0 180 Ringing" in out
+    assert "final states: alice Terminated, bob Terminated" in out
