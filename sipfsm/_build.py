@@ -1,5 +1,6 @@
-"""Builders of SIP messages that follow RFC 3261: requests (8.1.1), responses (8.2.6), the ACK
-of a non-2xx final response (17.1.1.3) and CANCEL (9.1).
+"""Builders of SIP messages that follow RFC 3261: requests (8.1.1), requests within a dialog
+(12.2.1.1, the ACK of a 2xx of 13.2.2.4 among them), responses (8.2.6), the ACK of a non-2xx
+final response (17.1.1.3) and CANCEL (9.1).
 
 Each builder writes the message canonically and parses it back strictly, so it returns a real
 :class:`sipfsm.Request` / :class:`sipfsm.Response` and can never return something the grammar
@@ -22,7 +23,8 @@ from sipfsm._uri import URI
 if TYPE_CHECKING:  # pragma: no cover
     from sipfsm.message import Request, Response
 
-__all__ = ["REASONS", "build_ack", "build_cancel", "build_request", "build_response"]
+__all__ = ["REASONS", "build_ack", "build_cancel", "build_in_dialog", "build_request",
+           "build_response"]
 
 #: The Reason-Phrases of RFC 3261 section 21.
 REASONS: dict[int, str] = {
@@ -118,6 +120,7 @@ def build_request(
     cseq: int = 1,
     sent_by: str = "127.0.0.1",
     transport: str = "UDP",
+    branch: str | None = None,
     contact: str | URI | None = None,
     max_forwards: int = 70,
     route: Sequence[str | URI] = (),
@@ -129,9 +132,9 @@ def build_request(
     """A new request outside a dialog, per section 8.1.1: Request-URI (8.1.1.1), To (8.1.1.2,
     defaults to the Request-URI), From with a fresh tag (8.1.1.3), a fresh Call-ID (8.1.1.4),
     CSeq (8.1.1.5), Max-Forwards 70 (8.1.1.6), one Via with a fresh ``z9hG4bK`` branch
-    (8.1.1.7), Contact for dialog-creating methods (8.1.1.8; derived from From and ``sent_by``
-    when not given), optional Route set, extra headers, body with Content-Type and
-    Content-Length.
+    (8.1.1.7; or ``branch``, which must start with it), Contact for dialog-creating methods
+    (8.1.1.8; derived from From and ``sent_by`` when not given), optional Route set, extra
+    headers, body with Content-Type and Content-Length.
 
     >>> import random
     >>> r = build_request("INVITE", "sip:bob@biloxi.example.com",
@@ -141,29 +144,98 @@ def build_request(
     """
     if method in ("ACK", "CANCEL"):
         raise ValueError(f"build {method} with build_{method.lower()} (17.1.1.3, 9.1)")
-    if not 0 <= max_forwards <= 255:
-        raise ValueError("Max-Forwards must be 0-255 (20.22)")
-    if cseq < 0 or cseq >= 2**31:
-        raise ValueError("CSeq sequence number must be below 2**31 (8.1.1.5)")
     r = _rng(rng)
     ruri = URI.parse(str(uri))
     from_v = _addr(from_)
     if not _has_tag(from_v):
         from_v += f";tag={_rand(r, 32)}"
-    to_v = _addr(to) if to is not None else f"<{ruri}>"
+    branch = branch or _MAGIC + _rand(r)  # drawn before the Call-ID: seeds give what they gave
+    host = sent_by.split(":")[0].strip("[]") or "host"
+    return _compose(
+        method, ruri, to=_addr(to) if to is not None else f"<{ruri}>", from_=from_v,
+        call_id=call_id or f"{_rand(r, 96)}@{host}", cseq=cseq, sent_by=sent_by,
+        transport=transport, branch=branch, contact=contact, max_forwards=max_forwards,
+        route=route, headers=headers, body=body, content_type=content_type, rng=r)
+
+
+def build_in_dialog(
+    method: str,
+    uri: str | URI,
+    *,
+    to: str,
+    from_: str,
+    call_id: str,
+    cseq: int,
+    route: Sequence[str | URI] = (),
+    sent_by: str = "127.0.0.1",
+    transport: str = "UDP",
+    branch: str | None = None,
+    contact: str | URI | None = None,
+    max_forwards: int = 70,
+    headers: Sequence[tuple[str, str]] = (),
+    body: bytes = b"",
+    content_type: str | None = None,
+    rng: random.Random | None = None,
+) -> Request:
+    """A request within a dialog, per section 12.2.1.1, from the parts the dialog state gives
+    (:meth:`sipfsm._dialog.Dialog.request` computes them): Request-URI and Route (loose or
+    strict routing), To with the remote tag, From with the local tag, the Call-ID, the CSeq;
+    then, as for any request, Max-Forwards and one Via with a new branch (8.1.1.6, 8.1.1.7)
+    and Contact for a target refresh (INVITE ...: 8.1.1.8, 12.2.1.1).
+
+    An ACK is allowed: the ACK of a 2xx is a request within the dialog with the INVITE's CSeq
+    number (13.2.2.4). A CANCEL is not (9.1: :func:`build_cancel`), nor To or From without a
+    tag (12: the dialog ID).
+    """
+    if method == "CANCEL":
+        raise ValueError("a CANCEL copies its request: build_cancel (9.1)")
+    if not (_has_tag(to) and _has_tag(from_)):
+        raise ValueError("within a dialog To and From carry the dialog's tags (12.2.1.1)")
+    return _compose(method, URI.parse(str(uri)), to=to, from_=from_, call_id=call_id,
+                    cseq=cseq, sent_by=sent_by, transport=transport, branch=branch,
+                    contact=contact, max_forwards=max_forwards, route=route, headers=headers,
+                    body=body, content_type=content_type, rng=_rng(rng))
+
+
+def _compose(
+    method: str,
+    ruri: URI,
+    *,
+    to: str,
+    from_: str,
+    call_id: str,
+    cseq: int,
+    sent_by: str,
+    transport: str,
+    branch: str | None,
+    contact: str | URI | None,
+    max_forwards: int,
+    route: Sequence[str | URI],
+    headers: Sequence[tuple[str, str]],
+    body: bytes,
+    content_type: str | None,
+    rng: random.Random,
+) -> Request:
+    """Write a request from its parts (8.1.1) and parse it back strictly."""
+    if not 0 <= max_forwards <= 255:
+        raise ValueError("Max-Forwards must be 0-255 (20.22)")
+    if cseq < 0 or cseq >= 2**31:
+        raise ValueError("CSeq sequence number must be below 2**31 (8.1.1.5)")
+    if branch is not None and not branch.startswith(_MAGIC):
+        raise ValueError(f"a branch starts with {_MAGIC} (8.1.1.7)")
     pairs: list[tuple[str, str]] = [
-        ("Via", f"SIP/2.0/{transport} {sent_by};branch={_MAGIC}{_rand(r)}"),
+        ("Via", f"SIP/2.0/{transport} {sent_by};branch={branch or _MAGIC + _rand(rng)}"),
         ("Max-Forwards", str(max_forwards)),
         *[("Route", _addr(x)) for x in route],
-        ("To", to_v),
-        ("From", from_v),
-        ("Call-ID", call_id or f"{_rand(r, 96)}@{sent_by.split(':')[0].strip('[]') or 'host'}"),
+        ("To", to),
+        ("From", from_),
+        ("Call-ID", call_id),
         ("CSeq", f"{cseq} {method}"),
     ]
     if contact is not None:
         pairs.append(("Contact", _addr(contact)))
     elif method in _DIALOG_METHODS:
-        _, furi, _ = split_name_addr(from_v)
+        _, furi, _ = split_name_addr(from_)
         user = URI.parse(furi).user
         pairs.append(("Contact", f"<sip:{user + '@' if user else ''}{sent_by}>"))
     pairs += list(headers)
@@ -171,8 +243,7 @@ def build_request(
         pairs.append(("Content-Type", content_type))
     elif body:
         raise ValueError("a body needs a Content-Type (7.4.1)")
-    data = _write(f"{method} {ruri} SIP/2.0", pairs, body)
-    msg = _parse(data)
+    msg = _parse(_write(f"{method} {ruri} SIP/2.0", pairs, body))
     assert hasattr(msg, "method")
     return msg  # type: ignore[return-value]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sipfsm import _diagram
-from sipfsm._cli_models import add_models_dir, load, models_directory, select
+from sipfsm._cli_models import load, model_command, models_directory, select
 from sipfsm._errors import SipfsmError
 from sipfsm._model import DEFAULT_PROFILE, PROFILES
 
@@ -48,14 +48,12 @@ def run(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     """Add ``sipfsm diagram``."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "diagram",
-        help="draw the state machines (DOT, SVG, PNG)",
+    parser = model_command(
+        subparsers, "diagram", run, summary="draw the state machines (DOT, SVG, PNG)",
         description="Draw state machines from their model data, like RFC 3261 Figures 5-8: "
                     "every transition labelled event / action in the RFC's wording, the timers "
                     "started and stopped, the RFC section as tooltip and link. Files are named "
-                    "MODEL.PROFILE.FORMAT; without --profile both profiles are drawn.",
-    )
+                    "MODEL.PROFILE.FORMAT; without --profile both profiles are drawn.")
     parser.add_argument("models", nargs="*", metavar="MODEL",
                         help="models to draw (default: all; see `sipfsm models`)")
     parser.add_argument("--format", default="svg", metavar="FMT",
@@ -67,5 +65,3 @@ def register(subparsers: Any) -> None:
                              "default: both")
     parser.add_argument("--highlight", metavar="STATE",
                         help="emphasise one state and its outgoing transitions")
-    add_models_dir(parser)
-    parser.set_defaults(func=run)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,17 @@ MODELS_ENV = "SIPFSM_MODELS"
 def add_models_dir(parser: argparse.ArgumentParser) -> None:
     """Add the hidden ``--models-dir`` option (default: ``$SIPFSM_MODELS``, else ``models/``)."""
     parser.add_argument("--models-dir", type=Path, default=None, help=argparse.SUPPRESS)
+
+
+def model_command(subparsers: Any, name: str, run: Callable[[argparse.Namespace], int], *,
+                  summary: str, description: str) -> argparse.ArgumentParser:
+    """The parser of a subcommand that reads ``models/``: ``summary`` in ``sipfsm --help``,
+    ``description`` in its own; the hidden ``--models-dir``; ``run`` as what it does."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(name, help=summary,
+                                                            description=description)
+    add_models_dir(parser)
+    parser.set_defaults(func=run)
+    return parser
 
 
 def models_directory(args: argparse.Namespace) -> Path | None:
@@ -123,15 +134,12 @@ def run(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     """Add ``sipfsm models``."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "models",
-        help="list the state machines, or print one's totality table",
+    parser = model_command(
+        subparsers, "models", run,
+        summary="list the state machines, or print one's totality table",
         description="List every state machine of models/ (title, RFC section and figure, "
                     "states), or with --table MODEL print every (state, event) pair with its "
-                    "decision: -> destination, ignore or error, guard, actions, section.",
-    )
+                    "decision: -> destination, ignore or error, guard, actions, section.")
     parser.add_argument("--table", metavar="MODEL", help="print the totality table of MODEL")
     parser.add_argument("--profile", choices=PROFILES, default=DEFAULT_PROFILE,
                         help=f"profile of the table (default {DEFAULT_PROFILE})")
-    add_models_dir(parser)
-    parser.set_defaults(func=run)

@@ -25,15 +25,30 @@ _EPILOG = """events:
   tu=CODE          the TU sends a response (server transactions)
   transport-error  the transport layer reports a failure to send
 
-example: sipfsm trace invite_client +0.5 recv=180 recv=486 +40"""
+session models (a UA: the session model over its transactions, a scripted peer):
+  recv=CODE        the peer answers our newest request (invite_session_client)
+  recv=ACK|BYE|INVITE|CANCEL   the peer sends that request
+  tu=CODE          our TU answers the peer's INVITE (invite_session_server)
+  tu=bye|cancel|invite         our TU hangs up, cancels, sends a re-INVITE
+
+the dialog model on its own (the caller's dialog, 12):
+  recv=CODE        a response to the INVITE (To tag but for 100), or to our request
+  recv=METHOD[/N]  the peer sends METHOD within the dialog (CSeq N)
+  send=METHOD      we send METHOD within the dialog (send=BYE ends it)
+  timeout          our request within the dialog got no response (12.2.1.2)
+
+examples: sipfsm trace invite_client +0.5 recv=180 recv=486 +40
+          sipfsm trace invite_session_server tu=180 tu=200 +40
+          sipfsm trace dialog recv=180 recv=200 send=INFO recv=481"""
 
 
 def register(subparsers: Any) -> None:
     """Add the ``trace`` subcommand."""
     parser = subparsers.add_parser(
-        "trace", help="run one transaction through events on a virtual clock",
+        "trace", help="run one transaction, session or dialog through events on a virtual clock",
         description="Run one transaction of MODEL from t=0 (client: request sent; server: "
-                    "request received) through EVENTs, printing every step.",
+                    "request received) through EVENTs, printing every step. A session model "
+                    "runs a UA against a scripted peer; the dialog model a caller's dialog.",
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", metavar="MODEL", help="a model of models/, e.g. invite_client")
     # REMAINDER, re-parsed in run(): argparse cannot mix options among positionals otherwise.

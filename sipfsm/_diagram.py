@@ -29,8 +29,10 @@ from sipfsm._model import (
     Rule,
     TimerTable,
     Vocabulary,
+    Window,
     load_timers,
     load_vocabulary,
+    seconds,
 )
 
 #: The profile that is RFC 3261 as published; the others are drawn as changes against it.
@@ -266,6 +268,14 @@ def _seconds(expr: str, table: TimerTable) -> str:
     return f"{float(expr):g} s"
 
 
+def _window(window: Window, table: TimerTable) -> str:
+    """A timer started at random (14.1): ``2.1-4 s (Call-ID owner), 0-2 s``."""
+    def span(bounds: tuple[str, str]) -> str:
+        low, high = (seconds(e, table.base) for e in bounds)
+        return f"{low:g}-{high:g} s"
+    return f"{span(window.owner)} (Call-ID owner), {span(window.other)}"
+
+
 # --- rendering the parts --------------------------------------------------------------------
 
 
@@ -337,11 +347,13 @@ def _legend(machine: Machine, profile: str, table: TimerTable, statuses: set[str
                      + cell("TCP, TLS", bold=True) + cell("meaning (RFC 3261 Table 4)", bold=True))
         for name in timers:
             spec = table.timers[name]
-            udp = _seconds(spec.unreliable, table)
+            window = table.windows.get(name)
+            udp = _seconds(spec.unreliable, table) if window is None else _window(window, table)
+            tcp = _seconds(spec.reliable, table) if window is None else udp
             if spec.backoff and spec.unreliable != "none":
                 udp += ", doubling" + (f" to {spec.cap}" if spec.cap else "")
-            right.append(cell(name, colour=TIMER, bold=True) + cell(udp)
-                         + cell(_seconds(spec.reliable, table)) + cell(spec.meaning))
+            right.append(cell(name, colour=TIMER, bold=True) + cell(udp) + cell(tcp)
+                         + cell(spec.meaning))
         base = ", ".join(f"{k} = {v:g} s" for k, v in table.base.items())
         right.append(cell(f"{base} (defaults, 17.1.1.1)", 4))
     rows = []

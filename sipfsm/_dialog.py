@@ -7,8 +7,9 @@ decides what every message does to it: created by a 1xx with a To tag or by a 2x
 12.1.2 UAC), confirmed by a 2xx (13.2.2.4), ended by BYE (15), by a non-2xx final response
 while early (12.3), or by a 481/408/timeout to a request within it (12.2.1.2).
 
-:meth:`Dialog.request_headers` gives the parts of a request within the dialog per 12.2.1.1
-(Request-URI and Route for loose and strict routing, To, From, Call-ID, CSeq);
+:meth:`Dialog.request` builds a request within the dialog per 12.2.1.1 (Request-URI and
+Route for loose and strict routing, To, From, Call-ID, CSeq: :meth:`Dialog.request_parts`) with
+:func:`sipfsm._build.build_in_dialog`, and :meth:`Dialog.ack` the ACK of a 2xx (13.2.2.4);
 :meth:`Dialog.receive_request` applies the UAS checks of 12.2.2 (a lower CSeq is rejected
 with 500). :class:`DialogSet` keeps the dialogs of one UA by ID: a request for an unknown
 dialog gets 481 (12.2.2), and the early dialogs of a forked INVITE are each their own
@@ -20,14 +21,19 @@ Messages are read through the typed header views of :mod:`sipfsm.message` (``msg
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import random
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from sipfsm._build import build_in_dialog
 from sipfsm._errors import ProtocolError
-from sipfsm._model import DEFAULT_PROFILE, Action
+from sipfsm._model import DEFAULT_PROFILE, Action, Machine
 from sipfsm._runner import Runner
 from sipfsm._uri import URI
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sipfsm.message import Request
 
 #: 12.2.1.1 and 8.1.1.5: the first CSeq of a UAC is any number below 2**31.
 FIRST_CSEQ = 1
@@ -61,6 +67,18 @@ class RequestParts:
     call_id: str
     cseq: int
 
+    def build(self, *, sent_by: str, transport: str = "UDP", branch: str | None = None,
+              contact: str | URI | None = None, headers: Sequence[tuple[str, str]] = (),
+              body: bytes = b"", content_type: str | None = None,
+              rng: random.Random | None = None) -> Request:
+        """The request: these parts, one Via (``sent_by``, ``transport``, ``branch`` or a
+        fresh one), Max-Forwards, ``contact`` (8.1.1.8), extra headers and body."""
+        return build_in_dialog(self.method, self.request_uri, to=self.to, from_=self.from_,
+                               call_id=self.call_id, cseq=self.cseq, route=self.route,
+                               sent_by=sent_by, transport=transport, branch=branch,
+                               contact=contact, headers=headers, body=body,
+                               content_type=content_type, rng=rng)
+
 
 def _uri_of(entry: Any) -> URI:
     """The URI of a name-addr view (Contact, Record-Route) or a URI."""
@@ -82,7 +100,9 @@ class Dialog:
 
     Create it when the dialog-creating INVITE is sent (``role="uac"``) or received
     (``role="uas"``) with that INVITE; it starts in ``Trying`` without an ID. Then feed it the
-    responses (:meth:`response`) and requests (:meth:`receive_request`, :meth:`next_request`).
+    responses (:meth:`response`) and requests (:meth:`receive_request`, :meth:`request`).
+    ``model`` is the dialog model to run (default ``models/dialog.toml``; tests inject mutated
+    ones).
     """
 
     role: str
@@ -98,13 +118,14 @@ class Dialog:
     secure: bool = False
     #: What the last request received was given: None (accepted) or 500 (12.2.2).
     verdict: int | None = None
+    model: str | Machine = field(default="dialog", kw_only=True)
     runner: Runner = field(init=False)
     _pending: Any = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         if self.role not in ("uac", "uas"):
             raise ValueError(f"role is 'uac' or 'uas', not {self.role!r}")
-        self.runner = Runner("dialog", self, profile=self.profile)
+        self.runner = Runner(self.model, self, profile=self.profile)
         self.runner.start(0.0, None)
         if self.role == "uac":
             # 12.2.1.1: the local sequence number is the CSeq of the dialog-creating request.
@@ -180,6 +201,30 @@ class Dialog:
         self.runner.handle("dlg_481_408", 0.0)
 
     # --- requests within the dialog (12.2.1.1) ------------------------------------------
+
+    def request(self, method: str, *, sent_by: str, transport: str = "UDP",
+                branch: str | None = None, contact: str | URI | None = None,
+                headers: Sequence[tuple[str, str]] = (), body: bytes = b"",
+                content_type: str | None = None, rng: random.Random | None = None
+                ) -> Request:
+        """A new request within the dialog (12.2.1.1), the local CSeq incremented
+        (:meth:`next_request`); the rest as :meth:`RequestParts.build`. A target refresh
+        (re-INVITE) carries ``contact`` (8.1.1.8, 12.2.1.1)."""
+        return self.next_request(method).build(
+            sent_by=sent_by, transport=transport, branch=branch, contact=contact,
+            headers=headers, body=body, content_type=content_type, rng=rng)
+
+    def ack(self, response: Any, *, sent_by: str, transport: str = "UDP",
+            branch: str | None = None, rng: random.Random | None = None) -> Request:
+        """The ACK of a 2xx to an INVITE (13.2.2.4): a request within this dialog (the 2xx's
+        dialog: its To tag, its route set) with the CSeq number of the INVITE and method ACK,
+        on a new branch (its own transaction). A non-2xx is ACKed by its INVITE client
+        transaction (17.1.1.3: :func:`sipfsm._build.build_ack`)."""
+        cseq = response.cseq
+        if not 200 <= response.status < 300 or cseq is None or cseq.method != "INVITE":
+            raise ValueError("13.2.2.4 is the ACK of a 2xx to an INVITE (else 17.1.1.3)")
+        return self.request_parts("ACK", cseq.seq).build(
+            sent_by=sent_by, transport=transport, branch=branch, rng=rng)
 
     def next_request(self, method: str) -> RequestParts:
         """The parts of a new request within the dialog: the local CSeq is incremented.

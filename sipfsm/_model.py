@@ -160,12 +160,30 @@ class TimerSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Window:
+    """A timer started at a random instant (``[windows.NAME]`` of ``timers.toml``).
+
+    14.1: the re-INVITE after a 491 is retried after a random time in ``owner`` = [low, high]
+    when this UA generated the Call-ID, in ``other`` otherwise, in units of ``granularity``
+    seconds. Bounds and granularity are interval expressions (``2.1``, ``T1`` ...).
+    """
+
+    name: str
+    owner: tuple[str, str]
+    other: tuple[str, str]
+    granularity: str
+    section: str
+
+
+@dataclass(frozen=True, slots=True)
 class TimerTable:
-    """``models/timers.toml``: T1, T2, T4 and the timers, as interval expressions."""
+    """``models/timers.toml``: T1, T2, T4, the timers as interval expressions, and the random
+    windows of the timers started at a random instant (14.1)."""
 
     base: Mapping[str, float]
     timers: Mapping[str, TimerSpec]
     base_doc: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    windows: Mapping[str, Window] = field(default_factory=dict)
 
 
 # --- reading helpers ------------------------------------------------------------------------
@@ -211,7 +229,14 @@ def _profiles(file: str, key: str, value: Any) -> frozenset[str]:
 def _check_keys(file: str, key: str, table: Mapping[str, Any], allowed: Iterable[str]) -> None:
     extra = sorted(set(table) - set(allowed))
     if extra:
-        raise ModelError(file, f"{key}.{extra[0]}", "unknown key (see models/SCHEMA.md)")
+        where = f"{key}.{extra[0]}" if key else extra[0]
+        raise ModelError(file, where, "unknown key (see models/SCHEMA.md)")
+
+
+def _table(file: str, key: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ModelError(file, key, "expected a table")
+    return value
 
 
 # --- vocabulary and timers ------------------------------------------------------------------
@@ -295,16 +320,20 @@ def _is_number(text: str) -> bool:
 
 @cache
 def load_timers(directory: Path | None = None) -> TimerTable:
-    """Read ``timers.toml`` (RFC 3261 Table 4 plus C, L, M)."""
+    """Read ``timers.toml`` (RFC 3261 Table 4 plus C, L, M, the UA core's timers and the
+    random windows of 14.1); any unknown table or key is a :class:`ModelError`."""
     path = (directory or models_dir()) / "timers.toml"
     data, file = _read_toml(path), path.name
+    _check_keys(file, "", data, ("base", "timers", "windows"))
     base_raw = data.get("base")
     if not isinstance(base_raw, dict) or set(base_raw) != {"T1", "T2", "T4"}:
         raise ModelError(file, "base", "must define exactly T1, T2 and T4")
     base: dict[str, float] = {}
     for name, row in base_raw.items():
-        value = row.get("value") if isinstance(row, dict) else None
-        if not isinstance(value, int | float) or value <= 0:
+        _check_keys(file, f"base.{name}", _table(file, f"base.{name}", row),
+                    ("value", "section", "meaning"))
+        value = row.get("value")
+        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
             raise ModelError(file, f"base.{name}.value", "expected a positive number of seconds")
         base[name] = float(value)
     timers: dict[str, TimerSpec] = {}
@@ -314,9 +343,7 @@ def load_timers(directory: Path | None = None) -> TimerTable:
     allowed = ("unreliable", "reliable", "backoff", "cap", "section", "meaning", "profiles")
     for name, row in raw.items():
         key = f"timers.{name}"
-        if not isinstance(row, dict):
-            raise ModelError(file, key, "expected a table")
-        _check_keys(file, key, row, allowed)
+        _check_keys(file, key, _table(file, key, row), allowed)
         backoff = row.get("backoff")
         if backoff not in (None, "double"):
             raise ModelError(file, f"{key}.backoff", "only 'double' is known")
@@ -335,9 +362,54 @@ def load_timers(directory: Path | None = None) -> TimerTable:
             cap=None if cap is None else check_interval(file, f"{key}.cap", cap),
             profiles=_profiles(file, f"{key}.profiles", row.get("profiles")),
         )
+    windows = {name: _window(file, name, row, timers, base)
+               for name, row in _table(file, "windows", data.get("windows", {})).items()}
     base_doc = {k: {kk: str(vv) for kk, vv in v.items() if kk != "value"}
                 for k, v in base_raw.items()}
-    return TimerTable(base=base, timers=timers, base_doc=base_doc)
+    return TimerTable(base=base, timers=timers, base_doc=base_doc, windows=windows)
+
+
+def seconds(expr: str, base: Mapping[str, float]) -> float:
+    """The seconds of a checked interval expression (not ``none``) under ``base`` (T1, T2,
+    T4)."""
+    head, _, tail = expr.partition("*")
+    if tail:
+        return float(head) * base[tail]
+    return base[head] if head in base else float(head)
+
+
+def _window(file: str, name: str, raw: Any, timers: Mapping[str, TimerSpec],
+            base: Mapping[str, float]) -> Window:
+    """One ``[windows.NAME]``: the random interval of timer NAME (14.1)."""
+    key = f"windows.{name}"
+    _check_keys(file, key, _table(file, key, raw), ("owner", "other", "granularity", "section"))
+    spec = timers.get(name)
+    if spec is None:
+        raise ModelError(file, key, f"no timer {name!r} in [timers] to draw at random")
+    bounds: dict[str, tuple[str, str]] = {}
+    for side in ("owner", "other"):
+        value = raw.get(side)
+        if not (isinstance(value, list) and len(value) == 2
+                and all(isinstance(v, str) for v in value)):
+            raise ModelError(file, f"{key}.{side}",
+                             f"expected [low, high] as two interval expressions, got {value!r}")
+        low, high = (check_interval(file, f"{key}.{side}", v) for v in value)
+        if seconds(low, base) > seconds(high, base):
+            raise ModelError(file, f"{key}.{side}", f"low {low} is above high {high}")
+        bounds[side] = (low, high)
+    granularity = check_interval(file, f"{key}.granularity",
+                                 _str(file, f"{key}.granularity", raw.get("granularity")))
+    if seconds(granularity, base) <= 0:
+        raise ModelError(file, f"{key}.granularity", "expected a positive number of seconds")
+    top = max(seconds(hi, base) for _, hi in bounds.values())
+    for transport in ("unreliable", "reliable"):
+        expr = getattr(spec, transport)
+        if expr == "none" or abs(seconds(expr, base) - top) > 1e-9:
+            raise ModelError(file, f"timers.{name}.{transport}",
+                             f"a timer drawn from [{key}] has the window's upper bound, {top:g} s")
+    return Window(name=name, owner=bounds["owner"], other=bounds["other"],
+                  granularity=granularity,
+                  section=_str(file, f"{key}.section", raw.get("section")))
 
 
 # --- machines -------------------------------------------------------------------------------

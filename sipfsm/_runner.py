@@ -11,16 +11,15 @@ doubling up to the cap, ``restart``), and an ``error`` pair refused with
 ``sipfsm._ua``) in order; the host carries it out against the dialog and the transactions.
 
 A timer with a ``[windows.NAME]`` table in ``timers.toml`` (the 491 retry timer of 14.1) is
-started at a random instant of its window, drawn by the host's injected random source.
+started at a random instant of its window (:attr:`TimerTable.windows
+<sipfsm._model.TimerTable>`), drawn by the host's injected random source.
 """
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Protocol
 
 from sipfsm._errors import ModelError, ProtocolError
@@ -29,10 +28,13 @@ from sipfsm._model import (
     Action,
     Machine,
     Rule,
+    TimerTable,
+    Window,
     load_machine,
     load_timers,
     load_vocabulary,
     models_dir,
+    seconds,
 )
 from sipfsm._timers import Timers, cap, evaluate, initial_interval
 
@@ -49,44 +51,14 @@ class Host(Protocol):
         """Carry out one non-timer action of a rule, at ``now``."""
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
-    """A random timer interval (14.1): seconds in ``[low, high]`` in steps of ``step``."""
-
-    owner: tuple[float, float]
-    other: tuple[float, float]
-    step: float
-    section: str
-
-
-@cache
-def load_windows(directory: Path | None = None) -> Mapping[str, Window]:
-    """The ``[windows]`` of ``timers.toml`` (the random retry times of 14.1)."""
-    path = (directory or models_dir()) / "timers.toml"
-    with path.open("rb") as fh:
-        raw = tomllib.load(fh).get("windows", {})
-    out: dict[str, Window] = {}
-    for name, row in raw.items():
-        try:
-            owner = (float(row["owner"][0]), float(row["owner"][1]))
-            other = (float(row["other"][0]), float(row["other"][1]))
-            window = Window(owner, other, float(row["step"]), str(row["section"]))
-        except (KeyError, TypeError, ValueError, IndexError):
-            raise ModelError(path.name, f"windows.{name}",
-                             "expected owner = [low, high], other = [low, high], step, section"
-                             ) from None
-        if not (0 <= owner[0] <= owner[1] and 0 <= other[0] <= other[1] and window.step > 0):
-            raise ModelError(path.name, f"windows.{name}", "windows are 0 <= low <= high")
-        out[name] = window
-    return out
-
-
-def draw(window: Window, owner: bool, unit: float) -> float:
-    """A retry time of ``window`` from ``unit`` in [0, 1): a multiple of ``step`` (14.1)."""
-    low, high = window.owner if owner else window.other
-    steps = round((high - low) / window.step)
+def draw(window: Window, owner: bool, unit: float, base: Mapping[str, float]) -> float:
+    """A retry time of ``window`` from ``unit`` in [0, 1): low + a multiple of the window's
+    granularity, at most high (14.1: "in units of 10 ms"). Every number is ``timers.toml``'s."""
+    low, high = (seconds(e, base) for e in (window.owner if owner else window.other))
+    step = seconds(window.granularity, base)
+    steps = round((high - low) / step)
     pick = min(int(unit * (steps + 1)), steps)
-    return round(low + pick * window.step, 6)
+    return round(low + pick * step, 6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,23 +109,26 @@ class Runner:
 
     ``host`` evaluates guards and carries out actions; ``random`` gives numbers in [0, 1) for
     windowed timers (inject a fixed one for determinism); ``owner`` says whether this UA
-    generated the Call-ID (14.1 picks the window by it).
+    generated the Call-ID (14.1 picks the window by it). ``timer_table`` is the
+    ``timers.toml`` the model's timers come from (default: that of ``models/``; tests pass a
+    mutated one).
     """
 
     __slots__ = ("_deadline", "_interval", "base", "host", "owner", "random", "reliable",
-                 "state", "table", "windows")
+                 "state", "table", "timer_table")
 
     def __init__(self, model: str | Machine, host: Host, *, profile: str = DEFAULT_PROFILE,
                  timers: Timers | None = None, reliable: bool = False,
-                 random: Callable[[], float] | None = None, owner: bool = True) -> None:
+                 random: Callable[[], float] | None = None, owner: bool = True,
+                 timer_table: TimerTable | None = None) -> None:
         self.table = compiled(model, profile)
         self.host = host
         self.state = self.table.machine.initial
-        self.base = (timers or Timers()).base()
+        self.timer_table = timer_table or load_timers()
+        self.base = (timers or Timers()).base(self.timer_table)
         self.reliable = reliable
         self.random = random or (lambda: 0.5)
         self.owner = owner
-        self.windows = load_windows()
         self._deadline: dict[str, float] = {}
         self._interval: dict[str, float] = {}
 
@@ -238,7 +213,8 @@ class Runner:
 
     def _timer(self, action: Action, now: float) -> None:
         name = action.timer or ""
-        spec = load_timers().timers[name]
+        spec = self.timer_table.timers[name]
+        window = self.timer_table.windows.get(name)
         if action.verb == "stop":
             if self._deadline.pop(name, None) is not None:
                 self.host.act(action, None, now)
@@ -250,8 +226,8 @@ class Runner:
                 interval = min(interval, ceiling)
         elif action.verb == "restart":
             interval = evaluate(action.interval or "none", self.base) or 0.0
-        elif name in self.windows:
-            interval = draw(self.windows[name], self.owner, self.random())
+        elif window is not None:
+            interval = draw(window, self.owner, self.random(), self.base)
         else:
             value = initial_interval(spec, self.reliable, self.base)
             if value is None:
@@ -259,4 +235,4 @@ class Runner:
             interval = value
         self._interval[name] = interval
         self._deadline[name] = now + interval
-        self.host.act(Action("start", name, f"{interval:g}"), None, now)
+        self.host.act(Action("start", name, f"{interval}"), None, now)

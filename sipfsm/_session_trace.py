@@ -10,26 +10,38 @@ last final response, a BYE, a re-INVITE, a CANCEL of its pending INVITE); ``tu=b
 invite`` and ``tu=CODE`` are our TU's wishes; ``+S`` advances the clock. Every message is
 built as bytes and parsed strictly, and the trace shows what the UA sent and received, its
 session timers and its session's states.
+
+``sipfsm trace dialog recv=180 recv=200 send=INFO recv=BYE`` runs the dialog model on its own
+(a :class:`~sipfsm._dialog.Dialog` of the caller, 12): ``recv=CODE`` a response to the
+dialog-creating INVITE (with the peer's To tag, but for 100: 8.2.6.2), or, while a request we
+sent within the dialog waits, a response to it (481 and 408 end the dialog, 12.2.1.2);
+``send=METHOD`` a request within the dialog (``send=BYE`` ends it, 15); ``recv=METHOD`` one
+from the peer (``recv=METHOD/CSEQ`` with that CSeq; an INVITE refreshes the remote target);
+``timeout`` no response to our request (12.2.1.2). The trace shows the dialog's ID, route
+set, remote target and sequence numbers as they change.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 
+from sipfsm._build import build_ack, build_cancel, build_in_dialog, build_request, build_response
+from sipfsm._dialog import Dialog
 from sipfsm._errors import ProtocolError
 from sipfsm._model import DEFAULT_PROFILE, Machine
 from sipfsm._parse import parse
 from sipfsm._timers import Timers
 from sipfsm._trace import Step, TraceInputError, TraceRefused
 from sipfsm._ua import UA, InviteSession
-from sipfsm._uamsg import request as build_request
-from sipfsm._uamsg import response as build_response
 from sipfsm.message import Request, Response
 
 PEER = "peer.example.com"
 PEER_TAG = "peertag"
+PEER_CONTACT = f"<sip:peer@{PEER}>"
 _WORDS = ("+SECONDS, recv=CODE, recv=ACK|BYE|INVITE|CANCEL, tu=bye|cancel|invite|CODE "
           "(CODE 100-699)")
+_DIALOG_WORDS = "+SECONDS, recv=CODE, recv=METHOD[/CSEQ], send=METHOD, timeout (CODE 100-699)"
 
 
 def is_session_model(model: str | Machine) -> bool:
@@ -64,26 +76,23 @@ class _Peer:
                 raise TraceInputError(f"recv={code}: our UA has sent no request to answer")
             return list(self.finals.values())[-1].raw
         req = waiting[-1]
-        tag = PEER_TAG if code != 100 else None
-        headers = (("Contact", f"<sip:peer@{PEER}>"),) if code < 300 else ()
-        resp = build_response(req, code, to_tag=tag, headers=headers,
-                              record_route=req.method == "INVITE")
+        resp = build_response(req, code, to_tag=PEER_TAG,
+                              contact=PEER_CONTACT if code < 300 else None)
         if code >= 200:
             self.finals[_branch(req) + req.method] = resp
         return resp.raw
 
     def initial_invite(self, target: str) -> bytes:
         self.seq += 1
-        req = build_request("INVITE", target, [
-            ("Via", self._via()), ("Max-Forwards", "70"), ("To", f"<{target}>"),
-            ("From", f"<sip:peer@{PEER}>;tag={PEER_TAG}"), ("Call-ID", f"call@{PEER}"),
-            ("CSeq", f"{self.seq} INVITE"), ("Contact", f"<sip:peer@{PEER}>")])
+        req = build_request("INVITE", target, from_=f"<sip:peer@{PEER}>;tag={PEER_TAG}",
+                            call_id=f"call@{PEER}", cseq=self.seq, sent_by=PEER,
+                            branch=self._branch(), contact=PEER_CONTACT)
         self.sent.append(req)
         return req.raw
 
-    def _via(self, branch: str | None = None) -> str:
+    def _branch(self) -> str:
         self.n += 1
-        return f"SIP/2.0/UDP {PEER};branch={branch or f'z9hG4bKpeer{self.n}'}"
+        return f"z9hG4bKpeer{self.n}"
 
     def request(self, method: str, session: InviteSession) -> bytes:
         """A request of the peer within the dialog (from our dialog state, mirrored)."""
@@ -97,27 +106,34 @@ class _Peer:
                     and m.cseq.method == "INVITE" and m.cseq.seq == (inv.cseq.seq
                                                                      if inv.cseq else 0)]
             final = [m for m in ours if m.status >= 200]
-            to = (final[-1] if final else ours[-1] if ours else inv).get("To") or ""
-            branch = _branch(inv) if method == "CANCEL" or (
-                final and final[-1].status >= 300) else None
-            seq = inv.cseq.seq if inv.cseq else 1
-            req = build_request(method, inv.uri, [
-                ("Via", self._via(branch)), ("Max-Forwards", "70"), ("To", to),
-                ("From", inv.get("From") or ""), ("Call-ID", inv.get("Call-ID") or ""),
-                ("CSeq", f"{seq} {method}")])
-            return req.raw
+            if method == "CANCEL":
+                return build_cancel(inv).raw  # 9.1
+            if not final:
+                raise TraceInputError("recv=ACK: our UA has sent no final response to the "
+                                      "peer's INVITE")
+            if final[-1].status >= 300:
+                return build_ack(inv, final[-1]).raw  # 17.1.1.3: on the INVITE's branch
+            seq = inv.cseq.seq if inv.cseq else 1  # 13.2.2.4: the ACK of a 2xx
+            return build_in_dialog("ACK", inv.uri, to=final[-1].get("To") or "",
+                                   from_=inv.get("From") or "",
+                                   call_id=inv.get("Call-ID") or "", cseq=seq, sent_by=PEER,
+                                   branch=self._branch()).raw
         if d is None or d.id is None or d.local_uri is None or d.remote_uri is None:
             raise TraceInputError(f"recv={method}: there is no dialog yet")
         self.seq = max(self.seq, d.remote_seq or 0) + 1
-        headers = [("Via", self._via()), ("Max-Forwards", "70"),
-                   ("To", f"<{d.local_uri}>;tag={d.id.local_tag}"),
-                   ("From", f"<{d.remote_uri}>;tag={d.id.remote_tag}"),
-                   ("Call-ID", d.id.call_id), ("CSeq", f"{self.seq} {method}")]
-        if method == "INVITE":
-            headers.append(("Contact", f"<sip:peer@{PEER}>"))
-        req = build_request(method, f"sip:{self.ua.user}@{self.ua.host}", headers)
+        req = _mirror(d, method, self.seq, f"sip:{self.ua.user}@{self.ua.host}",
+                      self._branch())
         self.sent.append(req)
         return req.raw
+
+
+def _mirror(d: Dialog, method: str, seq: int, uri: str, branch: str) -> Request:
+    """A request of the peer within ``d``: our dialog state seen from the other side."""
+    assert d.id is not None and d.local_uri is not None and d.remote_uri is not None
+    return build_in_dialog(method, uri, to=f"<{d.local_uri}>;tag={d.id.local_tag}",
+                           from_=f"<{d.remote_uri}>;tag={d.id.remote_tag}",
+                           call_id=d.id.call_id, cseq=seq, sent_by=PEER, branch=branch,
+                           contact=PEER_CONTACT if method == "INVITE" else None)
 
 
 def _branch(m: Request | Response) -> str:
@@ -131,8 +147,7 @@ def run_session_trace(model: str | Machine, events: Sequence[str], *, transport:
     the steps so far) when the model refuses an event."""
     name = model.name if isinstance(model, Machine) else model
     if name == "dialog":
-        raise TraceInputError("the dialog is traced through its session: use "
-                              "invite_session_client or invite_session_server")
+        return run_dialog_trace(events, profile=profile)
     script = [_word(w) for w in events]
     ua = UA("me", "me.example.com", transport=transport, profile=profile,
             timers=timers or Timers(), random=lambda: 0.5)
@@ -193,3 +208,134 @@ def _take(ua: UA, peer: _Peer, session: InviteSession, now: float, kind: str,
         getattr(session, {"invite": "reinvite"}.get(arg, arg))(now)
     peer.collect()
     return now
+
+
+# --- the dialog model on its own (12) -----------------------------------------------------------
+
+
+def run_dialog_trace(events: Sequence[str], *, profile: str = DEFAULT_PROFILE) -> list[Step]:
+    """Run the script against the caller's :class:`~sipfsm._dialog.Dialog` (its INVITE sent
+    at t = 0); raise :class:`TraceRefused` when the dialog model refuses an event."""
+    script = [_dialog_word(w) for w in events]
+    rng = random.Random(0)
+    invite = build_request("INVITE", f"sip:peer@{PEER}", call_id="call@me.example.com",
+                           from_="<sip:me@me.example.com>;tag=metag", sent_by="me.example.com",
+                           rng=rng)
+    dialog = Dialog("uac", invite, profile)
+    trace = _DialogTrace(dialog, rng)
+    trace.note(0.0, "send INVITE")
+    now = 0.0
+    try:
+        for kind, arg in script:
+            if kind == "advance":
+                now += float(arg)
+            else:
+                trace.take(now, kind, arg)
+    except ProtocolError as exc:
+        raise TraceRefused(trace.steps, exc) from None
+    return trace.steps
+
+
+def _dialog_word(word: str) -> tuple[str, str]:
+    if word.startswith("+"):
+        return _word(word)
+    if word == "timeout":
+        return "timeout", ""
+    name, sep, arg = word.partition("=")
+    head, _, tail = arg.partition("/")
+    if sep and name == "recv" and _code(arg):
+        return "recv", arg
+    if sep and name == "recv" and head.upper() in ("ACK", "CANCEL"):
+        raise TraceInputError(f"{word!r}: the caller's dialog receives no {head.upper()} (the "
+                              "callee's does: trace invite_session_server)")
+    if sep and name == "recv" and head.isalpha() and (tail == "" or tail.isdigit()):
+        return "request", f"{head.upper()}/{tail}"
+    if sep and name == "send" and arg.isalpha() and arg.upper() not in ("ACK", "CANCEL"):
+        return "send", arg.upper()
+    raise TraceInputError(f"bad event {word!r} for the dialog: use {_DIALOG_WORDS}")
+
+
+class _DialogTrace:
+    """The caller's dialog fed by a script; each step names what changed in its state."""
+
+    def __init__(self, dialog: Dialog, rng: random.Random) -> None:
+        self.d = dialog
+        self.rng = rng
+        self.steps: list[Step] = []
+        self.waiting: Request | None = None  # our request within the dialog, unanswered
+        self.seq = 0
+
+    def note(self, now: float, what: str) -> None:
+        self.steps.append(Step(now, what, self.d.state))
+
+    def take(self, now: float, kind: str, arg: str) -> None:
+        before = self._view()
+        if kind == "recv":
+            self._response(now, arg)
+        elif kind == "request":
+            self._request_in(now, arg)
+        elif kind == "send":
+            req = self.d.request(arg, sent_by="me.example.com", rng=self.rng)
+            self.note(now, f"send {arg}")
+            self.waiting = None if arg == "BYE" else req
+            if arg == "BYE":
+                self.d.bye()  # 15: the dialog ends when the BYE is sent
+        else:
+            if self.waiting is None:
+                raise TraceInputError("timeout: no request of ours within the dialog waits")
+            self.note(now, f"timeout ({self.waiting.method})")
+            self.waiting = None
+            self.d.failed()
+        for what in _changes(before, self._view()):
+            self.note(now, what)
+
+    def _response(self, now: float, arg: str) -> None:
+        code = int(arg)
+        if self.waiting is not None:  # a response to our request within the dialog
+            req, self.waiting = self.waiting, (self.waiting if code < 200 else None)
+            self.note(now, f"recv {code} ({req.method})")
+            if code in (408, 481):
+                self.d.failed()  # 12.2.1.2
+            elif 200 <= code < 300 and req.method == "INVITE":
+                self.d.refreshed(build_response(req, code, contact=PEER_CONTACT))
+            return
+        resp = build_response(self.d.invite, code, to_tag=PEER_TAG,
+                              contact=PEER_CONTACT if code < 300 else None)
+        self.note(now, f"recv {code}" + (f" (To tag {resp.to.tag})"
+                                         if resp.to is not None and resp.to.tag else ""))
+        self.d.response(resp)
+
+    def _request_in(self, now: float, arg: str) -> None:
+        method, _, cseq = arg.partition("/")
+        d = self.d
+        if d.id is None or d.local_uri is None or d.remote_uri is None:
+            raise TraceInputError(f"recv={method}: there is no dialog yet")
+        self.seq = int(cseq) if cseq else max(self.seq, d.remote_seq or 0) + 1
+        self.note(now, f"recv {method} (CSeq {self.seq})")
+        req = _mirror(d, method, self.seq, "sip:me@me.example.com", f"z9hG4bKpeer{self.seq}")
+        if method == "BYE":
+            if d.receive_request(req) is None:
+                d.bye()
+                self.note(now, "send 200 (BYE)")
+            else:
+                self.note(now, "send 500 (BYE): CSeq out of order")
+            return
+        verdict = d.receive_request(req)
+        self.note(now, f"send 500 ({method}): CSeq out of order" if verdict == 500
+                  else f"to TU ({method})")
+
+    def _view(self) -> dict[str, str]:
+        d = self.d
+        return {"dialog": str(d.id) if d.id else "",
+                "route set": " ".join(f"<{u}>" for u in d.route_set),
+                "remote target": str(d.remote_target or ""),
+                "local CSeq": str(d.local_seq), "remote CSeq": str(d.remote_seq),
+                "state": d.state}
+
+
+def _changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    out = [f"{k} {v or '(none)'}" for k, v in after.items()
+           if k != "state" and v != before[k]]
+    if after["state"] != before["state"]:
+        out.append(f"enter {after['state']}")
+    return out

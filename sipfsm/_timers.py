@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sipfsm._model import TimerSpec, TimerTable, load_timers
+from sipfsm._model import TimerSpec, TimerTable, load_timers, seconds
 
 #: The transports a transaction can run over; the reliable ones get Table 4's "0s for TCP/SCTP".
 RELIABLE: dict[str, bool] = {"udp": False, "tcp": True, "tls": True, "sctp": True}
@@ -36,12 +36,7 @@ class Timers:
 
 def evaluate(expr: str, base: dict[str, float]) -> float | None:
     """The seconds an interval expression stands for; ``None`` for ``none`` (timer unused)."""
-    if expr == "none":
-        return None
-    head, _, tail = expr.partition("*")
-    if tail:
-        return float(head) * base[tail]
-    return base[head] if head in base else float(head)
+    return None if expr == "none" else seconds(expr, base)
 
 
 def initial_interval(spec: TimerSpec, reliable: bool, base: dict[str, float]) -> float | None:

@@ -28,14 +28,15 @@ How the pieces fit (the design of issue 6):
 from __future__ import annotations
 
 import random as _random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
+from sipfsm._build import build_ack, build_cancel, build_request, build_response
 from sipfsm._dialog import Dialog, DialogID, DialogSet
 from sipfsm._engine import Transaction
 from sipfsm._errors import ProtocolError
-from sipfsm._model import DEFAULT_PROFILE, Action
+from sipfsm._model import DEFAULT_PROFILE, Action, Machine, TimerTable, load_timers
 from sipfsm._outputs import Output, Send, ToTU
 from sipfsm._parse import parse
 from sipfsm._runner import Runner
@@ -43,11 +44,17 @@ from sipfsm._table import transport_reliable
 from sipfsm._timers import Timers
 from sipfsm._trace import Step
 from sipfsm._txlayer import MAGIC_COOKIE, TransactionKey, TransactionLayer
-from sipfsm._uamsg import request as build_request
-from sipfsm._uamsg import response as build_response
 from sipfsm.message import Request, Response
 
 Message = Request | Response
+
+
+class _Via(TypedDict):
+    """Where a request of the UA is sent from (8.1.1.7): the keywords of the builders."""
+
+    sent_by: str
+    transport: str
+    branch: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +98,9 @@ class InviteSession:
     def __init__(self, ua: UA, role: str, now: float) -> None:
         self.ua = ua
         self.role = role
-        self.runner = Runner(f"invite_session_{role}", self, profile=ua.profile,
+        self.runner = Runner(ua.model(f"invite_session_{role}"), self, profile=ua.profile,
                              timers=ua.timers, reliable=ua.reliable, random=ua.random,
-                             owner=role == "client")
+                             owner=role == "client", timer_table=ua.timer_table)
         self.invite: Request | None = None        # the initial INVITE
         self.pending: Request | None = None       # our INVITE in progress (initial or re-)
         self.pending_tx: Transaction | None = None
@@ -165,12 +172,19 @@ class UA:
     ``random`` (numbers in [0, 1)) picks glare retry times (14.1) and Retry-After values
     (14.2): inject one for determinism. ``strict`` parses every message received with
     ``sipfsm.parse(..., strict=True)``.
+
+    ``models`` replaces the session and dialog models by name (``invite_session_client``,
+    ``invite_session_server``, ``dialog``: loaded :class:`~sipfsm.Machine` objects), and
+    ``timer_table`` the ``timers.toml`` of their timers: the meta-tests run deliberately
+    broken models this way to prove the oracle catches them. The transactions always run
+    the models of ``models/``.
     """
 
     def __init__(self, user: str, host: str, *, transport: str = "udp",
                  profile: str = DEFAULT_PROFILE, timers: Timers | None = None,
                  random: Callable[[], float] | None = None, strict: bool = True,
-                 name: str | None = None) -> None:
+                 name: str | None = None, models: Mapping[str, Machine] | None = None,
+                 timer_table: TimerTable | None = None) -> None:
         self.user = user
         self.host = host
         self.name = name or user
@@ -180,6 +194,12 @@ class UA:
         self.timers = timers or Timers()
         self.random: Callable[[], float] = random or _random.Random(0).random
         self.strict = strict
+        self.models: Mapping[str, Machine] = dict(models or {})
+        unknown = set(self.models) - {"invite_session_client", "invite_session_server",
+                                      "dialog"}
+        if unknown:
+            raise ValueError(f"models replaces the session and dialog models, not {unknown}")
+        self.timer_table = timer_table or load_timers()
         self.layer = TransactionLayer(profile=profile, timers=self.timers)
         self.dialogs = DialogSet()
         self.sessions: list[InviteSession] = []
@@ -201,17 +221,33 @@ class UA:
     def __repr__(self) -> str:
         return f"<UA {self.aor} sessions={len(self.sessions)}>"
 
+    def model(self, name: str) -> str | Machine:
+        """The session or dialog model to run: an injected :class:`~sipfsm.Machine`, or the
+        name of the one in ``models/``."""
+        return self.models.get(name, name)
+
     # --- identifiers (8.1.1.3, 8.1.1.4, 8.1.1.7) --------------------------------------------
 
     def _token(self, kind: str) -> str:
         self._n += 1
         return f"{kind}{self.name}{self._n}"
 
-    def _via(self) -> str:
-        return f"SIP/2.0/{self.transport} {self.host};branch={MAGIC_COOKIE}{self._token('b')}"
+    def _via(self) -> _Via:
+        """Where a request of this UA is sent from: its Via (8.1.1.7), a new branch."""
+        return _Via(sent_by=self.host, transport=self.transport,
+                    branch=f"{MAGIC_COOKIE}{self._token('b')}")
 
     def _contact(self) -> str:
         return f"<sip:{self.user}@{self.host}>"
+
+    def _new_request(self, method: str, target: str, to: str,
+                     headers: tuple[tuple[str, str], ...] = ()) -> Request:
+        """A request outside any dialog (8.1.1): a new From tag and Call-ID, CSeq 1."""
+        via = self._via()
+        return build_request(method, target, **via, to=f"<{to}>",
+                             from_=f"<{self.aor}>;tag={self._token('t')}",
+                             call_id=f"{self._token('c')}@{self.host}",
+                             contact=self._contact(), headers=headers)
 
     # --- the TU's interface -----------------------------------------------------------------
 
@@ -225,11 +261,7 @@ class UA:
     def request(self, method: str, target: str, now: float, *, to: str | None = None,
                 headers: tuple[tuple[str, str], ...] = ()) -> Request:
         """Send a request outside any dialog (8.1.1): REGISTER (10.2), OPTIONS (11) ..."""
-        req = build_request(method, target, [
-            ("Via", self._via()), ("Max-Forwards", "70"), ("To", f"<{to or target}>"),
-            ("From", f"<{self.aor}>;tag={self._token('t')}"),
-            ("Call-ID", f"{self._token('c')}@{self.host}"), ("CSeq", f"1 {method}"),
-            ("Contact", self._contact()), *headers])
+        req = self._new_request(method, target, to or target, headers)
         self._send_request(req, None, "request", now)
         return req
 
@@ -319,7 +351,8 @@ class UA:
         key = TransactionKey.from_message(req)
         existing = self.layer.match_request(key)
         cancelled = self.layer.match_cancel(key) if req.method == "CANCEL" else None
-        tx, outputs = self.layer.receive_request(key, req, now)
+        tx, outputs = self.layer.receive_request(key, req, now,
+                                                 transport=self.transport.lower())
         session = self._session_for_request(req)
         self._note(now, f"recv {req.method}" + ("" if existing is None else " again"), session)
         if tx is not None:
@@ -409,7 +442,7 @@ class UA:
         session.local_tag = self._token("t")
         self.sessions.append(session)
         self._owner[tx] = (session, "invite-server")
-        dialog = Dialog("uas", req, self.profile)
+        dialog = Dialog("uas", req, self.profile, model=self.model("dialog"))
         session.dialogs[session.local_tag] = dialog
         self._start(session, now, _Ctx(message=req, tx=tx, dialog=dialog))
 
@@ -444,7 +477,7 @@ class UA:
             self._note(now, f"{verb} {req.method}", session)
         elif out.what == "ack" and isinstance(req, Request) and isinstance(out.message,
                                                                           Response):
-            ack = self._ack_non_2xx(req, out.message)
+            ack = build_ack(req, out.message)  # 17.1.1.3: on the INVITE's branch
             self.outbox.append(ack.raw)
             self._note(now, f"{verb} ACK ({out.status})", session)
         elif out.what == "response":
@@ -454,15 +487,6 @@ class UA:
             if isinstance(resp, Response):
                 self.outbox.append(resp.raw)
                 self._note(now, f"{verb} {_label(resp)}", session)
-
-    def _ack_non_2xx(self, invite: Request, resp: Response) -> Request:
-        """17.1.1.3: the ACK of a non-2xx final response, on the INVITE's branch."""
-        headers = [("Via", invite.get_all("Via")[0]), ("Max-Forwards", "70"),
-                   ("To", resp.get("To") or ""), ("From", invite.get("From") or ""),
-                   ("Call-ID", invite.get("Call-ID") or ""),
-                   ("CSeq", f"{invite.cseq.seq if invite.cseq else 1} ACK"),
-                   *(("Route", r) for r in invite.get_all("Route"))]
-        return build_request("ACK", invite.uri, headers)
 
     def _core_timeout(self, session: InviteSession | None, purpose: str, now: float) -> None:
         if session is None or session.terminated:
@@ -504,7 +528,7 @@ class UA:
         if initial and tag and dialog is None and resp.status < 300:
             # 12.1.2, 13.2.2.4: each To tag is its own (early or confirmed) dialog.
             assert s.invite is not None
-            dialog = Dialog("uac", s.invite, self.profile)
+            dialog = Dialog("uac", s.invite, self.profile, model=self.model("dialog"))
             s.dialogs[tag] = dialog
         if s.terminated:
             return
@@ -649,55 +673,34 @@ class UA:
     def _send_invite(self, s: InviteSession, ctx: _Ctx, now: float) -> None:
         if s.invite is None:  # 13.2.1 and 8.1.1: the initial INVITE
             target = str(ctx.message)
-            req = build_request("INVITE", target, [
-                ("Via", self._via()), ("Max-Forwards", "70"), ("To", f"<{target}>"),
-                ("From", f"<{self.aor}>;tag={self._token('t')}"),
-                ("Call-ID", f"{self._token('c')}@{self.host}"), ("CSeq", "1 INVITE"),
-                ("Contact", self._contact())])
+            req = self._new_request("INVITE", target, target)
             s.invite = req
             s.local_tag = (req.from_.tag if req.from_ else None) or ""
         else:  # 14.1: a re-INVITE within the dialog, built per 12.2.1.1
             assert s.dialog is not None
-            req = self._in_dialog(s.dialog, "INVITE")
+            req = s.dialog.request("INVITE", **self._via(), contact=self._contact())
         s.pending = req
         s.pending_tx = self._send_request(req, s, "invite", now)
-
-    def _in_dialog(self, dialog: Dialog, method: str, cseq: int | None = None) -> Request:
-        """A request within ``dialog`` (12.2.1.1); ``cseq`` given: ACK of a 2xx (13.2.2.4)."""
-        parts = (dialog.request_parts(method, cseq) if cseq is not None
-                 else dialog.next_request(method))
-        headers = [("Via", self._via()), ("Max-Forwards", "70"),
-                   *(("Route", r) for r in parts.route),
-                   ("To", parts.to), ("From", parts.from_), ("Call-ID", parts.call_id),
-                   ("CSeq", f"{parts.cseq} {method}")]
-        if method == "INVITE":
-            headers.append(("Contact", self._contact()))  # 8.1.1.8: target refresh
-        return build_request(method, parts.request_uri, headers)
 
     def _send_ack_2xx(self, s: InviteSession, ctx: _Ctx, now: float) -> None:
         """13.2.2.4: one ACK per 2xx received, on the 2xx's dialog, with a new branch."""
         resp = ctx.message
         dialog = ctx.dialog
-        assert isinstance(resp, Response) and resp.cseq is not None and dialog is not None
-        ack = self._in_dialog(dialog, "ACK", resp.cseq.seq)
+        assert isinstance(resp, Response) and dialog is not None
+        ack = dialog.ack(resp, **self._via())
         self.outbox.append(ack.raw)
         self._note(now, f"send ACK ({resp.status})", s)
 
     def _send_cancel(self, s: InviteSession, now: float) -> None:
         """9.1: Request-URI, Call-ID, To, From, CSeq number and top Via of the INVITE."""
-        inv = s.invite
-        assert inv is not None and inv.cseq is not None
-        headers = [("Via", inv.get_all("Via")[0]), ("Max-Forwards", "70"),
-                   *(("Route", r) for r in inv.get_all("Route")),
-                   ("To", inv.get("To") or ""), ("From", inv.get("From") or ""),
-                   ("Call-ID", inv.get("Call-ID") or ""), ("CSeq", f"{inv.cseq.seq} CANCEL")]
-        self._send_request(build_request("CANCEL", inv.uri, headers), s, "cancel", now)
+        assert s.invite is not None
+        self._send_request(build_cancel(s.invite), s, "cancel", now)
 
     def _send_bye(self, s: InviteSession, ctx: _Ctx, now: float) -> None:
         """15.1.1: a BYE within the dialog (the session's, or a fork's, 13.2.2.4)."""
         dialog = ctx.dialog or s.dialog
         assert dialog is not None
-        bye = self._in_dialog(dialog, "BYE")
+        bye = dialog.request("BYE", **self._via())
         dialog.bye()
         purpose = "bye" if dialog is s.dialog else "fork-bye"
         self._send_request(bye, s, purpose, now)
@@ -707,12 +710,10 @@ class UA:
         req, tx = s.server_invite, s.server_tx
         assert req is not None and tx is not None and ctx.status is not None
         status = ctx.status
-        headers = list(ctx.headers)
-        if status < 300:
-            headers.append(("Contact", self._contact()))  # 12.1.1: the remote target
         initial = req is s.invite
-        resp = self._respond(tx, req, status, now, headers=tuple(headers),
-                             to_tag=s.local_tag, record_route=initial, session=s)
+        # 12.1.1: a response that creates a dialog carries the UAS's Contact (remote target).
+        resp = self._respond(tx, req, status, now, headers=ctx.headers, to_tag=s.local_tag,
+                             contact=self._contact() if status < 300 else None, session=s)
         if initial:
             dialog = s.dialogs[s.local_tag]
             dialog.response(resp)
@@ -731,12 +732,12 @@ class UA:
 
     def _respond(self, tx: Transaction, req: Request, status: int, now: float, *,
                  headers: tuple[tuple[str, str], ...] = (), to_tag: str | None = None,
-                 record_route: bool = False, session: InviteSession | None = None
+                 contact: str | None = None, session: InviteSession | None = None
                  ) -> Response:
+        """A response per 8.2.6 (Record-Route copied into 101-299, 12.1.1), on ``tx``."""
         if to_tag is None and status != 100 and not (req.to and req.to.tag):
             to_tag = self._token("t")
-        resp = build_response(req, status, to_tag=to_tag, headers=headers,
-                              record_route=record_route)
+        resp = build_response(req, status, to_tag=to_tag, contact=contact, headers=headers)
         self._outputs(tx, self.layer.respond(tx, status, now, resp), now)
         return resp
 
@@ -752,10 +753,13 @@ class Wire:
     drop: Callable[[float, str, bytes], bool] = field(default=lambda t, who, data: False)
     #: Rewrites a datagram on its way (a test's stand-in for a proxy: adds Record-Route).
     mangle: Callable[[str, bytes], bytes] = field(default=lambda who, data: data)
+    #: The virtual time the wire was last run to (:meth:`flush`, :meth:`run_until`).
+    clock: float = 0.0
 
     def flush(self, now: float) -> None:
         """Deliver everything both sides have to send, until both are quiet. The log gets
         ``(t, sender, bytes, delivered)`` for each datagram, in order."""
+        self.clock = max(self.clock, now)
         for _ in range(1000):
             moved = False
             for src, dst in ((self.a, self.b), (self.b, self.a)):
@@ -778,6 +782,7 @@ class Wire:
             times = [t for t in (self.a.get_timer(), self.b.get_timer()) if t is not None]
             at = min(times) if times else None
             if at is None or at > until:
+                self.clock = max(self.clock, until)
                 return until
             now = max(now, at)
             self.a.handle_timer(now)

@@ -26,24 +26,25 @@ Action = Literal["reject", "drop", "note"]
 _SINGLE = ("To", "From", "Call-ID", "CSeq", "Max-Forwards", "Content-Type", "Expires")
 _MANDATORY_REQUEST = ("To", "From", "CSeq", "Call-ID", "Via")
 _MANDATORY_RESPONSE = ("Via", "From", "To", "Call-ID", "CSeq")
-_KNOWN_METHODS = frozenset(
-    {
-        "INVITE",
-        "ACK",
-        "BYE",
-        "CANCEL",
-        "OPTIONS",
-        "REGISTER",
-        "PRACK",
-        "SUBSCRIBE",
-        "NOTIFY",
-        "REFER",
-        "INFO",
-        "UPDATE",
-        "MESSAGE",
-        "PUBLISH",
-    }
+#: The methods of RFC 3261 and its extensions this library knows (a request with another
+#: method is answered 501, 8.2.1); ``sipfsm.strategies`` draws its methods from here too.
+KNOWN_METHODS: tuple[str, ...] = (
+    "INVITE",
+    "ACK",
+    "BYE",
+    "CANCEL",
+    "OPTIONS",
+    "REGISTER",
+    "INFO",  # RFC 6086
+    "PRACK",  # RFC 3262
+    "SUBSCRIBE",  # RFC 6665
+    "NOTIFY",
+    "REFER",  # RFC 3515
+    "MESSAGE",  # RFC 3428
+    "UPDATE",  # RFC 3311
+    "PUBLISH",  # RFC 3903
 )
+_KNOWN_METHODS = frozenset(KNOWN_METHODS)
 _BROADCAST = "255.255.255.255"
 
 
@@ -222,19 +223,7 @@ def _request(
                     "Max-Forwards",
                 )
             )
-        unknown = tuple(t for t in m.proxy_require if t.lower() not in supported)
-        if unknown and method not in ("ACK", "CANCEL"):
-            out.append(
-                Finding(
-                    "bad-extension",
-                    "16.3 step 5; RFC 4475 3.3.5",
-                    f"Proxy-Require lists unsupported {', '.join(unknown)}",
-                    "reject",
-                    420,
-                    "Proxy-Require",
-                    unknown,
-                )
-            )
+        out += _bad_extension(m.proxy_require, "Proxy-Require", "16.3 step 5", supported, method)
         return out
     # UAS and registrar (a registrar is a UAS, 10.3)
     if role == "registrar" and method != "REGISTER":
@@ -252,19 +241,7 @@ def _request(
             )
         )
         return out
-    unknown = tuple(t for t in m.require if t.lower() not in supported)
-    if unknown and method not in ("ACK", "CANCEL"):
-        out.append(
-            Finding(
-                "bad-extension",
-                "8.2.2.3; RFC 4475 3.3.5",
-                f"Require lists unsupported {', '.join(unknown)}",
-                "reject",
-                420,
-                "Require",
-                unknown,
-            )
-        )
+    out += _bad_extension(m.require, "Require", "8.2.2.3", supported, method)
     ctype = m.content_type
     if m.body and ctype is not None and ctype.mime not in content_types:
         out.append(
@@ -296,6 +273,27 @@ def _request(
     if role == "registrar":
         out += _registrar(m, authenticate)
     return out
+
+
+def _bad_extension(
+    tags: Iterable[str], header: str, section: str, supported: set[str], method: str
+) -> list[Finding]:
+    """420 for option-tags of Require / Proxy-Require not supported (8.2.2.3, 16.3 step 5);
+    ACK and CANCEL are never rejected for them."""
+    unknown = tuple(t for t in tags if t.lower() not in supported)
+    if not unknown or method in ("ACK", "CANCEL"):
+        return []
+    return [
+        Finding(
+            "bad-extension",
+            f"{section}; RFC 4475 3.3.5",
+            f"{header} lists unsupported {', '.join(unknown)}",
+            "reject",
+            420,
+            header,
+            unknown,
+        )
+    ]
 
 
 def _registrar(m: Request, authenticate: bool) -> list[Finding]:

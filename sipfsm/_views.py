@@ -17,16 +17,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from importlib import import_module
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from lark import Token, Tree
-
-from sipfsm import _headers as H
+from sipfsm._grammar import HEADERS
 from sipfsm._split import parse_params, split_top, strip_lws
-from sipfsm._uri import URIError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from lark import Token, Tree
+
+    from sipfsm import _headers as H
     from sipfsm.message import Header
+else:
+
+    class _Lazy:
+        """``sipfsm._headers`` (and through it ``sipfsm._uri``), imported on first use: the
+        message classes inherit these views, and a process that only parses messages should
+        not pay for them at start-up."""
+
+        _module: ModuleType | None = None
+
+        def __getattr__(self, name: str) -> Any:
+            if _Lazy._module is None:
+                _Lazy._module = import_module("sipfsm._headers")
+            return getattr(_Lazy._module, name)
+
+    H = _Lazy()
 
 __all__ = ["COMPACT", "LIST_HEADERS", "HeaderViews", "canonical_name", "typed_value"]
 
@@ -48,23 +65,8 @@ class _HeaderLike(Protocol):
     def tree(self) -> Tree[Token]: ...
 
 
-#: Compact forms (section 7.3.3 and the extension RFCs) -> long names.
-COMPACT: dict[str, str] = {
-    "i": "Call-ID",
-    "m": "Contact",
-    "e": "Content-Encoding",
-    "l": "Content-Length",
-    "c": "Content-Type",
-    "f": "From",
-    "s": "Subject",
-    "k": "Supported",
-    "t": "To",
-    "v": "Via",
-    "r": "Refer-To",
-    "x": "Session-Expires",
-    "o": "Event",
-    "u": "Allow-Events",
-}
+#: Compact forms (section 7.3.3 and the extension RFCs) -> long names, as the ABNF gives them.
+COMPACT: dict[str, str] = {h.compact: h.long_name for h in HEADERS.values() if h.compact}
 
 
 @dataclass(frozen=True)
@@ -80,17 +82,23 @@ class _Spec:
 
 def _text_of(node: Tree[Token] | Token) -> str:
     """The source text under a tree node (tokens concatenated)."""
+    from lark import Token
+
     if isinstance(node, Token):
         return str(node)
     return "".join(_text_of(c) for c in node.children)
 
 
 def _rule_name(node: Tree[Token] | Token) -> str:
+    from lark import Token
+
     return "" if isinstance(node, Token) else str(node.data)
 
 
 def _retry_after_tree(tree: Tree[Token]) -> H.RetryAfter:
     """Retry-After (20.33) from its LALR tree: ``DELTA_SECONDS [comment] *(SEMI param)``."""
+    from lark import Token
+
     seconds = 0
     comment: str | None = None
     tail: list[str] = []
@@ -119,63 +127,74 @@ def _int(v: str) -> int:
     return int(strip_lws(v))
 
 
+def _h(name: str) -> Callable[[str], object]:
+    """``sipfsm._headers.<name>``, looked up when first called (see ``_Lazy``)."""
+
+    def build(value: str) -> object:
+        fn: Callable[[str], object] = getattr(H, name)
+        return fn(value)
+
+    build.__name__ = name
+    return build
+
+
 _SPECS: dict[str, _Spec] = {
-    "Accept": _Spec(True, H.build_media_type),
-    "Accept-Encoding": _Spec(True, H.build_token),
-    "Accept-Language": _Spec(True, H.build_language),
-    "Alert-Info": _Spec(True, H.build_info),
+    "Accept": _Spec(True, _h("build_media_type")),
+    "Accept-Encoding": _Spec(True, _h("build_token")),
+    "Accept-Language": _Spec(True, _h("build_language")),
+    "Alert-Info": _Spec(True, _h("build_info")),
     "Allow": _Spec(True, _text),
-    "Authentication-Info": _Spec(False, H.build_auth_info),
-    "Authorization": _Spec(False, H.build_credentials),
+    "Authentication-Info": _Spec(False, _h("build_auth_info")),
+    "Authorization": _Spec(False, _h("build_credentials")),
     "Call-ID": _Spec(False, _text),
-    "Call-Info": _Spec(True, H.build_info),
-    "Contact": _Spec(True, H.build_contact),
-    "Content-Disposition": _Spec(False, H.build_disposition),
-    "Content-Encoding": _Spec(True, H.build_token),
-    "Content-Language": _Spec(True, H.build_token),
+    "Call-Info": _Spec(True, _h("build_info")),
+    "Contact": _Spec(True, _h("build_contact")),
+    "Content-Disposition": _Spec(False, _h("build_disposition")),
+    "Content-Encoding": _Spec(True, _h("build_token")),
+    "Content-Language": _Spec(True, _h("build_token")),
     "Content-Length": _Spec(False, _int),
-    "Content-Type": _Spec(False, H.build_media_type),
-    "CSeq": _Spec(False, H.build_cseq),
-    "Date": _Spec(False, H.build_date),
-    "Error-Info": _Spec(True, H.build_info),
+    "Content-Type": _Spec(False, _h("build_media_type")),
+    "CSeq": _Spec(False, _h("build_cseq")),
+    "Date": _Spec(False, _h("build_date")),
+    "Error-Info": _Spec(True, _h("build_info")),
     "Expires": _Spec(False, _int),
-    "From": _Spec(False, H.build_name_addr),
+    "From": _Spec(False, _h("build_name_addr")),
     "In-Reply-To": _Spec(True, _text),
     "Max-Forwards": _Spec(False, _int),
     "MIME-Version": _Spec(False, _text),
     "Min-Expires": _Spec(False, _int),
     "Organization": _Spec(False, _text),
     "Priority": _Spec(False, _text),
-    "Proxy-Authenticate": _Spec(False, H.build_challenge),
-    "Proxy-Authorization": _Spec(False, H.build_credentials),
+    "Proxy-Authenticate": _Spec(False, _h("build_challenge")),
+    "Proxy-Authorization": _Spec(False, _h("build_credentials")),
     "Proxy-Require": _Spec(True, _text),
-    "Record-Route": _Spec(True, H.build_name_addr),
-    "Reply-To": _Spec(False, H.build_name_addr),
+    "Record-Route": _Spec(True, _h("build_name_addr")),
+    "Reply-To": _Spec(False, _h("build_name_addr")),
     "Require": _Spec(True, _text),
-    "Retry-After": _Spec(False, H.build_retry_after, _retry_after_tree),
-    "Route": _Spec(True, H.build_name_addr),
+    "Retry-After": _Spec(False, _h("build_retry_after"), _retry_after_tree),
+    "Route": _Spec(True, _h("build_name_addr")),
     "Server": _Spec(False, _text, _server_tree),
     "Subject": _Spec(False, _text),
     "Supported": _Spec(True, _text),
-    "Timestamp": _Spec(False, H.build_timestamp),
-    "To": _Spec(False, H.build_name_addr),
+    "Timestamp": _Spec(False, _h("build_timestamp")),
+    "To": _Spec(False, _h("build_name_addr")),
     "Unsupported": _Spec(True, _text),
     "User-Agent": _Spec(False, _text, _server_tree),
-    "Via": _Spec(True, H.build_via),
-    "Warning": _Spec(True, H.build_warning),
-    "WWW-Authenticate": _Spec(False, H.build_challenge),
+    "Via": _Spec(True, _h("build_via")),
+    "Warning": _Spec(True, _h("build_warning")),
+    "WWW-Authenticate": _Spec(False, _h("build_challenge")),
     # extension headers of grammar/
-    "RAck": _Spec(False, H.build_rack),
+    "RAck": _Spec(False, _h("build_rack")),
     "RSeq": _Spec(False, _int),
-    "P-Asserted-Identity": _Spec(True, H.build_name_addr),
-    "P-Preferred-Identity": _Spec(True, H.build_name_addr),
-    "Reason": _Spec(True, H.build_reason),
-    "Refer-To": _Spec(False, H.build_name_addr),
-    "Session-Expires": _Spec(False, H.build_delta_params),
-    "Min-SE": _Spec(False, H.build_delta_params),
-    "Event": _Spec(False, H.build_event),
+    "P-Asserted-Identity": _Spec(True, _h("build_name_addr")),
+    "P-Preferred-Identity": _Spec(True, _h("build_name_addr")),
+    "Reason": _Spec(True, _h("build_reason")),
+    "Refer-To": _Spec(False, _h("build_name_addr")),
+    "Session-Expires": _Spec(False, _h("build_delta_params")),
+    "Min-SE": _Spec(False, _h("build_delta_params")),
+    "Event": _Spec(False, _h("build_event")),
     "Allow-Events": _Spec(True, _text),
-    "Subscription-State": _Spec(False, H.build_subscription_state),
+    "Subscription-State": _Spec(False, _h("build_subscription_state")),
 }
 
 #: Long names of the headers whose values are comma lists (7.3.1), lower-case.
@@ -224,7 +243,7 @@ def typed_value(header: _HeaderLike) -> list[object]:
         if spec.is_list:
             return [spec.build(item) for item in split_top(header.value, ",") if item]
         return [spec.build(header.value)]
-    except (ValueError, IndexError, URIError) as err:
+    except (ValueError, IndexError) as err:  # URIError is a ValueError
         _raise_bad(header, err)
         raise  # pragma: no cover - _raise_bad always raises
 

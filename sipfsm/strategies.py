@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from hypothesis import strategies as st
 
 from sipfsm._uri import URI
+from sipfsm._validate import KNOWN_METHODS
 
 if TYPE_CHECKING:
     from sipfsm.message import Message, Request, Response
@@ -68,21 +69,7 @@ _USER_CHARS = _ALNUM + _MARK + "&=+$,;?/"
 _PASSWORD_CHARS = _ALNUM + _MARK + "&=+$,"
 _PARAM_CHARS = _ALNUM + _MARK + "[]/:&+$"
 _HNV_CHARS = _ALNUM + _MARK + "[]/?:+$"
-_METHODS = (
-    "INVITE",
-    "ACK",
-    "BYE",
-    "CANCEL",
-    "OPTIONS",
-    "REGISTER",
-    "INFO",
-    "PRACK",
-    "SUBSCRIBE",
-    "NOTIFY",
-    "REFER",
-    "MESSAGE",
-    "UPDATE",
-)
+_METHODS = KNOWN_METHODS
 _COMPACT = {
     "Call-ID": "i",
     "Contact": "m",

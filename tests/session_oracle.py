@@ -178,10 +178,14 @@ def retransmit_times(t0: float, t1: float, t2: float, until: float) -> list[floa
     return out
 
 
-def check_2xx_retransmissions(grams: list[Datagram], uas: str, t1: float, t2: float) -> None:
+def check_2xx_retransmissions(grams: list[Datagram], uas: str, t1: float, t2: float,
+                              until: float | None = None) -> None:
     """13.3.1.4: each 2xx to an INVITE is sent at the instants of :func:`retransmit_times`
     until the first ACK for it is delivered (JsSIP stopped at T2, sipml5 went on after the
-    ACK); after 64*T1 without an ACK a BYE is sent (the session SHOULD be terminated)."""
+    ACK); after 64*T1 without an ACK a BYE is sent (the session SHOULD be terminated).
+
+    ``until`` is when the observation ended (default: the last datagram): a log that went
+    quiet before 64*T1 but was watched past it must show the BYE too."""
     firsts: dict[tuple[str, int], float] = {}
     sends: dict[tuple[str, int], list[float]] = {}
     for d in grams:
@@ -197,7 +201,7 @@ def check_2xx_retransmissions(grams: list[Datagram], uas: str, t1: float, t2: fl
                  and d.msg.cseq.seq == key[1] and _tags(d.msg)[1] == key[0] and d.t >= t0]
         bye_in = [d.t for d in grams if d.sender != uas and d.delivered
                   and isinstance(d.msg, Request) and d.msg.method == "BYE" and d.t >= t0]
-        end_log = max(d.t for d in grams)
+        end_log = max([d.t for d in grams] + ([until] if until is not None else []))
         stop = min([*acked, *bye_in, end_log + 1e-6])
         want = [t for t in retransmit_times(t0, t1, t2, stop + 1e-6) if t <= stop + 1e-9]
         got = sends[key]
@@ -248,6 +252,17 @@ def check_glare_retry(grams: list[Datagram], uac: str, owner: bool) -> None:
             wait = later[0].t - d.t
             assert low - 1e-6 <= wait <= high + 1e-6, f"14.1: retried after {wait} s"
             assert abs(wait * 100 - round(wait * 100)) < 1e-6, "14.1: not in 10 ms units"
+
+
+def check_call(grams: list[Datagram], parties: tuple[str, ...] = ("alice", "bob"), *,
+               t1: float = 0.5, t2: float = 4.0, until: float | None = None) -> None:
+    """Every rule above that holds for each party of a call, whatever the flow."""
+    for who in parties:
+        check_cseq_increasing(grams, who)
+        check_dialog_requests(grams, who)
+        check_no_request_after_bye(grams, who)
+        check_acks(grams, who)
+        check_2xx_retransmissions(grams, who, t1, t2, until)
 
 
 def sequence(grams: list[Datagram], *, delivered_only: bool = True) -> list[str]:

@@ -8,6 +8,7 @@ import pytest
 
 import sipfsm
 from sipfsm import build_ack, build_cancel, build_request, build_response
+from sipfsm._build import build_in_dialog
 
 
 def invite(seed: int = 1) -> sipfsm.Request:
@@ -119,3 +120,24 @@ def test_request_refusals() -> None:
         )
     with pytest.raises(ValueError):
         build_request("OPTIONS", "sip:b@b.example.com", from_="sip:a@a.example.com", body=b"x")
+
+
+def test_in_dialog_12_2_1_1() -> None:
+    """A request within a dialog from its parts: both tags, the given CSeq, Route, a new
+    branch; ACK allowed (13.2.2.4), CANCEL not (9.1), To or From without tag not (12)."""
+    parts = {"to": "<sip:bob@biloxi.example.com>;tag=b1", "from_": "<sip:alice@a.example>;tag=a1",
+             "call_id": "c1@a.example", "cseq": 7}
+    bye = build_in_dialog("BYE", "sip:bob@192.0.2.4", route=["<sip:p1.example.com;lr>"],
+                          sent_by="a.example", rng=random.Random(4), **parts)  # type: ignore[arg-type]
+    assert bye.method == "BYE" and bye.cseq == sipfsm._headers.CSeq(7, "BYE")
+    assert bye.to and bye.to.tag == "b1" and bye.from_ and bye.from_.tag == "a1"
+    assert [str(x.uri) for x in bye.route] == ["sip:p1.example.com;lr"] and not bye.contact
+    assert bye.via[0].is_rfc3261_branch and sipfsm.validate(bye) == []
+    ack = build_in_dialog("ACK", "sip:bob@192.0.2.4", branch="z9hG4bKx", **parts)  # type: ignore[arg-type]
+    assert ack.cseq == sipfsm._headers.CSeq(7, "ACK") and ack.via[0].branch == "z9hG4bKx"
+    with pytest.raises(ValueError):
+        build_in_dialog("CANCEL", "sip:bob@192.0.2.4", **parts)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        build_in_dialog("BYE", "sip:bob@192.0.2.4", **{**parts, "to": "<sip:bob@b.example>"})  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        build_in_dialog("BYE", "sip:bob@192.0.2.4", branch="1234", **parts)  # type: ignore[arg-type]

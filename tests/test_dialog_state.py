@@ -154,6 +154,34 @@ def test_requests_within_the_dialog_loose_and_strict() -> None:
     assert parts.route == ("<sip:p1.example.com>", "<sip:bob@192.0.2.4>")
 
 
+def test_requests_and_the_2xx_ack_are_built_from_the_dialog_state() -> None:
+    """12.2.1.1 as bytes: Dialog.request builds the request (parsed back strictly) with the
+    dialog's Request-URI, Route, tags, Call-ID and next CSeq, a new z9hG4bK branch, Contact
+    for a target refresh; Dialog.ack the ACK of a 2xx (13.2.2.4): the INVITE's CSeq number,
+    method ACK, a branch of its own, no Contact."""
+    d = Dialog("uac", _invite())
+    ok = _response(200)
+    d.response(ok)
+    reinvite = d.request("INVITE", sent_by="pc33.atlanta.com",
+                         contact="<sip:alice@pc33.atlanta.com>")
+    assert reinvite.uri == "sip:bob@192.0.2.4"
+    assert [str(r.uri) for r in reinvite.route] == ["sip:p2.example.com;lr",
+                                                    "sip:p1.example.com;lr"]
+    assert reinvite.to and reinvite.to.tag == "a6c85cf"
+    assert reinvite.from_ and reinvite.from_.tag == "1928301774"
+    assert reinvite.call_id == "a84b4c76e66710@pc33.atlanta.com"
+    assert (reinvite.cseq.seq, reinvite.cseq.method) == (314160, "INVITE")  # type: ignore[union-attr]
+    assert reinvite.via[0].is_rfc3261_branch and reinvite.via[0].host == "pc33.atlanta.com"
+    assert [str(c.uri) for c in reinvite.contact] == ["sip:alice@pc33.atlanta.com"]
+    ack = d.ack(ok, sent_by="pc33.atlanta.com", branch="z9hG4bKack1")
+    assert (ack.method, ack.cseq.seq, ack.cseq.method) == ("ACK", 314159, "ACK")  # type: ignore[union-attr]
+    assert ack.via[0].branch == "z9hG4bKack1" and not ack.contact
+    assert ack.route == reinvite.route and ack.uri == reinvite.uri
+    assert d.local_seq == 314160  # the ACK takes no new sequence number
+    with pytest.raises(ValueError):
+        d.ack(_response(486), sent_by="pc33.atlanta.com")  # 17.1.1.3: the transaction's
+
+
 def test_uas_checks_cseq_and_target_refresh() -> None:
     """12.2.2: a lower CSeq is out of order (500); an equal or higher one is taken; a
     re-INVITE's Contact becomes the remote target."""

@@ -10,38 +10,41 @@ and the UAS checks of 12.2.2. Sequences are asserted exactly; the oracle
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from sipfsm import Request, Response, Timers, parse
+from sipfsm._build import build_in_dialog
 from sipfsm._ua import UA, InviteSession, Wire
-from sipfsm._uamsg import request as build_request
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import session_oracle as oracle
+from session_calls import BOB, answered_call
 
-BOB = "sip:bob@biloxi.example.com"
+#: One step of a flow: ``(t, action, *args)`` calls ``action(*args, t)``.
+Step = tuple[float, Callable[..., object], *tuple[object, ...]]
 
 
-def _pair(profile: str = "rfc6026", transport: str = "udp", **wire: object
-          ) -> tuple[UA, UA, Wire]:
+def _uas(profile: str = "rfc6026", transport: str = "udp") -> tuple[UA, UA]:
     alice = UA("alice", "atlanta.example.com", profile=profile, transport=transport,
                random=lambda: 0.5)
     bob = UA("bob", "biloxi.example.com", profile=profile, transport=transport,
              random=lambda: 0.25)
+    return alice, bob
+
+
+def _pair(profile: str = "rfc6026", transport: str = "udp", **wire: object
+          ) -> tuple[UA, UA, Wire]:
+    alice, bob = _uas(profile, transport)
     return alice, bob, Wire(alice, bob, **wire)  # type: ignore[arg-type]
 
 
 def _check(w: Wire, *, t1: float = 0.5, t2: float = 4.0) -> list[oracle.Datagram]:
     grams = oracle.read(w.log)
-    for who in ("alice", "bob"):
-        oracle.check_cseq_increasing(grams, who)
-        oracle.check_dialog_requests(grams, who)
-        oracle.check_no_request_after_bye(grams, who)
-        oracle.check_acks(grams, who)
-        oracle.check_2xx_retransmissions(grams, who, t1, t2)
+    oracle.check_call(grams, t1=t1, t2=t2, until=w.clock)
     assert w.a.errors == [] and w.b.errors == []
     return grams
 
@@ -50,6 +53,19 @@ def _call(w: Wire, alice: UA, bob: UA) -> tuple[InviteSession, InviteSession]:
     s = alice.invite(BOB, 0.0)
     w.flush(0.0)
     return s, bob.sessions[-1]
+
+
+def _play(w: Wire, *steps: Step, until: float) -> list[oracle.Datagram]:
+    """Run a flow: the clock runs to each step's ``t`` (timers fire, messages are delivered),
+    the step is taken and what it sent delivered; then the clock runs to ``until`` and the
+    oracle checks the whole log."""
+    now = w.clock
+    for t, action, *args in steps:
+        now = w.run_until(t, now)
+        action(*args, t)
+        w.flush(t)
+    w.run_until(until, now)
+    return _check(w)
 
 
 def _msgs(grams: list[oracle.Datagram], sender: str, what: str) -> list[Request | Response]:
@@ -67,13 +83,7 @@ def test_figure_1_call(profile: str, transport: str) -> None:
     """Figure 1: INVITE, 100, 180, 200, ACK, (media), BYE, 200."""
     alice, bob, w = _pair(profile, transport)
     s, b = _call(w, alice, bob)
-    b.answer(180, 0.1)
-    w.flush(0.1)
-    b.answer(200, 0.2)
-    w.run_until(10.0, 0.2)
-    s.bye(10.0)
-    w.run_until(60.0, 10.0)
-    grams = _check(w)
+    grams = _play(w, (0.1, b.answer, 180), (0.2, b.answer, 200), (10.0, s.bye), until=60.0)
     assert oracle.sequence(grams) == [
         "alice:INVITE", "bob:100", "bob:180", "bob:200", "alice:ACK", "alice:BYE", "bob:200"]
     invite, ack, bye = (_msgs(grams, "alice", m)[0] for m in ("INVITE", "ACK", "BYE"))
@@ -98,13 +108,7 @@ def test_24_2_session_setup_bob_hangs_up() -> None:
     """24.2 (F1-F17 between the UAs): INVITE, 100, 180, 200, ACK; then Bob sends the BYE."""
     alice, bob, w = _pair()
     s, b = _call(w, alice, bob)
-    b.answer(180, 0.0)
-    w.flush(0.0)
-    b.answer(200, 1.0)
-    w.flush(1.0)
-    b.bye(5.0)
-    w.run_until(60.0, 5.0)
-    grams = _check(w)
+    grams = _play(w, (0.0, b.answer, 180), (1.0, b.answer, 200), (5.0, b.bye), until=60.0)
     assert oracle.sequence(grams) == [
         "alice:INVITE", "bob:100", "bob:180", "bob:200", "alice:ACK", "bob:BYE", "alice:200"]
     bye = _msgs(grams, "bob", "BYE")[0]
@@ -163,15 +167,8 @@ def test_route_set_from_record_route(lr: bool) -> None:
     Route = route set; strict routing: Request-URI = first route, remote target last."""
     alice, bob, w = _pair(mangle=_record_route(lr))  # type: ignore[arg-type]
     s, b = _call(w, alice, bob)
-    b.answer(200, 0.0)
-    w.flush(0.0)
-    s.reinvite(1.0)
-    w.flush(1.0)
-    b.answer(200, 1.0)
-    w.flush(1.0)
-    b.bye(2.0)
-    w.run_until(40.0, 2.0)
-    grams = _check(w)
+    grams = _play(w, (0.0, b.answer, 200), (1.0, s.reinvite), (1.0, b.answer, 200),
+                  (2.0, b.bye), until=40.0)
     assert s.dialog and b.dialog
     assert [str(u) for u in s.dialog.route_set] == [
         f"sip:p2.example.com{';lr' if lr else ''}", f"sip:p1.example.com{';lr' if lr else ''}"]
@@ -201,11 +198,7 @@ def test_cancel_after_180() -> None:
     (17.1.1.3) reuses the INVITE's branch; the early dialog ends (12.3)."""
     alice, bob, w = _pair()
     s, b = _call(w, alice, bob)
-    b.answer(180, 0.0)
-    w.flush(0.0)
-    s.cancel(1.0)
-    w.run_until(60.0, 1.0)
-    grams = _check(w)
+    grams = _play(w, (0.0, b.answer, 180), (1.0, s.cancel), until=60.0)
     assert oracle.sequence(grams) == [
         "alice:INVITE", "bob:100", "bob:180", "alice:CANCEL", "bob:200", "bob:487",
         "alice:ACK"]
@@ -255,11 +248,9 @@ def test_cancel_race_lost_to_the_2xx() -> None:
 def test_jssip_2xx_retransmits_go_on_until_64_t1_then_bye(transport: str) -> None:
     """JsSIP stopped retransmitting the 2xx at T2. 13.3.1.4: T1, 2T1, 4T1, then every T2,
     until 64*T1, on every transport; then the dialog is confirmed and BYE sent."""
-    alice, bob, w = _pair(transport=transport, drop=lambda t, who, d: d.startswith(b"ACK"))
-    _s, b = _call(w, alice, bob)
-    b.answer(200, 0.0)
-    w.run_until(100.0, 0.0)
-    grams = _check(w)
+    alice, bob = _uas(transport=transport)
+    grams = _check(answered_call(alice, bob, acks_lost=10**6, until=100.0))
+    b = bob.sessions[0]
     sent = [d.t for d in grams if d.sender == "bob" and isinstance(d.msg, Response)
             and d.msg.status == 200 and d.msg.cseq and d.msg.cseq.method == "INVITE"]
     assert sent == [0.0, 0.5, 1.5, 3.5, 7.5, 11.5, 15.5, 19.5, 23.5, 27.5, 31.5]
@@ -273,18 +264,9 @@ def test_jssip_2xx_retransmits_go_on_until_64_t1_then_bye(transport: str) -> Non
 def test_sipml5_2xx_retransmits_stop_at_the_ack() -> None:
     """sipml5 went on retransmitting the 200 after the ACK. The first two ACKs are lost; the
     third 200 is ACKed and nothing more is sent."""
-    lost = [0]
-
-    def drop(t: float, who: str, d: bytes) -> bool:
-        if d.startswith(b"ACK") and lost[0] < 2:
-            lost[0] += 1
-            return True
-        return False
-    alice, bob, w = _pair(drop=drop)
-    s, b = _call(w, alice, bob)
-    b.answer(200, 0.0)
-    w.run_until(100.0, 0.0)
-    grams = _check(w)
+    alice, bob = _uas()
+    grams = _check(answered_call(alice, bob, acks_lost=2, until=100.0))
+    s, b = alice.sessions[0], bob.sessions[0]
     sent = [d.t for d in grams if d.sender == "bob" and isinstance(d.msg, Response)
             and d.msg.status == 200]
     assert sent == [0.0, 0.5, 1.5]
@@ -397,10 +379,9 @@ def _in_dialog(s: InviteSession, method: str, cseq: int, to_tag: str | None = No
     assert d is not None and d.id is not None
     parts = d.request_parts(method, cseq)
     to = parts.to if to_tag is None else parts.to.split(";tag=")[0] + f";tag={to_tag}"
-    return build_request(method, parts.request_uri, [
-        ("Via", "SIP/2.0/UDP atlanta.example.com;branch=z9hG4bKforged" + str(cseq)),
-        ("Max-Forwards", "70"), ("To", to), ("From", parts.from_),
-        ("Call-ID", parts.call_id), ("CSeq", f"{cseq} {method}")]).raw
+    return build_in_dialog(method, parts.request_uri, to=to, from_=parts.from_,
+                           call_id=parts.call_id, cseq=cseq, sent_by="atlanta.example.com",
+                           branch=f"z9hG4bKforged{cseq}").raw
 
 
 def test_unknown_dialog_gets_481_and_lower_cseq_gets_500() -> None:
@@ -484,10 +465,7 @@ def test_t1_is_configurable() -> None:
     """17.1.1.1: T1 may be chosen larger; the 2xx schedule and the BYE scale with it."""
     alice = UA("alice", "atlanta.example.com", timers=Timers(t1=1.0, t2=4.0))
     bob = UA("bob", "biloxi.example.com", timers=Timers(t1=1.0, t2=4.0))
-    w = Wire(alice, bob, drop=lambda t, who, d: d.startswith(b"ACK"))
-    _s, b = _call(w, alice, bob)
-    b.answer(200, 0.0)
-    w.run_until(100.0, 0.0)
+    w = answered_call(alice, bob, acks_lost=10**6, until=100.0)
     _check(w, t1=1.0, t2=4.0)
     bye = [t for t, who, d, _ in w.log if d.startswith(b"BYE")]
     assert bye == [64.0]
@@ -510,3 +488,51 @@ def test_trace_cli_runs_a_session(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.rstrip().endswith("Terminated")
     code = cli.main(["trace", "invite_session_client", "tu=bye"])
     assert code == 1 and "refused" in capsys.readouterr().err
+
+
+def _trace(capsys: pytest.CaptureFixture[str], *argv: str) -> list[tuple[float, str, str]]:
+    from sipfsm import cli
+
+    assert cli.main(["trace", *argv]) == 0
+    rows = [line.split("  ") for line in capsys.readouterr().out.splitlines()[1:]]
+    return [(float(r[0]), r[1].strip(), r[-1].strip())
+            for r in ([x for x in row if x] for row in rows)]
+
+
+def test_trace_shows_the_2xx_schedule_and_the_bye_at_64_t1(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """13.3.1.4 in ``sipfsm trace``: the 2xx again at 0.5, 1.5, 3.5, then every T2 (7.5,
+    11.5 ... 31.5), and the BYE at 64*T1 = 32 s."""
+    steps = _trace(capsys, "invite_session_server", "tu=180", "tu=200", "+40")
+    assert [t for t, what, _ in steps if what == "resend 200"] == [
+        0.5, 1.5, 3.5, 7.5, 11.5, 15.5, 19.5, 23.5, 27.5, 31.5]
+    assert [t for t, what, _ in steps if what == "send BYE"] == [32.0]
+    intervals = [w.split()[-1] for _, w, _ in steps if w.startswith("start 2xx")]
+    assert intervals[:4] == ["0.5", "1.0", "2.0", "4.0"] and set(intervals[4:]) == {"4.0"}
+
+
+def test_trace_runs_the_dialog_model_on_its_own(capsys: pytest.CaptureFixture[str]) -> None:
+    """The caller's dialog (12): created by a 1xx with To tag, confirmed by the 2xx, a request
+    within it takes the next CSeq, an out-of-order one gets 500, a 481 ends it (12.2.1.2)."""
+    steps = _trace(capsys, "dialog", "recv=100", "recv=180", "recv=200", "send=INFO",
+                   "recv=200", "recv=INFO/5", "recv=BYE/3", "send=OPTIONS", "recv=481")
+    states = {what: state for _, what, state in steps}
+    assert states["recv 100"] == "Trying"
+    assert states["dialog call@me.example.com;local=metag;remote=peertag"] == "Early"
+    assert states["enter Confirmed"] == "Confirmed" and "local CSeq 2" in states
+    assert "remote CSeq 5" in states and "send 500 (BYE): CSeq out of order" in states
+    assert "local CSeq 3" in states and steps[-1][1:] == ("enter Terminated", "Terminated")
+
+
+@pytest.mark.parametrize(("argv", "code", "message"), [
+    (["recv=180", "recv=BYE", "recv=BYE"], 1, "refused"),
+    (["recv=ACK"], 2, "receives no ACK"),
+    (["send=BYE"], 1, "refused"),
+    (["tu=200"], 2, "bad event"),
+])
+def test_trace_dialog_refusals(argv: list[str], code: int, message: str,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    from sipfsm import cli
+
+    assert cli.main(["trace", "dialog", *argv]) == code
+    assert message in capsys.readouterr().err

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sipfsm import ModelError, ProtocolError, Transaction
-from sipfsm._model import PROFILES, load_machine, load_vocabulary, models_dir
+from sipfsm._model import PROFILES, load_machine, load_timers, load_vocabulary, models_dir
 from sipfsm._table import load_model, model_names
 
 TRANSACTIONS = ("invite_client", "invite_server", "non_invite_client", "non_invite_server")
@@ -103,3 +103,46 @@ def test_guards_that_are_not_complements_are_rejected(tmp_path: Path) -> None:
         load_machine(path)
     assert caught.value.key in ("Trying x tu_100", "Proceeding x tu_100")
     assert "complement" in caught.value.reason
+
+
+# --- timers.toml: every table and key read and checked ----------------------------------------
+
+
+def _timers_with(tmp_path: Path, old: str, new: str) -> Path:
+    text = (models_dir() / "timers.toml").read_text()
+    assert text.count(old) == 1
+    (tmp_path / "timers.toml").write_text(text.replace(old, new))
+    return tmp_path
+
+
+def test_the_glare_window_is_read_from_timers_toml() -> None:
+    """14.1: 2.1-4 s when the UA owns the Call-ID, 0-2 s otherwise, in 10 ms units."""
+    window = load_timers().windows["glare"]
+    assert (window.owner, window.other, window.granularity) == (("2.1", "4"), ("0", "2"),
+                                                                "0.01")
+    assert window.section == "14.1"
+
+
+@pytest.mark.parametrize(("old", "new", "key", "reason"), [
+    ('\n[windows.glare]', '\n[extras]\nx = 1\n\n[windows.glare]', "extras", "unknown key"),
+    ('granularity = "0.01"', 'granularity = "0.01"\nstep = "0.01"', "windows.glare.step",
+     "unknown key"),
+    ('[timers.A]\n', '[timers.A]\nretries = 7\n', "timers.A.retries", "unknown key"),
+    ('T4 = { value = 5.0,', 'T4 = { value = 5.0, unit = "s",', "base.T4.unit", "unknown key"),
+    ('\n[windows.glare]', '\n[windows.hold]\nowner = ["1", "2"]\nother = ["0", "1"]\n'
+     'granularity = "0.01"\nsection = "14.1"\n\n[windows.glare]', "windows.hold", "no timer"),
+    ('owner = ["2.1", "4"]', 'owner = [2.1, 4.0]', "windows.glare.owner", "[low, high]"),
+    ('owner = ["2.1", "4"]', 'owner = ["4", "2.1"]', "windows.glare.owner", "above high"),
+    ('other = ["0", "2"]', 'other = ["0", "2 s"]', "windows.glare.other", "bad interval"),
+    ('granularity = "0.01"', 'granularity = "0"', "windows.glare.granularity", "positive"),
+    ('owner = ["2.1", "4"]', 'owner = ["2.1", "5"]', "timers.glare.unreliable",
+     "upper bound"),
+])
+def test_a_broken_timer_table_is_rejected_with_file_key_and_reason(
+        tmp_path: Path, old: str, new: str, key: str, reason: str) -> None:
+    folder = _timers_with(tmp_path, old, new)
+    with pytest.raises(ModelError) as caught:
+        load_timers(folder)
+    err = caught.value
+    assert (err.file, err.key) == ("timers.toml", key)
+    assert reason in err.reason
