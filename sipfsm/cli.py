@@ -22,6 +22,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "sipfsm._cli_parse",
     "sipfsm._cli_trace",
     "sipfsm._cli_demo",
+    "sipfsm._cli_probe",
 )
 
 

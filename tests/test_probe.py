@@ -1,0 +1,316 @@
+"""``sipfsm probe``: the oracle, the embedded reference UA (must pass everything), a broken
+reference UA (must be caught, with a shrunk minimal trace and a ladder), the CLI's exit codes
+and JSON, Ctrl-C, and real peers (``peer``: Kamailio, SIPp as UAS and UAC, baresip).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sipfsm._probe import ProbeConfig, Report, probe
+from sipfsm._probe.corpus import EXPECT, corpus_available, corpus_cases
+from sipfsm._probe.io import UsageError, parse_target
+from sipfsm._probe.oracle import Base, Tolerance, doubling, judge_train
+from sipfsm._probe.report import ladder_dot, table, write_ladders
+
+pytest_plugins = ["peers"]
+
+ROOT = Path(__file__).resolve().parent.parent
+SIPFSM = [sys.executable, "-m", "sipfsm"]
+FAST = 0.05  # T1 of the embedded runs: Timer H / J / B / F windows are 3.2 s
+
+
+def run_probe(cfg: ProbeConfig, timeout: float = 120.0) -> Report:
+    async def main() -> Report:
+        return await asyncio.wait_for(probe(cfg), timeout)
+
+    return asyncio.run(main())
+
+
+# --------------------------------------------------------------------------- the oracle
+
+
+def test_table4_values() -> None:
+    """RFC 3261 Table 4 with the default T1 = 500 ms, T2 = 4 s, T4 = 5 s."""
+    udp, tcp = Base().table4(False), Base().table4(True)
+    assert udp == {"A": 0.5, "B": 32.0, "D": 32.0, "E": 0.5, "F": 32.0, "G": 0.5, "H": 32.0,
+                   "I": 5.0, "J": 32.0, "K": 5.0}
+    assert tcp["A"] is None and tcp["E"] is None and tcp["G"] is None
+    assert tcp["I"] == tcp["J"] == tcp["K"] == tcp["D"] == 0.0
+    assert tcp["B"] == tcp["F"] == tcp["H"] == 32.0
+    assert Base.scaled(0.05) == Base(0.05, 0.4, 0.5)
+
+
+def test_retransmission_schedules() -> None:
+    """17.2.1 Timer G (cap T2), 17.1.1.2 Timer A (no cap), within 64*T1."""
+    assert doubling(0.5, 4.0, 32.0) == [0.5, 1.5, 3.5, 7.5, 11.5, 15.5, 19.5, 23.5, 27.5, 31.5]
+    assert doubling(0.5, None, 32.0) == [0.5, 1.5, 3.5, 7.5, 15.5, 31.5]
+    assert doubling(0.05, 0.4, 3.2)[:5] == pytest.approx([0.05, 0.15, 0.35, 0.75, 1.15])
+
+
+def test_judge_train() -> None:
+    exp = doubling(0.5, 4.0, 32.0)
+    tol = Tolerance()
+    assert judge_train(10.0, [10.0 + e + 0.02 for e in exp], exp, 32.0, tol).ok
+    # JsSIP's bug: retransmissions stop once the interval reaches T2
+    v = judge_train(10.0, [10.0 + e for e in exp[:3]], exp, 32.0, tol)
+    assert not v.ok and "3 retransmission(s) seen; expected 10" in v.problem
+    # an interval off by more than max(50 ms, 10%)
+    late = [10.5, 11.5 + 0.2]
+    assert not judge_train(10.0, late, exp, 32.0, tol).ok
+    # retransmitting after Timer H
+    assert not judge_train(10.0, [10.0 + e for e in [*exp, 35.5]], exp, 32.0, tol).ok
+    # watching only part of the train (we sent the ACK)
+    assert judge_train(10.0, [10.5, 11.5], exp, 32.0, tol, watched_until=11.6).ok
+
+
+def test_targets() -> None:
+    t = parse_target("sip:bob@127.0.0.1:5090;transport=tcp")
+    assert (t.transports, t.host, t.port, t.user) == (("tcp",), "127.0.0.1", 5090, "bob")
+    assert parse_target("udp:127.0.0.1:5070").transports == ("udp",)
+    assert parse_target("udp+tcp:localhost:5070").transports == ("udp", "tcp")
+    with pytest.raises(UsageError):
+        parse_target("http://127.0.0.1")
+    from sipfsm._aio import TargetRefused
+
+    with pytest.raises(TargetRefused):
+        parse_target("udp:192.0.2.1:5060")
+
+
+@pytest.mark.skipif(not corpus_available(), reason="RFC 4475 corpus not beside the project")
+def test_corpus_rewritten_for_the_target() -> None:
+    cases = corpus_cases("127.0.0.1:5070", "127.0.0.1:40000", user="bob")
+    assert {c.name for c in cases} == set(EXPECT)
+    ids = [cid for c in cases for cid in c.call_ids]
+    assert len(ids) == len(set(ids))
+    for c in cases:
+        assert b"127.0.0.1:40000" in c.data, c.name
+        if c.name not in ("unkscm", "novelsc"):
+            assert b"127.0.0.1:5070" in c.data.split(b"\r\n", 1)[0], c.name
+    bad = next(c for c in cases if c.name == "badbranch")
+    assert bad.branch == "z9hG4bK"  # the defect under test is kept
+
+
+# --------------------------------------------------------------------------- embedded target
+
+
+def test_reference_ua_passes_every_client_check() -> None:
+    """The checks do not accuse a correct implementation (role client)."""
+    report = run_probe(ProbeConfig(t1=FAST, max_examples=3, seed=1))
+    verdicts = {r.check.id: (r.verdict, r.observed) for r in report.results}
+    assert all(v == "pass" for v, _ in verdicts.values()), verdicts
+    assert report.duration < 60
+
+
+def test_reference_ua_passes_every_server_check() -> None:
+    """Role server: the reference UA sends, the probe judges its client side."""
+    report = run_probe(ProbeConfig(t1=FAST, max_examples=3, role="server", seed=1))
+    verdicts = {r.check.id: (r.verdict, r.observed) for r in report.results}
+    assert all(v == "pass" for v, _ in verdicts.values()), verdicts
+
+
+@pytest.mark.parametrize(("flaw", "check"), [
+    ("timer-g-2", "invite-server-final-retransmit"),
+    ("2xx-until-t2", "uas-2xx-retransmit"),
+])
+def test_broken_reference_ua_is_caught(flaw: str, check: str, tmp_path: Path) -> None:
+    """A reference UA that stops Timer G after two retransmissions, or stops retransmitting
+    its 2xx once the interval reaches T2 (JsSIP's bug), fails with a minimal trace."""
+    report = run_probe(ProbeConfig(t1=FAST, max_examples=4, checks=[check],
+                                   flaws=frozenset({flaw}), seed=2, max_shrinks=4))
+    (r,) = report.results
+    assert r.verdict == "fail", r.observed
+    assert "retransmission(s) seen" in r.observed
+    recv = [e for e in r.trace if e.dir == "recv"]
+    assert recv and r.expected_trace
+    assert len(r.expected_trace) > len(recv)  # the oracle expected more than came
+    # the minimal exchange: UDP for Timer G (TCP has no Timer G: it passes)
+    if check == "invite-server-final-retransmit":
+        assert r.params["transport"] == "udp"
+    else:
+        assert r.params["k"] >= 3  # fewer retransmissions do not expose the bug
+    written = write_ladders(report, tmp_path)
+    assert (tmp_path / f"{check}.dot").exists()
+    if any(p.suffix == ".svg" for p in written):
+        assert "<svg" in (tmp_path / f"{check}.svg").read_text()
+    assert "expected (oracle" in ladder_dot(r, report.target)
+    text = table(report)
+    assert "FAIL" in text and check in text and "minimal exchange" in text
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+def cli(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*SIPFSM, "probe", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT, check=False)
+
+
+def test_cli_exit_0_and_json(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    done = cli("--t1", str(FAST), "--max-examples", "2",
+               "--checks", "invite-server-ack-stops-retransmit,cancel,cancel-unknown",
+               "--json", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    doc = json.loads(out.read_text())
+    assert {"target", "role", "started", "duration", "checks"} <= set(doc)
+    assert doc["role"] == "client"
+    for c in doc["checks"]:
+        assert {"id", "rfc", "verdict", "expected", "observed", "trace"} <= set(c)
+        assert c["verdict"] in ("pass", "fail", "skip")
+        for e in c["trace"]:
+            assert set(e) == {"t", "dir", "summary"}
+    assert "cancel-unknown" in done.stdout and "PASS" in done.stdout
+    assert "checks done" in done.stderr  # progress on stderr
+
+
+def test_cli_exit_1_with_ladder(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    done = cli("--t1", str(FAST), "--max-examples", "2", "--max-shrinks", "2",
+               "--checks", "invite-server-final-retransmit", "--flaw", "timer-g-2",
+               "--json", str(out), "--report-dir", str(tmp_path / "ladders"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    doc = json.loads(out.read_text())
+    (c,) = doc["checks"]
+    assert c["verdict"] == "fail" and c["trace"] and c["expected_trace"]
+    assert (tmp_path / "ladders" / "invite-server-final-retransmit.dot").exists()
+
+
+@pytest.mark.parametrize("args", [
+    ["udp:192.0.2.1:5060"],                       # not loopback, no --allow-remote
+    ["sip:bob@10.1.2.3:5060"],
+    ["ftp:127.0.0.1"],                            # not a target
+    ["--checks", "no-such-check"],
+    ["--role", "server", "udp:127.0.0.1:5999"],   # server without --trigger
+])
+def test_cli_usage_errors_exit_2(args: list[str]) -> None:
+    done = cli(*args, timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_cli_unreachable_exit_2() -> None:
+    from sipfsm._peers import free_port
+
+    done = cli(f"udp:127.0.0.1:{free_port()}", "--checks", "cancel-unknown", timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "unreachable" in done.stderr
+
+
+def test_ctrl_c_stops_cleanly_with_a_partial_report(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    proc = subprocess.Popen([*SIPFSM, "probe", "--t1", "0.5", "--json", str(out)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(6.0)  # reference UA up, Timer H windows (32 s) running
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stdout + stderr
+    doc = json.loads(out.read_text())
+    assert doc["interrupted"] is True
+    assert doc["duration"] < 25
+    assert "partial" in stdout + stderr
+
+
+# --------------------------------------------------------------------------- real peers
+
+
+def _probe_cmd(target: str, out: Path, *extra: str) -> list[str]:
+    return [*SIPFSM, "probe", target, "--max-examples", "1", "--max-shrinks", "0",
+            "--duration", "100", "--json", str(out), "--report-dir", str(out.parent / (
+                out.stem + "-ladders")), *extra]
+
+
+@pytest.fixture(scope="module")
+def peer_reports(kamailio: Any, baresip: Any, tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[dict[str, tuple[int, dict[str, Any], str]]]:
+    """Every peer probed at once (the 32 s Timer H/J/B/F windows overlap): Kamailio over UDP
+    and TCP, SIPp's UAS, baresip, and SIPp's UAC in role server."""
+    from sipfsm._peers import SippUas, free_port
+
+    base = tmp_path_factory.mktemp("probe")
+    uas = SippUas(base / "sipp_uas", port=free_port(5080), calls=1000, timeout=200).start()
+    port = free_port(5081)
+    uac = ("sipp -sn uac {host}:{port} -s probe -i 127.0.0.1 -p {free_port} -m 1 -nostdin "
+           "-timeout 45s")
+    runs = {
+        "kamailio": _probe_cmd(f"udp+tcp:127.0.0.1:{kamailio.port}", base / "kamailio.json"),
+        "sipp-uas": _probe_cmd(f"udp:127.0.0.1:{uas.port}", base / "sipp-uas.json"),
+        "baresip": _probe_cmd(baresip.uri, base / "baresip.json"),
+        "sipp-uac": _probe_cmd(f"udp:127.0.0.1:{port}", base / "sipp-uac.json",
+                               "--role", "server", "--trigger", uac),
+    }
+    procs = {k: subprocess.Popen(v, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True) for k, v in runs.items()}
+    results: dict[str, tuple[int, dict[str, Any], str]] = {}
+    try:
+        for name, proc in procs.items():
+            stdout, stderr = proc.communicate(timeout=200)
+            path = base / f"{name}.json"
+            doc = json.loads(path.read_text()) if path.exists() else {}
+            results[name] = (proc.returncode, doc, stdout + stderr)
+            if os.environ.get("SIPFSM_FINDINGS_DIR"):  # keep the evidence for docs/
+                dest = Path(os.environ["SIPFSM_FINDINGS_DIR"])
+                dest.mkdir(parents=True, exist_ok=True)
+                (dest / f"{name}.txt").write_text(stdout)
+                if path.exists():
+                    (dest / f"{name}.json").write_text(path.read_text())
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+        uas.stop()
+    yield results
+
+
+def _assert_verdicts(result: tuple[int, dict[str, Any], str], role: str) -> None:
+    code, doc, output = result
+    assert code in (0, 1), output[-3000:]
+    assert doc.get("role") == role
+    checks = doc["checks"]
+    assert checks and all(c["verdict"] in ("pass", "fail", "skip") for c in checks)
+    assert not any("probe error" in c["observed"] for c in checks), output[-3000:]
+    assert any(c["verdict"] != "skip" for c in checks), output[-3000:]
+    assert (code == 1) == any(c["verdict"] == "fail" for c in checks)
+
+
+@pytest.mark.peer
+def test_probe_kamailio(peer_reports: dict[str, Any]) -> None:
+    _assert_verdicts(peer_reports["kamailio"], "client")
+    checks = {c["id"]: c for c in peer_reports["kamailio"][1]["checks"]}
+    # INVITE to an unknown user: 404 from tm, so the Timer G check ran to a verdict
+    assert checks["invite-server-final-retransmit"]["verdict"] in ("pass", "fail")
+    assert "404" in json.dumps(checks["invite-server-final-retransmit"]["trace"])
+
+
+@pytest.mark.peer
+def test_probe_sipp_uas(peer_reports: dict[str, Any]) -> None:
+    _assert_verdicts(peer_reports["sipp-uas"], "client")
+    checks = {c["id"]: c for c in peer_reports["sipp-uas"][1]["checks"]}
+    assert checks["uas-2xx-retransmit"]["verdict"] in ("pass", "fail")
+
+
+@pytest.mark.peer
+def test_probe_baresip(peer_reports: dict[str, Any]) -> None:
+    _assert_verdicts(peer_reports["baresip"], "client")
+
+
+@pytest.mark.peer
+def test_probe_sipp_uac_role_server(peer_reports: dict[str, Any]) -> None:
+    _assert_verdicts(peer_reports["sipp-uac"], "server")
+    checks = {c["id"]: c for c in peer_reports["sipp-uac"][1]["checks"]}
+    assert checks["ack-for-non-2xx"]["verdict"] in ("pass", "fail")
