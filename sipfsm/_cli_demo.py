@@ -155,6 +155,20 @@ def _call_step(ctx: DemoContext) -> list[str]:
     return lines
 
 
+def _probe_step(ctx: DemoContext) -> list[str]:
+    from sipfsm import cli  # the probe's own command line, exactly as a user runs it
+
+    report = ctx.out / "probe.json"
+    print("sipfsm probe tests live SIP implementations against RFC 3261's rules. With no")
+    print("target it starts sipfsm's own reference UA on loopback and probes it: a correct")
+    print("implementation must pass every check. (T1 = 50 ms here, so it takes seconds.)")
+    print(f"  $ sipfsm probe --t1 0.05 --max-examples 2 --json {report}\n", flush=True)
+    code = cli.main(["probe", "--t1", "0.05", "--max-examples", "2", "--json", str(report)])
+    ctx.written.append(report)
+    return ["", f"  exit code {code}; point it at your own stack with: "
+                "sipfsm probe udp:127.0.0.1:5060"]
+
+
 #: The demo, in order. Later issues append steps here.
 STEPS: list[Step] = [
     Step("The state machines", _models_step),
@@ -162,6 +176,7 @@ STEPS: list[Step] = [
     Step("The parser against RFC 4475", _parse_step),
     Step("Transactions at work", _traces_step),
     Step("A whole call", _call_step),
+    Step("Probing a live SIP stack", _probe_step),
 ]
 
 

@@ -324,7 +324,8 @@ def test_models_env(capsys: pytest.CaptureFixture[str], tmp_path: Path,
 @pytest.mark.skipif(not HAS_DOT, reason="Graphviz dot is not installed")
 def test_demo(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """The README's first command: pictures (DOT and SVG into diagrams/, unchanged; PNG under
-    --out), the RFC 4475 corpus parsed, two transaction traces and a whole call."""
+    --out), the RFC 4475 corpus parsed, two transaction traces, a whole call, and a probe of
+    the embedded reference UA that passes every check."""
     before = {p.name: p.read_bytes() for p in DIAGRAMS.glob("*.dot")}
     code, out, _ = _run(["demo", "--out", str(tmp_path)], capsys)
     assert code == 0
@@ -339,3 +340,5 @@ def test_demo(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert "resend ACK" in out and "fire J" in out
     assert "alice <--- bob  SIP/2.0 180 Ringing" in out
     assert "final states: alice Terminated, bob Terminated" in out
+    assert re.search(r"\n(\d+) passed, 0 failed, 0 skipped", out), "the reference UA passes"
+    assert "exit code 0" in out
