@@ -1,15 +1,24 @@
 """Benchmark sipfsm's parser against sippy and sipmessage (issue 3).
 
-Run: ``.venv/bin/python bench/bench_parse.py`` (``--quick`` for fewer rounds). Prints:
+Run: ``.venv/bin/python bench/bench_parse.py`` (``--quick`` for fewer rounds). Prints, in one
+run, each figure with its target from issue 3 and whether it is met:
 
 1. throughput, in messages per second, on 2,000 distinct variants (fresh branch, tags and
    Call-ID) of (a) RFC 3261's F1 INVITE (section 24.2) with a short SDP body, (b) a 200 OK
    with three Via header fields, (c) RFC 4475's wsinv.dat: sipfsm strict and lazy, sippy's
    full parse (every header body parsed) and sipmessage (framing only, and every typed
-   header read);
-2. linear time: cost per byte of a 64 KiB message against a 1 KiB one, and the slowest of a
-   set of adversarial 60 KiB inputs (must stay under 50 ms, parsed or rejected);
-3. start-up: a fresh interpreter importing sipfsm and parsing one message.
+   header read); then strict / sippy (target >= 1.5x) and lazy / sipmessage framing (target
+   >= 1.2x; sipmessage only splits lines, sipfsm also unfolds, maps compact names and frames
+   the body);
+2. linear time: cost per byte of a 64 KiB message against a 1 KiB one (target <= 2x), and
+   the slowest of a set of adversarial inputs of about 60 KiB (target < 50 ms, parsed or
+   rejected), default and raised limits;
+3. start-up: a fresh interpreter importing sipfsm and parsing one message, lazy and strict
+   (target <= 300 ms beyond a bare interpreter).
+
+Robust to a loaded machine: times are CPU time of this process (``time.process_time``) or of
+the child (``RUSAGE_CHILDREN``), not wall time, and each figure is the best of several rounds,
+the contenders interleaved within a round, so that a burst of load hits them alike.
 """
 
 from __future__ import annotations
@@ -210,7 +219,18 @@ def throughput(rounds: int) -> None:
     print("(nF: that many messages raised an exception in that parser)")
     for k, v in ratios.items():
         target = 1.5 if k == "strict/sippy" else 1.2
-        print(f"  {k:<18}" + "  ".join(f"{x:5.2f}x" for x in v) + f"   (target >= {target}x)")
+        if not v:
+            print(f"  {k:<18} n/a (the other parser is not installed)")
+            continue
+        print(
+            f"  {k:<18}"
+            + "  ".join(f"{x:5.2f}x" for x in v)
+            + f"   (target >= {target}x: {_met(min(v) >= target)}; lowest {min(v):.2f}x)"
+        )
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "NOT MET"
 
 
 def big_message(size: int) -> bytes:
@@ -241,6 +261,9 @@ def big_message(size: int) -> bytes:
 
 
 def adversarial() -> list[tuple[str, bytes]]:
+    """About 60 KiB of one repeated fill inside a header value (or the Request-URI), then an
+    octet that makes it fail: the shapes that make a backtracking regex slow. The second
+    group was found by searching (prefix, fill, tail) over every header regex."""
     pre = (
         b"INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
         b"CSeq: 1 INVITE\r\n"
@@ -267,70 +290,118 @@ def adversarial() -> list[tuple[str, bytes]]:
         else:
             msg = b"INVITE sip:" + body + b"@h SIP/2.0\r\nContent-Length: 0\r\n\r\n"
         out.append((name, msg))
+    for name, hdr, value in [
+        ("spaces after '>' Contact", b"Contact", b"<sip:a@b>" + b" " * n + b'"'),
+        ("spaces after '>' Route", b"Route", b"<sip:a@b>" + b" " * n + b", x"),
+        ("spaces after '=' From", b"From", b"<sip:a@b>;x=" + b" " * n + b"!"),
+        ("spaces in Authorization", b"Authorization", b"Digest a=" + b" " * n + b"!"),
+        ("'a-' in Contact host", b"Contact", b"<sip:" + b"a-" * (n // 2) + b">"),
+    ]:
+        out.append((name, pre + hdr + b": " + value + b"\r\nContent-Length: 0\r\n\r\n"))
     return out
 
 
-def linear() -> None:
+def _cpu(fn: Callable[[], object], reps: int = 1) -> float:
+    """CPU seconds of one call of ``fn`` (mean over ``reps``)."""
+    t0 = time.process_time()
+    for _ in range(reps):
+        fn()
+    return (time.process_time() - t0) / reps
+
+
+def _attempt(msg: bytes, limits: Limits | None) -> str:
+    try:
+        sipfsm.parse(msg, strict=True, limits=limits)
+    except ParseError as exc:
+        return exc.code
+    return "parsed"
+
+
+def linear(rounds: int) -> None:
     big = Limits(max_message_size=1 << 20, max_header_line=1 << 17, max_headers=100000)
-    print("\nLinear time (strict parse; per-byte cost, microseconds per KiB)")
+    print(f"\nLinear time (strict parse, CPU time, best of {rounds} rounds)")
     costs = {}
     for size in (1024, 64 * 1024):
         msg = big_message(size)
         sipfsm.parse(msg, strict=True, limits=big)
         reps = max(3, 2_000_000 // len(msg))
-        t0 = time.perf_counter()
-        for _ in range(reps):
-            sipfsm.parse(msg, strict=True, limits=big)
-        dt = (time.perf_counter() - t0) / reps
+        dt = min(
+            _cpu(lambda m=msg: sipfsm.parse(m, strict=True, limits=big), reps)
+            for _ in range(rounds)
+        )
         costs[size] = dt / len(msg)
         per_kib = costs[size] * 1024e6
         print(f"  {len(msg):>6} octets: {dt * 1e3:8.3f} ms/message, {per_kib:7.1f} us/KiB")
     ratio = costs[64 * 1024] / costs[1024]
-    print(f"  64 KiB / 1 KiB per-byte cost: {ratio:.2f}x (target <= 2x)")
-    print("\nAdversarial 60 KiB inputs (strict, default limits and raised limits; target < 50 ms)")
-    worst = 0.0
+    print(f"  64 KiB / 1 KiB per-byte cost: {ratio:.2f}x (target <= 2x: {_met(ratio <= 2)})")
+    print(
+        "\nAdversarial inputs of about 60 KiB (strict; CPU time: the first parse, which also "
+        f"compiles\nthe header's regex if no message used it before, and the best of {rounds} "
+        "more; target < 50 ms)"
+    )
+    print(f"  {'input':<26} {'limits':<8} {'first':>9} {'best':>9}  outcome")
+    worst = worst_first = 0.0
     for name, msg in adversarial():
         for label, lim in (("default", None), ("raised", big)):
-            t0 = time.perf_counter()
-            try:
-                sipfsm.parse(msg, strict=True, limits=lim)
-                outcome = "parsed"
-            except ParseError as exc:
-                outcome = exc.code
-            dt = time.perf_counter() - t0
-            worst = max(worst, dt)
-            print(f"  {name:<24} {label:<8} {dt * 1e3:8.2f} ms  {outcome}")
-    print(f"  slowest: {worst * 1e3:.2f} ms (target < 50 ms)")
+            outcome = ""
+
+            def run(m: bytes = msg, lm: Limits | None = lim) -> None:
+                nonlocal outcome
+                outcome = _attempt(m, lm)
+
+            first = _cpu(run)
+            best = min(_cpu(run) for _ in range(rounds))
+            worst = max(worst, best)
+            worst_first = max(worst_first, first)
+            print(f"  {name:<26} {label:<8} {first * 1e3:6.2f} ms {best * 1e3:6.2f} ms  {outcome}")
+    print(
+        f"  slowest: {worst * 1e3:.2f} ms, {worst_first * 1e3:.2f} ms on a first parse "
+        f"(target < 50 ms: {_met(max(worst, worst_first) < 0.05)})"
+    )
 
 
-def startup() -> None:
-    print("\nStart-up: fresh interpreter, import sipfsm, parse one message (best of 5)")
+def startup(runs: int) -> None:
+    print(
+        f"\nStart-up: fresh interpreter, import sipfsm, parse one message (best of {runs}; "
+        "the child's CPU time,\nand its wall time)"
+    )
+    base_cpu, base_wall = _child([sys.executable, "-c", "pass"], runs)
     for mode in ("lazy", "strict"):
         code = (
             f"import sys; sys.path.insert(0, {str(ROOT)!r}); import sipfsm; "
             f"sipfsm.parse({f1_invite(0)!r}, strict={mode == 'strict'})"
         )
-        base = min(_wall([sys.executable, "-c", "pass"]) for _ in range(5))
-        full = min(_wall([sys.executable, "-c", code]) for _ in range(5))
+        cpu, wall = _child([sys.executable, "-c", code], runs)
+        extra = cpu - base_cpu
         print(
-            f"  {mode:<7}: {full * 1e3:7.1f} ms total "
-            f"({(full - base) * 1e3:.1f} ms beyond a bare interpreter; target <= 300 ms)"
+            f"  {mode:<7}: {extra * 1e3:6.1f} ms CPU beyond a bare interpreter "
+            f"(wall {(wall - base_wall) * 1e3:6.1f} ms; target <= 300 ms: {_met(extra <= 0.3)})"
         )
 
 
-def _wall(cmd: list[str]) -> float:
-    t0 = time.perf_counter()
-    subprocess.run(cmd, check=True)
-    return time.perf_counter() - t0
+def _child(cmd: list[str], runs: int) -> tuple[float, float]:
+    """Best CPU time (user + system) and best wall time of ``runs`` runs of ``cmd``."""
+    import resource
+
+    cpu = wall = float("inf")
+    for _ in range(runs):
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True)
+        wall = min(wall, time.perf_counter() - t0)
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = min(cpu, r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
+    return cpu, wall
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="one round instead of five")
     args = ap.parse_args()
-    throughput(1 if args.quick else 5)
-    linear()
-    startup()
+    rounds = 1 if args.quick else 5
+    throughput(rounds)
+    linear(max(rounds, 3))
+    startup(3 if args.quick else 7)
     return 0
 
 

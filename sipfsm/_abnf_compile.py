@@ -14,6 +14,13 @@ file differs from what the ABNF gives). How the ABNF becomes a parser:
   its context (its choices are decided by the next character, given the characters that
   can follow it) is emitted possessive or atomic (``*+``, ``(?>...)``): the regex engine
   never backtracks into it, and the language is unchanged.
+* Some shapes that are not LL(1) get the same treatment, each keeping the language (each
+  made a value of a few hundred octets take seconds: quadratic or exponential time):
+  an alternative within another one is dropped (``"q" EQUAL qvalue`` is a generic-param;
+  a hostname is a token), ``[x]`` of a nullable x is x, a white-space run before text that
+  absorbs white space is possessive, an item that cannot contain what follows it is atomic
+  up to that octet (``addr-spec`` before ``">"``), and hostname's labels are taken without
+  backtracking (:meth:`Compiler._run_form`).
 * The rules that are not regular become Lark rules for its LALR parser; maximal regular
   runs inside them become terminals named after their rule.
 * Rule names keep the RFC's spelling, lower-cased with ``-`` as ``_`` (terminals upper-cased).
@@ -230,9 +237,35 @@ def mk_alt(items: Iterable[IR]) -> IR:
             out.append(it)
     if cls_at >= 0:
         out[cls_at] = mk_cls(mask)
-    if has_eps:
+    if has_eps and not any(o.nullable for o in out):  # else one more way to be empty
         out.append(EPS)
     out = [o for o in out if o.kind != "fail"]
+    # Drop an alternative that another one, a run of one class, already covers: ``"SIP" /
+    # token`` (protocol-name) is token, ``token / host / quoted-string`` (gen-value) is
+    # ``token / IPv6reference / quoted-string`` (a hostname or IPv4address is a token). Same
+    # language, and the engine no longer tries the same octets both ways when what follows
+    # fails: with ``*(SEMI generic-param)``, that was 2**n ways for n parameters.
+    runs = [o for o in out if o.kind == "rep" and o.max is None and o.item.kind == "cls"]  # type: ignore[union-attr]
+    if runs:
+        out = [o for o in out if not _covered(o, runs)]
+    if len(out) > 1:
+        # The same for any alternative inside another one (``c-p-q = "q" EQUAL qvalue`` is a
+        # generic-param): decided on automata, for small alternatives only.
+        kept: list[IR] = []
+        for i, o in enumerate(out):
+            others = kept + out[i + 1 :]
+            if any(_included(o, r) for r in others):
+                continue
+            # ``"received" EQUAL (IPv4address / IPv6address)``: the IPv4 half is a
+            # generic-param; keep only the other half.
+            if o.kind == "seq" and o.items[-1].kind == "alt":
+                halves = [mk_seq([*o.items[:-1], a]) for a in o.items[-1].items]
+                rest = [h for h in halves if not any(_included(h, r) for r in others)]
+                if len(rest) < len(halves):
+                    kept.extend(rest)
+                    continue
+            kept.append(o)
+        out = kept
     if not out:
         return FAIL
     if len(out) == 1:
@@ -241,6 +274,165 @@ def mk_alt(items: Iterable[IR]) -> IR:
     if factored is not None:
         return factored
     return _mk("alt", items=tuple(out))
+
+
+def _covered(o: IR, runs: list[IR]) -> bool:
+    """True when the language of ``o`` is within that of one of ``runs`` (``rep(cls C, m,
+    None)``): every octet of ``o`` is in C and ``o`` is never shorter than m (m <= 1)."""
+    chars = _chars(o)
+    return any(
+        r is not o
+        and not chars & ~r.item.mask  # type: ignore[union-attr]
+        and (r.min == 0 or (r.min == 1 and not o.nullable))
+        for r in runs
+    )
+
+
+#: Automata bigger than this are not compared (the check is then "not included").
+_NFA_LIMIT = 5000
+_INCLUDED: dict[tuple[int, int], tuple[IR, IR, bool]] = {}
+
+
+def _included(a: IR, b: IR) -> bool:
+    """True when L(a) is within L(b), decided on their automata (False when they are too big
+    to compare, or the exploration too long: keeping an alternative is always correct)."""
+    if a is b or a.kind == "eps" or b.kind in ("eps", "cls", "str"):
+        return False
+    if _chars(a) & ~_chars(b) or a.first & ~b.first or (a.nullable and not b.nullable):
+        return False
+    key = (id(a), id(b))
+    got = _INCLUDED.get(key)
+    if got is not None and got[0] is a and got[1] is b:
+        return got[2]
+    result = _nfa_included(a, b)
+    _INCLUDED[key] = (a, b, result)
+    return result
+
+
+class _NFA:
+    """Thompson automaton of an IR node: per state, (mask, target) edges and epsilon edges."""
+
+    def __init__(self) -> None:
+        self.edges: list[list[tuple[int, int]]] = []
+        self.eps: list[list[int]] = []
+
+    def state(self) -> int:
+        if len(self.edges) > _NFA_LIMIT:
+            raise OverflowError
+        self.edges.append([])
+        self.eps.append([])
+        return len(self.edges) - 1
+
+    def build(self, n: IR, start: int) -> int:
+        """Add ``n`` from ``start``; return its end state."""
+        k = n.kind
+        if k == "cls":
+            end = self.state()
+            self.edges[start].append((n.mask, end))
+            return end
+        if k == "str":
+            cur = start
+            for c in n.text:
+                nxt = self.state()
+                self.edges[cur].append((_char_mask(c, n.ci), nxt))
+                cur = nxt
+            return cur
+        if k == "eps":
+            return start
+        if k == "fail":
+            return self.state()  # unreachable end
+        if k == "seq":
+            cur = start
+            for it in n.items:
+                cur = self.build(it, cur)
+            return cur
+        if k == "alt":
+            end = self.state()
+            for it in n.items:
+                s = self.state()
+                self.eps[start].append(s)
+                self.eps[self.build(it, s)].append(end)
+            return end
+        if k == "rep":
+            assert n.item is not None
+            cur = start
+            for _ in range(n.min):
+                cur = self.build(n.item, cur)
+            if n.max is None:
+                loop = self.state()
+                self.eps[cur].append(loop)
+                self.eps[self.build(n.item, loop)].append(loop)
+                return loop
+            end = self.state()
+            self.eps[cur].append(end)
+            for _ in range(n.max - n.min):
+                cur = self.build(n.item, cur)
+                self.eps[cur].append(end)
+            return end
+        raise AssertionError(k)  # pragma: no cover
+
+    def closure(self, states: frozenset[int]) -> frozenset[int]:
+        out = set(states)
+        stack = list(states)
+        while stack:
+            for t in self.eps[stack.pop()]:
+                if t not in out:
+                    out.add(t)
+                    stack.append(t)
+        return frozenset(out)
+
+    def step(self, states: frozenset[int], c: int) -> frozenset[int]:
+        bit = 1 << c
+        return self.closure(frozenset(t for s in states for m, t in self.edges[s] if m & bit))
+
+
+_NFAS: dict[int, tuple[IR, _NFA | None, int]] = {}
+
+
+def _nfa(n: IR) -> tuple[_NFA, int] | None:
+    """The automaton of ``n`` (start state 0) and its accepting state; None if too big."""
+    got = _NFAS.get(id(n))
+    if got is None or got[0] is not n:
+        nfa: _NFA | None = _NFA()
+        assert nfa is not None
+        try:
+            end = nfa.build(n, nfa.state())
+        except OverflowError:
+            nfa, end = None, -1
+        got = _NFAS[id(n)] = (n, nfa, end)
+    return None if got[1] is None else (got[1], got[2])
+
+
+def _nfa_included(a: IR, b: IR) -> bool:
+    got_a, got_b = _nfa(a), _nfa(b)
+    if got_a is None or got_b is None:
+        return False
+    (na, ea), (nb, eb) = got_a, got_b
+    sa = sb = 0
+    # Octets that no edge tells apart are one class: one representative each.
+    masks = {m for es in na.edges + nb.edges for m, _ in es}
+    reps: dict[tuple[bool, ...], int] = {}
+    for c in range(256):
+        reps.setdefault(tuple(bool(m >> c & 1) for m in masks), c)
+    chars = list(reps.values())
+    start = (na.closure(frozenset([sa])), nb.closure(frozenset([sb])))
+    seen = {start}
+    todo = [start]
+    while todo:
+        xa, xb = todo.pop()
+        if ea in xa and eb not in xb:
+            return False
+        for c in chars:
+            ya = na.step(xa, c)
+            if not ya:
+                continue
+            pair = (ya, nb.step(xb, c))
+            if pair not in seen:
+                if len(seen) > 4000:
+                    return False
+                seen.add(pair)
+                todo.append(pair)
+    return True
 
 
 def _parts(n: IR) -> tuple[IR, ...]:
@@ -282,6 +474,10 @@ def mk_rep(lo: int, hi: int | None, item: IR) -> IR:
     if item.kind == "eps":
         return EPS
     if lo == 1 and hi == 1:
+        return item
+    if lo == 0 and hi == 1 and item.nullable:
+        # [x] is x when x matches the empty string (``[ display-name ]``): one way to be
+        # empty, not two (with a list of n such items, 2**n ways to fail).
         return item
     if hi is None and item.kind == "alt":
         # Inside an unbounded loop, an alternative "1*x" (or "*x") is the same as "x".
@@ -354,6 +550,7 @@ class Compiler:
         self.nonregular = nonregular_rules(grammar)
         self._ir: dict[str, IR] = {}
         self._det: dict[tuple[int, int], bool] = {}
+        self._absorb: dict[tuple[int, bool], bool] = {}
         self._keep: list[IR] = []
 
     # -- AST to IR ------------------------------------------------------------------------
@@ -424,11 +621,51 @@ class Compiler:
         raise AssertionError(k)  # pragma: no cover
 
     # -- emission ---------------------------------------------------------------------------
-    def emit(self, n: IR, follow: int = END, lalr: bool = False) -> str:
-        """The regex for ``n`` when ``follow`` (a mask, END for end of input) may follow it."""
-        return self._emit(n, follow, lalr)
+    def emit(self, n: IR, follow: int = END, lalr: bool = False, ws: bool | None = None) -> str:
+        """The regex for ``n`` when ``follow`` (a mask, END for end of input) may follow it;
+        ``ws``: what follows is white-space absorbing (:meth:`absorbs`; true at the end)."""
+        return self._emit(n, follow, lalr, follow == END if ws is None else ws)
 
-    def _emit(self, n: IR, follow: int, lalr: bool) -> str:
+    # -- white space --------------------------------------------------------------------------
+    def absorbs(self, n: IR, cont: bool) -> bool:
+        """Whether ``L(n)`` followed by a language K is *white-space absorbing*, given whether
+        K is (``cont``): every string of it that starts with SP or HTAB, stripped of its
+        leading SP and HTAB, is still one of its strings (``SWS ";" ...`` is; ``1*WSP x`` is
+        not). Where what follows a run of white space absorbs white space, taking the run
+        whole (possessively) is the same language: this is what keeps ``">" SWS`` followed
+        by ``*(SEMI param)`` from retrying every split of a long run of spaces (quadratic
+        time). Conservative: False when unsure."""
+        key = (id(n), cont)
+        got = self._absorb.get(key)
+        if got is None:
+            self._keep.append(n)
+            got = self._absorb[key] = self._absorbs(n, cont)
+        return got
+
+    def _absorbs(self, n: IR, cont: bool) -> bool:
+        if not n.first & WS_MASK:  # no string starts with white space
+            return cont if n.nullable else True
+        k = n.kind
+        if k == "seq":
+            c = cont
+            for it in reversed(n.items):
+                c = self.absorbs(it, c)
+            return c
+        if k == "alt":
+            return all(self.absorbs(a, cont) for a in n.items)
+        if k == "rep":
+            item = n.item
+            assert item is not None
+            if item.kind == "cls" and not item.mask & ~WS_MASK:
+                return n.min == 0 and cont
+            if item.nullable:
+                return False
+            # Each string is K or starts with an item; after an item come more items, then K
+            # (assumed absorbing while deciding: an item cannot be all white space here).
+            return cont and self.absorbs(item, True)
+        return False  # a class or literal starting with white space
+
+    def _emit(self, n: IR, follow: int, lalr: bool, ws: bool = False) -> str:
         k = n.kind
         if k == "cls":
             return _cls(n.mask)
@@ -444,11 +681,26 @@ class Compiler:
             if lst is not None:
                 return lst
             parts = []
-            for i, it in enumerate(n.items):
-                s = self._emit(it, _follow_of(n.items, i, follow), lalr)
+            items = n.items
+            i = 0
+            after_ws = [ws] * (len(items) + 1)  # after_ws[i]: what follows items[i] absorbs
+            for j in range(len(items) - 1, 0, -1):
+                after_ws[j - 1] = self.absorbs(items[j], after_ws[j])
+            while i < len(items):
+                run = None if lalr or not self.atomic else self._run_form(items, i, follow)
+                if run is not None:
+                    parts.append(run[0])
+                    i += run[1]
+                    continue
+                it = items[i]
+                fol = _follow_of(items, i, follow)
+                s = self._emit(it, fol, lalr, after_ws[i])
                 if it.kind == "alt" and not s.startswith("(?"):
                     s = f"(?:{s})"
+                if not lalr and self.atomic:
+                    s = self._delimited(it, fol, s)
                 parts.append(s)
+                i += 1
             return "".join(parts)
         if k == "alt":
             det = self.atomic and self.det(n, follow)
@@ -459,7 +711,7 @@ class Compiler:
                 if a.kind == "eps":
                     optional = True
                     continue
-                body.append(self._emit(a, follow, lalr))
+                body.append(self._emit(a, follow, lalr, ws))
             inner = "|".join(body)
             if optional:
                 return f"(?:{inner})" + ("?+" if det and not lalr else "?")
@@ -469,7 +721,8 @@ class Compiler:
             assert item is not None
             more = n.max is None or n.max > 1
             inner_follow = follow | (item.first if more else 0)
-            s = self._emit(item, inner_follow, lalr)
+            inner_ws = ws and (not more or self.absorbs(item, True))
+            s = self._emit(item, inner_follow, lalr, inner_ws)
             if not (item.kind == "cls" or (item.kind == "str" and len(item.text) == 1)):
                 s = s if _is_group(s) else f"(?:{s})"
             q = _quant(n.min, n.max)
@@ -479,29 +732,144 @@ class Compiler:
                 return s + q
             if self.atomic and n.max != n.min and self.det(n, follow):
                 return s + q + "+"
+            ws_run = item.kind == "cls" and not item.mask & ~WS_MASK
+            if self.atomic and n.max != n.min and ws and ws_run:  # before absorbing text
+                return s + q + "+"
             return s + q
         raise AssertionError(k)  # pragma: no cover
+
+    def _delimited(self, n: IR, follow: int, s: str) -> str:
+        """``(?>s(?=F|\\Z))`` for an item that is not LL(1) but cannot contain any octet F
+        that may follow it (``addr-spec`` before ``">"``): every reading of it that is
+        followed by F (or the end) ends at the same place, the first octet of F, so the
+        first one found is as good as any and the engine need not try the others when what
+        follows fails (with a list of n such items, 2**n readings)."""
+        if n.nullable or n.kind in ("cls", "str") or _chars(n) & follow & ALL:
+            return s
+        if self.det(n, follow):
+            return s
+        ahead = _cls(follow & ALL) if follow & ALL else ""
+        if follow & END:
+            ahead = f"{ahead}|\\Z" if ahead else "\\Z"
+        if not ahead:
+            return s
+        return f"(?>{s}(?={ahead}))"
+
+    def _run_form(self, items: tuple[IR, ...], i: int, follow: int) -> tuple[str, int] | None:
+        """Two shapes that are not LL(1) but need no backtracking, emitted at ``items[i]``;
+        returns (regex, items used) or None. Both are hostname's (RFC 3261 section 25:
+        ``*( domainlabel "." ) toplabel [ "." ]``, a label ending in ``alphanum``), where
+        backtracking costs time in proportion to the length of the name for every position
+        the engine retries (tens of milliseconds on a 60 KiB value).
+
+        * ``*Y Z`` (classes, Z within Y) followed by something that cannot be in Y: a run of
+          Y ending in Z, i.e. ``Y++(?<=Z)``. The run must be maximal (what follows is not in
+          Y), so taking it whole and checking its last octet is the same language.
+        * ``*(P S) T [S]`` with S one class that neither P nor T can contain, and the octets
+          that may follow it not in P or able to start P or T: ``(?:P S(?=[P T]))*+ T [S]``,
+          i.e. an element and its separator are taken when another element starts after it.
+          P stops at the S after it (P cannot hold S or any octet of what follows), so the
+          elements are the same as any match of the original would take.
+        """
+        it = items[i]
+        if it.kind != "rep" or it.min != 0 or it.max is not None or it.item is None:
+            return None
+        body = it.item
+        if body.kind == "cls":
+            if i + 1 >= len(items) or items[i + 1].kind != "cls":
+                return None
+            z = items[i + 1]
+            if z.mask & ~body.mask or _follow_of(items, i + 1, follow) & body.mask:
+                return None
+            return f"{_cls(body.mask)}++(?<={_cls(z.mask)})", 2
+        if body.kind != "seq" or i + 1 >= len(items) or body.items[-1].kind != "cls":
+            return None
+        sep = body.items[-1]
+        p = mk_seq(body.items[:-1])
+        # T runs to an optional S, or to the end (sequences are flattened: T is several items).
+        j = i + 1
+        while j < len(items) and not (
+            items[j].kind == "rep"
+            and items[j].min == 0
+            and items[j].max == 1
+            and items[j].item is sep
+        ):
+            j += 1
+        t = mk_seq(items[i + 1 : j])
+        used = j - i + (1 if j < len(items) else 0)
+        after = _follow_of(items, i + used - 1, follow)
+        starts = p.first | t.first
+        if p.nullable or t.nullable or (_chars(p) | _chars(t)) & sep.mask:
+            return None
+        if (starts | _chars(p)) & after or (j == len(items) and sep.mask & after):
+            return None
+        ps = self._emit(p, sep.mask, False)
+        if not _is_group(ps):
+            ps = f"(?:{ps})"
+        out = f"(?:{ps}{_cls(sep.mask)}(?={_cls(starts)}))*+"
+        out += self._emit(mk_seq(items[i + 1 : i + used]), after, False)
+        return out, used
 
     def _list_form(self, n: IR, follow: int, lalr: bool) -> str | None:
         """``x *(SEP x)`` at the end of the input is ``(?:x(?:SEP(?!\\Z)|\\Z))+``: the same
         language with one copy of ``x`` instead of two."""
-        if lalr or not self.atomic or follow != END or len(n.items) != 2:
+        if lalr or not self.atomic or follow != END or len(n.items) < 2:
             return None
-        x, rep = n.items
+        rep = n.items[-1]
         if rep.kind != "rep" or rep.min != 0 or rep.max is not None or rep.item is None:
             return None
         body = rep.item
-        if body.kind != "seq" or body.items[-1] is not x or x.nullable:
+        # Sequences are flattened: when x is itself a sequence (``contact-param`` is
+        # ``(name-addr / addr-spec) *(SEMI contact-params)``), its items end both n's prefix
+        # and the loop's body.
+        head = n.items[:-1]
+        k = len(head)
+        if body.kind != "seq" or len(body.items) <= k:
             return None
-        sep = mk_seq(body.items[:-1])
+        if any(a is not b for a, b in zip(body.items[-k:], head, strict=True)):
+            return None
+        x = mk_seq(head)
+        if x.nullable:
+            return None
+        sep = mk_seq(body.items[:-k])
         if sep.nullable:
             return None
-        xs = self._emit(x, sep.first | END, lalr)
-        ss = self._emit(sep, x.first, lalr)
+        xs = self._emit(x, sep.first | END, lalr, self.absorbs(sep, True))
+        ss = self._emit(sep, x.first, lalr, self.absorbs(x, True))
         return f"(?:{xs}(?:{ss}(?!\\Z)|\\Z))+"
 
-    def rule_regex(self, name: str, follow: int = END, lalr: bool = False) -> str:
-        return self.emit(self.rule_ir(name), follow, lalr)
+    def rule_regex(
+        self, name: str, follow: int = END, lalr: bool = False, ws: bool | None = None
+    ) -> str:
+        return self.emit(self.rule_ir(name), follow, lalr, ws)
+
+
+_CHARS: dict[int, tuple[IR, int]] = {}
+
+
+def _chars(n: IR) -> int:
+    """Every octet that can occur in a string of ``n``."""
+    got = _CHARS.get(id(n))
+    if got is not None and got[0] is n:
+        return got[1]
+    k = n.kind
+    if k == "cls":
+        mask = n.mask
+    elif k == "str":
+        mask = 0
+        for c in n.text:
+            mask |= _char_mask(c, n.ci)
+    elif k in ("seq", "alt"):
+        mask = 0
+        for it in n.items:
+            mask |= _chars(it)
+    elif k == "rep":
+        assert n.item is not None
+        mask = _chars(n.item)
+    else:
+        mask = 0
+    _CHARS[id(n)] = (n, mask)
+    return mask
 
 
 def _follow_of(items: tuple[IR, ...], i: int, follow: int) -> int:
@@ -864,7 +1232,10 @@ def compile_grammar(sources: Sequence[Path] | None = None) -> str:
             kind = "regex"
             if spec.item is not None:
                 comma = comp.rule_ir("COMMA")
-                item_term = em.terminal(spec.item, comp.rule_regex(spec.item, comma.first | END))
+                item_term = em.terminal(
+                    spec.item,
+                    comp.rule_regex(spec.item, comma.first | END, ws=comp.absorbs(comma, True)),
+                )
         else:
             kind = "lalr"
             em.add_rule(rname, spec.value, spec.rule)

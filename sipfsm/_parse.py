@@ -107,7 +107,16 @@ def _name_info(raw_name: str) -> tuple[str, HeaderRule | None, str] | None:
 
 
 class _Frame:
-    __slots__ = ("cl_pos", "content_length", "head", "line0", "start_line")
+    __slots__ = (
+        "cl_pos",
+        "content_length",
+        "doubtful",
+        "fields",
+        "head",
+        "line0",
+        "lines",
+        "start_line",
+    )
 
     def __init__(self, head: str, start_line: str, line0: int) -> None:
         self.head = head
@@ -115,30 +124,20 @@ class _Frame:
         self.line0 = line0
         self.content_length: int | None = None
         self.cl_pos = 0  # offset of the (first) Content-Length value in head
+        self.lines: list[str] | None = None  # head split into lines (when cut at once)
+        self.fields: list[_FieldT] | None = None  # the header fields (when cut at once)
+        self.doubtful: list[_FieldT] = []  # fields that need the full checks (strict)
 
     @property
     def cl_at(self) -> tuple[int, int]:
         return _line_col(self.head, self.cl_pos, self.line0)
 
 
-#: After a Content-Length field name: optional SP/HTAB, the colon, the (folded) value.
-_CL_VALUE = re.compile(r"[ \t]*+:([^\r\n]*+(?:\r\n[ \t][^\r\n]*+)*+)")
-_CL_NAME = re.compile(r"[ \t]*+:")
-
-
-def _content_length_names(head: str, start: int) -> list[int]:
-    """Offsets just past each ``Content-Length`` / ``l`` field name (any case), in order."""
-    low = head.lower()
-    found: list[int] = []
-    for pat in ("\r\ncontent-length", "\r\nl"):
-        i = low.find(pat, start)
-        while i >= 0:
-            j = i + len(pat)
-            if _CL_NAME.match(head, j):
-                found.append(j)
-            i = low.find(pat, j)
-    found.sort()
-    return found
+#: A Content-Length (or ``l``) field, any case: name, optional SP/HTAB, the colon and the
+#: (folded) value as group 1. Lines start with CRLF, so one search finds them all in order.
+_CL_FIELD = re.compile(
+    r"\r\n(?:content-length|l)[ \t]*+:([^\r\n]*+(?:\r\n[ \t][^\r\n]*+)*+)", re.I | re.A
+)
 
 
 @cache
@@ -160,15 +159,15 @@ def _skip_crlf(data: bytes) -> int:
 
 def _frame_head(head: str, line0: int, limits: Limits, shape: bool) -> _Frame:
     """Frame the header section ``head`` (start line first, without the final CRLF CRLF):
-    the start line's length, the number of lines and Content-Length; with ``shape``, also
-    every header line (:func:`check_shape`), which lazy parsing leaves to the first access
-    of the header fields."""
+    the start line's length, the number of lines and Content-Length; with ``shape`` (strict),
+    also cut the header fields, checking every header line and matching every value
+    (:func:`_cut_strict`), which lazy parsing leaves to the first access of the fields."""
     sl_end = head.find("\r\n")
     if sl_end < 0:
         sl_end = len(head)
     start_line = head[:sl_end]
     maxlen = limits.max_header_line
-    if len(start_line) > maxlen:
+    if sl_end > maxlen:
         raise _err(
             "header-line-too-long",
             f"start line longer than {maxlen} octets",
@@ -178,9 +177,12 @@ def _frame_head(head: str, line0: int, limits: Limits, shape: bool) -> _Frame:
         )
     if "\r" in start_line or "\n" in start_line:
         _bare_cr_lf([start_line], line0)
+    f = _Frame(head, start_line, line0)
     if shape:
-        check_shape(head, line0, limits)
-    if head.count("\r\n") > limits.max_headers:
+        method = None if start_line.startswith("SIP/") else start_line.partition(" ")[0]
+        f.lines, f.fields, f.doubtful = _cut_strict(head, line0, limits, method)
+    # Two CRLFs in a row end the header section, so it holds at most (len + 1) / 3 of them.
+    if len(head) >= 3 * limits.max_headers and head.count("\r\n") > limits.max_headers:
         lines = head.split("\r\n")
         seen = 0
         for li in range(1, len(lines)):
@@ -194,16 +196,13 @@ def _frame_head(head: str, line0: int, limits: Limits, shape: bool) -> _Frame:
                         1,
                         "message-header",
                     )
-    f = _Frame(head, start_line, line0)
-    # Content-Length (section 20.14), once or more: found with str.find (fast), then read.
+    # Content-Length (section 20.14), once or more: found with one search, then read.
     first = -1
-    for name_end in _content_length_names(head, sl_end):
-        m = _CL_VALUE.match(head, name_end)
-        assert m is not None
+    for m in _CL_FIELD.finditer(head, sl_end):
         raw = m.group(1)
         text = raw.replace("\r\n", "").strip(_WS) if "\r" in raw else raw.strip(_WS)
-        vpos = m.start(1) + len(raw) - len(raw.lstrip(" \t\r\n"))
-        if _DIGITS.fullmatch(text) is None:
+        if not (text.isdigit() and text.isascii()):  # 1*DIGIT
+            vpos = m.start(1) + len(raw) - len(raw.lstrip(" \t\r\n"))
             raise _err(
                 "bad-content-length",
                 f"Content-Length {text[:20]!r} is not a non-negative decimal number "
@@ -215,10 +214,62 @@ def _frame_head(head: str, line0: int, limits: Limits, shape: bool) -> _Frame:
         if first < 0:
             first = value
             f.content_length = value
-            f.cl_pos = vpos
+            f.cl_pos = m.start(1) + len(raw) - len(raw.lstrip(" \t\r\n"))
         elif value != first:
             f.content_length = -1  # conflicting values
     return f
+
+
+def cut_fields(head: str, line0: int, limits: Limits) -> tuple[list[str], list[_FieldT]]:
+    """Split the header section into lines and cut them into fields (:func:`fields_of`),
+    checking the shape of every header line on the way (:func:`check_shape`): raises the
+    same errors as :func:`check_shape`, which it falls back to on anything unusual."""
+    lines = head.split("\r\n")
+    n = len(lines) - 1
+    folded = "\r\n " in head or "\r\n\t" in head
+    if len(head) > limits.max_header_line or head.count("\r") != n or head.count("\n") != n:
+        # A line may be too long, or a CR or LF stands alone: the regex says which.
+        check_shape(head, line0, limits)
+        return lines, fields_of(lines, folded)
+    # No line is too long and every CR LF is a line end: what is left to check is that each
+    # field starts with ``token *WSP ":"`` (the names seen before are known to) and that
+    # no continuation line comes first.
+    out: list[_FieldT] = []
+    append = out.append
+    names = _NAME_CACHE
+    if not folded:
+        for li in range(1, n + 1):
+            raw_name, sep, rest = lines[li].partition(":")
+            info = names.get(raw_name)
+            if info is None or not sep:
+                info = _name_info(raw_name) if sep else None
+                if info is None:
+                    _bad_shape(head, line0, limits)
+                    raise AssertionError  # pragma: no cover - _bad_shape raises
+            append((li, 1, len(raw_name), info[0], info[1], info[2], rest.strip(_WS)))
+        return lines, out
+    li = 1
+    while li <= n:
+        raw_name, sep, rest = lines[li].partition(":")
+        info = names.get(raw_name)
+        if info is None or not sep:
+            info = _name_info(raw_name) if sep else None
+            if info is None:
+                _bad_shape(head, line0, limits)
+                raise AssertionError  # pragma: no cover - _bad_shape raises
+        nl = 1
+        while li + nl <= n and lines[li + nl][:1] in (" ", "\t"):
+            nl += 1
+        if nl > 1:
+            rest = "".join([rest, *lines[li + 1 : li + nl]])
+        append((li, nl, len(raw_name), info[0], info[1], info[2], rest.strip(_WS)))
+        li += nl
+    return lines, out
+
+
+def _bad_shape(head: str, line0: int, limits: Limits) -> None:
+    check_shape(head, line0, limits)
+    raise _err("bad-header-line", "malformed header section", line0 + 2, 1, "message-header")
 
 
 def check_shape(head: str, line0: int, limits: Limits) -> None:
@@ -327,13 +378,26 @@ def _bare_cr_lf(lines: list[str], line0: int) -> None:
 # Start line
 
 
+_Matcher = Callable[[str], "re.Match[str] | None"]
+#: The start-line regexes (sections 7.1, 7.2), compiled on first use (_start_lines).
+_REQUEST_LINE: _Matcher | None = None
+_STATUS_LINE: _Matcher | None = None
+
+
+def _start_lines() -> tuple[_Matcher, _Matcher]:
+    global _REQUEST_LINE, _STATUS_LINE
+    _REQUEST_LINE = _grammar.request_line()
+    _STATUS_LINE = _grammar.status_line()
+    return _REQUEST_LINE, _STATUS_LINE
+
+
 def _start_line(f: _Frame) -> tuple[bool, str, str, str, int, str]:
     """(is_request, method, uri, version, status, reason) of the start line (7.1, 7.2)."""
     line = f.start_line
     ln = f.line0 + 1
     if line.startswith("SIP/"):
         return _status_line(f, line)
-    if _grammar.request_line()(line) is not None:
+    if (_REQUEST_LINE or _start_lines()[0])(line) is not None:
         method, uri, version = line.split(" ")
         if "?" in uri:
             _uri_headers(uri, ln, len(method) + 2)
@@ -425,9 +489,10 @@ def _check_version(version: str, ln: int, col: int) -> None:
 
 
 def _status_line(f: _Frame, line: str) -> tuple[bool, str, str, str, int, str]:
-    fast = _grammar.status_line()(line)
+    fast = (_STATUS_LINE or _start_lines()[1])(line)
     if fast is not None:
-        return False, "", "", "SIP/2.0", int(fast.group(1)), fast.group(2)
+        code, reason = fast.groups()
+        return False, "", "", "SIP/2.0", int(code), reason
     ln = f.line0 + 1
     parts = line.split(" ", 2)
     version = parts[0]
@@ -480,15 +545,16 @@ def _value_error(h: Header, code: str, reason: str, offset: int, rule: str) -> P
     return _err(code, reason, line, col, rule)
 
 
-_QUOTED = re.compile(r'"(?:[^"\\]++|\\.)*+(")?', re.S)
+#: Text before the first DQUOTE that opens a quoted-string never closed: closed
+#: quoted-strings (quoted-pairs inside) and the octets between them, in one pass.
+_BALANCED = re.compile(r'(?:[^"]*+"(?:[^"\\]++|\\.)*+")*+[^"]*+', re.S)
 
 
 def _unbalanced_quote(text: str) -> int | None:
     """Offset of a DQUOTE that opens a quoted-string never closed (section 25), if any."""
-    for m in _QUOTED.finditer(text):
-        if m.group(1) is None:
-            return m.start()
-    return None
+    m = _BALANCED.match(text)
+    assert m is not None  # the pattern matches the empty string
+    return None if m.end() == len(text) else m.end()
 
 
 def _fail_value(h: Header, rule_name: str) -> ParseError:
@@ -530,11 +596,13 @@ def _fail_value(h: Header, rule_name: str) -> ParseError:
     )
 
 
-_NOT_PAREN = re.compile(r"\\.|[^()]", re.S)
+_NOT_PAREN = re.compile(r"(?:\\.|[^()])++", re.S)
 
 
 def _nesting(text: str, limit: int) -> bool:
     """True when comments nest deeper than ``limit`` (quoted-pairs do not count)."""
+    if text.count("(") <= limit:
+        return False
     parens = _NOT_PAREN.sub("", text)
     if parens.count("(") <= limit:
         return False
@@ -617,8 +685,6 @@ _ADDR_FIELDS = frozenset(
         "p-preferred-identity",
     }
 )
-#: Header fields that have a message-level rule.
-_CHECKED = frozenset(_SCALARS) | _ADDR_FIELDS
 _EXPIRES_PARAM = re.compile(r";[ \t]*expires[ \t]*=[ \t]*([0-9]+)", re.IGNORECASE)
 _BRACKETED = re.compile(r'<[^>]*>|"(?:[^"\\]|\\.)*"')
 
@@ -730,33 +796,135 @@ def _build(
     else:
         msg = Response(version, status, _decode_text(reason), f.head, f.line0, body, raw)
     msg._limits = limits
-    msg._shaped = strict
     if strict:
-        _validate(msg, method if is_req else None, limits)
+        fields = f.fields
+        assert fields is not None  # strict framing cut them
+        msg._lines = f.lines
+        msg._fields = fields
+        if f.doubtful:
+            _validate(msg, f.doubtful, method if is_req else None, limits)
     return msg
 
 
-def _validate(msg: Message, method: str | None, limits: Limits) -> None:
-    """Strict mode: every header value by its rule, then the message-level rules."""
-    matchers = _MATCHERS
-    checked = _CHECKED
-    for field in msg._cut():
+# ---------------------------------------------------------------------------------------------
+# Strict mode: header values checked while the fields are cut.
+#
+# Cutting a field also matches its value against its rule's regex and runs the cheap form of
+# its message-level rule. Errors must still come in the order of the lazy path (framing, then
+# the start line, then the fields in order), so nothing is raised there: a field that does
+# not pass (or needs a closer look: the non-regular rules, rare scalar fields) is *doubtful*,
+# and _validate runs the full checks of the doubtful fields, in order, once the start line
+# is known to be good. A field that passed the cheap checks passes the full ones.
+
+# What message-level rule a header field has (see _check_scalars).
+_NO_RULE, _MAX_FORWARDS, _CSEQ, _ADDR, _CONTACT, _SCALAR = range(6)
+#: Field names seen before in strict mode (as written) -> (name, rule, key, the bound
+#: fullmatch of the value's terminal or None for a non-regular rule, message-level rule).
+_StrictName = tuple[str, "HeaderRule | None", str, "_Matcher | None", int]
+_STRICT_NAMES: dict[str, _StrictName] = {}
+
+
+def _strict_name(raw_name: str) -> _StrictName | None:
+    info = _name_info(raw_name)
+    if info is None:
+        return None
+    name, rule, key = info
+    fm: _Matcher | None
+    if rule is None:  # an extension-header: header-value (section 25)
+        fm = _grammar.fullmatcher("HEADER_VALUE")
+    else:
+        fm = _grammar.fullmatcher(rule.terminal) if rule.kind == "regex" else None
+    if key == "max-forwards":
+        check = _MAX_FORWARDS
+    elif key == "cseq":
+        check = _CSEQ
+    elif key == "contact":
+        check = _CONTACT
+    elif key in _ADDR_FIELDS:
+        check = _ADDR
+    elif key in _SCALARS:
+        check = _SCALAR
+    else:
+        check = _NO_RULE
+    if len(_STRICT_NAMES) >= 4096:
+        _STRICT_NAMES.clear()
+    got = _STRICT_NAMES[raw_name] = (name, rule, key, fm, check)
+    return got
+
+
+def _clean(check: int, text: str, method: str | None) -> bool:
+    """The cheap form of a message-level rule: True when the value surely passes it."""
+    if check == _MAX_FORWARDS:  # the value matched 1*DIGIT
+        return len(text) <= 3 and int(text) <= 255
+    if check == _CSEQ:  # the value matched 1*DIGIT LWS Method
+        num, _, rest = text.partition(" ")
+        if len(num) >= 10:
+            return False
+        return rest.strip(_WS) == method if method is not None else num.isdigit()
+    if check == _ADDR:
+        return "?" not in text
+    if check == _CONTACT:
+        return "?" not in text and "xpires" not in text.lower()
+    return check == _NO_RULE
+
+
+def _cut_strict(
+    head: str, line0: int, limits: Limits, method: str | None
+) -> tuple[list[str], list[_FieldT], list[_FieldT]]:
+    """:func:`cut_fields`, matching every value on the way: (lines, fields, doubtful
+    fields). ``method`` is the request's method as the start line gives it (None for a
+    response); if the start line is bad, that is raised before the doubtful fields are
+    looked at."""
+    lines = head.split("\r\n")
+    n = len(lines) - 1
+    folded = "\r\n " in head or "\r\n\t" in head
+    if len(head) > limits.max_header_line or head.count("\r") != n or head.count("\n") != n:
+        check_shape(head, line0, limits)
+        fields = fields_of(lines, folded)
+        return lines, fields, fields
+    if n > limits.max_headers:  # likely too many fields (raised next): match nothing yet
+        lines, fields = cut_fields(head, line0, limits)
+        return lines, fields, fields
+    out: list[_FieldT] = []
+    append = out.append
+    doubtful: list[_FieldT] = []
+    names = _STRICT_NAMES
+    li = 1
+    while li <= n:
+        raw_name, sep, rest = lines[li].partition(":")
+        ent = names.get(raw_name)
+        if ent is None or not sep:
+            ent = _strict_name(raw_name) if sep else None
+            if ent is None:
+                _bad_shape(head, line0, limits)
+                raise AssertionError  # pragma: no cover - _bad_shape raises
+        nl = 1
+        if folded:
+            while li + nl <= n and lines[li + nl][:1] in (" ", "\t"):
+                nl += 1
+            if nl > 1:
+                rest = "".join([rest, *lines[li + 1 : li + nl]])
+        text = rest.strip(_WS)
+        field = (li, nl, len(raw_name), ent[0], ent[1], ent[2], text)
+        append(field)
+        fm = ent[3]
+        if fm is None or fm(text) is None or (ent[4] and not _clean(ent[4], text, method)):
+            doubtful.append(field)
+        li += nl
+    return lines, out, doubtful
+
+
+def _validate(msg: Message, fields: list[_FieldT], method: str | None, limits: Limits) -> None:
+    """Every value of ``fields`` by its rule, then its message-level rules; raises the first
+    error."""
+    for field in fields:
         rule = field[4]
-        if rule is None:
+        if rule is None or rule.kind != "regex":
             check_header(msg._header(field), limits)
-        elif rule.kind == "regex":
-            m = matchers.get(rule.terminal)
-            if m is None:
-                m = matchers[rule.terminal] = _grammar.fullmatcher(rule.terminal)
-            if m(field[6]) is None:
-                raise _fail_value(msg._header(field), rule.rule)
-        else:
-            check_header(msg._header(field), limits)
-        if field[5] in checked:
+        elif _grammar.fullmatcher(rule.terminal)(field[6]) is None:
+            raise _fail_value(msg._header(field), rule.rule)
+        if field[5] in _SCALARS or field[5] in _ADDR_FIELDS:
             _check_scalars(msg, field, method)
-
-
-_MATCHERS: dict[str, Callable[[str], re.Match[str] | None]] = {}
 
 
 def _decode_text(text: str) -> str:
@@ -774,7 +942,7 @@ def _parse_datagram(data: bytes, strict: bool, limits: Limits) -> Request | Resp
             1,
             "SIP-message",
         )
-    start = _skip_crlf(data)
+    start = _skip_crlf(data) if data.startswith(b"\r\n") else 0
     hend = data.find(b"\r\n\r\n", start)
     if hend < 0:
         head = data.decode("latin-1")
@@ -816,9 +984,11 @@ def parse(data: bytes, *, strict: bool = False, limits: Limits | None = None) ->
     """
     lim = limits or DEFAULT_LIMITS
     try:
-        if not isinstance(data, bytes | bytearray | memoryview):
-            raise _err("bad-input", "parse() takes bytes", 1, 1, "SIP-message")
-        msg = _parse_datagram(bytes(data), strict, lim)
+        if type(data) is not bytes:
+            if not isinstance(data, bytes | bytearray | memoryview):
+                raise _err("bad-input", "parse() takes bytes", 1, 1, "SIP-message")
+            data = bytes(data)
+        return _parse_datagram(data, strict, lim)
     except ParseError:
         raise
     except RecursionError:
@@ -827,8 +997,6 @@ def parse(data: bytes, *, strict: bool = False, limits: Limits | None = None) ->
         raise _err("message-too-large", "out of memory", 1, 1, "SIP-message") from None
     except Exception as exc:  # the contract: only ParseError escapes
         raise _err("internal-error", f"{type(exc).__name__}: {exc}", 1, 1, "SIP-message") from None
-    assert isinstance(msg, Request | Response)
-    return msg
 
 
 class StreamFramer:

@@ -102,15 +102,18 @@ class Header:
         end = len(src)
         i = src.index(":") + 1
         # Skip the white space (and folds) before the value.
-        while i < end and src[i] in " \t\r\n":
-            i += 1
+        i = end - len(src[i:].lstrip(" \t\r\n"))
+        # Then ``offset`` octets of the value, line by line (folding CRLFs do not count).
         remaining = offset
         while i < end and remaining > 0:
-            if src.startswith("\r\n", i):
-                i += 2
-                continue
-            i += 1
-            remaining -= 1
+            nxt = src.find("\r\n", i)
+            if nxt < 0:
+                nxt = end
+            if remaining <= nxt - i:
+                i += remaining
+                break
+            remaining -= nxt - i
+            i = nxt + 2 if nxt < end else end
         while src.startswith("\r\n", i):
             i += 2
         line_start = src.rfind("\r\n", 0, i)
@@ -148,7 +151,6 @@ class Message(MessageAPI):
         "_limits",
         "_line0",
         "_lines",
-        "_shaped",
         "body",
         "raw",
         "version",
@@ -174,7 +176,6 @@ class Message(MessageAPI):
         self._line0 = line0  # CRLF lines skipped before the start line
         self._headers: list[Header] | None = None
         self._limits: Limits | None = None  # the limits it was parsed with
-        self._shaped = False  # header lines checked (strict parsing does it at once)
 
     @property
     def headers(self) -> list[Header]:
@@ -189,15 +190,11 @@ class Message(MessageAPI):
 
     def _cut(self) -> list[_Field]:
         if self._fields is None:
-            from sipfsm._parse import DEFAULT_LIMITS, check_shape, fields_of
+            from sipfsm._parse import DEFAULT_LIMITS, cut_fields
 
-            if not self._shaped:
-                check_shape(self._head, self._line0, self._limits or DEFAULT_LIMITS)
-                self._shaped = True
-
-            head = self._head
-            folded = "\r\n " in head or "\r\n\t" in head
-            self._fields = fields_of(self._split(), folded)
+            lines, fields = cut_fields(self._head, self._line0, self._limits or DEFAULT_LIMITS)
+            self._lines = lines
+            self._fields = fields
         return self._fields
 
     def _split(self) -> list[str]:

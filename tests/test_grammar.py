@@ -22,6 +22,7 @@ from sipfsm._abnf_compile import (
     OUTPUT,
     Compiler,
     _default_sources,
+    _included,
     compile_grammar,
     header_specs,
     main,
@@ -186,6 +187,41 @@ def test_optimised_and_plain_regexes_agree_on_noise(rule: str, noise: str) -> No
     fast, plain, _ir = pair(rule)
     for value in (noise, "SIP/2.0/UDP h" + noise, "<sip:a@b>" + noise, "a/b" + noise):
         assert bool(fast.fullmatch(value)) == bool(re.fullmatch(plain, value)), (rule, value)
+
+
+@pytest.mark.parametrize("rule", ["Via", "Contact", "Route", "From", "Authorization", "Call-Info"])
+@settings(max_examples=120, deadline=None)
+@given(noise=st.text(alphabet=' \t-.;,=<>"a1:@', max_size=30))
+def test_optimised_and_plain_regexes_agree_on_hostnames_and_white_space(
+    rule: str, noise: str
+) -> None:
+    """The forms that are not LL(1) yet emitted without backtracking (hostname's labels, runs
+    of white space before white-space-absorbing text, literals a token run covers) keep the
+    language."""
+    fast, plain, _ir = pair(rule)
+    for value in (noise, "SIP/2.0/UDP a" + noise, "<sip:a@b>" + noise, "Digest a=" + noise):
+        assert bool(fast.fullmatch(value)) == bool(re.fullmatch(plain, value)), (rule, value)
+
+
+def test_hostname_and_white_space_forms_are_emitted() -> None:
+    opt, _ = compilers()
+    host = opt.rule_regex("hostname", END)
+    assert "(?<=[0-9A-Za-z])" in host and "(?=[0-9A-Za-z]))*+" in host, host
+    # protocol-name = "SIP" / token: the literal is covered by the token run.
+    assert "SIP" not in opt.rule_regex("protocol-name", END)
+
+
+def test_alternatives_inside_others() -> None:
+    """``x / y`` with L(x) within L(y) is emitted as ``y`` (one way to read a parameter, not
+    two: with n parameters the engine retried 2**n readings on a bad tail)."""
+    opt, _ = compilers()
+    generic = opt.rule_ir("generic-param")
+    assert _included(opt.rule_ir("c-p-q"), generic)
+    assert _included(opt.rule_ir("via-ttl"), generic)
+    assert _included(opt.rule_ir("hostname"), opt.rule_ir("token"))
+    # received = IPv6address is not a gen-value (no brackets), and a token is not a host.
+    assert not _included(opt.rule_ir("via-received"), generic)
+    assert not _included(opt.rule_ir("token"), opt.rule_ir("host"))
 
 
 @cache

@@ -286,6 +286,41 @@ def test_adversarial_64k_messages_are_fast(fill: bytes) -> None:
         assert time.perf_counter() - t0 < 0.5, (name, fill)
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        # '">" SWS' then "*(SEMI param)" or a COMMA: every split of the spaces was retried.
+        (b"Contact", b"<sip:a@b>" + b" " * 60000 + b'"'),
+        (b"Route", b"<sip:a@b>" + b" " * 60000 + b", x"),
+        (b"From", b"<sip:a@b>;x=" + b" " * 60000 + b"!"),
+        (b"Authorization", b"Digest a=" + b" " * 60000 + b"!"),
+        # hostname: "*( domainlabel "." ) toplabel", labels ending in alphanum.
+        (b"Via", b"SIP/2.0/UDP " + b"a." * 30000 + b"!"),
+        (b"Contact", b"<sip:" + b"a-" * 30000 + b">"),
+        # A parameter that reads two ways (c-p-q or generic-param, token or host): 2**n.
+        (b"Contact", b"<sip:a@b>" + b";expires=5" * 20 + b';"'),
+        (b"Contact", b"<sip:a@b>" + b";q=0.5" * 20 + b';"'),
+        (b"Via", b"SIP/2.0/UDP h" + b";ttl=1" * 20 + b';"'),
+        (b"Via", b"SIP/2.0/UDP h" + b";received=1.2.3.4" * 22 + b';"'),
+        (b"Accept", b"a/b" + b";q=0.5" * 20 + b';"'),
+        (b"From", b"<sip:a@b>" + b";a=b" * 20 + b";"),
+    ],
+)
+def test_values_that_made_the_regexes_backtrack_are_fast(name: bytes, value: bytes) -> None:
+    """Found by searching (prefix, repeated fill, tail) over every header regex; each took
+    seconds (quadratic or exponential time) or tens of milliseconds before the compiler's
+    white-space and hostname forms and its dropping of alternatives inside others. The bound
+    is loose for loaded machines."""
+    big = Limits(max_header_line=1 << 17)
+    data = b"INVITE sip:a@b SIP/2.0\r\n" + name + b": " + value + b"\r\nContent-Length: 0\r\n\r\n"
+    with contextlib.suppress(ParseError):
+        sipfsm.parse(data, strict=True, limits=big)  # compiles the regex
+    t0 = time.perf_counter()
+    with contextlib.suppress(ParseError):
+        sipfsm.parse(data, strict=True, limits=big)
+    assert time.perf_counter() - t0 < 0.5, name
+
+
 def test_cli_text_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     ok = str(CORPUS / "wsinv.dat")
     bad = str(CORPUS / "badvers.dat")
