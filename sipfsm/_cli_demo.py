@@ -55,7 +55,7 @@ def _models_step(ctx: DemoContext) -> list[str]:
 
 
 def _diagrams_step(ctx: DemoContext) -> list[str]:
-    committed = _diagram_folder()
+    committed = _diagram_folder(ctx.out)
     for machine in ctx.models.values():
         for profile in ALL_PROFILES:
             ctx.written += _diagram.write(machine, profile, ("dot", "svg"), committed,
@@ -79,9 +79,11 @@ def _diagrams_step(ctx: DemoContext) -> list[str]:
     return lines
 
 
-def _diagram_folder() -> Path:
-    """``diagrams/`` beside ``models/`` (the committed pictures, regenerated identically)."""
-    return models_dir().parent / "diagrams"
+def _diagram_folder(out: Path) -> Path:
+    """``diagrams/`` of the checkout (the committed pictures, regenerated identically); an
+    installed sipfsm has no checkout, so then the folder under ``--out``."""
+    committed = models_dir().parent / "diagrams"
+    return committed if committed.is_dir() else out / "diagrams"
 
 
 def _parse_step(ctx: DemoContext) -> list[str]:

@@ -28,8 +28,9 @@ _KINDS: tuple[str, ...] = ("transition", "ignore", "error")
 
 
 def models_dir() -> Path:
-    """The folder holding the model files: ``models/`` beside the package."""
-    return Path(__file__).resolve().parent.parent / "models"
+    """The folder holding the model files: ``models/`` of the checkout, which the package
+    reaches through its ``_models`` link (a wheel carries the files themselves there)."""
+    return (Path(__file__).parent / "_models").resolve()
 
 
 @dataclass(frozen=True, slots=True)
