@@ -21,6 +21,22 @@ file differs from what the ABNF gives). How the ABNF becomes a parser:
   absorbs white space is possessive, an item that cannot contain what follows it is atomic
   up to that octet (``addr-spec`` before ``">"``), and hostname's labels are taken without
   backtracking (:meth:`Compiler._run_form`).
+* RFC 3261 section 20.10 (and 20.20, 20.39): "if the URI contains a comma, question mark or
+  semicolon, the URI MUST be enclosed in angle brackets". The plain ABNF lets a bare
+  ``addr-spec`` (outside ``<...>``) be an ``absoluteURI`` holding commas and semicolons, so
+  in ``contact-param *(COMMA contact-param)`` every comma of a bare URI could end an element
+  or not, and every ``;`` after one could be a uri-parameter or a header parameter: a value
+  of n elements (or parameters) that fails took 2**n (or n**2) tries. The terminals take the
+  rule as written (:meth:`Compiler.restrict`): a bare addr-spec holds no comma and no
+  semicolon (the question mark is checked after the match, by ``sipfsm._parse``; the header
+  fields are listed in ``@angle``). Then a list element (Contact's, P-Asserted-Identity's,
+  Via's, ...) holds no comma outside quoted strings and ``<...>``, so every reading of it
+  that is followed by COMMA ends before the same comma (a prefix that matches leaves every
+  quoted string and ``<...>`` closed, so the comma after it is at top level), and each
+  element is taken atomically, ``(?>x(?=COMMA|\\Z))`` (:meth:`Compiler._list_form`,
+  :meth:`Compiler.list_element`). The lists whose plain element could hold such a comma are
+  listed in ``@comma-split``: at run time they are cut at the top-level commas
+  (``sipfsm._grammar.top_commas``).
 * The rules that are not regular become Lark rules for its LALR parser; maximal regular
   runs inside them become terminals named after their rule.
 * Rule names keep the RFC's spelling, lower-cased with ``-`` as ``_`` (terminals upper-cased).
@@ -68,6 +84,17 @@ FRAMER_RULES = (
     "header-value",
     "COMMA",
 )
+
+#: Section 7.3.1 / 20.10: inside a quoted-string (quoted-pairs included) and between LAQUOT
+#: and RAQUOT, a comma does not separate the elements of a list (``sipfsm._grammar.top_commas``
+#: is the run-time scanner of the same constructs).
+NESTED_RULE = "quoted-string"
+NESTED_OPEN, NESTED_CLOSE = "laquot", "raquot"
+#: Section 20.10, 20.20, 20.39: a URI holding a comma, question mark or semicolon MUST be in
+#: angle brackets, so a bare ``addr-spec`` holds no comma or semicolon. (The question mark is
+#: checked after the match, by ``sipfsm._parse``: ParseError ``uri-needs-angle-brackets``.)
+ANGLE_RULE = "addr-spec"
+ANGLE_OCTETS = (1 << ord(",")) | (1 << ord(";"))
 
 END = 1 << 256
 ALL = (1 << 256) - 1
@@ -552,6 +579,10 @@ class Compiler:
         self._det: dict[tuple[int, int], bool] = {}
         self._absorb: dict[tuple[int, bool], bool] = {}
         self._keep: list[IR] = []
+        self._top: dict[tuple[str, int, bool], IR] = {}
+        #: List elements holding no top-level separator (id -> (element, separator octets)):
+        #: taken atomically in a list (:meth:`_list_form`).
+        self.top_free: dict[int, tuple[IR, int]] = {}
 
     # -- AST to IR ------------------------------------------------------------------------
     def ir(self, node: Node) -> IR:
@@ -579,6 +610,93 @@ class Compiler:
         if key not in self._ir:
             self._ir[key] = self.ir(self.g.rules[key].body)
         return self._ir[key]
+
+    # -- section 20.10: bare URIs, and no comma outside quoted strings and <...> -----------
+    def restrict(self, node: Node, octets: int = 0, angle: bool = True) -> IR:
+        """The IR of ``node`` with its strings restricted as follows; hash-consing makes the
+        result the very node of ``node`` when nothing changed.
+
+        * ``octets``: no octet of them at *top level*, outside every ``quoted-string`` and
+          every ``LAQUOT ... RAQUOT`` (they are removed from each class and literal met
+          elsewhere).
+        * ``angle``: RFC 3261 section 20.10 (and 20.20, 20.39): an ``addr-spec`` outside
+          ``LAQUOT ... RAQUOT`` (a *bare* URI) holds none of :data:`ANGLE_OCTETS`; "if the
+          URI contains a comma, question mark or semicolon, the URI MUST be enclosed in
+          angle brackets". So a semicolon after a bare URI starts a header parameter and a
+          comma separates list elements: one reading of each, where the plain ABNF has
+          several (a quadratic or exponential number of tries on a value that fails).
+        """
+        if isinstance(node, Ref):
+            key = node.key
+            if key == NESTED_RULE:
+                return self.ir(node)
+            if key in self.nonregular:
+                raise CompileError(f"rule {self.g.rules[key].name} is not regular")
+            if angle and key == ANGLE_RULE:
+                octets |= ANGLE_OCTETS
+                angle = False
+            got = self._top.get((key, octets, angle))
+            if got is None:
+                body = self.g.rules[key].body
+                got = self._top[(key, octets, angle)] = self.restrict(body, octets, angle)
+            return got
+        if isinstance(node, Lit):
+            if any(_char_mask(c, not node.case_sensitive) & octets for c in node.text):
+                return FAIL
+            return self.ir(node)
+        if isinstance(node, Range):
+            plain = self.ir(node)
+            return mk_cls(plain.mask & ~octets) if plain.kind == "cls" else plain
+        if isinstance(node, Seq):
+            out: list[IR] = []
+            inside = False
+            for it in node.items:
+                if isinstance(it, Ref) and it.key in (NESTED_OPEN, NESTED_CLOSE):
+                    inside = it.key == NESTED_OPEN
+                    out.append(self.ir(it))
+                else:
+                    out.append(self.ir(it) if inside else self.restrict(it, octets, angle))
+            return mk_seq(out)
+        if isinstance(node, Alt):
+            return mk_alt(self.restrict(i, octets, angle) for i in node.items)
+        if isinstance(node, Rep):
+            return mk_rep(node.min, node.max, self.restrict(node.item, octets, angle))
+        raise CompileError(f"cannot compile {node!r}")  # pragma: no cover
+
+    def list_element(self, item: str, sep: IR) -> tuple[IR, bool]:
+        """The element of a list ``item *(sep item)`` under section 20.10, and whether the
+        plain ABNF let it hold a separator octet at top level (a bare absoluteURI with a
+        comma: then the run-time scanner ``_grammar.top_commas`` cuts the list).
+
+        An element that holds no separator octet at top level, and no octet that opens or
+        closes a nested construct there (the run-time scanner's and the proof's notion of
+        top level agree), is registered to be taken atomically in the list
+        (:meth:`_list_form`). Raises CompileError when the plain element could hold a top-level
+        separator yet is not registrable."""
+        octets = _chars(sep) & ~WS_MASK & ALL
+        delims = (1 << ord('"')) | (1 << ord("<")) | (1 << ord(">"))
+        element = self.restrict(Ref(item))
+        split = self.restrict(Ref(item), octets, False) is not self.rule_ir(item)
+        ok = self.restrict(Ref(item), octets | delims) is element and not element.nullable
+        inner = self.rule_ir(ANGLE_RULE) if ANGLE_RULE in self.g.rules else EPS
+        ok = ok and not _chars(inner) & (1 << ord(">"))  # the scanner skips to the first ">"
+        if ok:
+            self.top_free[id(element)] = (element, octets)
+        elif split:
+            raise CompileError(f"{item}: a top-level comma, and quotes or <> the scanner misreads")
+        return element, split
+
+    def ir_with(self, node: Node, key: str, repl: IR) -> IR:
+        """The IR of ``node`` with every reference to rule ``key`` read as ``repl``."""
+        if isinstance(node, Ref):
+            return repl if node.key == key.lower() else self.ir(node)
+        if isinstance(node, Seq):
+            return mk_seq(self.ir_with(i, key, repl) for i in node.items)
+        if isinstance(node, Alt):
+            return mk_alt(self.ir_with(i, key, repl) for i in node.items)
+        if isinstance(node, Rep):
+            return mk_rep(node.min, node.max, self.ir_with(node.item, key, repl))
+        return self.ir(node)
 
     # -- determinism (LL(1) in context) -----------------------------------------------------
     def det(self, n: IR, follow: int) -> bool:
@@ -836,6 +954,11 @@ class Compiler:
             return None
         xs = self._emit(x, sep.first | END, lalr, self.absorbs(sep, True))
         ss = self._emit(sep, x.first, lalr, self.absorbs(x, True))
+        top = self.top_free.get(id(x))
+        if top is not None and top[0] is x and not _chars(sep) & ~WS_MASK & ~top[1]:
+            # Section 20.10 (see top_level_list): every reading of x followed by a separator
+            # ends before the same separator, so the first one found is taken for good.
+            xs = f"(?>{xs}(?={ss}|\\Z))"
         return f"(?:{xs}(?:{ss}(?!\\Z)|\\Z))+"
 
     def rule_regex(
@@ -1214,6 +1337,14 @@ def compile_grammar(sources: Sequence[Path] | None = None) -> str:
         "//     one terminal matched with re.fullmatch; lalr: Lark's LALR parser) and, for",
         "//     comma lists, the terminal of one element (or -).",
         "//   @rule RULE TERMINAL : a rule the framer matches by itself (start line, ...).",
+        "//   @angle RULE... : header fields with a bare addr-spec: RFC 3261 section 20.10 (a URI",
+        "//     with a comma, semicolon or question mark MUST be in <>) is in their terminals",
+        "//     for the comma and the semicolon; sipfsm._parse checks the question mark.",
+        "//   @comma-split RULE... : comma lists whose element could, in the plain ABNF, hold a",
+        "//     comma outside quoted strings and <...> (a bare absoluteURI). RFC 3261 section",
+        "//     20.10: such a URI MUST be in <>, so every top-level comma separates elements;",
+        "//     the value terminal says so, ITEM stays the plain element (for one piece cut at",
+        "//     those commas, the two agree).",
         "//   @unused RULE... : rules no header field or start line uses (for review).",
         "",
     ]
@@ -1221,20 +1352,30 @@ def compile_grammar(sources: Sequence[Path] | None = None) -> str:
     specs = header_specs(grammar)
     directives: list[str] = []
     lalr_rules: list[str] = []
+    comma_split: list[str] = []
+    angle: list[str] = []
     for spec in specs:
         rname = lark_name(spec.rule)
         value_ir_regular = em._regular(spec.value)
         item_term = "-"
         if value_ir_regular:
-            regex = comp.emit(comp.ir(spec.value), END)
+            value_ir = comp.restrict(spec.value)  # section 20.10 (Compiler.restrict)
+            if value_ir is not comp.ir(spec.value):
+                angle.append(spec.rule)
+            element: IR | None = None
+            if spec.item is not None:
+                comma = comp.rule_ir("COMMA")
+                element, split = comp.list_element(spec.item, comma)
+                if split:
+                    comma_split.append(spec.rule)
+            regex = comp.emit(value_ir, END)
             tname = em.terminal(spec.rule, regex)
             em.rules[rname] = tname
             kind = "regex"
-            if spec.item is not None:
-                comma = comp.rule_ir("COMMA")
+            if spec.item is not None and element is not None:
                 item_term = em.terminal(
                     spec.item,
-                    comp.rule_regex(spec.item, comma.first | END, ws=comp.absorbs(comma, True)),
+                    comp.emit(element, comma.first | END, ws=comp.absorbs(comma, True)),
                 )
         else:
             kind = "lalr"
@@ -1248,6 +1389,8 @@ def compile_grammar(sources: Sequence[Path] | None = None) -> str:
         tname = em.terminal(grammar.rules[key].name, comp.rule_regex(rule, END))
         em.rules.setdefault(lark_name(rule), tname)
         directives.append(f"//@rule {grammar.rules[key].name} {tname}")
+    directives.append("//@angle " + " ".join(angle))
+    directives.append("//@comma-split " + " ".join(comma_split))
     directives.append("//@unused " + " ".join(unused))
     lines += directives
     lines.append("")

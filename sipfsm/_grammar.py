@@ -12,9 +12,10 @@
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,6 +46,14 @@ class HeaderRule:
     """For comma lists, the terminal of one element (``VIA_PARM``)."""
     terminal: str
     """The terminal of the whole value (``VIA``)."""
+    angle: bool = False
+    """A field with a bare addr-spec (``@angle`` in sip.lark): RFC 3261 section 20.10 is in
+    its terminals (a bare URI holds no comma or semicolon)."""
+    comma_split: bool = False
+    """A comma list whose element could, in the plain ABNF, hold a comma outside quoted
+    strings and ``<...>`` (a bare absoluteURI: Contact, P-Asserted-Identity, ...): RFC 3261
+    section 20.10 makes every such comma a separator (``@comma-split`` in sip.lark); split
+    with :func:`top_commas`."""
 
 
 def _load() -> tuple[str, dict[str, str], dict[str, HeaderRule], dict[str, str]]:
@@ -52,6 +61,8 @@ def _load() -> tuple[str, dict[str, str], dict[str, HeaderRule], dict[str, str]]
     terminals: dict[str, str] = {}
     headers: dict[str, HeaderRule] = {}
     start: dict[str, str] = {}
+    split: set[str] = set()
+    angle: set[str] = set()
     for line in text.splitlines():
         if line.startswith("//@header "):
             _, rule, lark_rule, kind, item, *names = line.split()
@@ -66,6 +77,10 @@ def _load() -> tuple[str, dict[str, str], dict[str, HeaderRule], dict[str, str]]
             )
             for n in names:
                 headers[n.lower()] = spec
+        elif line.startswith("//@angle"):
+            angle.update(line.split()[1:])
+        elif line.startswith("//@comma-split"):
+            split.update(line.split()[1:])
         elif line.startswith("//@rule "):
             _, rule, term = line.split()
             start[rule] = term
@@ -73,6 +88,9 @@ def _load() -> tuple[str, dict[str, str], dict[str, HeaderRule], dict[str, str]]
             m = _TERMINAL_LINE.match(line)
             if m:
                 terminals[m.group(1)] = m.group(2)
+    for n, spec in headers.items():
+        if spec.rule in split or spec.rule in angle:
+            headers[n] = replace(spec, comma_split=spec.rule in split, angle=spec.rule in angle)
     return text, terminals, headers, start
 
 
@@ -112,6 +130,49 @@ def status_line() -> Callable[[str], re.Match[str] | None]:
 def list_splitter(item: str) -> re.Pattern[str]:
     """``(ITEM)(?:COMMA|end)``: cuts a comma list (RFC 3261 section 7.3.1) into elements."""
     return re.compile(f"({TERMINALS[item]})(?:{TERMINALS['COMMA']}|\\Z)")
+
+
+#: What decides where the top-level commas are: a quoted string (quoted-pairs inside), a
+#: ``<...>`` (either running to the end when unclosed), or a comma. ``finditer`` skips every
+#: other octet without a Python step; each alternative starts at its own octet, so the
+#: search is linear. The constructs are those of ``sipfsm._abnf_compile``'s
+#: ``Compiler.restrict`` (section 20.10).
+_TOP_TOKEN = re.compile(r'"(?:[^"\\]++|\\.)*+(?:"|\Z)|<[^>]*+(?:>|\Z)|,', re.S)
+
+
+def iter_top_commas(text: str) -> Iterator[int]:
+    """Offsets of the commas of ``text`` outside quoted strings and ``<...>``: in a
+    ``comma_split`` header field, the separators of its elements (RFC 3261 sections 7.3.1,
+    20.10). Linear time."""
+    if '"' not in text and "<" not in text:
+        i = text.find(",")
+        while i >= 0:
+            yield i
+            i = text.find(",", i + 1)
+        return
+    for m in _TOP_TOKEN.finditer(text):
+        if m.group() == ",":
+            yield m.start()
+
+
+def top_commas(text: str) -> list[int]:
+    """:func:`iter_top_commas` as a list.
+
+    >>> top_commas('"a,b" <sip:c,d>;q=1, sip:e, <f>')
+    [19, 26]
+    """
+    return list(iter_top_commas(text))
+
+
+def top_pieces(text: str) -> Iterator[tuple[int, str]]:
+    """``text`` cut at its top-level commas (:func:`iter_top_commas`), lazily: (offset,
+    piece) with the white space around the commas (COMMA's SWS) stripped."""
+    start = 0
+    for c in itertools.chain(iter_top_commas(text), (len(text),)):
+        raw = text[start:c]
+        piece = raw.strip(" \t")
+        yield start + len(raw) - len(raw.lstrip(" \t")), piece
+        start = c + 1
 
 
 def _lalr_text() -> tuple[str, list[str]]:

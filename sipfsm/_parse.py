@@ -571,7 +571,13 @@ def _fail_value(h: Header, rule_name: str) -> ParseError:
     rule = h.rule
     offset = 0
     failing = rule_name
-    if rule is not None and rule.item is not None:
+    if rule is not None and rule.comma_split:
+        assert rule.item is not None
+        offset = _first_bad_piece(h, rule.item)
+        failing = rule.item.lower().replace("_", "-")
+    elif rule is not None and rule.angle and rule.item is None:
+        _needs_angle(h, _grammar.fullmatcher(rule.terminal), 0, text)
+    elif rule is not None and rule.item is not None:
         # Find the first element of the comma list that does not match.
         item_re = _grammar.regex(rule.item)
         comma = _grammar.regex("COMMA")
@@ -594,6 +600,49 @@ def _fail_value(h: Header, rule_name: str) -> ParseError:
         offset,
         failing,
     )
+
+
+def _first_bad_piece(h: Header, item: str) -> int:
+    """Offset of the first element of a ``comma_split`` value (every top-level comma
+    separates elements, section 20.10) that does not match ``item``; raises
+    ``uri-needs-angle-brackets`` when it fails only for want of ``<>`` (:func:`_needs_angle`).
+    Each piece is matched at most three times: linear time."""
+    text = h._text
+    fm = _grammar.fullmatcher(item)
+    prev: tuple[int, str] | None = None
+    for at, piece in _grammar.top_pieces(text):
+        if fm(piece) is None:
+            _needs_angle(h, fm, at, piece)
+            if piece and prev is not None and "<" not in prev[1]:
+                # A bare URI before the comma that the plain ABNF let it hold?
+                window = text[prev[0] : at + len(piece)]
+                _needs_angle(h, fm, prev[0], window, text.rfind(",", 0, at))
+            return at
+        prev = (at, piece)
+    return 0  # pragma: no cover - the value failed, so some piece does
+
+
+def _needs_angle(h: Header, fm: _Matcher, at: int, piece: str, offset: int | None = None) -> None:
+    """RFC 3261 section 20.10, 20.20, 20.39: a bare ``piece`` (no ``<``) at ``at`` that does
+    not match, yet would as ``<piece>``, has a URI with a comma or semicolon outside ``<>``:
+    raise ``uri-needs-angle-brackets`` (at ``offset``, default its first ``,`` or ``;``)."""
+    if "<" in piece or fm(f"<{piece}>") is None:
+        return
+    if offset is None:
+        found = _SEP.search(piece)
+        offset = at + (found.start() if found else 0)
+    raise _value_error(
+        h,
+        "uri-needs-angle-brackets",
+        f"{h.canonical}: a URI with a comma or semicolon must be written in <>; outside <> a "
+        "comma separates list elements and a semicolon starts a header parameter "
+        "(RFC 3261 section 20.10, 20.20, 20.39)",
+        offset,
+        "name-addr",
+    )
+
+
+_SEP = re.compile("[,;]")
 
 
 _NOT_PAREN = re.compile(r"(?:\\.|[^()])++", re.S)
@@ -745,7 +794,7 @@ def _check_scalars(msg: Message, field: _FieldT, method: str | None) -> None:
     if rule is not None and rule.item is not None:
         from sipfsm.message import _split
 
-        items = _split(text, rule.item)
+        items = _split(text, rule)
     offset = 0
     for item in items:
         at = text.find(item, offset)

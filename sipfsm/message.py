@@ -235,7 +235,7 @@ class Message(MessageAPI):
             if rule is None or rule.item is None:
                 out.append(h.value)
                 continue
-            out.extend(_decode(x) for x in _split(h._text, rule.item))
+            out.extend(_decode(x) for x in _split(h._text, rule))
         return out
 
     def header_names(self) -> list[str]:
@@ -243,8 +243,13 @@ class Message(MessageAPI):
         return [h.canonical for h in self.headers]
 
 
-def _split(text: str, item: str) -> list[str]:
-    pat = _grammar.list_splitter(item)
+def _split(text: str, rule: HeaderRule) -> list[str]:
+    """The elements of a comma-list value (``rule.item`` is set); the whole value when it does
+    not match its rule."""
+    assert rule.item is not None
+    if rule.comma_split:  # section 20.10: every top-level comma separates elements
+        return [p for _, p in _grammar.top_pieces(text)]
+    pat = _grammar.list_splitter(rule.item)
     pos, n = 0, len(text)
     out: list[str] = []
     while pos < n:

@@ -203,6 +203,53 @@ def test_optimised_and_plain_regexes_agree_on_hostnames_and_white_space(
         assert bool(fast.fullmatch(value)) == bool(re.fullmatch(plain, value)), (rule, value)
 
 
+@cache
+def section_20_10(rule: str) -> tuple[re.Pattern[str], str]:
+    """(optimised, plain) regex of header rule ``rule``'s value as sip.lark has it: RFC 3261
+    section 20.10 applied (a bare addr-spec holds no comma or semicolon), list elements that
+    hold no top-level comma taken atomically in the optimised one."""
+    opt, plain = compilers()
+    hs = next(h for h in header_specs(opt.g) if h.rule == rule)
+    if hs.item is not None:
+        opt.list_element(hs.item, opt.rule_ir("COMMA"))
+    return re.compile(opt.emit(opt.restrict(hs.value), END)), plain.emit(
+        plain.restrict(hs.value), END
+    )
+
+
+def test_section_20_10_is_in_the_generated_terminals() -> None:
+    assert _grammar.TERMINALS["CONTACT"] == section_20_10("Contact")[0].pattern
+    assert _grammar.HEADERS["contact"].comma_split and _grammar.HEADERS["contact"].angle
+    assert _grammar.HEADERS["p-asserted-identity"].comma_split
+    assert _grammar.HEADERS["from"].angle and not _grammar.HEADERS["from"].comma_split
+    assert not _grammar.HEADERS["via"].comma_split and not _grammar.HEADERS["via"].angle
+    # Atomic elements, for the bare-URI lists and the others alike.
+    assert _grammar.TERMINALS["CONTACT"].count("(?>") > 0
+    assert "(?=[\\x09\\ ]*+\\,[\\x09\\ ]*+|\\Z))" in _grammar.TERMINALS["VIA"]
+
+
+@pytest.mark.parametrize(
+    "rule", ["Contact", "PAssertedID", "From", "Via", "Route", "Accept", "Warning", "Call-Info"]
+)
+@settings(max_examples=150, deadline=None)
+@given(noise=st.text(alphabet=' \t,;:=<>"\\@ab1/%', max_size=30))
+def test_section_20_10_atomic_lists_keep_the_language(rule: str, noise: str) -> None:
+    """The atomic list elements (``(?>x(?=COMMA|\\Z))``) keep the language of section 20.10;
+    and for the comma-split lists, that language is "cut at the top-level commas, every piece
+    an element" (what the run-time scanner does)."""
+    fast, plain = section_20_10(rule)
+    spec = next(h for h in _grammar.HEADERS.values() if h.rule == rule)
+    for value in (noise, "sip:a@b" + noise, "<sip:a@b>" + noise, "SIP/2.0/UDP h" + noise):
+        value = value.strip(" \t")
+        got = bool(fast.fullmatch(value))
+        assert got == bool(re.fullmatch(plain, value)), (rule, value)
+        if spec.comma_split and value != "*":
+            assert spec.item is not None
+            item = _grammar.fullmatcher(spec.item)
+            pieces = [p for _, p in _grammar.top_pieces(value)]
+            assert got == all(item(p) for p in pieces), (rule, value)
+
+
 def test_hostname_and_white_space_forms_are_emitted() -> None:
     opt, _ = compilers()
     host = opt.rule_regex("hostname", END)

@@ -154,6 +154,24 @@ def test_lazy_parsing_checks_header_lines_on_first_access() -> None:
         (b"Max-Forwards: 70", b"RAck: 776656 1 INVITE", "", ""),
         (b"Max-Forwards: 70", b"x: 1800;refresher=uac", "", ""),
         (b"Max-Forwards: 70", b"P-Asserted-Identity: <sip:a@b>, <tel:+1>", "", ""),
+        # Section 20.10: a URI with a comma or semicolon MUST be in <>: outside <> a comma
+        # separates list elements and a semicolon starts a header parameter.
+        (b"Max-Forwards: 70", b"Contact: sip:a@b,sip:c@d;q=1, <http:e,f>", "", ""),
+        (b"Max-Forwards: 70", b"Contact: http:a,b;q=1", "uri-needs-angle-brackets", "name-addr"),
+        (b"Max-Forwards: 70", b"Contact: sip:a@b;x=1,2", "uri-needs-angle-brackets", "name-addr"),
+        (b"Max-Forwards: 70", b"Contact: sip:a@b;x=a/b", "uri-needs-angle-brackets", "name-addr"),
+        (b"Max-Forwards: 70", b"Contact: sip:a@b, nonsense", "bad-header-value", "contact-param"),
+        (b"Max-Forwards: 70", b'Contact: "a,b" <http:a,b>;x="1,2"', "", ""),
+        (
+            b"Max-Forwards: 70",
+            b"P-Asserted-Identity: http:a,b",
+            "uri-needs-angle-brackets",
+            "name-addr",
+        ),
+        (b"Max-Forwards: 70", b"P-Preferred-Identity: tel:+1,sip:a@b", "", ""),
+        (b"Max-Forwards: 70", b"Reply-To: http:a,b", "uri-needs-angle-brackets", "name-addr"),
+        (b"Max-Forwards: 70", b"Refer-To: sip:a@b;x=a/b", "uri-needs-angle-brackets", "name-addr"),
+        (b"Max-Forwards: 70", b"Refer-To: sip:a@b;method=INVITE", "", ""),
         (VIA_HOST, b"Via: SIP/2.0/TCP [2001:db8::1]:5060;rport;x=", "bad-header-value", "via-parm"),
         (VIA_HOST, b"Via: SIP/2.0/TCP [2001:db8::1]:5060;rport;received=1.2.3.4;x", "", ""),
         (VIA_HOST, b"Via: SIP/2.0/TCP [2001:db8::1::2]", "bad-header-value", "via-parm"),
@@ -284,6 +302,78 @@ def test_adversarial_64k_messages_are_fast(fill: bytes) -> None:
         with contextlib.suppress(ParseError):
             sipfsm.parse(data, strict=True, limits=big)
         assert time.perf_counter() - t0 < 0.5, (name, fill)
+
+
+def _bare_uri_lists(size: int) -> list[tuple[bytes, bytes, str]]:
+    """(header, value of about ``size`` octets, expected code or "" for a parse): bare URIs
+    (RFC 3261 section 20.10). Before the compiler applied 20.10, every comma of a bare URI
+    could end a list element or not (2**n readings: 161 octets took 161 ms, doubling with each
+    element) and every ";" after one could be a uri-parameter or a header parameter (n**2)."""
+    out: list[tuple[bytes, bytes, str]] = []
+    for name in (b"Contact", b"P-Asserted-Identity", b"P-Preferred-Identity"):
+        n = size // 8
+        params = "bad-header-value" if name == b"Contact" else "uri-needs-angle-brackets"
+        out += [
+            (name, b"sip:a@b;sip:a@b" + b",sip:a@b" * n + b'"', "unterminated-quoted-string"),
+            (name, b"sip:a@b" + b",sip:a@b" * n, ""),
+            (name, b"sip:a@b" + b",sip:a@b" * n + b", !", "bad-header-value"),
+            (name, b"sip:a@b" + b",sip:a@b" * n + b",http:a,b", "uri-needs-angle-brackets"),
+            (name, b"http:a" + b",b" * (size // 2), "uri-needs-angle-brackets"),
+            # ";x" is a header parameter of Contact; P-*-Identity have none, so it can only
+            # be in the URI, which then needs <>.
+            (name, b"<sip:a@b>" + b",sip:a@b;x" * (size // 10) + b",", params),
+        ]
+    for name in (b"Contact", b"From", b"To", b"Reply-To", b"Refer-To"):
+        trailing = "bad-header-value" if name == b"Contact" else "uri-needs-angle-brackets"
+        out += [
+            (name, b"sip:a@b" + b";a" * (size // 2) + b'"', "unterminated-quoted-string"),
+            (name, b"sip:a@b" + b";a" * (size // 2), ""),
+            (name, b"sip:a@b" + b";a" * (size // 2) + b";x=a/b", "uri-needs-angle-brackets"),
+            # A trailing comma: an empty list element in Contact, part of the URI otherwise.
+            (name, b"sip:a@b" + b";a=b" * (size // 4) + b",", trailing),
+        ]
+    return out
+
+
+@pytest.mark.parametrize("size", [1024, 8 * 1024, 60 * 1024])
+def test_bare_uri_lists_parse_or_fail_with_the_right_code(size: int) -> None:
+    """Adversarial bare-URI values of several sizes (limits raised so that the regexes run):
+    strict parsing, ``Header.tree()`` and the typed views agree on the verdict and the code.
+    Correctness only; the benchmark prints the times against the 50 ms bound."""
+    big = Limits(max_header_line=1 << 17, max_message_size=1 << 17)
+    for name, value, code in _bare_uri_lists(size):
+        data = b"INVITE sip:a@b SIP/2.0\r\n" + name + b": " + value + b"\r\nl: 0\r\n\r\n"
+        lazy = sipfsm.parse(data, limits=big)
+        (h,) = [h for h in lazy.headers if h.name.encode() == name]
+        if not code:
+            sipfsm.parse(data, strict=True, limits=big)
+            h.tree()
+            lazy.typed(h.canonical)
+            continue
+        e = error(data, strict=True, limits=big)
+        assert e.code == code, (name, value[:40], str(e))
+        with pytest.raises(ParseError) as lazy_err:
+            h.tree()
+        assert (lazy_err.value.code, lazy_err.value.line, lazy_err.value.column) == (
+            e.code,
+            e.line,
+            e.column,
+        )
+        with pytest.raises(ParseError):
+            lazy.typed(h.canonical)
+
+
+def test_bare_uri_lists_split_at_every_top_level_comma() -> None:
+    """Section 20.10: outside quoted strings and <>, a comma always separates elements."""
+    data = replace(
+        INVITE,
+        b"Contact: <sip:alice@client.atlanta.example.com;transport=tcp>",
+        b'Contact: sip:a@b,tel:+1;q=0.5 , "x,y" <http:c,d>;x="1,2",sip:e',
+    )
+    msg = sipfsm.parse(data, strict=True)
+    items = ["sip:a@b", "tel:+1;q=0.5", '"x,y" <http:c,d>;x="1,2"', "sip:e"]
+    assert msg.get_all("m") == items
+    assert [str(c.uri) for c in msg.contact] == ["sip:a@b", "tel:+1", "http:c,d", "sip:e"]
 
 
 @pytest.mark.parametrize(
