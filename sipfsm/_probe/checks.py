@@ -318,6 +318,21 @@ async def invite_server_ack_stops_retransmit(ctx: ProbeContext, p: Params) -> Ou
 # --------------------------------------------------------------------------- 13.3.1.4 2xx
 
 
+async def _answered_call(ctx: ProbeContext, x: Exchange, transport: str
+                         ) -> Outcome | tuple[Call, Msg]:
+    """INVITE the answering user and wait for its final response: (call, 2xx), or a skip
+    when no user answers 2xx (13.3.1.4 needs one)."""
+    if ctx.users.answer is None:
+        return _skip(x, "no user known to answer 2xx (--user-answer)")
+    call = await _start_invite(ctx, x, ctx.users.answer, transport)
+    final = await _wait_final(ctx, x, call, max(ctx.answer_wait, 8 * ctx.base.t1))
+    if final is None or final.status >= 300:
+        await _finish(ctx, x, call, final, transport)
+        return _skip(x, f"target answered {final.status if final else 'no final'}; "
+                     "the check needs a 2xx (an answering user)")
+    return call, final
+
+
 async def uas_2xx_retransmit(ctx: ProbeContext, p: Params) -> Outcome:
     """13.3.1.4: the UAS core retransmits the 2xx at T1, 2T1, ... (cap T2), on every
     transport, until the ACK; then stops."""
@@ -325,14 +340,10 @@ async def uas_2xx_retransmit(ctx: ProbeContext, p: Params) -> Outcome:
     transport, k = p["transport"], int(p["k"])
     x = ctx.io.exchange("uas-2xx-retransmit")
     try:
-        if ctx.users.answer is None:
-            return _skip(x, "no user known to answer 2xx (--user-answer)")
-        call = await _start_invite(ctx, x, ctx.users.answer, transport)
-        final = await _wait_final(ctx, x, call, max(ctx.answer_wait, 8 * ctx.base.t1))
-        if final is None or final.status >= 300:
-            await _finish(ctx, x, call, final, transport)
-            return _skip(x, f"target answered {final.status if final else 'no final'}; "
-                         "the check needs a 2xx (an answering user)")
+        answered = await _answered_call(ctx, x, transport)
+        if isinstance(answered, Outcome):
+            return answered
+        call, final = answered
         offsets = doubling(ctx.base.t1, ctx.base.t2, ctx.t64)
         k = min(k, len(offsets))
         due = final.t + offsets[k - 1] + ctx.tol.of(ctx.base.t2) + ctx.grace
@@ -387,14 +398,10 @@ async def uas_2xx_no_ack_bye(ctx: ProbeContext, p: Params) -> Outcome:
     transport = p["transport"]
     x = ctx.io.exchange("uas-2xx-no-ack-bye")
     try:
-        if ctx.users.answer is None:
-            return _skip(x, "no user known to answer 2xx (--user-answer)")
-        call = await _start_invite(ctx, x, ctx.users.answer, transport)
-        final = await _wait_final(ctx, x, call, max(ctx.answer_wait, 8 * ctx.base.t1))
-        if final is None or final.status >= 300:
-            await _finish(ctx, x, call, final, transport)
-            return _skip(x, f"target answered {final.status if final else 'no final'}; "
-                         "the check needs a 2xx (an answering user)")
+        answered = await _answered_call(ctx, x, transport)
+        if isinstance(answered, Outcome):
+            return answered
+        call, final = answered
         offsets = doubling(ctx.base.t1, ctx.base.t2, ctx.t64)
         end = final.t + ctx.t64 + ctx.tol.of(ctx.t64) + ctx.grace
         bye: Msg | None = None
