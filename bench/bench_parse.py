@@ -313,6 +313,19 @@ def adversarial() -> list[tuple[str, bytes]]:
         ("';a' after bare From URI", b"From", b"sip:a@b" + b";a" * (n // 2) + b'"'),
         ("';a' after bare To URI", b"To", b"sip:a@b" + b";a" * (n // 2) + b";x=a/b"),
         ("';a' after bare Contact URI", b"Contact", b"sip:a@b" + b";a" * (n // 2) + b"!;"),
+        # Server, User-Agent (RFC 3261 section 25: nested comments), validated by the
+        # @unrolled terminals: valid tokens, many comments, deep-but-allowed nesting, and
+        # unbalanced parentheses.
+        ("'a ' tokens in Server", b"Server", b"a " * (n // 2) + b"a"),
+        ("'a/1 ' tokens in User-Agent", b"User-Agent", b"a/1 " * (n // 4) + b"a"),
+        ("'(c) ' comments in Server", b"Server", b"(c) " * (n // 4) + b"x"),
+        ("nested comments User-Agent", b"User-Agent", b"(a (b) c) " * (n // 10) + b"x"),
+        ("depth 32 in Server", b"Server", b"(" * 32 + b"a " * (n // 2) + b")" * 32),
+        ("depth 32 in User-Agent", b"User-Agent", b"(" * 31 + b"(a) " * (n // 4) + b")" * 31),
+        ("unclosed '(' User-Agent", b"User-Agent", b"(" + b"(a) " * (n // 4)),
+        ("unopened ')' in Server", b"Server", b"a" + b")" * n),
+        ("'a ' then '(' in Server", b"Server", b"a " * (n // 2) + b"("),
+        ("comments in Retry-After", b"Retry-After", b"5 (" + b"a (b) " * (n // 6) + b")"),
     ]:
         out.append((name, pre + hdr + b": " + value + b"\r\nContent-Length: 0\r\n\r\n"))
     return out

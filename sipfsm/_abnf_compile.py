@@ -39,6 +39,14 @@ file differs from what the ABNF gives). How the ABNF becomes a parser:
   (``sipfsm._grammar.top_commas``).
 * The rules that are not regular become Lark rules for its LALR parser; maximal regular
   runs inside them become terminals named after their rule.
+* REGULAR APPROXIMATION, EXACT UP TO DEPTH D (:data:`UNROLL_DEPTH`, 32, the default
+  ``Limits.max_nesting``): each non-regular header field also gets one validation terminal,
+  ``<RULE>_UNROLLED`` (``@unrolled`` in the file), in which the recursive rule (``comment``)
+  is unrolled D times (:meth:`Compiler.unrolled`): it matches exactly the values whose
+  comments nest at most D deep (a value nested deeper does not match), in linear time.
+  ``sipfsm._parse`` validates with it and keeps the LALR parser for trees and for the
+  position of an error. (At the very end of a value it rejects white space after a comment,
+  as the LALR parser does; header values are stripped before they are matched.)
 * Rule names keep the RFC's spelling, lower-cased with ``-`` as ``_`` (terminals upper-cased).
 
 The header table (canonical name, compact form, value rule, list item) comes from the ABNF
@@ -96,6 +104,12 @@ NESTED_OPEN, NESTED_CLOSE = "laquot", "raquot"
 ANGLE_RULE = "addr-spec"
 ANGLE_OCTETS = (1 << ord(",")) | (1 << ord(";"))
 
+#: Depth to which the recursive rule is unrolled in the ``@unrolled`` terminals (a regular
+#: approximation, exact up to this depth): ``sipfsm._parse.Limits.max_nesting``'s default.
+UNROLL_DEPTH = 32
+#: The recursive rule of RFC 3261 (section 25.1).
+RECURSIVE_RULE = "comment"
+
 END = 1 << 256
 ALL = (1 << 256) - 1
 CR, LF, SP, HT = 0x0D, 0x0A, 0x20, 0x09
@@ -113,7 +127,8 @@ class CompileError(Exception):
 
 
 class IR:
-    """A node of the regex IR: ``cls``, ``str``, ``seq``, ``alt``, ``rep``, ``eps`` or ``fail``."""
+    """A node of the regex IR: ``cls``, ``str``, ``seq``, ``alt``, ``rep``, ``eps``, ``fail``
+    or ``atom`` (an atomic group, made only by :meth:`Compiler.unrolled`)."""
 
     __slots__ = ("ci", "first", "item", "items", "kind", "mask", "max", "min", "nullable", "text")
 
@@ -162,6 +177,9 @@ class IR:
             assert item is not None
             self.first = item.first
             self.nullable = lo == 0 or item.nullable
+        elif kind == "atom":  # (?>item): only made by Compiler.unrolled
+            assert item is not None
+            self.first, self.nullable = item.first, item.nullable
         else:  # pragma: no cover
             raise ValueError(kind)
 
@@ -366,6 +384,9 @@ class _NFA:
             return cur
         if k == "eps":
             return start
+        if k == "atom":
+            assert n.item is not None
+            return self.build(n.item, start)
         if k == "fail":
             return self.state()  # unreachable end
         if k == "seq":
@@ -460,6 +481,10 @@ def _nfa_included(a: IR, b: IR) -> bool:
                 seen.add(pair)
                 todo.append(pair)
     return True
+
+
+def _parts_alt(n: IR) -> tuple[IR, ...]:
+    return n.items if n.kind == "alt" else (n,)
 
 
 def _parts(n: IR) -> tuple[IR, ...]:
@@ -686,6 +711,93 @@ class Compiler:
             raise CompileError(f"{item}: a top-level comma, and quotes or <> the scanner misreads")
         return element, split
 
+    def unrolled(self, node: Node, key: str, depth: int) -> IR:
+        """REGULAR APPROXIMATION of the non-regular ``node``: the IR of ``node`` with the
+        recursive rule ``key`` (``comment``) unrolled ``depth`` times, i.e. exact for nesting
+        up to ``depth`` (a ``comment`` nested deeper does not match). Every copy of ``key`` is
+        an atomic group ``(?>...)`` tried before the other alternatives around it, without the
+        trailing white space of its body (``RPAREN``'s last ``SWS``), which is checked here
+        to be what the rule looks like:
+
+        * ``key = OPEN *(A / key) CLOSE-WS`` where OPEN ends with an opening octet and CLOSE
+          with a closing one, with which no string of A starts, ``*A`` is LL(1) before them
+          (so A reads a text one way only: a quoted-pair ``\\(`` is never a parenthesis), A
+          takes any white space octet (``ctext`` holds ``LWS``) and ``key`` starts with
+          white space or the opening octet.
+        * A copy (without trailing white space) has one end wherever it matches: after the
+          closing octet that balances its opening one (A reads neither), so taking its
+          first match for good loses nothing. Where it starts with white space, A could read the
+          white space instead, but then the next octet is the opening one, which only a copy
+          can read, to the same end.
+        * The trailing white space dropped is read by what follows a copy: A (inside a
+          copy), ``LWS`` (between Server and User-Agent's server-vals) or ``SEMI``
+          (Retry-After's retry-params). At the very end of a value (and only there) the
+          approximation rejects white space after a comment, as the LALR parser does;
+          header values are stripped of their surrounding white space before they are
+          matched (RFC 3261 section 7.3.1), so it never sees one.
+
+        Each octet is then read a bounded number of times per nesting level: matching is
+        linear for a fixed ``depth``.
+        """
+        key = key.lower()
+        body = self.g.rules[key].body
+        cur = FAIL
+        for _ in range(depth):
+            cur = _mk("atom", item=self._unroll_step(body, key, cur))
+        return self._subst(node, key, cur)
+
+    def _unroll_step(self, body: Node, key: str, inner: IR) -> IR:
+        step = self._subst(body, key, inner)
+        if step.kind != "seq" or len(step.items) < 3:
+            raise CompileError(f"{key}: cannot unroll {step.kind}")
+        last = step.items[-1]
+        ws_tail = last.kind == "rep" and last.min == 0 and last.item is not None
+        if ws_tail and last.item.kind == "cls" and not last.item.mask & ~WS_MASK:  # type: ignore[union-attr]
+            step = mk_seq(step.items[:-1])
+        loops = [
+            it
+            for it in step.items
+            if it.kind == "rep"
+            and it.item is not None
+            and not (it.item.kind == "cls" and not it.item.mask & ~WS_MASK)
+        ]
+        if len(loops) != 1 or loops[0].max is not None or loops[0].item is None:
+            raise CompileError(f"{key}: expected OPEN *(A / {key}) CLOSE")
+        loop = loops[0].item
+        i = step.items.index(loops[0])
+        opens = [it.mask for it in step.items[:i] if it.kind == "cls" and it.mask & ~WS_MASK]
+        open_oct = opens[-1] if opens else 0
+        close = mk_seq(step.items[i + 1 :])
+        close_oct = close.items[-1].mask if close.kind == "seq" else close.mask
+        others = mk_alt(a for a in _parts_alt(loop) if a is not inner)
+        if (
+            not open_oct
+            or not close_oct
+            or others.first & (open_oct | close_oct)
+            or not self.det(mk_rep(0, None, others), open_oct | close_oct)
+            or WS_MASK & ~others.first
+            or (inner.kind != "fail" and inner.first & ~(WS_MASK | open_oct))
+        ):
+            raise CompileError(f"{key}: not of the shape Compiler.unrolled expects")
+        return step
+
+    def _subst(self, node: Node, key: str, repl: IR) -> IR:
+        """The IR of ``node`` with rule ``key`` read as ``repl``, through the other
+        non-regular rules (``server-val``) too."""
+        if isinstance(node, Ref):
+            if node.key == key:
+                return repl
+            if node.key in self.nonregular:
+                return self._subst(self.g.rules[node.key].body, key, repl)
+            return self.ir(node)
+        if isinstance(node, Seq):
+            return mk_seq(self._subst(i, key, repl) for i in node.items)
+        if isinstance(node, Alt):
+            return mk_alt(self._subst(i, key, repl) for i in node.items)
+        if isinstance(node, Rep):
+            return mk_rep(node.min, node.max, self._subst(node.item, key, repl))
+        return self.ir(node)
+
     def ir_with(self, node: Node, key: str, repl: IR) -> IR:
         """The IR of ``node`` with every reference to rule ``key`` read as ``repl``."""
         if isinstance(node, Ref):
@@ -713,6 +825,9 @@ class Compiler:
         k = n.kind
         if k in ("cls", "str", "eps", "fail"):
             return True
+        if k == "atom":
+            assert n.item is not None
+            return self.det(n.item, follow)
         if k == "seq":
             items = n.items
             return all(self.det(it, _follow_of(items, i, follow)) for i, it in enumerate(items))
@@ -764,6 +879,9 @@ class Compiler:
         if not n.first & WS_MASK:  # no string starts with white space
             return cont if n.nullable else True
         k = n.kind
+        if k == "atom":  # the same language as its item
+            assert n.item is not None
+            return self.absorbs(n.item, cont)
         if k == "seq":
             c = cont
             for it in reversed(n.items):
@@ -820,9 +938,20 @@ class Compiler:
                 parts.append(s)
                 i += 1
             return "".join(parts)
+        if k == "atom":
+            assert n.item is not None
+            if not self.atomic:
+                return self._emit(n.item, follow, lalr, ws)
+            return self._emit_copy(n.item, lalr)
         if k == "alt":
             det = self.atomic and self.det(n, follow)
             alts = [a for a in n.items if not a.nullable] + [a for a in n.items if a.nullable]
+            if self.atomic and not lalr and any(a.kind == "atom" for a in alts):
+                # An unrolled recursive rule (Compiler.unrolled) is tried last, and the
+                # choice is made for good: where a copy matches it has one end, and reading
+                # its leading white space otherwise leads to the same end (see unrolled).
+                alts = [a for a in alts if a.kind != "atom"] + [a for a in alts if a.kind == "atom"]
+                det = True
             optional = False
             body = []
             for a in alts:
@@ -855,6 +984,27 @@ class Compiler:
                 return s + q + "+"
             return s + q
         raise AssertionError(k)  # pragma: no cover
+
+    def _emit_copy(self, n: IR, lalr: bool) -> str:
+        """One copy of an unrolled recursive rule (:meth:`unrolled`): ``OPEN *(A / copy)
+        CLOSE`` as an atomic group whose repetitions are all possessive and whose
+        alternation is atomic. Same language: A reads a text one way only, white space is
+        read by A as well as by the white space around OPEN and CLOSE (so each run of it
+        taken whole leaves what follows matched the same), and the loop stops only at an
+        octet that neither A nor a copy starts with (CLOSE's, or one that fails)."""
+        parts: list[str] = []
+        for it in _parts(n):
+            if it.kind == "rep" and it.item is not None and it.max is None:
+                body = it.item
+                if body.kind == "cls":
+                    inner = _cls(body.mask)
+                else:
+                    inner = self._emit(body, ALL, lalr)
+                    inner = inner if inner.startswith("(?>") else f"(?>{inner})"
+                parts.append(inner + _quant(it.min, it.max) + "+")
+            else:
+                parts.append(self._emit(it, ALL, lalr))
+        return "(?>" + "".join(parts) + ")"
 
     def _delimited(self, n: IR, follow: int, s: str) -> str:
         """``(?>s(?=F|\\Z))`` for an item that is not LL(1) but cannot contain any octet F
@@ -986,7 +1136,7 @@ def _chars(n: IR) -> int:
         mask = 0
         for it in n.items:
             mask |= _chars(it)
-    elif k == "rep":
+    elif k in ("rep", "atom"):
         assert n.item is not None
         mask = _chars(n.item)
     else:
@@ -1346,6 +1496,12 @@ def compile_grammar(sources: Sequence[Path] | None = None) -> str:
         "//     the value terminal says so, ITEM stays the plain element (for one piece cut at",
         "//     those commas, the two agree).",
         "//   @unused RULE... : rules no header field or start line uses (for review).",
+        "//   @unrolled RULE TERMINAL DEPTH : REGULAR APPROXIMATION, EXACT UP TO DEPTH DEPTH",
+        f"//     ({UNROLL_DEPTH}), of a non-regular (lalr) header field: its value with the",
+        f"//     recursive rule {RECURSIVE_RULE} unrolled DEPTH times (nested deeper, it does",
+        "//     not match). Validation matches it with re.fullmatch; the LALR rules give trees",
+        "//     and error positions. It rejects white space after a comment at the very end",
+        "//     of a value, as the LALR parser does (values are stripped before matching).",
         "",
     ]
     unused = [u for u in grammar.unused([ROOT_RULE]) if u.lower() not in _core_names(files)]
@@ -1354,6 +1510,7 @@ def compile_grammar(sources: Sequence[Path] | None = None) -> str:
     lalr_rules: list[str] = []
     comma_split: list[str] = []
     angle: list[str] = []
+    unrolled: list[str] = []
     for spec in specs:
         rname = lark_name(spec.rule)
         value_ir_regular = em._regular(spec.value)
@@ -1381,6 +1538,9 @@ def compile_grammar(sources: Sequence[Path] | None = None) -> str:
             kind = "lalr"
             em.add_rule(rname, spec.value, spec.rule)
             lalr_rules.append(rname)
+            ir = comp.unrolled(spec.value, RECURSIVE_RULE, UNROLL_DEPTH)
+            uname = em.terminal(f"{spec.rule}_UNROLLED", comp.emit(ir, END))
+            unrolled.append(f"//@unrolled {spec.rule} {uname} {UNROLL_DEPTH}")
         directives.append(
             f"//@header {spec.rule} {rname} {kind} {item_term} " + " ".join(spec.names)
         )
@@ -1392,6 +1552,7 @@ def compile_grammar(sources: Sequence[Path] | None = None) -> str:
     directives.append("//@angle " + " ".join(angle))
     directives.append("//@comma-split " + " ".join(comma_split))
     directives.append("//@unused " + " ".join(unused))
+    directives += unrolled
     lines += directives
     lines.append("")
     lines.append("// ---- Rules that are not regular (recursive): Lark's LALR parser ----")

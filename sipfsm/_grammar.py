@@ -54,6 +54,12 @@ class HeaderRule:
     strings and ``<...>`` (a bare absoluteURI: Contact, P-Asserted-Identity, ...): RFC 3261
     section 20.10 makes every such comma a separator (``@comma-split`` in sip.lark); split
     with :func:`top_commas`."""
+    unrolled: str | None = None
+    """For a ``lalr`` field, the terminal validating its value (``@unrolled``): a REGULAR
+    APPROXIMATION, EXACT UP TO DEPTH :attr:`unrolled_depth` of its comments' nesting (the
+    recursive rule unrolled that many times; nested deeper, the value does not match)."""
+    unrolled_depth: int = 0
+    """The nesting depth up to which :attr:`unrolled` is exact."""
 
 
 def _load() -> tuple[str, dict[str, str], dict[str, HeaderRule], dict[str, str]]:
@@ -63,6 +69,7 @@ def _load() -> tuple[str, dict[str, str], dict[str, HeaderRule], dict[str, str]]
     start: dict[str, str] = {}
     split: set[str] = set()
     angle: set[str] = set()
+    unrolled: dict[str, tuple[str, int]] = {}
     for line in text.splitlines():
         if line.startswith("//@header "):
             _, rule, lark_rule, kind, item, *names = line.split()
@@ -81,6 +88,9 @@ def _load() -> tuple[str, dict[str, str], dict[str, HeaderRule], dict[str, str]]
             angle.update(line.split()[1:])
         elif line.startswith("//@comma-split"):
             split.update(line.split()[1:])
+        elif line.startswith("//@unrolled "):
+            _, rule, term, depth = line.split()
+            unrolled[rule] = (term, int(depth))
         elif line.startswith("//@rule "):
             _, rule, term = line.split()
             start[rule] = term
@@ -91,6 +101,9 @@ def _load() -> tuple[str, dict[str, str], dict[str, HeaderRule], dict[str, str]]
     for n, spec in headers.items():
         if spec.rule in split or spec.rule in angle:
             headers[n] = replace(spec, comma_split=spec.rule in split, angle=spec.rule in angle)
+        if spec.rule in unrolled:
+            uterm, udepth = unrolled[spec.rule]
+            headers[n] = replace(headers[n], unrolled=uterm, unrolled_depth=udepth)
     return text, terminals, headers, start
 
 

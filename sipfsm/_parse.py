@@ -687,26 +687,78 @@ def check_header(h: Header, limits: Limits | None = None) -> Tree[Token]:
         return Tree(rule.lark_rule, [Token(rule.terminal, text)])
     lim = limits or DEFAULT_LIMITS
     if _nesting(text, lim.max_nesting):
-        raise _value_error(
-            h,
-            "nesting-too-deep",
-            f"{h.canonical}: comments nested deeper than {lim.max_nesting}",
-            0,
-            "comment",
-        )
+        raise _too_deep(h, lim.max_nesting)
     try:
         return _grammar.lalr_parse(text, rule.lark_rule)
     except _grammar.LalrError as exc:
-        q = _unbalanced_quote(text)
-        if q is not None:
-            raise _fail_value(h, rule.rule) from None
-        raise _value_error(
-            h,
-            "bad-header-value",
-            f"{h.canonical} value does not match its ABNF rule {rule.rule} (section 25)",
-            exc.pos,
-            rule.rule,
-        ) from None
+        raise _lalr_error(h, exc.pos) from None
+
+
+def _lalr_error(h: Header, pos: int) -> ParseError:
+    """The error of a value of a non-regular field that does not match its rule at ``pos``."""
+    assert h.rule is not None
+    if _unbalanced_quote(h._text) is not None:
+        return _fail_value(h, h.rule.rule)
+    return _value_error(
+        h,
+        "bad-header-value",
+        f"{h.canonical} value does not match its ABNF rule {h.rule.rule} (section 25)",
+        pos,
+        h.rule.rule,
+    )
+
+
+def _too_deep(h: Header, limit: int) -> ParseError:
+    return _value_error(
+        h, "nesting-too-deep", f"{h.canonical}: comments nested deeper than {limit}", 0, "comment"
+    )
+
+
+#: Longest value of a non-regular field whose error position the LALR parser finds (it
+#: reads a token per Python step: about 6 ms per KiB); beyond, the position is where the
+#: ``@unrolled`` terminal stops matching.
+LALR_ERROR_MAX = 4096
+
+
+def _validate_unrolled(
+    msg: Message, field: _FieldT, rule: _grammar.HeaderRule, lim: Limits
+) -> None:
+    """Validate a value of a non-regular field (Server, User-Agent, Retry-After) with its
+    ``@unrolled`` terminal, a regular approximation exact for comments nested up to
+    ``rule.unrolled_depth`` (linear time), with the same verdicts as :func:`check_header`:
+
+    * it matches: the value is valid unless its comments nest deeper than the limit (the
+      same linear scan as check_header: ``nesting-too-deep``);
+    * it does not match: too deep, ``nesting-too-deep``; else, when the limit is within the
+      terminal's depth, the value is invalid, and the error's position comes from the LALR
+      parser (short values) or from where the terminal stops matching (long ones);
+    * a limit beyond the terminal's depth: what it does not match goes to check_header
+      (the LALR parser: exact, and linear, but slower).
+    """
+    text = field[6]
+    term = rule.unrolled
+    limit = lim.max_nesting
+    if term is not None and _grammar.fullmatcher(term)(text) is not None:
+        if _nesting(text, limit):
+            raise _too_deep(msg._header(field), limit)
+        return
+    h = msg._header(field)
+    if _nesting(text, limit):
+        raise _too_deep(h, limit)
+    if term is None or limit > rule.unrolled_depth or len(text) <= LALR_ERROR_MAX:
+        check_header(h, lim)  # raises (unless nested deeper than the terminal's depth)
+        return
+    m = _grammar.regex(term).match(text)
+    pos = m.end() if m is not None else 0
+    if _open_parens(text):  # a comment never closed: where the LALR parser stops too
+        pos = len(text)
+    raise _lalr_error(h, pos)
+
+
+def _open_parens(text: str) -> bool:
+    """True when ``text`` opens more parentheses than it closes (quoted-pairs skipped)."""
+    parens = _NOT_PAREN.sub("", text)
+    return parens.count("(") > parens.count(")")
 
 
 #: Scalar header fields: canonical name -> (largest value, the rule's section).
@@ -968,7 +1020,9 @@ def _validate(msg: Message, fields: list[_FieldT], method: str | None, limits: L
     error."""
     for field in fields:
         rule = field[4]
-        if rule is None or rule.kind != "regex":
+        if rule is not None and rule.kind == "lalr":
+            _validate_unrolled(msg, field, rule, limits)
+        elif rule is None or rule.kind != "regex":
             check_header(msg._header(field), limits)
         elif _grammar.fullmatcher(rule.terminal)(field[6]) is None:
             raise _fail_value(msg._header(field), rule.rule)

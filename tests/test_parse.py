@@ -445,3 +445,151 @@ def test_cli_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     with pytest.raises(SystemExit) as exit_:
         cli_main(["parse"])
     assert exit_.value.code == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# Server, User-Agent, Retry-After: strict validation by the ``@unrolled`` terminals (a regular
+# approximation of ``comment``, exact up to depth 32) must give the LALR parser's verdicts.
+
+
+def _unrolled_verdict(rule: str, value: str) -> bool:
+    from sipfsm import _grammar
+
+    term = _grammar.BY_RULE[rule].unrolled
+    assert term is not None
+    return _grammar.fullmatcher(term)(value) is not None
+
+
+def _lalr_verdict(rule: str, value: str) -> bool:
+    from sipfsm import _grammar
+
+    try:
+        _grammar.lalr_parse(value, _grammar.BY_RULE[rule].lark_rule)
+    except _grammar.LalrError:
+        return False
+    return True
+
+
+def _comment(depth: int) -> st.SearchStrategy[str]:
+    text = st.lists(
+        st.sampled_from(["a", " ", "\t", "\\(", "\\)", "\\\\", "é", "x y", "/", '"', ";"]),
+        max_size=4,
+    ).map("".join)
+    if depth <= 0:
+        return st.tuples(st.sampled_from(["", " "]), text, st.sampled_from(["", " "])).map(
+            lambda t: f"{t[0]}({t[1]}{t[2]})"
+        )
+    inner = st.lists(st.one_of(text, _comment(depth - 1)), max_size=3).map("".join)
+    return st.tuples(st.sampled_from(["", " ", "\t "]), inner).map(lambda t: f"{t[0]}({t[1]})")
+
+
+_PRODUCT = st.sampled_from(["a", "b/1", "Foo/2.0", "x / y", "!%'*+-.~", "a/"])
+_SERVER_VAL = st.one_of(_PRODUCT, _comment(7))
+
+
+@st.composite
+def _server_values(draw: st.DrawFn) -> str:
+    vals = draw(st.lists(_SERVER_VAL, min_size=1, max_size=4))
+    seps = draw(st.lists(st.sampled_from([" ", "  ", "\t", ""]), min_size=4, max_size=4))
+    out = vals[0] + "".join(s + v for s, v in zip(seps, vals[1:], strict=False))
+    if draw(st.booleans()):  # mutate: drop, insert or swap one octet
+        i = draw(st.integers(0, len(out)))
+        c = draw(st.sampled_from(["(", ")", "\\", " ", "a", ";", '"', "\x00", "é"]))
+        out = out[:i] + c + out[i + (1 if draw(st.booleans()) else 0) :]
+    return out.strip(" \t")
+
+
+@st.composite
+def _retry_values(draw: st.DrawFn) -> str:
+    out = draw(st.sampled_from(["5", "0", "120", "", "x"]))
+    if draw(st.booleans()):
+        out += draw(_comment(7))
+    out += "".join(
+        draw(st.lists(st.sampled_from([";a=1", " ; duration=5", ';x="(("', ";b"]), max_size=3))
+    )
+    if draw(st.booleans()):
+        i = draw(st.integers(0, len(out)))
+        c = draw(st.sampled_from(["(", ")", "\\", " ", ";", "=", '"']))
+        out = out[:i] + c + out[i:]
+    return out.strip(" \t")
+
+
+_RANDOM = st.text(alphabet='a/ \t()\\;="1é', max_size=30).map(lambda s: s.strip(" \t"))
+
+
+@given(st.one_of(_server_values(), _RANDOM), st.sampled_from(["server", "user-agent"]))
+def test_unrolled_server_agrees_with_lalr(value: str, rule: str) -> None:
+    assert _unrolled_verdict(rule, value) == _lalr_verdict(rule, value), value
+
+
+@given(st.one_of(_retry_values(), _RANDOM.map(lambda s: "5" + s)))
+def test_unrolled_retry_after_agrees_with_lalr(value: str) -> None:
+    assert _unrolled_verdict("retry-after", value) == _lalr_verdict("retry-after", value), value
+
+
+@pytest.mark.parametrize(
+    ("rule", "value", "ok"),
+    [
+        ("server", "a", True),
+        ("server", "a (b)", True),
+        ("server", "(a) (b)", True),
+        ("server", "(a)(b)", False),
+        ("server", "a/1 (x (y) z) b", True),
+        ("server", "( a )", True),
+        ("server", "(a\\)", False),
+        ("server", "(a\\))", True),
+        ("server", "a (b", False),
+        ("server", "a b)", False),
+        ("server", "a  \t (b (c (d)))", True),
+        ("server", "(" * 32 + "x" + ")" * 32, True),
+        ("server", "(" * 33 + "x" + ")" * 33, False),  # beyond the unrolled depth
+        ("user-agent", "Softphone Beta1.5 (x\t y)", True),
+        ("retry-after", "5 (x);a=1", True),
+        ("retry-after", "5(x)", True),
+        ("retry-after", "5 ( x ) ;a=1", True),
+        ("retry-after", '5 ;a="("', True),
+        ("retry-after", "5 (x) (y)", False),
+        ("retry-after", "(x)", False),
+    ],
+)
+def test_unrolled_explicit(rule: str, value: str, ok: bool) -> None:
+    assert _unrolled_verdict(rule, value) is ok
+    if value.count("(") <= 32:
+        assert _lalr_verdict(rule, value) is ok
+
+
+_BIG = Limits(max_message_size=1 << 20, max_header_line=1 << 17, max_headers=100000)
+_N = 60 * 1024
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "code"),
+    [
+        (b"Server", b"a " * (_N // 2) + b"a", ""),
+        (b"User-Agent", b"a/1 " * (_N // 4) + b"a", ""),
+        (b"Server", b"(c) " * (_N // 4) + b"x", ""),
+        (b"User-Agent", b"(a (b) c) " * (_N // 10) + b"x", ""),
+        (b"Server", b"(" * 32 + b"a " * (_N // 2) + b")" * 32, ""),
+        (b"User-Agent", b"x " + b"(" * 31 + b"(a) " * (_N // 4) + b")" * 31, ""),
+        (b"Server", b"(" * 33 + b"a" * _N + b")" * 33, "nesting-too-deep"),
+        (b"User-Agent", b"(" + b"(a) " * (_N // 4), "bad-header-value"),
+        (b"Server", b"a" + b")" * _N, "bad-header-value"),
+        (b"Server", b"(" * _N, "nesting-too-deep"),
+        (b"User-Agent", b"a " * (_N // 2) + b"(", "bad-header-value"),
+        (b"Retry-After", b"5 (" + b"a (b) " * (_N // 6) + b")", ""),
+        (b"Retry-After", b"5 (" + b"a (b) " * (_N // 6), "bad-header-value"),
+    ],
+)
+def test_big_non_regular_values(header: bytes, value: bytes, code: str) -> None:
+    msg = (
+        b"INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+        b"CSeq: 1 INVITE\r\n" + header + b": " + value + b"\r\nContent-Length: 0\r\n\r\n"
+    )
+    if not code:
+        got = sipfsm.parse(msg, strict=True, limits=_BIG)
+        assert got.headers[-2].tree().data.replace("_", "-") == header.decode().lower()
+        return
+    with pytest.raises(ParseError) as err:
+        sipfsm.parse(msg, strict=True, limits=_BIG)
+    assert err.value.code == code
+    assert err.value.line == 4
