@@ -219,6 +219,13 @@ def _skip(x: Exchange, why: str, expected: str = "") -> Outcome:
     return Outcome("skip", expected, why, list(x.trace))
 
 
+def _judged(x: Exchange, problems: list[str], expected: str, ok: str,
+            expected_trace: list[Event]) -> Outcome:
+    """Fail with the problems found, or pass saying ``ok``, with the exchange's trace."""
+    return Outcome("fail" if problems else "pass", expected,
+                   "; ".join(problems) or ok, list(x.trace), expected_trace)
+
+
 # --------------------------------------------------------------------------- 17.2.1 Timer G
 
 
@@ -258,9 +265,7 @@ async def invite_server_final_retransmit(ctx: ProbeContext, p: Params) -> Outcom
         if tags:
             problems.append("retransmission with another To tag "
                             f"{sorted(t or '' for t in tags)}")
-        observed = "; ".join(problems) if problems else verdict.problem
-        return Outcome("fail" if problems else "pass", expected_line, observed, list(x.trace),
-                       exp)
+        return _judged(x, problems, expected_line, verdict.problem, exp)
     finally:
         x.close()
 
@@ -383,10 +388,8 @@ async def uas_2xx_retransmit(ctx: ProbeContext, p: Params) -> Outcome:
             problems.append(verdict.problem)
         if late:
             problems.append(f"2xx retransmitted +{late[0].t - t_ack:.3f} s after the ACK")
-        observed = "; ".join(problems) or (f"{len(seen)} retransmission(s) on schedule; "
-                                           "silent after the ACK")
-        return Outcome("fail" if problems else "pass", expected_line, observed,
-                       list(x.trace), exp)
+        return _judged(x, problems, expected_line,
+                       f"{len(seen)} retransmission(s) on schedule; silent after the ACK", exp)
     finally:
         x.close()
 
@@ -427,10 +430,9 @@ async def uas_2xx_no_ack_bye(ctx: ProbeContext, p: Params) -> Outcome:
             problems.append(f"no BYE within {ctx.t64 + ctx.tol.of(ctx.t64):.2f} s (SHOULD)")
         elif abs(bye.t - final.t - ctx.t64) > ctx.tol.of(ctx.t64):
             problems.append(f"BYE at +{bye.t - final.t:.3f} s, expected +{ctx.t64:g} s")
-        observed = "; ".join(problems) or (f"{len(train)} retransmissions, BYE at "
-                                           f"+{bye.t - final.t:.3f} s" if bye else "")
-        return Outcome("fail" if problems else "pass", expected_line, observed,
-                       list(x.trace), exp)
+        return _judged(x, problems, expected_line,
+                       f"{len(train)} retransmissions, BYE at +{bye.t - final.t:.3f} s"
+                       if bye else "", exp)
     finally:
         x.close()
 
@@ -511,9 +513,8 @@ async def invite_server_absorbs_retransmit(ctx: ProbeContext, p: Params) -> Outc
         del tail
         expected_line = (f"each of {len(times)} retransmitted INVITE(s) answered with the "
                          f"last response ({first.status}), same To tag, no new transaction")
-        observed = "; ".join(problems) or f"{len(times)} retransmission(s) absorbed"
-        return Outcome("fail" if problems else "pass", expected_line, observed,
-                       list(x.trace), exp)
+        return _judged(x, problems, expected_line,
+                       f"{len(times)} retransmission(s) absorbed", exp)
     finally:
         x.close()
 
@@ -556,9 +557,8 @@ async def non_invite_server_absorbs_retransmit(ctx: ProbeContext, p: Params) -> 
                 break
         expected_line = (f"each of {len(times)} retransmission(s) within Timer J "
                          f"({ctx.t64:g} s) answered {first.status} with the same To tag")
-        observed = "; ".join(problems) or f"{len(times)} retransmission(s) absorbed"
-        return Outcome("fail" if problems else "pass", expected_line, observed,
-                       list(x.trace), exp)
+        return _judged(x, problems, expected_line,
+                       f"{len(times)} retransmission(s) absorbed", exp)
     finally:
         x.close()
 
@@ -605,9 +605,8 @@ async def cancel(ctx: ProbeContext, p: Params) -> Outcome:
             problems.append(f"CANCEL answered {c200.status if c200 else 'nothing'}, not 200")
         if inv is None or inv.status != 487:
             problems.append(f"INVITE answered {inv.status if inv else 'nothing'}, not 487")
-        return Outcome("fail" if problems else "pass", "CANCEL -> 200, INVITE -> 487",
-                       "; ".join(problems) or "200 to CANCEL, 487 to INVITE",
-                       list(x.trace), exp)
+        return _judged(x, problems, "CANCEL -> 200, INVITE -> 487",
+                       "200 to CANCEL, 487 to INVITE", exp)
     finally:
         x.close()
 
@@ -872,8 +871,7 @@ async def ack_for_non_2xx(ctx: ProbeContext, p: Params) -> Outcome:
         if ack is None or ack.request is None:
             return Outcome("fail", want, "no ACK", list(x.trace), exp)
         problems = _ack_problems(inv, ack, tag, same_branch=True)
-        return Outcome("fail" if problems else "pass", want,
-                       "; ".join(problems) or "ACK as 17.1.1.3 says", list(x.trace), exp)
+        return _judged(x, problems, want, "ACK as 17.1.1.3 says", exp)
 
 
 async def ack_for_2xx(ctx: ProbeContext, p: Params) -> Outcome:
@@ -913,8 +911,7 @@ async def ack_for_2xx(ctx: ProbeContext, p: Params) -> Outcome:
         # answer a BYE if one comes at once (15.1.2), so the target ends cleanly
         got = await x.sleep_until(x.now + min(0.5, 4 * ctx.base.t1))
         await _answer_byes(x, got)
-        return Outcome("fail" if problems else "pass", want,
-                       "; ".join(problems) or "ACK as 13.2.2.4 says", list(x.trace), exp)
+        return _judged(x, problems, want, "ACK as 13.2.2.4 says", exp)
 
 
 def _ack_problems(inv: Msg, ack: Msg, tag: str, *, same_branch: bool,
