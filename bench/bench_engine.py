@@ -32,15 +32,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from transitions import Machine as TMachine
 
 from sipfsm import Transaction, TransactionKey, TransactionLayer
-from sipfsm._table import load_model
+from sipfsm.engine.table import load_model
 
 Script = list[tuple[str, float | int | None]]
 
 #: (kind, argument): "start", "timer" (fire at t), "recv" (status), "tu" (status), "event" name.
-INVITE_CLIENT: Script = [("start", 0.0), ("timer", 0.5), ("timer", 1.5), ("recv", 180),
-                         ("recv", 180), ("recv", 486), ("recv", 486), ("timer", 40.0)]
-NON_INVITE_SERVER: Script = [("start", 0.0), ("tu", 200), ("event", "recv_request"),
-                             ("event", "recv_request"), ("timer", 40.0)]
+INVITE_CLIENT: Script = [
+    ("start", 0.0),
+    ("timer", 0.5),
+    ("timer", 1.5),
+    ("recv", 180),
+    ("recv", 180),
+    ("recv", 486),
+    ("recv", 486),
+    ("timer", 40.0),
+]
+NON_INVITE_SERVER: Script = [
+    ("start", 0.0),
+    ("tu", 200),
+    ("event", "recv_request"),
+    ("event", "recv_request"),
+    ("timer", 40.0),
+]
 LIVES = {"invite_client": INVITE_CLIENT, "non_invite_server": NON_INVITE_SERVER}
 
 
@@ -129,8 +142,12 @@ def bare_transitions(model: str, pairs: list[tuple[str, str]]) -> Callable[[], i
     """The same pairs through a bare transitions.Machine of the model's rules."""
     machine = load_model(model)
     obj = _Model()
-    tm = TMachine(model=obj, states=list(machine.state_names("rfc6026")),
-                  initial=machine.initial, auto_transitions=False)
+    tm = TMachine(
+        model=obj,
+        states=list(machine.state_names("rfc6026")),
+        initial=machine.initial,
+        auto_transitions=False,
+    )
     for rule in machine.rules_for("rfc6026"):
         if rule.kind != "error" and rule.guard is None:
             tm.add_transition(rule.event, rule.source, rule.dest)
@@ -201,23 +218,32 @@ def main(argv: list[str] | None = None) -> int:
         pairs = trace_pairs(model, script)
         assert run_life(model, script) == FAST[model]()
         engine = rate(FAST[model], seconds)
-        declared = rate(lambda m=model, s=script: run_life(m, s, "transitions"),  # type: ignore[misc]
-                        seconds / 3)
+        declared = rate(
+            lambda m=model, s=script: run_life(m, s, "transitions"),  # type: ignore[misc]
+            seconds / 3,
+        )
         bare_t = rate(bare_transitions(model, pairs), seconds)
         bare_d = rate(bare_dict(model, pairs), seconds)
-        rows += [(model, "engine (compiled table, timers)", f"{engine:,.0f} ev/s"),
-                 (model, "engine (transitions backend)", f"{declared:,.0f} ev/s"),
-                 (model, "bare transitions.Machine", f"{bare_t:,.0f} ev/s"),
-                 (model, "bare dict dispatch", f"{bare_d:,.0f} ev/s"),
-                 (model, "engine / bare transitions", f"{engine / bare_t:.1f}x")]
+        rows += [
+            (model, "engine (compiled table, timers)", f"{engine:,.0f} ev/s"),
+            (model, "engine (transitions backend)", f"{declared:,.0f} ev/s"),
+            (model, "bare transitions.Machine", f"{bare_t:,.0f} ev/s"),
+            (model, "bare dict dispatch", f"{bare_d:,.0f} ev/s"),
+            (model, "engine / bare transitions", f"{engine / bare_t:.1f}x"),
+        ]
     per_tx = memory_per_transaction(20_000)
     rows.append(("invite_server", "memory per idle transaction", f"{per_tx:,.0f} B"))
     small = creation_rate(1_000)
     large = creation_rate(20_000 if args.quick else 100_000)
-    rows += [("non_invite_client", "creation, 1k alive", f"{small:,.0f} tx/s"),
-             ("non_invite_client", f"creation, {'20k' if args.quick else '100k'} alive",
-              f"{large:,.0f} tx/s"),
-             ("non_invite_client", "creation ratio large/small", f"{large / small:.2f}")]
+    rows += [
+        ("non_invite_client", "creation, 1k alive", f"{small:,.0f} tx/s"),
+        (
+            "non_invite_client",
+            f"creation, {'20k' if args.quick else '100k'} alive",
+            f"{large:,.0f} tx/s",
+        ),
+        ("non_invite_client", "creation ratio large/small", f"{large / small:.2f}"),
+    ]
     width = [max(len(r[i]) for r in rows) for i in range(3)]
     for r in rows:
         print(f"{r[0]:<{width[0]}}  {r[1]:<{width[1]}}  {r[2]:>{width[2]}}")

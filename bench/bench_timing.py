@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Timer accuracy of the asyncio adapter with hundreds of transactions in flight against Kamailio.
 
-What it does (everything on loopback, bounded by sipfsm._aio.Bounds):
+What it does (everything on loopback, bounded by sipfsm.net.aio.Bounds):
 
-1. starts Kamailio (``sipfsm._peers``, the same launcher the tests use) and a *slow UAS* of
+1. starts Kamailio (``peer_harness``, the same launcher the tests use) and a *slow UAS* of
    its own, registered as ``sip:slow@...`` with sipsak, that answers every OPTIONS with 200
    only after ``--delay`` seconds;
 2. starts ``--transactions`` non-INVITE client transactions (sipfsm's engine running
    ``models/non_invite_client.toml``: RFC 3261 17.1.2, Timers E, F, K), each run by its own
-   :class:`sipfsm._aio.Driver` on the loop's clock, one every
+   :class:`sipfsm.net.aio.Driver` on the loop's clock, one every
    ``--spacing`` seconds (the start times are scheduled by a Driver too). Kamailio relays
    them statefully to the slow UAS, so every transaction stays in flight for ``--delay``
    seconds and retransmits on Timer E (0.5 s, 1.5 s, 3.5 s, ... after its start);
@@ -31,11 +31,12 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the peer harness
+
+from peer_harness import Kamailio, PeerUnavailable, free_port, register_contact
 
 from sipfsm import Output, Send, ToTU, Transaction
-from sipfsm._aio import Bounds, Driver, Firing, Received, SipEndpoint, timing_stats
-from sipfsm._peers import Kamailio, PeerUnavailable, free_port, register_contact
+from sipfsm.net.aio import Bounds, Driver, Firing, Received, SipEndpoint, timing_stats
 
 T1 = 0.5  # RFC 3261 Table 4 default; Timer F = 64*T1
 TARGET_P99 = 0.010

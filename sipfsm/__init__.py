@@ -16,53 +16,53 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from sipfsm._errors import ModelError, ParseError, ProtocolError, SipfsmError
-from sipfsm._parse import Limits, StreamFramer, parse
-from sipfsm.message import Header, Message, Request, Response
+from sipfsm.errors import ModelError, ParseError, ProtocolError, SipfsmError
+from sipfsm.message.message import Header, Message, Request, Response
+from sipfsm.message.parse import Limits, StreamFramer, parse
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sipfsm._build import build_ack, build_cancel, build_request, build_response
-    from sipfsm._dialog import Dialog, DialogID, DialogSet
-    from sipfsm._engine import Transaction
-    from sipfsm._model import Machine, load_models
-    from sipfsm._msgapi import canonical, same_message, serialize
-    from sipfsm._outputs import Output, Send, StateEntered, TimerEvent, ToTU
-    from sipfsm._timers import Timers
-    from sipfsm._txlayer import TransactionKey, TransactionLayer
-    from sipfsm._ua import UA, InviteSession, TUEvent
-    from sipfsm._uri import URI, URIError
-    from sipfsm._validate import Finding, validate
+    from sipfsm.engine.outputs import Output, Send, StateEntered, TimerEvent, ToTU
+    from sipfsm.engine.transaction import Transaction
+    from sipfsm.engine.txlayer import TransactionKey, TransactionLayer
+    from sipfsm.message.build import build_ack, build_cancel, build_request, build_response
+    from sipfsm.message.serialize import canonical, same_message, serialize
+    from sipfsm.message.uri import URI, URIError
+    from sipfsm.message.validate import Finding, validate
+    from sipfsm.model.loader import Machine, load_models
+    from sipfsm.model.timers import Timers
+    from sipfsm.ua.core import UA, InviteSession, TUEvent
+    from sipfsm.ua.dialog import Dialog, DialogID, DialogSet
 
 #: Names imported on first use -> the private module that defines them.
 _LAZY: dict[str, str] = {
-    "build_ack": "sipfsm._build",
-    "build_cancel": "sipfsm._build",
-    "build_request": "sipfsm._build",
-    "build_response": "sipfsm._build",
-    "Dialog": "sipfsm._dialog",
-    "DialogID": "sipfsm._dialog",
-    "DialogSet": "sipfsm._dialog",
-    "Transaction": "sipfsm._engine",
-    "Machine": "sipfsm._model",
-    "load_models": "sipfsm._model",
-    "canonical": "sipfsm._msgapi",
-    "same_message": "sipfsm._msgapi",
-    "serialize": "sipfsm._msgapi",
-    "Output": "sipfsm._outputs",
-    "Send": "sipfsm._outputs",
-    "StateEntered": "sipfsm._outputs",
-    "TimerEvent": "sipfsm._outputs",
-    "ToTU": "sipfsm._outputs",
-    "Timers": "sipfsm._timers",
-    "TransactionKey": "sipfsm._txlayer",
-    "TransactionLayer": "sipfsm._txlayer",
-    "UA": "sipfsm._ua",
-    "InviteSession": "sipfsm._ua",
-    "TUEvent": "sipfsm._ua",
-    "URI": "sipfsm._uri",
-    "URIError": "sipfsm._uri",
-    "Finding": "sipfsm._validate",
-    "validate": "sipfsm._validate",
+    "build_ack": "sipfsm.message.build",
+    "build_cancel": "sipfsm.message.build",
+    "build_request": "sipfsm.message.build",
+    "build_response": "sipfsm.message.build",
+    "Dialog": "sipfsm.ua.dialog",
+    "DialogID": "sipfsm.ua.dialog",
+    "DialogSet": "sipfsm.ua.dialog",
+    "Transaction": "sipfsm.engine.transaction",
+    "Machine": "sipfsm.model.loader",
+    "load_models": "sipfsm.model.loader",
+    "canonical": "sipfsm.message.serialize",
+    "same_message": "sipfsm.message.serialize",
+    "serialize": "sipfsm.message.serialize",
+    "Output": "sipfsm.engine.outputs",
+    "Send": "sipfsm.engine.outputs",
+    "StateEntered": "sipfsm.engine.outputs",
+    "TimerEvent": "sipfsm.engine.outputs",
+    "ToTU": "sipfsm.engine.outputs",
+    "Timers": "sipfsm.model.timers",
+    "TransactionKey": "sipfsm.engine.txlayer",
+    "TransactionLayer": "sipfsm.engine.txlayer",
+    "UA": "sipfsm.ua.core",
+    "InviteSession": "sipfsm.ua.core",
+    "TUEvent": "sipfsm.ua.core",
+    "URI": "sipfsm.message.uri",
+    "URIError": "sipfsm.message.uri",
+    "Finding": "sipfsm.message.validate",
+    "validate": "sipfsm.message.validate",
 }
 
 

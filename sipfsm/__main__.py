@@ -2,6 +2,6 @@
 
 import sys
 
-from sipfsm.cli import main
+from sipfsm.cli.main import main
 
 sys.exit(main())

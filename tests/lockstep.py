@@ -10,7 +10,7 @@ from __future__ import annotations
 from oracle import Obs, Oracle, Refused, observe
 
 from sipfsm import ProtocolError, TimerEvent, Timers, Transaction
-from sipfsm._table import Table
+from sipfsm.engine.table import Table
 
 Timed = list[tuple[float, Obs]]
 
@@ -18,19 +18,29 @@ Timed = list[tuple[float, Obs]]
 class Lockstep:
     """One transaction of ``kind`` run by the engine and by the oracle side by side."""
 
-    def __init__(self, kind: str, transport: str, profile: str, t1: float = 0.5,
-                 t2: float = 4.0, t4: float = 5.0, table: Table | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        transport: str,
+        profile: str,
+        t1: float = 0.5,
+        t2: float = 4.0,
+        t4: float = 5.0,
+        table: Table | None = None,
+    ) -> None:
         timers = Timers(t1, t2, t4)
-        self.tx = Transaction(table or kind, "REQ", transport=transport, profile=profile,
-                              timers=timers)
+        self.tx = Transaction(
+            table or kind, "REQ", transport=transport, profile=profile, timers=timers
+        )
         self.oracle = Oracle(kind, transport != "udp", profile, t1, t2, t4)
         self.kind, self.profile, self.udp = kind, profile, transport == "udp"
         self.now = 0.0
         self.log: Timed = []
         self.received: list[tuple[str, int]] = []  # (state on arrival, status) of responses
         if kind == "invite_client":  # learn (and check) Timer D from a throwaway transaction
-            probe = Transaction(table or kind, "REQ", transport=transport, profile=profile,
-                                timers=timers)
+            probe = Transaction(
+                table or kind, "REQ", transport=transport, profile=profile, timers=timers
+            )
             probe.start(0.0)
             self._adopt_d(probe.receive_response(500, 0.0))
         outputs = self.tx.start(0.0)
@@ -74,8 +84,7 @@ class Lockstep:
             self.received.append((state, status))
         outputs = self._engine_event(name, status)
         self._adopt_d(outputs)
-        self._compare(self._timed(self.now, observe(outputs)),
-                      self._oracle_at(self.now, expected))
+        self._compare(self._timed(self.now, observe(outputs)), self._oracle_at(self.now, expected))
         return True
 
     def _engine_event(self, name: str, status: int | None) -> list[object]:
@@ -102,7 +111,8 @@ class Lockstep:
     def _compare(self, engine: Timed, oracle: Timed) -> None:
         assert engine == oracle, (
             f"{self.kind}/{self.profile}/{'udp' if self.udp else 'tcp'} at {self.now}:\n"
-            f"  engine: {engine}\n  oracle: {oracle}")
+            f"  engine: {engine}\n  oracle: {oracle}"
+        )
         assert self.tx.state == self.oracle.state, (self.tx.state, self.oracle.state)
         self.log += engine
         if self.tx.terminated:
@@ -124,13 +134,17 @@ class Lockstep:
         if self.kind == "invite_client":
             acks = [o for o in sends if o[1] == "ack"]
             assert all(int(str(o[2])) >= 300 for o in acks), "an ACK for a 2xx (17.1.1.3)"
-            non_2xx = [s for st, s in self.received
-                       if s >= 300 and st in ("Calling", "Proceeding", "Completed")]
+            non_2xx = [
+                s
+                for st, s in self.received
+                if s >= 300 and st in ("Calling", "Proceeding", "Completed")
+            ]
             assert len(acks) == len(non_2xx), "one ACK for every non-2xx final response"
         finals = [int(str(o[2])) for o in to_tu if o[1] == "response" and int(str(o[2])) >= 200]
         if finals:  # exactly one final to the TU; RFC 6026 Accepted adds 2xx only
             assert all(200 <= f < 300 for f in finals[1:]) and (
-                len(finals) == 1 or 200 <= finals[0] < 300), finals
+                len(finals) == 1 or 200 <= finals[0] < 300
+            ), finals
             if len(finals) > 1:
                 assert self.profile == "rfc6026", "RFC 3261 passes one final response only"
         if self.tx.terminated:

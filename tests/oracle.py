@@ -46,10 +46,19 @@ class Oracle:
     def value(self, timer: str) -> float | None:
         """Table 4 (and RFC 6026 L, M): a timer's first value here, None if not used."""
         t1, t4, udp = self.t1, self.t4, not self.reliable
-        table = {"A": t1 if udp else None, "B": 64 * t1, "E": t1 if udp else None,
-                 "F": 64 * t1, "G": t1 if udp else None, "H": 64 * t1,
-                 "I": t4 if udp else 0.0, "J": 64 * t1 if udp else 0.0,
-                 "K": t4 if udp else 0.0, "L": 64 * t1, "M": 64 * t1}
+        table = {
+            "A": t1 if udp else None,
+            "B": 64 * t1,
+            "E": t1 if udp else None,
+            "F": 64 * t1,
+            "G": t1 if udp else None,
+            "H": 64 * t1,
+            "I": t4 if udp else 0.0,
+            "J": 64 * t1 if udp else 0.0,
+            "K": t4 if udp else 0.0,
+            "L": 64 * t1,
+            "M": 64 * t1,
+        }
         if timer == "D":
             return self.d_value if udp else 0.0
         return table[timer]
@@ -136,8 +145,9 @@ class Oracle:
         elif name in ("D", "M"):
             self._enter("Terminated", out)
 
-    def _invite_client_event(self, name: str, now: float, status: int | None,
-                             out: list[Obs]) -> None:
+    def _invite_client_event(
+        self, name: str, now: float, status: int | None, out: list[Obs]
+    ) -> None:
         s, code = self.state, status or 0
         if name == "transport_error":
             if s in ("Calling", "Completed"):  # something was sent and failed (17.1.4)
@@ -185,8 +195,9 @@ class Oracle:
         elif name == "K":
             self._enter("Terminated", out)
 
-    def _non_invite_client_event(self, name: str, now: float, status: int | None,
-                                 out: list[Obs]) -> None:
+    def _non_invite_client_event(
+        self, name: str, now: float, status: int | None, out: list[Obs]
+    ) -> None:
         s, code = self.state, status or 0
         if s == "Completed":
             return  # response retransmissions are absorbed; nothing is sent to fail
@@ -217,8 +228,9 @@ class Oracle:
         elif name in ("I", "L"):
             self._enter("Terminated", out)
 
-    def _invite_server_event(self, name: str, now: float, status: int | None,
-                             out: list[Obs]) -> None:
+    def _invite_server_event(
+        self, name: str, now: float, status: int | None, out: list[Obs]
+    ) -> None:
         s, code, amended = self.state, status or 0, self.profile == "rfc6026"
         if name == "recv_request":
             if s in ("Proceeding", "Completed"):
@@ -256,8 +268,9 @@ class Oracle:
     def _non_invite_server_timer(self, name: str, at: float, out: list[Obs]) -> None:
         self._enter("Terminated", out)  # Timer J
 
-    def _non_invite_server_event(self, name: str, now: float, status: int | None,
-                                 out: list[Obs]) -> None:
+    def _non_invite_server_event(
+        self, name: str, now: float, status: int | None, out: list[Obs]
+    ) -> None:
         s, code, amended = self.state, status or 0, self.profile == "rfc6026"
         if name == "recv_request":
             if s in ("Proceeding", "Completed"):

@@ -1,6 +1,6 @@
 """pytest harness for real SIP peers on loopback (a plugin: ``pytest_plugins = ["peers"]``).
 
-The peer-launch logic lives in :mod:`sipfsm._peers` (shared with ``bench/`` and, later,
+The peer-launch logic lives in :mod:`peer_harness` (shared with ``bench/`` and, later,
 ``sipfsm probe``); this module turns it into fixtures:
 
 * ``kamailio`` (per module): Kamailio as stateful proxy + registrar on UDP and TCP;
@@ -25,10 +25,9 @@ from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
+import peer_harness as _peers
 import pytest
-
-from sipfsm import _peers
-from sipfsm._peers import Baresip, Kamailio, PeerUnavailable, SippRun, SippUas
+from peer_harness import Baresip, Kamailio, PeerUnavailable, SippRun, SippUas
 
 __all__ = ["require"]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sipfsm._ua import UA, Wire
+from sipfsm.sim.wire import Wire
+from sipfsm.ua.core import UA
 
 BOB = "sip:bob@biloxi.example.com"
 
@@ -19,6 +20,7 @@ def lose_acks(n: int) -> Callable[[float, str, bytes], bool]:
             lost[0] += 1
             return True
         return False
+
     return drop
 
 

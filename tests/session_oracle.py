@@ -1,7 +1,7 @@
 """An oracle for dialogs and INVITE sessions, written from RFC 3261 sections 12-15 and 9.
 
 It reads no model file and no ``timers.toml``: it looks at what went over the wire between
-two UAs (``(t, sender, bytes, delivered)``, as :class:`sipfsm._ua.Wire` logs it) and checks
+two UAs (``(t, sender, bytes, delivered)``, as :class:`sipfsm.ua.core.Wire` logs it) and checks
 the rules of the RFC text on it. Every check raises ``AssertionError`` naming the rule.
 
 T1 and T2 are arguments (17.1.1.1 defaults: 0.5 s and 4 s).
@@ -77,7 +77,8 @@ def check_cseq_increasing(grams: list[Datagram], sender: str) -> None:
         key = f"{m.call_id}|{_tags(m)[0]}"
         if key in last:
             assert m.cseq.seq > last[key], (
-                f"12.2.1.1: {sender} sent {m.method} CSeq {m.cseq.seq} after {last[key]}")
+                f"12.2.1.1: {sender} sent {m.method} CSeq {m.cseq.seq} after {last[key]}"
+            )
         last[key] = m.cseq.seq
 
 
@@ -106,9 +107,11 @@ def check_acks(grams: list[Datagram], uac: str, *, terminated_ok: bool = True) -
     (not the INVITE's: the ACK of a 2xx is its own transaction, 17.1.1.3 is for non-2xx),
     Route = the 2xx's Record-Route reversed (12.1.2). A 2xx arriving after the UAC sent BYE on
     its dialog may go un-ACKed (the dialog is terminated, 12.3)."""
-    invites = {(d.msg.cseq.seq if d.msg.cseq else 0): _branch(d.msg)
-               for d in grams if d.sender == uac and isinstance(d.msg, Request)
-               and d.msg.method == "INVITE"}
+    invites = {
+        (d.msg.cseq.seq if d.msg.cseq else 0): _branch(d.msg)
+        for d in grams
+        if d.sender == uac and isinstance(d.msg, Request) and d.msg.method == "INVITE"
+    }
     byes: dict[tuple[str, str], float] = {}
     pending: list[Response] = []
     route_sets: dict[tuple[str, str], list[Any]] = {}
@@ -116,28 +119,37 @@ def check_acks(grams: list[Datagram], uac: str, *, terminated_ok: bool = True) -
         m = d.msg
         if d.sender == uac and isinstance(m, Request) and m.method == "BYE":
             byes.setdefault(_tags(m), d.t)
-        if d.sender != uac and isinstance(m, Response) and d.delivered \
-                and 200 <= m.status < 300 and _method(d) == "INVITE":
+        if (
+            d.sender != uac
+            and isinstance(m, Response)
+            and d.delivered
+            and 200 <= m.status < 300
+            and _method(d) == "INVITE"
+        ):
             if terminated_ok and _tags(m) in byes:
                 continue
             pending.append(m)
             # 12.1.2: the route set is the Record-Route of the 2xx that created (or
             # confirmed) the dialog, reversed; later 2xx do not change it (12.2.1.2).
             route_sets.setdefault(_tags(m), [x.uri for x in reversed(m.record_route)])
-        if d.sender == uac and isinstance(m, Request) and m.method == "ACK" \
-                and m.cseq is not None:
-            match = [r for r in pending if _tags(r) == _tags(m) and r.cseq is not None
-                     and r.cseq.seq == m.cseq.seq]
+        if d.sender == uac and isinstance(m, Request) and m.method == "ACK" and m.cseq is not None:
+            match = [
+                r
+                for r in pending
+                if _tags(r) == _tags(m) and r.cseq is not None and r.cseq.seq == m.cseq.seq
+            ]
             if not match:
                 if _branch(m) == invites.get(m.cseq.seq):
                     continue  # a non-2xx ACK (17.1.1.3), same branch as the INVITE
-                raise AssertionError(f"13.2.2.4: ACK {m.cseq.seq} to tag {_tags(m)[1]} "
-                                     "acknowledges no 2xx received")
+                raise AssertionError(
+                    f"13.2.2.4: ACK {m.cseq.seq} to tag {_tags(m)[1]} acknowledges no 2xx received"
+                )
             r = match[0]
             pending.remove(r)
             assert _branch(m) != invites.get(m.cseq.seq), "13.2.2.4: ACK of 2xx reuses branch"
             assert _routes(m) == _expected_route(route_sets[_tags(r)], r), (
-                "12.1.2, 12.2.1.1, 13.2.2.4: the ACK's Route is not from the route set")
+                "12.1.2, 12.2.1.1, 13.2.2.4: the ACK's Route is not from the route set"
+            )
     assert not pending, f"13.2.2.4: {len(pending)} 2xx received but never ACKed"
 
 
@@ -152,12 +164,19 @@ def _expected_route(route_set: list[Any], resp: Response) -> list[str]:
 
 def check_non_2xx_acks(grams: list[Datagram], uac: str) -> None:
     """17.1.1.3: the ACK of a non-2xx final response has the INVITE's branch."""
-    invites = {(d.msg.cseq.seq if d.msg.cseq else 0): _branch(d.msg)
-               for d in grams if d.sender == uac and isinstance(d.msg, Request)
-               and d.msg.method == "INVITE"}
-    finals = {(d.msg.cseq.seq if d.msg.cseq else 0, d.msg.status) for d in grams
-              if d.sender != uac and isinstance(d.msg, Response) and d.msg.status >= 300
-              and _method(d) == "INVITE"}
+    invites = {
+        (d.msg.cseq.seq if d.msg.cseq else 0): _branch(d.msg)
+        for d in grams
+        if d.sender == uac and isinstance(d.msg, Request) and d.msg.method == "INVITE"
+    }
+    finals = {
+        (d.msg.cseq.seq if d.msg.cseq else 0, d.msg.status)
+        for d in grams
+        if d.sender != uac
+        and isinstance(d.msg, Response)
+        and d.msg.status >= 300
+        and _method(d) == "INVITE"
+    }
     for d in grams:
         m = d.msg
         if d.sender == uac and isinstance(m, Request) and m.method == "ACK" and m.cseq:
@@ -178,8 +197,9 @@ def retransmit_times(t0: float, t1: float, t2: float, until: float) -> list[floa
     return out
 
 
-def check_2xx_retransmissions(grams: list[Datagram], uas: str, t1: float, t2: float,
-                              until: float | None = None) -> None:
+def check_2xx_retransmissions(
+    grams: list[Datagram], uas: str, t1: float, t2: float, until: float | None = None
+) -> None:
     """13.3.1.4: each 2xx to an INVITE is sent at the instants of :func:`retransmit_times`
     until the first ACK for it is delivered (JsSIP stopped at T2, sipml5 went on after the
     ACK); after 64*T1 without an ACK a BYE is sent (the session SHOULD be terminated).
@@ -190,17 +210,38 @@ def check_2xx_retransmissions(grams: list[Datagram], uas: str, t1: float, t2: fl
     sends: dict[tuple[str, int], list[float]] = {}
     for d in grams:
         m = d.msg
-        if d.sender == uas and isinstance(m, Response) and 200 <= m.status < 300 \
-                and _method(d) == "INVITE" and m.cseq:
+        if (
+            d.sender == uas
+            and isinstance(m, Response)
+            and 200 <= m.status < 300
+            and _method(d) == "INVITE"
+            and m.cseq
+        ):
             key = (_tags(m)[1], m.cseq.seq)
             firsts.setdefault(key, d.t)
             sends.setdefault(key, []).append(d.t)
     for key, t0 in firsts.items():
-        acked = [d.t for d in grams if d.sender != uas and d.delivered
-                 and isinstance(d.msg, Request) and d.msg.method == "ACK" and d.msg.cseq
-                 and d.msg.cseq.seq == key[1] and _tags(d.msg)[1] == key[0] and d.t >= t0]
-        bye_in = [d.t for d in grams if d.sender != uas and d.delivered
-                  and isinstance(d.msg, Request) and d.msg.method == "BYE" and d.t >= t0]
+        acked = [
+            d.t
+            for d in grams
+            if d.sender != uas
+            and d.delivered
+            and isinstance(d.msg, Request)
+            and d.msg.method == "ACK"
+            and d.msg.cseq
+            and d.msg.cseq.seq == key[1]
+            and _tags(d.msg)[1] == key[0]
+            and d.t >= t0
+        ]
+        bye_in = [
+            d.t
+            for d in grams
+            if d.sender != uas
+            and d.delivered
+            and isinstance(d.msg, Request)
+            and d.msg.method == "BYE"
+            and d.t >= t0
+        ]
         end_log = max([d.t for d in grams] + ([until] if until is not None else []))
         stop = min([*acked, *bye_in, end_log + 1e-6])
         want = [t for t in retransmit_times(t0, t1, t2, stop + 1e-6) if t <= stop + 1e-9]
@@ -208,12 +249,20 @@ def check_2xx_retransmissions(grams: list[Datagram], uas: str, t1: float, t2: fl
         # At the instant the ACK arrives a retransmission may or may not have gone first.
         at_stop = bool(want) and abs(want[-1] - stop) < 1e-9
         assert _close(got, want) or (at_stop and _close(got, want[:-1])), (
-            f"13.3.1.4: 2xx {key} sent at {got}, expected {want}")
+            f"13.3.1.4: 2xx {key} sent at {got}, expected {want}"
+        )
         if not acked and not bye_in and end_log >= t0 + 64 * t1:
-            byes = [d.t for d in grams if d.sender == uas and isinstance(d.msg, Request)
-                    and d.msg.method == "BYE" and d.t >= t0]
+            byes = [
+                d.t
+                for d in grams
+                if d.sender == uas
+                and isinstance(d.msg, Request)
+                and d.msg.method == "BYE"
+                and d.t >= t0
+            ]
             assert byes and abs(byes[0] - (t0 + 64 * t1)) < 1e-6, (
-                f"13.3.1.4: no BYE at 64*T1 after the un-ACKed 2xx {key}: {byes}")
+                f"13.3.1.4: no BYE at 64*T1 after the un-ACKed 2xx {key}: {byes}"
+            )
 
 
 def _close(a: list[float], b: list[float]) -> bool:
@@ -244,9 +293,16 @@ def check_glare_retry(grams: list[Datagram], uac: str, owner: bool) -> None:
     for i, d in enumerate(grams):
         m = d.msg
         if d.sender != uac and d.delivered and isinstance(m, Response) and m.status == 491:
-            later = [e for e in grams[i + 1:] if e.sender == uac
-                     and isinstance(e.msg, Request) and e.msg.method == "INVITE"
-                     and e.msg.cseq and m.cseq and e.msg.cseq.seq > m.cseq.seq]
+            later = [
+                e
+                for e in grams[i + 1 :]
+                if e.sender == uac
+                and isinstance(e.msg, Request)
+                and e.msg.method == "INVITE"
+                and e.msg.cseq
+                and m.cseq
+                and e.msg.cseq.seq > m.cseq.seq
+            ]
             if not later:
                 continue
             wait = later[0].t - d.t
@@ -254,8 +310,14 @@ def check_glare_retry(grams: list[Datagram], uac: str, owner: bool) -> None:
             assert abs(wait * 100 - round(wait * 100)) < 1e-6, "14.1: not in 10 ms units"
 
 
-def check_call(grams: list[Datagram], parties: tuple[str, ...] = ("alice", "bob"), *,
-               t1: float = 0.5, t2: float = 4.0, until: float | None = None) -> None:
+def check_call(
+    grams: list[Datagram],
+    parties: tuple[str, ...] = ("alice", "bob"),
+    *,
+    t1: float = 0.5,
+    t2: float = 4.0,
+    until: float | None = None,
+) -> None:
     """Every rule above that holds for each party of a call, whatever the flow."""
     for who in parties:
         check_cseq_increasing(grams, who)

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from sipfsm._abnf import (
+from sipfsm.abnf.compile import SOURCES
+from sipfsm.abnf.reader import (
     AbnfError,
     Alt,
     Lit,
@@ -20,7 +21,6 @@ from sipfsm._abnf import (
     parse_abnf,
     read_abnf,
 )
-from sipfsm._abnf_compile import SOURCES
 
 GRAMMAR = ROOT / "grammar"
 RFC3261 = ROOT.parent / "shared" / "spec" / "rfc3261.txt"

@@ -8,7 +8,7 @@ import pytest
 
 import sipfsm
 from sipfsm import build_ack, build_cancel, build_request, build_response
-from sipfsm._build import build_in_dialog
+from sipfsm.message.build import build_in_dialog
 
 
 def invite(seed: int = 1) -> sipfsm.Request:
@@ -31,7 +31,7 @@ def test_request_8_1_1() -> None:
     assert r.method == "INVITE" and r.uri == "sip:bob@biloxi.example.com"
     assert r.to is not None and str(r.to.uri) == r.uri and r.to.tag is None
     assert r.from_ is not None and r.from_.tag and r.from_.display_name == "Alice"
-    assert r.call_id and r.cseq == sipfsm._headers.CSeq(1, "INVITE")
+    assert r.call_id and r.cseq == sipfsm.message.headers.CSeq(1, "INVITE")
     assert r.max_forwards == 70
     assert len(r.via) == 1 and r.via[0].is_rfc3261_branch and len(r.via[0].branch or "") > 7
     assert r.via[0].host == "pc33.atlanta.example.com" and r.via[0].transport == "UDP"
@@ -85,7 +85,7 @@ def test_ack_17_1_1_3() -> None:
     ack = build_ack(r, busy)
     assert ack.method == "ACK" and ack.uri == r.uri and ack.call_id == r.call_id
     assert ack.from_ == r.from_ and ack.to == busy.to
-    assert ack.cseq == sipfsm._headers.CSeq(r.cseq.seq, "ACK")  # type: ignore[union-attr]
+    assert ack.cseq == sipfsm.message.headers.CSeq(r.cseq.seq, "ACK")  # type: ignore[union-attr]
     assert ack.get_all("Via") == r.get_all("Via")[:1]
     assert ack.get_all("Route") == r.get_all("Route")
     with pytest.raises(ValueError):
@@ -101,7 +101,7 @@ def test_cancel_9_1() -> None:
     r = invite()
     c = build_cancel(r)
     assert c.method == "CANCEL" and c.uri == r.uri and c.to == r.to and c.from_ == r.from_
-    assert c.call_id == r.call_id and c.cseq == sipfsm._headers.CSeq(1, "CANCEL")
+    assert c.call_id == r.call_id and c.cseq == sipfsm.message.headers.CSeq(1, "CANCEL")
     assert c.get_all("Via") == r.get_all("Via")[:1] and c.route == r.route
     with pytest.raises(ValueError):
         build_cancel(c)
@@ -125,16 +125,26 @@ def test_request_refusals() -> None:
 def test_in_dialog_12_2_1_1() -> None:
     """A request within a dialog from its parts: both tags, the given CSeq, Route, a new
     branch; ACK allowed (13.2.2.4), CANCEL not (9.1), To or From without tag not (12)."""
-    parts = {"to": "<sip:bob@biloxi.example.com>;tag=b1", "from_": "<sip:alice@a.example>;tag=a1",
-             "call_id": "c1@a.example", "cseq": 7}
-    bye = build_in_dialog("BYE", "sip:bob@192.0.2.4", route=["<sip:p1.example.com;lr>"],
-                          sent_by="a.example", rng=random.Random(4), **parts)  # type: ignore[arg-type]
-    assert bye.method == "BYE" and bye.cseq == sipfsm._headers.CSeq(7, "BYE")
+    parts = {
+        "to": "<sip:bob@biloxi.example.com>;tag=b1",
+        "from_": "<sip:alice@a.example>;tag=a1",
+        "call_id": "c1@a.example",
+        "cseq": 7,
+    }
+    bye = build_in_dialog(
+        "BYE",
+        "sip:bob@192.0.2.4",
+        route=["<sip:p1.example.com;lr>"],
+        sent_by="a.example",
+        rng=random.Random(4),
+        **parts,
+    )  # type: ignore[arg-type]
+    assert bye.method == "BYE" and bye.cseq == sipfsm.message.headers.CSeq(7, "BYE")
     assert bye.to and bye.to.tag == "b1" and bye.from_ and bye.from_.tag == "a1"
     assert [str(x.uri) for x in bye.route] == ["sip:p1.example.com;lr"] and not bye.contact
     assert bye.via[0].is_rfc3261_branch and sipfsm.validate(bye) == []
     ack = build_in_dialog("ACK", "sip:bob@192.0.2.4", branch="z9hG4bKx", **parts)  # type: ignore[arg-type]
-    assert ack.cseq == sipfsm._headers.CSeq(7, "ACK") and ack.via[0].branch == "z9hG4bKx"
+    assert ack.cseq == sipfsm.message.headers.CSeq(7, "ACK") and ack.via[0].branch == "z9hG4bKx"
     with pytest.raises(ValueError):
         build_in_dialog("CANCEL", "sip:bob@192.0.2.4", **parts)  # type: ignore[arg-type]
     with pytest.raises(ValueError):

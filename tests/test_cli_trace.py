@@ -1,4 +1,4 @@
-"""``sipfsm trace`` and :func:`sipfsm._trace.run_trace`."""
+"""``sipfsm trace`` and :func:`sipfsm.sim.trace.run_trace`."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import json
 
 import pytest
 
-from sipfsm import _cli_trace
-from sipfsm._errors import SipfsmError
-from sipfsm._trace import TraceRefused, run_trace
+from sipfsm.cli import trace as _cli_trace
+from sipfsm.errors import SipfsmError
+from sipfsm.sim.trace import TraceRefused, run_trace
 
 
 def trace(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """Run the subcommand as sipfsm.cli does (SipfsmError: exit 2)."""
+    """Run the subcommand as sipfsm.cli.main does (SipfsmError: exit 2)."""
     parser = argparse.ArgumentParser(prog="sipfsm")
     _cli_trace.register(parser.add_subparsers(dest="command"))
     try:
@@ -38,8 +38,9 @@ def test_invite_client_trace_lines(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_json_and_options_after_events(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = trace(capsys, "invite_server", "tu=404", "--transport", "tcp", "recv=ACK",
-                         "--json")
+    code, out, _ = trace(
+        capsys, "invite_server", "tu=404", "--transport", "tcp", "recv=ACK", "--json"
+    )
     steps = json.loads(out)
     assert code == 0 and set(steps[0]) == {"t", "what", "state"}
     assert [s["what"] for s in steps][-2:] == ["fire I", "enter Terminated"]

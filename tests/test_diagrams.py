@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from sipfsm import ModelError, cli
-from sipfsm import _diagram as diagram
-from sipfsm._model import PROFILES, Machine, load_models, load_vocabulary
+from sipfsm import ModelError
+from sipfsm.cli import main as cli
+from sipfsm.model.loader import PROFILES, Machine, load_models, load_vocabulary
+from sipfsm.render import diagram
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,7 +45,8 @@ def test_committed_dot_is_current(name: str, profile: str) -> None:
     assert path.exists(), f"{path.relative_to(ROOT)} is missing: run {REGEN}"
     fresh = diagram.to_dot(MODELS[name], profile)
     assert path.read_text(encoding="utf-8") == fresh, (
-        f"{path.relative_to(ROOT)} differs from what models/{name}.toml gives: run {REGEN}")
+        f"{path.relative_to(ROOT)} differs from what models/{name}.toml gives: run {REGEN}"
+    )
 
 
 @pytest.mark.parametrize(("name", "profile"), PAIRS)
@@ -88,8 +90,10 @@ def test_every_transition_is_an_edge(name: str, profile: str) -> None:
             assert f'HREF="{diagram.section_url(rule.section)}"' in lines[0]
         else:
             lines = _edge_lines(dot, rule.source, rule.dest)
-            assert any(diagram._h(label.event) in line and diagram._h(label.action) in line
-                       for line in lines), f"{name}/{profile}: no edge drawn for {rule}"
+            assert any(
+                diagram._h(label.event) in line and diagram._h(label.action) in line
+                for line in lines
+            ), f"{name}/{profile}: no edge drawn for {rule}"
         if label.timers:
             assert any(diagram._h(label.timers) in line for line in lines)
 
@@ -98,11 +102,13 @@ def test_every_transition_is_an_edge(name: str, profile: str) -> None:
 def test_ignore_and_error_rules_are_not_edges(name: str, profile: str) -> None:
     machine = MODELS[name]
     dot = diagram.to_dot(machine, profile)
-    transitions = {(r.source, r.dest) for r in machine.rules_for(profile)
-                   if r.kind == "transition"}
+    transitions = {(r.source, r.dest) for r in machine.rules_for(profile) if r.kind == "transition"}
     if profile != diagram.BASE_PROFILE:
-        transitions |= {(r.source, r.dest) for r in machine.rules_for(diagram.BASE_PROFILE)
-                        if r.kind == "transition"}
+        transitions |= {
+            (r.source, r.dest)
+            for r in machine.rules_for(diagram.BASE_PROFILE)
+            if r.kind == "transition"
+        }
     for line in dot.splitlines():
         m = re.match(r'  "([^"]+)" -> "([^"]+)" ', line)
         if m and m.group(1) != "__start__":
@@ -130,7 +136,7 @@ def test_sections_are_tooltips_and_links(name: str, profile: str) -> None:
 def test_start_and_terminal_states(name: str) -> None:
     machine = MODELS[name]
     dot = diagram.to_dot(machine)
-    assert "__start__ [shape=\"point\"" in dot
+    assert '__start__ [shape="point"' in dot
     assert f"__start__ -> {diagram._q(machine.initial)}" in dot
     for state in machine.states:
         if state.terminal:
@@ -140,11 +146,14 @@ def test_start_and_terminal_states(name: str) -> None:
 
 def test_section_urls() -> None:
     assert diagram.section_url("17.1.1.2") == (
-        "https://www.rfc-editor.org/rfc/rfc3261#section-17.1.1.2")
+        "https://www.rfc-editor.org/rfc/rfc3261#section-17.1.1.2"
+    )
     assert diagram.section_url("RFC 6026 8.4") == (
-        "https://www.rfc-editor.org/rfc/rfc6026#section-8.4")
+        "https://www.rfc-editor.org/rfc/rfc6026#section-8.4"
+    )
     assert diagram.section_url("RFC 6026 8.7 (17.2.1)") == (
-        "https://www.rfc-editor.org/rfc/rfc6026#section-8.7")
+        "https://www.rfc-editor.org/rfc/rfc6026#section-8.7"
+    )
     assert diagram.section_title("RFC 4320 4.2") == "RFC 4320 §4.2"
 
 
@@ -220,8 +229,7 @@ def test_models_list(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.parametrize(("name", "profile"), PAIRS)
-def test_models_table_is_total(name: str, profile: str,
-                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_models_table_is_total(name: str, profile: str, capsys: pytest.CaptureFixture[str]) -> None:
     machine: Machine = MODELS[name]
     code, out, _ = _run(["models", "--table", name, "--profile", profile], capsys)
     assert code == 0
@@ -248,8 +256,19 @@ def test_unknown_model(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> No
 
 
 def test_unknown_highlight(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, _, err = _run(["diagram", "invite_client", "--highlight", "Nowhere",
-                         "--out", str(tmp_path), "--format", "dot"], capsys)
+    code, _, err = _run(
+        [
+            "diagram",
+            "invite_client",
+            "--highlight",
+            "Nowhere",
+            "--out",
+            str(tmp_path),
+            "--format",
+            "dot",
+        ],
+        capsys,
+    )
     assert code == 2 and "Nowhere" in err and "Calling" in err
 
 
@@ -270,8 +289,21 @@ def test_diagram_dot(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None
 
 @pytest.mark.skipif(not HAS_DOT, reason="Graphviz dot is not installed")
 def test_diagram_svg_png_highlight(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, out, _ = _run(["diagram", "invite_client", "--format", "svg,png", "--profile",
-                         "rfc3261", "--highlight", "Calling", "--out", str(tmp_path)], capsys)
+    code, out, _ = _run(
+        [
+            "diagram",
+            "invite_client",
+            "--format",
+            "svg,png",
+            "--profile",
+            "rfc3261",
+            "--highlight",
+            "Calling",
+            "--out",
+            str(tmp_path),
+        ],
+        capsys,
+    )
     assert code == 0
     svg = tmp_path / "invite_client.rfc3261.Calling.svg"
     png = tmp_path / "invite_client.rfc3261.Calling.png"
@@ -280,8 +312,9 @@ def test_diagram_svg_png_highlight(capsys: pytest.CaptureFixture[str], tmp_path:
     assert png.read_bytes().startswith(b"\x89PNG")
 
 
-def test_diagram_without_dot(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_diagram_without_dot(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(diagram.shutil, "which", lambda _name: None)
     code, _, err = _run(["diagram", "--out", str(tmp_path)], capsys)
     assert code == 2 and "graphviz" in err and "Traceback" not in err
@@ -299,8 +332,9 @@ def _broken_models(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("command", [["models"], ["diagram", "--format", "dot"], ["demo"]])
-def test_bad_model_file(command: list[str], capsys: pytest.CaptureFixture[str],
-                        tmp_path: Path) -> None:
+def test_bad_model_file(
+    command: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     folder = _broken_models(tmp_path)
     argv = [*command, "--models-dir", str(folder)]
     if command[0] != "models":
@@ -311,8 +345,9 @@ def test_bad_model_file(command: list[str], capsys: pytest.CaptureFixture[str],
     assert "Traceback" not in err
 
 
-def test_models_env(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_models_env(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SIPFSM_MODELS", str(_broken_models(tmp_path)))
     code, _, err = _run(["models"], capsys)
     assert code == 2 and "invite_client.toml" in err

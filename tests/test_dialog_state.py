@@ -1,4 +1,4 @@
-"""The dialog (RFC 3261 section 12) as data: models/dialog.toml run over sipfsm/_dialog.py.
+"""The dialog (RFC 3261 section 12) as data: models/dialog.toml run over sipfsm/ua/dialog.py.
 
 Unit tests of 12.1.1/12.1.2 (the dialog state), 12.2.1.1 (requests within), 12.2.2 (UAS
 checks), 12.3 (termination), and a Hypothesis state machine whose oracle is the RFC text:
@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from sipfsm import ProtocolError, Request, Response, parse
-from sipfsm._dialog import Dialog, DialogID, DialogSet
-from sipfsm._model import PROFILES, load_models
-from sipfsm._runner import compiled
+from sipfsm.engine.runner import compiled
+from sipfsm.model.loader import PROFILES, load_models
+from sipfsm.ua.dialog import Dialog, DialogID, DialogSet
 
 INVITE = (
     "INVITE sip:bob@biloxi.com SIP/2.0\r\n"
@@ -28,7 +28,8 @@ INVITE = (
     "Call-ID: a84b4c76e66710@pc33.atlanta.com\r\n"
     "CSeq: 314159 INVITE\r\n"
     "Contact: <sip:alice@pc33.atlanta.com>\r\n"
-    "Content-Length: 0\r\n\r\n")
+    "Content-Length: 0\r\n\r\n"
+)
 
 
 def _invite() -> Request:
@@ -37,12 +38,21 @@ def _invite() -> Request:
     return msg
 
 
-def _response(status: int, tag: str | None = "a6c85cf", contact: str = "sip:bob@192.0.2.4",
-              rr: str = "<sip:p1.example.com;lr>, <sip:p2.example.com;lr>") -> Response:
+def _response(
+    status: int,
+    tag: str | None = "a6c85cf",
+    contact: str = "sip:bob@192.0.2.4",
+    rr: str = "<sip:p1.example.com;lr>, <sip:p2.example.com;lr>",
+) -> Response:
     to = "Bob <sip:bob@biloxi.com>" + (f";tag={tag}" if tag else "")
-    lines = [f"SIP/2.0 {status} X", "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds",
-             f"To: {to}", "From: Alice <sip:alice@atlanta.com>;tag=1928301774",
-             "Call-ID: a84b4c76e66710@pc33.atlanta.com", "CSeq: 314159 INVITE"]
+    lines = [
+        f"SIP/2.0 {status} X",
+        "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds",
+        f"To: {to}",
+        "From: Alice <sip:alice@atlanta.com>;tag=1928301774",
+        "Call-ID: a84b4c76e66710@pc33.atlanta.com",
+        "CSeq: 314159 INVITE",
+    ]
     if rr:
         lines.append(f"Record-Route: {rr}")
     if contact:
@@ -54,11 +64,15 @@ def _response(status: int, tag: str | None = "a6c85cf", contact: str = "sip:bob@
 
 def _request(method: str, cseq: int, contact: str | None = None) -> Request:
     """A request from Alice within the dialog, as Bob (the UAS) receives it."""
-    lines = [f"{method} sip:bob@192.0.2.4 SIP/2.0",
-             "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bKnashds8",
-             "Max-Forwards: 70", "To: Bob <sip:bob@biloxi.com>;tag=a6c85cf",
-             "From: Alice <sip:alice@atlanta.com>;tag=1928301774",
-             "Call-ID: a84b4c76e66710@pc33.atlanta.com", f"CSeq: {cseq} {method}"]
+    lines = [
+        f"{method} sip:bob@192.0.2.4 SIP/2.0",
+        "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bKnashds8",
+        "Max-Forwards: 70",
+        "To: Bob <sip:bob@biloxi.com>;tag=a6c85cf",
+        "From: Alice <sip:alice@atlanta.com>;tag=1928301774",
+        "Call-ID: a84b4c76e66710@pc33.atlanta.com",
+        f"CSeq: {cseq} {method}",
+    ]
     if contact:
         lines.append(f"Contact: <{contact}>")
     msg = parse(("\r\n".join([*lines, "Content-Length: 0", "", ""])).encode(), strict=True)
@@ -162,11 +176,14 @@ def test_requests_and_the_2xx_ack_are_built_from_the_dialog_state() -> None:
     d = Dialog("uac", _invite())
     ok = _response(200)
     d.response(ok)
-    reinvite = d.request("INVITE", sent_by="pc33.atlanta.com",
-                         contact="<sip:alice@pc33.atlanta.com>")
+    reinvite = d.request(
+        "INVITE", sent_by="pc33.atlanta.com", contact="<sip:alice@pc33.atlanta.com>"
+    )
     assert reinvite.uri == "sip:bob@192.0.2.4"
-    assert [str(r.uri) for r in reinvite.route] == ["sip:p2.example.com;lr",
-                                                    "sip:p1.example.com;lr"]
+    assert [str(r.uri) for r in reinvite.route] == [
+        "sip:p2.example.com;lr",
+        "sip:p1.example.com;lr",
+    ]
     assert reinvite.to and reinvite.to.tag == "a6c85cf"
     assert reinvite.from_ and reinvite.from_.tag == "1928301774"
     assert reinvite.call_id == "a84b4c76e66710@pc33.atlanta.com"
@@ -236,8 +253,10 @@ class DialogMachine(RuleBasedStateMachine):
         self.received: list[int] = []
         self.over = False
 
-    @rule(status=st.sampled_from([100, 180, 183, 200, 486, 603]),
-          rr=st.sampled_from(["", "<sip:p1.example.com;lr>", "<sip:a.example.com>"]))
+    @rule(
+        status=st.sampled_from([100, 180, 183, 200, 486, 603]),
+        rr=st.sampled_from(["", "<sip:p1.example.com;lr>", "<sip:a.example.com>"]),
+    )
     def response(self, status: int, rr: str) -> None:
         if self.over:
             with pytest.raises(ProtocolError):

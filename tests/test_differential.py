@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from conftest import CORPUS
 
-from sipfsm.testing import Report, differential
+from sipfsm.testing.differ import Report, differential
 
 EXAMPLES = 25
 KNOWN_CATEGORIES = {

@@ -14,9 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 from lark import Lark
 
-from sipfsm import _grammar
-from sipfsm._abnf import read_abnf
-from sipfsm._abnf_compile import (
+from sipfsm.abnf.compile import (
     END,
     IR,
     OUTPUT,
@@ -28,6 +26,8 @@ from sipfsm._abnf_compile import (
     main,
     nonregular_rules,
 )
+from sipfsm.abnf.reader import read_abnf
+from sipfsm.message import grammar as _grammar
 
 
 @cache
@@ -37,7 +37,7 @@ def compilers() -> tuple[Compiler, Compiler]:
 
 
 def test_committed_lark_grammar_matches_the_abnf() -> None:
-    """Fails when grammar/*.abnf changed without `python -m sipfsm._abnf_compile`."""
+    """Fails when grammar/*.abnf changed without `python -m sipfsm.abnf.compile`."""
     assert OUTPUT.read_text(encoding="utf-8") == compile_grammar()
     assert main(["--check"]) == 0
 

@@ -9,7 +9,7 @@ from conftest import CORPUS
 from hypothesis import given, settings
 
 import sipfsm
-from sipfsm import strategies as sips
+from sipfsm.testing import strategies as sips
 
 CLASSES = json.loads((CORPUS / "classes.json").read_text())["messages"]
 ACCEPTED = sorted(n for n, c in CLASSES.items() if c["class"] in ("valid", "semantic"))

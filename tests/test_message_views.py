@@ -6,7 +6,7 @@ import pytest
 from conftest import CORPUS
 
 import sipfsm
-from sipfsm._headers import NameAddr, Wildcard
+from sipfsm.message.headers import NameAddr, Wildcard
 
 
 def load(name: str) -> sipfsm.Request | sipfsm.Response:
@@ -22,7 +22,7 @@ def test_wsinv_views() -> None:
     assert m.to is not None and m.to.tag == "1918181833n" and m.to.display_name is None
     assert m.from_ is not None and m.from_.display_name == 'J Rosenberg \\"'
     assert m.from_.tag == "98asjd8"
-    assert m.cseq == sipfsm._headers.CSeq(9, "INVITE")
+    assert m.cseq == sipfsm.message.headers.CSeq(9, "INVITE")
     assert m.max_forwards == 68 and m.content_length == 150
     assert m.subject == ""
     c = m.contact[0]
@@ -129,7 +129,7 @@ def test_wildcard_contact_and_auth_views() -> None:
         (370, "devnull", "Choose a bigger pipe"),
         (399, "h", "x"),
     ]
-    assert m.timestamp == sipfsm._headers.Timestamp("54.2", "1.5")
+    assert m.timestamp == sipfsm.message.headers.Timestamp("54.2", "1.5")
 
 
 def test_challenge_and_extension_views() -> None:
@@ -148,7 +148,7 @@ def test_challenge_and_extension_views() -> None:
     m = sipfsm.parse(data, strict=True)
     ch = m.www_authenticate[0]
     assert (ch.realm, ch.stale, ch.qop, ch.algorithm) == ("r", True, ("auth", "auth-int"), "MD5")
-    assert m.rseq == 5 and m.rack == sipfsm._headers.RAck(5, 2, "INVITE")
+    assert m.rseq == 5 and m.rack == sipfsm.message.headers.RAck(5, 2, "INVITE")
     r = m.reason_header[0]
     assert (r.protocol, r.cause, r.text) == ("SIP", 580, "Precondition Failure")
     se = m.session_expires

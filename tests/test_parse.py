@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import sipfsm
 from sipfsm import Header, Limits, Message, ParseError, Request, Response
-from sipfsm.cli import main as cli_main
+from sipfsm.cli.main import main as cli_main
 
 INVITE = (
     b"INVITE sip:bob@biloxi.example.com SIP/2.0\r\n"
@@ -453,7 +453,7 @@ def test_cli_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
 
 
 def _unrolled_verdict(rule: str, value: str) -> bool:
-    from sipfsm import _grammar
+    from sipfsm.message import grammar as _grammar
 
     term = _grammar.BY_RULE[rule].unrolled
     assert term is not None
@@ -461,7 +461,7 @@ def _unrolled_verdict(rule: str, value: str) -> bool:
 
 
 def _lalr_verdict(rule: str, value: str) -> bool:
-    from sipfsm import _grammar
+    from sipfsm.message import grammar as _grammar
 
     try:
         _grammar.lalr_parse(value, _grammar.BY_RULE[rule].lark_rule)

@@ -1,4 +1,4 @@
-"""The asyncio adapter (``sipfsm._aio``) on local sockets, and real SIP peers on loopback.
+"""The asyncio adapter (``sipfsm.net.aio``) on local sockets, and real SIP peers on loopback.
 
 Unit tests run the adapter against small asyncio peers written here (UDP echo, TCP servers
 writing in pieces); the ``peer`` tests start Kamailio, SIPp, baresip and sipsak from their
@@ -19,8 +19,9 @@ from typing import Any, TypeVar
 import pytest
 from sipraw import header, request, sdp_offer, status
 
-from sipfsm import ParseError, _peers
-from sipfsm._aio import (
+import peer_harness as _peers
+from sipfsm import ParseError
+from sipfsm.net.aio import (
     Bounds,
     Driver,
     FramingError,

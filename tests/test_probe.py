@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from sipfsm._probe import ProbeConfig, Report, probe
-from sipfsm._probe.corpus import EXPECT, corpus_available, corpus_cases
-from sipfsm._probe.io import UsageError, parse_target
-from sipfsm._probe.oracle import Base, Tolerance, doubling, judge_train
-from sipfsm._probe.report import ladder_dot, table, write_ladders
+from sipfsm.probe import ProbeConfig, Report, probe
+from sipfsm.probe.corpus import EXPECT, corpus_available, corpus_cases
+from sipfsm.probe.io import UsageError, parse_target
+from sipfsm.probe.oracle import Base, Tolerance, doubling, judge_train
+from sipfsm.probe.report import ladder_dot, table, write_ladders
 
 pytest_plugins = ["peers"]
 
@@ -44,8 +44,18 @@ def run_probe(cfg: ProbeConfig, timeout: float = 120.0) -> Report:
 def test_table4_values() -> None:
     """RFC 3261 Table 4 with the default T1 = 500 ms, T2 = 4 s, T4 = 5 s."""
     udp, tcp = Base().table4(False), Base().table4(True)
-    assert udp == {"A": 0.5, "B": 32.0, "D": 32.0, "E": 0.5, "F": 32.0, "G": 0.5, "H": 32.0,
-                   "I": 5.0, "J": 32.0, "K": 5.0}
+    assert udp == {
+        "A": 0.5,
+        "B": 32.0,
+        "D": 32.0,
+        "E": 0.5,
+        "F": 32.0,
+        "G": 0.5,
+        "H": 32.0,
+        "I": 5.0,
+        "J": 32.0,
+        "K": 5.0,
+    }
     assert tcp["A"] is None and tcp["E"] is None and tcp["G"] is None
     assert tcp["I"] == tcp["J"] == tcp["K"] == tcp["D"] == 0.0
     assert tcp["B"] == tcp["F"] == tcp["H"] == 32.0
@@ -82,7 +92,7 @@ def test_targets() -> None:
     assert parse_target("udp+tcp:localhost:5070").transports == ("udp", "tcp")
     with pytest.raises(UsageError):
         parse_target("http://127.0.0.1")
-    from sipfsm._aio import TargetRefused
+    from sipfsm.net.aio import TargetRefused
 
     with pytest.raises(TargetRefused):
         parse_target("udp:192.0.2.1:5060")
@@ -120,15 +130,21 @@ def test_reference_ua_passes_every_server_check() -> None:
     assert all(v == "pass" for v, _ in verdicts.values()), verdicts
 
 
-@pytest.mark.parametrize(("flaw", "check"), [
-    ("timer-g-2", "invite-server-final-retransmit"),
-    ("2xx-until-t2", "uas-2xx-retransmit"),
-])
+@pytest.mark.parametrize(
+    ("flaw", "check"),
+    [
+        ("timer-g-2", "invite-server-final-retransmit"),
+        ("2xx-until-t2", "uas-2xx-retransmit"),
+    ],
+)
 def test_broken_reference_ua_is_caught(flaw: str, check: str, tmp_path: Path) -> None:
     """A reference UA that stops Timer G after two retransmissions, or stops retransmitting
     its 2xx once the interval reaches T2 (JsSIP's bug), fails with a minimal trace."""
-    report = run_probe(ProbeConfig(t1=FAST, max_examples=4, checks=[check],
-                                   flaws=frozenset({flaw}), seed=2, max_shrinks=4))
+    report = run_probe(
+        ProbeConfig(
+            t1=FAST, max_examples=4, checks=[check], flaws=frozenset({flaw}), seed=2, max_shrinks=4
+        )
+    )
     (r,) = report.results
     assert r.verdict == "fail", r.observed
     assert "retransmission(s) seen" in r.observed
@@ -153,15 +169,28 @@ def test_broken_reference_ua_is_caught(flaw: str, check: str, tmp_path: Path) ->
 
 
 def cli(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*SIPFSM, "probe", *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT, check=False)
+    return subprocess.run(
+        [*SIPFSM, "probe", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        check=False,
+    )
 
 
 def test_cli_exit_0_and_json(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
-    done = cli("--t1", str(FAST), "--max-examples", "2",
-               "--checks", "invite-server-ack-stops-retransmit,cancel,cancel-unknown",
-               "--json", str(out))
+    done = cli(
+        "--t1",
+        str(FAST),
+        "--max-examples",
+        "2",
+        "--checks",
+        "invite-server-ack-stops-retransmit,cancel,cancel-unknown",
+        "--json",
+        str(out),
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     doc = json.loads(out.read_text())
     assert {"target", "role", "started", "duration", "checks"} <= set(doc)
@@ -177,9 +206,22 @@ def test_cli_exit_0_and_json(tmp_path: Path) -> None:
 
 def test_cli_exit_1_with_ladder(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
-    done = cli("--t1", str(FAST), "--max-examples", "2", "--max-shrinks", "2",
-               "--checks", "invite-server-final-retransmit", "--flaw", "timer-g-2",
-               "--json", str(out), "--report-dir", str(tmp_path / "ladders"))
+    done = cli(
+        "--t1",
+        str(FAST),
+        "--max-examples",
+        "2",
+        "--max-shrinks",
+        "2",
+        "--checks",
+        "invite-server-final-retransmit",
+        "--flaw",
+        "timer-g-2",
+        "--json",
+        str(out),
+        "--report-dir",
+        str(tmp_path / "ladders"),
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     doc = json.loads(out.read_text())
     (c,) = doc["checks"]
@@ -187,13 +229,16 @@ def test_cli_exit_1_with_ladder(tmp_path: Path) -> None:
     assert (tmp_path / "ladders" / "invite-server-final-retransmit.dot").exists()
 
 
-@pytest.mark.parametrize("args", [
-    ["udp:192.0.2.1:5060"],                       # not loopback, no --allow-remote
-    ["sip:bob@10.1.2.3:5060"],
-    ["ftp:127.0.0.1"],                            # not a target
-    ["--checks", "no-such-check"],
-    ["--role", "server", "udp:127.0.0.1:5999"],   # server without --trigger
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["udp:192.0.2.1:5060"],  # not loopback, no --allow-remote
+        ["sip:bob@10.1.2.3:5060"],
+        ["ftp:127.0.0.1"],  # not a target
+        ["--checks", "no-such-check"],
+        ["--role", "server", "udp:127.0.0.1:5999"],  # server without --trigger
+    ],
+)
 def test_cli_usage_errors_exit_2(args: list[str]) -> None:
     done = cli(*args, timeout=60)
     assert done.returncode == 2, done.stdout + done.stderr
@@ -201,7 +246,7 @@ def test_cli_usage_errors_exit_2(args: list[str]) -> None:
 
 
 def test_cli_unreachable_exit_2() -> None:
-    from sipfsm._peers import free_port
+    from peer_harness import free_port
 
     done = cli(f"udp:127.0.0.1:{free_port()}", "--checks", "cancel-unknown", timeout=60)
     assert done.returncode == 2, done.stdout + done.stderr
@@ -210,8 +255,13 @@ def test_cli_unreachable_exit_2() -> None:
 
 def test_ctrl_c_stops_cleanly_with_a_partial_report(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
-    proc = subprocess.Popen([*SIPFSM, "probe", "--t1", "0.5", "--json", str(out)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*SIPFSM, "probe", "--t1", "0.5", "--json", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         time.sleep(6.0)  # reference UA up, Timer H windows (32 s) running
         proc.send_signal(signal.SIGINT)
@@ -230,32 +280,50 @@ def test_ctrl_c_stops_cleanly_with_a_partial_report(tmp_path: Path) -> None:
 
 
 def _probe_cmd(target: str, out: Path, *extra: str) -> list[str]:
-    return [*SIPFSM, "probe", target, "--max-examples", "1", "--max-shrinks", "0",
-            "--duration", "100", "--json", str(out), "--report-dir", str(out.parent / (
-                out.stem + "-ladders")), *extra]
+    return [
+        *SIPFSM,
+        "probe",
+        target,
+        "--max-examples",
+        "1",
+        "--max-shrinks",
+        "0",
+        "--duration",
+        "100",
+        "--json",
+        str(out),
+        "--report-dir",
+        str(out.parent / (out.stem + "-ladders")),
+        *extra,
+    ]
 
 
 @pytest.fixture(scope="module")
-def peer_reports(kamailio: Any, baresip: Any, tmp_path_factory: pytest.TempPathFactory
-                 ) -> Iterator[dict[str, tuple[int, dict[str, Any], str]]]:
+def peer_reports(
+    kamailio: Any, baresip: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, tuple[int, dict[str, Any], str]]]:
     """Every peer probed at once (the 32 s Timer H/J/B/F windows overlap): Kamailio over UDP
     and TCP, SIPp's UAS, baresip, and SIPp's UAC in role server."""
-    from sipfsm._peers import SippUas, free_port
+    from peer_harness import SippUas, free_port
 
     base = tmp_path_factory.mktemp("probe")
     uas = SippUas(base / "sipp_uas", port=free_port(5080), calls=1000, timeout=200).start()
     port = free_port(5081)
-    uac = ("sipp -sn uac {host}:{port} -s probe -i 127.0.0.1 -p {free_port} -m 1 -nostdin "
-           "-timeout 45s")
+    uac = (
+        "sipp -sn uac {host}:{port} -s probe -i 127.0.0.1 -p {free_port} -m 1 -nostdin -timeout 45s"
+    )
     runs = {
         "kamailio": _probe_cmd(f"udp+tcp:127.0.0.1:{kamailio.port}", base / "kamailio.json"),
         "sipp-uas": _probe_cmd(f"udp:127.0.0.1:{uas.port}", base / "sipp-uas.json"),
         "baresip": _probe_cmd(baresip.uri, base / "baresip.json"),
-        "sipp-uac": _probe_cmd(f"udp:127.0.0.1:{port}", base / "sipp-uac.json",
-                               "--role", "server", "--trigger", uac),
+        "sipp-uac": _probe_cmd(
+            f"udp:127.0.0.1:{port}", base / "sipp-uac.json", "--role", "server", "--trigger", uac
+        ),
     }
-    procs = {k: subprocess.Popen(v, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 text=True) for k, v in runs.items()}
+    procs = {
+        k: subprocess.Popen(v, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for k, v in runs.items()
+    }
     results: dict[str, tuple[int, dict[str, Any], str]] = {}
     try:
         for name, proc in procs.items():

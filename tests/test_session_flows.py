@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from sipfsm import Request, Response, Timers, parse
-from sipfsm._build import build_in_dialog
-from sipfsm._ua import UA, InviteSession, Wire
+from sipfsm.message.build import build_in_dialog
+from sipfsm.sim.wire import Wire
+from sipfsm.ua.core import UA, InviteSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -29,15 +30,14 @@ Step = tuple[float, Callable[..., object], *tuple[object, ...]]
 
 
 def _uas(profile: str = "rfc6026", transport: str = "udp") -> tuple[UA, UA]:
-    alice = UA("alice", "atlanta.example.com", profile=profile, transport=transport,
-               random=lambda: 0.5)
-    bob = UA("bob", "biloxi.example.com", profile=profile, transport=transport,
-             random=lambda: 0.25)
+    alice = UA(
+        "alice", "atlanta.example.com", profile=profile, transport=transport, random=lambda: 0.5
+    )
+    bob = UA("bob", "biloxi.example.com", profile=profile, transport=transport, random=lambda: 0.25)
     return alice, bob
 
 
-def _pair(profile: str = "rfc6026", transport: str = "udp", **wire: object
-          ) -> tuple[UA, UA, Wire]:
+def _pair(profile: str = "rfc6026", transport: str = "udp", **wire: object) -> tuple[UA, UA, Wire]:
     alice, bob = _uas(profile, transport)
     return alice, bob, Wire(alice, bob, **wire)  # type: ignore[arg-type]
 
@@ -69,9 +69,16 @@ def _play(w: Wire, *steps: Step, until: float) -> list[oracle.Datagram]:
 
 
 def _msgs(grams: list[oracle.Datagram], sender: str, what: str) -> list[Request | Response]:
-    return [d.msg for d in grams if d.sender == sender and d.delivered and (
-        (isinstance(d.msg, Request) and d.msg.method == what)
-        or (isinstance(d.msg, Response) and str(d.msg.status) == what))]
+    return [
+        d.msg
+        for d in grams
+        if d.sender == sender
+        and d.delivered
+        and (
+            (isinstance(d.msg, Request) and d.msg.method == what)
+            or (isinstance(d.msg, Response) and str(d.msg.status) == what)
+        )
+    ]
 
 
 # --- RFC 3261 Figure 1, 24.2, 24.1 ----------------------------------------------------------
@@ -85,7 +92,14 @@ def test_figure_1_call(profile: str, transport: str) -> None:
     s, b = _call(w, alice, bob)
     grams = _play(w, (0.1, b.answer, 180), (0.2, b.answer, 200), (10.0, s.bye), until=60.0)
     assert oracle.sequence(grams) == [
-        "alice:INVITE", "bob:100", "bob:180", "bob:200", "alice:ACK", "alice:BYE", "bob:200"]
+        "alice:INVITE",
+        "bob:100",
+        "bob:180",
+        "bob:200",
+        "alice:ACK",
+        "alice:BYE",
+        "bob:200",
+    ]
     invite, ack, bye = (_msgs(grams, "alice", m)[0] for m in ("INVITE", "ACK", "BYE"))
     ringing, ok = _msgs(grams, "bob", "180")[0], _msgs(grams, "bob", "200")[0]
     trying = _msgs(grams, "bob", "100")[0]
@@ -110,7 +124,14 @@ def test_24_2_session_setup_bob_hangs_up() -> None:
     s, b = _call(w, alice, bob)
     grams = _play(w, (0.0, b.answer, 180), (1.0, b.answer, 200), (5.0, b.bye), until=60.0)
     assert oracle.sequence(grams) == [
-        "alice:INVITE", "bob:100", "bob:180", "bob:200", "alice:ACK", "bob:BYE", "alice:200"]
+        "alice:INVITE",
+        "bob:100",
+        "bob:180",
+        "bob:200",
+        "alice:ACK",
+        "bob:BYE",
+        "alice:200",
+    ]
     bye = _msgs(grams, "bob", "BYE")[0]
     invite = _msgs(grams, "alice", "INVITE")[0]
     assert isinstance(bye, Request) and isinstance(invite, Request)
@@ -127,12 +148,18 @@ def test_24_1_registration() -> None:
     bob = UA("bob", "biloxi.example.com")
     registrar = UA("registrar", "registrar.biloxi.example.com")
     w = Wire(bob, registrar)
-    reg = bob.request("REGISTER", "sip:registrar.biloxi.example.com", 0.0, to=bob.aor,
-                      headers=(("Expires", "7200"),))
+    reg = bob.request(
+        "REGISTER",
+        "sip:registrar.biloxi.example.com",
+        0.0,
+        to=bob.aor,
+        headers=(("Expires", "7200"),),
+    )
     w.flush(0.0)
     req, _tx = registrar.requests[0]
-    registrar.respond(req, 200, 0.0, headers=(("Contact", req.get("Contact") or ""),
-                                              ("Expires", "7200")))
+    registrar.respond(
+        req, 200, 0.0, headers=(("Contact", req.get("Contact") or ""), ("Expires", "7200"))
+    )
     w.run_until(40.0, 0.0)
     grams = oracle.read(w.log)
     assert oracle.sequence(grams) == ["bob:REGISTER", "registrar:200"]
@@ -148,15 +175,23 @@ def test_24_1_registration() -> None:
 
 
 def _record_route(lr: bool) -> object:
-    rr = ("Record-Route: <sip:p1.example.com;lr>, <sip:p2.example.com;lr>" if lr
-          else "Record-Route: <sip:p1.example.com>, <sip:p2.example.com>")
+    rr = (
+        "Record-Route: <sip:p1.example.com;lr>, <sip:p2.example.com;lr>"
+        if lr
+        else "Record-Route: <sip:p1.example.com>, <sip:p2.example.com>"
+    )
 
     def mangle(who: str, data: bytes) -> bytes:
-        if who == "alice" and data.startswith(b"INVITE") and b"Record-Route" not in data \
-                and b";tag=" not in data.split(b"\r\nTo:")[1].split(b"\r\n")[0]:
+        if (
+            who == "alice"
+            and data.startswith(b"INVITE")
+            and b"Record-Route" not in data
+            and b";tag=" not in data.split(b"\r\nTo:")[1].split(b"\r\n")[0]
+        ):
             head, _, rest = data.partition(b"\r\n")
             return head + b"\r\n" + rr.encode() + b"\r\n" + rest
         return data
+
     return mangle
 
 
@@ -167,25 +202,30 @@ def test_route_set_from_record_route(lr: bool) -> None:
     Route = route set; strict routing: Request-URI = first route, remote target last."""
     alice, bob, w = _pair(mangle=_record_route(lr))  # type: ignore[arg-type]
     s, b = _call(w, alice, bob)
-    grams = _play(w, (0.0, b.answer, 200), (1.0, s.reinvite), (1.0, b.answer, 200),
-                  (2.0, b.bye), until=40.0)
+    grams = _play(
+        w, (0.0, b.answer, 200), (1.0, s.reinvite), (1.0, b.answer, 200), (2.0, b.bye), until=40.0
+    )
     assert s.dialog and b.dialog
     assert [str(u) for u in s.dialog.route_set] == [
-        f"sip:p2.example.com{';lr' if lr else ''}", f"sip:p1.example.com{';lr' if lr else ''}"]
+        f"sip:p2.example.com{';lr' if lr else ''}",
+        f"sip:p1.example.com{';lr' if lr else ''}",
+    ]
     assert [str(u) for u in b.dialog.route_set] == [
-        f"sip:p1.example.com{';lr' if lr else ''}", f"sip:p2.example.com{';lr' if lr else ''}"]
+        f"sip:p1.example.com{';lr' if lr else ''}",
+        f"sip:p2.example.com{';lr' if lr else ''}",
+    ]
     ack, reinvite = _msgs(grams, "alice", "ACK")[0], _msgs(grams, "alice", "INVITE")[1]
     bye = _msgs(grams, "bob", "BYE")[0]
     if lr:
         assert ack.uri == reinvite.uri == "sip:bob@biloxi.example.com"  # type: ignore[union-attr]
-        assert [str(r.uri) for r in ack.route] == ["sip:p2.example.com;lr",
-                                                   "sip:p1.example.com;lr"]
-        assert [str(r.uri) for r in bye.route] == ["sip:p1.example.com;lr",
-                                                   "sip:p2.example.com;lr"]
+        assert [str(r.uri) for r in ack.route] == ["sip:p2.example.com;lr", "sip:p1.example.com;lr"]
+        assert [str(r.uri) for r in bye.route] == ["sip:p1.example.com;lr", "sip:p2.example.com;lr"]
     else:
         assert ack.uri == "sip:p2.example.com"  # type: ignore[union-attr]
-        assert [str(r.uri) for r in ack.route] == ["sip:p1.example.com",
-                                                   "sip:bob@biloxi.example.com"]
+        assert [str(r.uri) for r in ack.route] == [
+            "sip:p1.example.com",
+            "sip:bob@biloxi.example.com",
+        ]
         assert bye.uri == "sip:p1.example.com"  # type: ignore[union-attr]
     assert s.state == b.state == "Terminated"
 
@@ -200,8 +240,14 @@ def test_cancel_after_180() -> None:
     s, b = _call(w, alice, bob)
     grams = _play(w, (0.0, b.answer, 180), (1.0, s.cancel), until=60.0)
     assert oracle.sequence(grams) == [
-        "alice:INVITE", "bob:100", "bob:180", "alice:CANCEL", "bob:200", "bob:487",
-        "alice:ACK"]
+        "alice:INVITE",
+        "bob:100",
+        "bob:180",
+        "alice:CANCEL",
+        "bob:200",
+        "bob:487",
+        "alice:ACK",
+    ]
     invite, cancel, ack = (_msgs(grams, "alice", m)[0] for m in ("INVITE", "CANCEL", "ACK"))
     assert cancel.via[0].branch == invite.via[0].branch == ack.via[0].branch  # 9.1, 17.1.1.3
     assert cancel.cseq and invite.cseq and cancel.cseq.seq == invite.cseq.seq
@@ -231,13 +277,21 @@ def test_cancel_race_lost_to_the_2xx() -> None:
     s, b = _call(w, alice, bob)
     b.answer(180, 0.0)
     w.flush(0.0)
-    s.cancel(1.0)      # the CANCEL is on its way...
+    s.cancel(1.0)  # the CANCEL is on its way...
     b.answer(200, 1.0)  # ...and so is the 200
     w.run_until(60.0, 1.0)
     grams = _check(w)
     assert oracle.sequence(grams) == [
-        "alice:INVITE", "bob:100", "bob:180", "alice:CANCEL", "bob:200", "bob:200",
-        "alice:ACK", "alice:BYE", "bob:200"]
+        "alice:INVITE",
+        "bob:100",
+        "bob:180",
+        "alice:CANCEL",
+        "bob:200",
+        "bob:200",
+        "alice:ACK",
+        "alice:BYE",
+        "bob:200",
+    ]
     assert s.state == b.state == "Terminated"
 
 
@@ -251,8 +305,15 @@ def test_jssip_2xx_retransmits_go_on_until_64_t1_then_bye(transport: str) -> Non
     alice, bob = _uas(transport=transport)
     grams = _check(answered_call(alice, bob, acks_lost=10**6, until=100.0))
     b = bob.sessions[0]
-    sent = [d.t for d in grams if d.sender == "bob" and isinstance(d.msg, Response)
-            and d.msg.status == 200 and d.msg.cseq and d.msg.cseq.method == "INVITE"]
+    sent = [
+        d.t
+        for d in grams
+        if d.sender == "bob"
+        and isinstance(d.msg, Response)
+        and d.msg.status == 200
+        and d.msg.cseq
+        and d.msg.cseq.method == "INVITE"
+    ]
     assert sent == [0.0, 0.5, 1.5, 3.5, 7.5, 11.5, 15.5, 19.5, 23.5, 27.5, 31.5]
     bye = [d.t for d in grams if isinstance(d.msg, Request) and d.msg.method == "BYE"]
     assert bye == [32.0]
@@ -267,8 +328,11 @@ def test_sipml5_2xx_retransmits_stop_at_the_ack() -> None:
     alice, bob = _uas()
     grams = _check(answered_call(alice, bob, acks_lost=2, until=100.0))
     s, b = alice.sessions[0], bob.sessions[0]
-    sent = [d.t for d in grams if d.sender == "bob" and isinstance(d.msg, Response)
-            and d.msg.status == 200]
+    sent = [
+        d.t
+        for d in grams
+        if d.sender == "bob" and isinstance(d.msg, Response) and d.msg.status == 200
+    ]
     assert sent == [0.0, 0.5, 1.5]
     assert s.state == b.state == "Confirmed" and not b.runner.timers
 
@@ -301,8 +365,15 @@ def test_reinvite_accepted_and_failed() -> None:
     w.run_until(50.0, 2.0)
     grams = _check(w)
     assert oracle.sequence(grams)[4:] == [
-        "alice:INVITE", "bob:100", "bob:200", "alice:ACK",
-        "alice:INVITE", "bob:100", "bob:488", "alice:ACK"]
+        "alice:INVITE",
+        "bob:100",
+        "bob:200",
+        "alice:ACK",
+        "alice:INVITE",
+        "bob:100",
+        "bob:488",
+        "alice:ACK",
+    ]
     invites = _msgs(grams, "alice", "INVITE")
     assert [m.cseq.seq for m in invites if m.cseq] == [1, 2, 3]
     assert s.state == b.state == "Confirmed"
@@ -318,7 +389,7 @@ def test_glare_491_and_retry_windows() -> None:
     w.flush(1.0)
     assert s.state == b.state == "RetryWait"
     assert s.runner.timers == {"glare": pytest.approx(1.0 + 3.05)}  # 2.1 + 0.5 * 1.9
-    assert b.runner.timers == {"glare": pytest.approx(1.0 + 0.5)}   # 0 + 0.25 * 2.0
+    assert b.runner.timers == {"glare": pytest.approx(1.0 + 0.5)}  # 0 + 0.25 * 2.0
     w.run_until(1.5, 1.0)
     assert b.state == "ReInviting" and s.state == "ReInvited"  # Alice drops her retry
     s.answer(200, 1.6)
@@ -339,13 +410,17 @@ def test_glare_retry_goes_out_when_the_peer_is_quiet() -> None:
 
     def drop_bobs_retry(t: float, who: str, d: bytes) -> bool:
         return who == "bob" and d.startswith(b"INVITE") and t > 1.0
+
     w.drop = drop_bobs_retry
     w.run_until(5.0, 1.0)
     grams = oracle.read(w.log)
     oracle.check_glare_retry(grams, "alice", owner=True)
     oracle.check_glare_retry(grams, "bob", owner=False)
-    alice_invites = [d.t for d in grams if d.sender == "alice"
-                     and isinstance(d.msg, Request) and d.msg.method == "INVITE"]
+    alice_invites = [
+        d.t
+        for d in grams
+        if d.sender == "alice" and isinstance(d.msg, Request) and d.msg.method == "INVITE"
+    ]
     assert alice_invites == [0.0, 1.0, pytest.approx(4.05)]
 
 
@@ -379,17 +454,24 @@ def _in_dialog(s: InviteSession, method: str, cseq: int, to_tag: str | None = No
     assert d is not None and d.id is not None
     parts = d.request_parts(method, cseq)
     to = parts.to if to_tag is None else parts.to.split(";tag=")[0] + f";tag={to_tag}"
-    return build_in_dialog(method, parts.request_uri, to=to, from_=parts.from_,
-                           call_id=parts.call_id, cseq=cseq, sent_by="atlanta.example.com",
-                           branch=f"z9hG4bKforged{cseq}").raw
+    return build_in_dialog(
+        method,
+        parts.request_uri,
+        to=to,
+        from_=parts.from_,
+        call_id=parts.call_id,
+        cseq=cseq,
+        sent_by="atlanta.example.com",
+        branch=f"z9hG4bKforged{cseq}",
+    ).raw
 
 
 def test_unknown_dialog_gets_481_and_lower_cseq_gets_500() -> None:
     """12.2.2: a request for no dialog: 481; a CSeq lower than the remote one: 500."""
     _alice, bob, _w, s, b = _established()
     bob.receive(_in_dialog(s, "BYE", 5, to_tag="nosuchtag"), 1.0)
-    bob.receive(_in_dialog(s, "INFO", 7), 1.0)   # accepted: remote CSeq := 7
-    bob.receive(_in_dialog(s, "BYE", 6), 1.0)    # lower than 7: out of order
+    bob.receive(_in_dialog(s, "INFO", 7), 1.0)  # accepted: remote CSeq := 7
+    bob.receive(_in_dialog(s, "BYE", 6), 1.0)  # lower than 7: out of order
     out = [parse(x) for x in bob.drain()]
     assert [m.status for m in out if isinstance(m, Response)] == [481, 200, 500]
     assert b.state == "Confirmed" and b.dialog and b.dialog.remote_seq == 7
@@ -417,8 +499,7 @@ def test_forked_invite_two_early_dialogs_two_2xx(profile: str) -> None:
                 msg = parse(data, strict=True)
                 uri = msg.uri if isinstance(msg, Request) else ""
                 for bob in (bob1, bob2):
-                    if (msg.method == "INVITE" and not (msg.to and msg.to.tag)) \
-                            or bob.host in uri:
+                    if (msg.method == "INVITE" and not (msg.to and msg.to.tag)) or bob.host in uri:
                         bob.receive(data, now)
             for bob in (bob1, bob2):
                 for data in bob.drain():
@@ -449,11 +530,19 @@ def test_forked_invite_two_early_dialogs_two_2xx(profile: str) -> None:
     oracle.check_acks(grams, "alice")
     oracle.check_no_request_after_bye(grams, "alice")
     acks = [d.msg for d in grams if isinstance(d.msg, Request) and d.msg.method == "ACK"]
-    oks = [d.msg for d in grams if isinstance(d.msg, Response) and d.msg.status == 200
-           and d.msg.cseq and d.msg.cseq.method == "INVITE"]
+    oks = [
+        d.msg
+        for d in grams
+        if isinstance(d.msg, Response)
+        and d.msg.status == 200
+        and d.msg.cseq
+        and d.msg.cseq.method == "INVITE"
+    ]
     assert sorted(a.to.tag for a in acks if a.to) == sorted(r.to.tag for r in oks if r.to)
-    assert {a.uri for a in acks} == {"sip:bob@bob1.biloxi.example.com",
-                                     "sip:bob@bob2.biloxi.example.com"}
+    assert {a.uri for a in acks} == {
+        "sip:bob@bob1.biloxi.example.com",
+        "sip:bob@bob2.biloxi.example.com",
+    }
     byes = [d.msg for d in grams if isinstance(d.msg, Request) and d.msg.method == "BYE"]
     assert [b.uri for b in byes] == ["sip:bob@bob2.biloxi.example.com"]
     assert s.state == "Confirmed" and s.dialog is not None and s.dialog.confirmed
@@ -475,37 +564,58 @@ def test_t1_is_configurable() -> None:
 
 
 def test_trace_cli_runs_a_session(capsys: pytest.CaptureFixture[str]) -> None:
-    from sipfsm import cli
+    from sipfsm.cli import main as cli
 
-    code = cli.main(["trace", "invite_session_server", "tu=180", "tu=200", "+2",
-                     "recv=ACK", "recv=BYE"])
+    code = cli.main(
+        ["trace", "invite_session_server", "tu=180", "tu=200", "+2", "recv=ACK", "recv=BYE"]
+    )
     out = capsys.readouterr().out
     assert code == 0
     lines = [line.split(maxsplit=1)[1] for line in out.splitlines()[1:]]
     assert [x.split("  ")[0] for x in lines if x.startswith(("send", "resend", "recv"))] == [
-        "recv INVITE", "send 100", "send 180", "send 200", "resend 200", "resend 200",
-        "recv ACK", "recv BYE", "send 200 (BYE)"]
+        "recv INVITE",
+        "send 100",
+        "send 180",
+        "send 200",
+        "resend 200",
+        "resend 200",
+        "recv ACK",
+        "recv BYE",
+        "send 200 (BYE)",
+    ]
     assert out.rstrip().endswith("Terminated")
     code = cli.main(["trace", "invite_session_client", "tu=bye"])
     assert code == 1 and "refused" in capsys.readouterr().err
 
 
 def _trace(capsys: pytest.CaptureFixture[str], *argv: str) -> list[tuple[float, str, str]]:
-    from sipfsm import cli
+    from sipfsm.cli import main as cli
 
     assert cli.main(["trace", *argv]) == 0
     rows = [line.split("  ") for line in capsys.readouterr().out.splitlines()[1:]]
-    return [(float(r[0]), r[1].strip(), r[-1].strip())
-            for r in ([x for x in row if x] for row in rows)]
+    return [
+        (float(r[0]), r[1].strip(), r[-1].strip()) for r in ([x for x in row if x] for row in rows)
+    ]
 
 
 def test_trace_shows_the_2xx_schedule_and_the_bye_at_64_t1(
-        capsys: pytest.CaptureFixture[str]) -> None:
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """13.3.1.4 in ``sipfsm trace``: the 2xx again at 0.5, 1.5, 3.5, then every T2 (7.5,
     11.5 ... 31.5), and the BYE at 64*T1 = 32 s."""
     steps = _trace(capsys, "invite_session_server", "tu=180", "tu=200", "+40")
     assert [t for t, what, _ in steps if what == "resend 200"] == [
-        0.5, 1.5, 3.5, 7.5, 11.5, 15.5, 19.5, 23.5, 27.5, 31.5]
+        0.5,
+        1.5,
+        3.5,
+        7.5,
+        11.5,
+        15.5,
+        19.5,
+        23.5,
+        27.5,
+        31.5,
+    ]
     assert [t for t, what, _ in steps if what == "send BYE"] == [32.0]
     intervals = [w.split()[-1] for _, w, _ in steps if w.startswith("start 2xx")]
     assert intervals[:4] == ["0.5", "1.0", "2.0", "4.0"] and set(intervals[4:]) == {"4.0"}
@@ -514,8 +624,19 @@ def test_trace_shows_the_2xx_schedule_and_the_bye_at_64_t1(
 def test_trace_runs_the_dialog_model_on_its_own(capsys: pytest.CaptureFixture[str]) -> None:
     """The caller's dialog (12): created by a 1xx with To tag, confirmed by the 2xx, a request
     within it takes the next CSeq, an out-of-order one gets 500, a 481 ends it (12.2.1.2)."""
-    steps = _trace(capsys, "dialog", "recv=100", "recv=180", "recv=200", "send=INFO",
-                   "recv=200", "recv=INFO/5", "recv=BYE/3", "send=OPTIONS", "recv=481")
+    steps = _trace(
+        capsys,
+        "dialog",
+        "recv=100",
+        "recv=180",
+        "recv=200",
+        "send=INFO",
+        "recv=200",
+        "recv=INFO/5",
+        "recv=BYE/3",
+        "send=OPTIONS",
+        "recv=481",
+    )
     states = {what: state for _, what, state in steps}
     assert states["recv 100"] == "Trying"
     assert states["dialog call@me.example.com;local=metag;remote=peertag"] == "Early"
@@ -524,15 +645,19 @@ def test_trace_runs_the_dialog_model_on_its_own(capsys: pytest.CaptureFixture[st
     assert "local CSeq 3" in states and steps[-1][1:] == ("enter Terminated", "Terminated")
 
 
-@pytest.mark.parametrize(("argv", "code", "message"), [
-    (["recv=180", "recv=BYE", "recv=BYE"], 1, "refused"),
-    (["recv=ACK"], 2, "receives no ACK"),
-    (["send=BYE"], 1, "refused"),
-    (["tu=200"], 2, "bad event"),
-])
-def test_trace_dialog_refusals(argv: list[str], code: int, message: str,
-                               capsys: pytest.CaptureFixture[str]) -> None:
-    from sipfsm import cli
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (["recv=180", "recv=BYE", "recv=BYE"], 1, "refused"),
+        (["recv=ACK"], 2, "receives no ACK"),
+        (["send=BYE"], 1, "refused"),
+        (["tu=200"], 2, "bad event"),
+    ],
+)
+def test_trace_dialog_refusals(
+    argv: list[str], code: int, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sipfsm.cli import main as cli
 
     assert cli.main(["trace", "dialog", *argv]) == code
     assert message in capsys.readouterr().err

@@ -1,7 +1,7 @@
 """The session oracle can fail: it catches deliberately broken session models.
 
 Each mutant is the real ``models/invite_session_*.toml`` (or its ``timers.toml``) with one
-RFC rule broken, injected into a :class:`~sipfsm._ua.UA` through ``models`` /
+RFC rule broken, injected into a :class:`~sipfsm.ua.core.UA` through ``models`` /
 ``timer_table``. The same flows pass with the real models; with a mutant,
 ``tests/session_oracle.py`` (written from RFC 3261 12-15, reading no model) raises.
 """
@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from sipfsm import Machine
-from sipfsm._model import Action, TimerTable, load_machine, load_timers, models_dir
-from sipfsm._ua import UA
+from sipfsm.model.loader import Action, TimerTable, load_machine, load_timers, models_dir
+from sipfsm.ua.core import UA
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -36,8 +36,10 @@ def _break(name: str, source: str, event: str, **changes: object) -> Machine:
     machine = _model(name)
     hits = [r for r in machine.rules if (r.source, r.event) == (source, event) and not r.fallback]
     assert len(hits) == 1, f"{name}: {source} x {event} has {len(hits)} rules"
-    rules = tuple(dataclasses.replace(r, **changes) if r is hits[0] else r  # type: ignore[arg-type]
-                  for r in machine.rules)
+    rules = tuple(
+        dataclasses.replace(r, **changes) if r is hits[0] else r  # type: ignore[arg-type]
+        for r in machine.rules
+    )
     return dataclasses.replace(machine, rules=rules)
 
 
@@ -65,34 +67,64 @@ CLIENT = "invite_session_client"
 #: 13.3.1.4 broken in the callee (Bob), each one way.
 SERVER_MUTANTS: dict[str, Callable[[], Mutant]] = {
     # The interval stays at T1 instead of doubling to T2.
-    "2xx backoff capped at T1 (model)": lambda: ({SERVER: _break(
-        SERVER, "Answered", "timer_2xx", actions=_actions("resend_2xx", "restart 2xx T1"))},
-        None),
+    "2xx backoff capped at T1 (model)": lambda: (
+        {
+            SERVER: _break(
+                SERVER, "Answered", "timer_2xx", actions=_actions("resend_2xx", "restart 2xx T1")
+            )
+        },
+        None,
+    ),
     "2xx backoff capped at T1 (timers.toml)": lambda: ({}, _timer("2xx", cap="T1")),
     # JsSIP: the retransmissions stop once T2 has passed; no BYE either.
-    "2xx retransmits stopped at T2 (JsSIP)": lambda: ({SERVER: _break(
-        SERVER, "Answered", "timer_ackwait", dest="Answered", actions=_actions("stop 2xx"))},
-        _timer("ackwait", unreliable="T2", reliable="T2")),
+    "2xx retransmits stopped at T2 (JsSIP)": lambda: (
+        {
+            SERVER: _break(
+                SERVER, "Answered", "timer_ackwait", dest="Answered", actions=_actions("stop 2xx")
+            )
+        },
+        _timer("ackwait", unreliable="T2", reliable="T2"),
+    ),
     # 64*T1 without an ACK: the session is left up instead of ended with BYE.
-    "no BYE after 64*T1": lambda: ({SERVER: _break(
-        SERVER, "Answered", "timer_ackwait", dest="Terminated",
-        actions=_actions("stop 2xx", "tu_session_end"))}, None),
+    "no BYE after 64*T1": lambda: (
+        {
+            SERVER: _break(
+                SERVER,
+                "Answered",
+                "timer_ackwait",
+                dest="Terminated",
+                actions=_actions("stop 2xx", "tu_session_end"),
+            )
+        },
+        None,
+    ),
 }
 
 #: 13.2.2.4 broken in the caller (Alice): a retransmitted 2xx is not ACKed.
 CLIENT_MUTANTS: dict[str, Callable[[], Mutant]] = {
-    "no ACK for a retransmitted 2xx": lambda: ({CLIENT: _break(
-        CLIENT, "Confirmed", "recv_2xx_again", kind="ignore", dest=None, actions=())}, None),
+    "no ACK for a retransmitted 2xx": lambda: (
+        {
+            CLIENT: _break(
+                CLIENT, "Confirmed", "recv_2xx_again", kind="ignore", dest=None, actions=()
+            )
+        },
+        None,
+    ),
 }
 
 
 def _call(mutant: Mutant, side: str, acks_lost: int) -> list[oracle.Datagram]:
     """A call; the first ``acks_lost`` ACKs are lost; ``side`` runs the mutant."""
     models, table = mutant
-    alice, bob = (UA(user, f"{place}.example.com",
-                     models=models if user == side else None,
-                     timer_table=table if user == side else None)
-                  for user, place in (("alice", "atlanta"), ("bob", "biloxi")))
+    alice, bob = (
+        UA(
+            user,
+            f"{place}.example.com",
+            models=models if user == side else None,
+            timer_table=table if user == side else None,
+        )
+        for user, place in (("alice", "atlanta"), ("bob", "biloxi"))
+    )
     w = answered_call(alice, bob, acks_lost=acks_lost, until=END)
     assert alice.errors == [] and bob.errors == []
     return oracle.read(w.log)

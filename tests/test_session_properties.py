@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from sipfsm import ProtocolError, Response, Timers
-from sipfsm._ua import UA, InviteSession, Wire
+from sipfsm.sim.wire import Wire
+from sipfsm.ua.core import UA, InviteSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -61,14 +62,18 @@ class Call(RuleBasedStateMachine):
             action(*args, self.now)  # type: ignore[operator]
         self.wire.flush(self.now)
 
-    @rule(status=st.sampled_from([180, 183, 200, 200, 486, 488]),
-          side=st.sampled_from(["callee", "caller"]))
+    @rule(
+        status=st.sampled_from([180, 183, 200, 200, 486, 488]),
+        side=st.sampled_from(["callee", "caller"]),
+    )
     def answer(self, status: int, side: str) -> None:
         session = self.callee if side == "callee" else self.caller
         self._try(session.answer, status)
 
-    @rule(what=st.sampled_from(["cancel", "bye", "reinvite"]),
-          side=st.sampled_from(["callee", "caller"]))
+    @rule(
+        what=st.sampled_from(["cancel", "bye", "reinvite"]),
+        side=st.sampled_from(["callee", "caller"]),
+    )
     def tu(self, what: str, side: str) -> None:
         session = self.callee if side == "callee" else self.caller
         if what == "cancel" and side == "callee":
@@ -111,23 +116,32 @@ def _unacked_call(t1: float, acks_lost: int, transport: str) -> list[oracle.Data
     timers = Timers(t1=t1, t2=4.0)
     alice = UA("alice", "atlanta.example.com", timers=timers, transport=transport)
     bob = UA("bob", "biloxi.example.com", timers=timers, transport=transport)
-    return oracle.read(answered_call(alice, bob, acks_lost=acks_lost,
-                                     until=64 * t1 + 40.0).log)
+    return oracle.read(answered_call(alice, bob, acks_lost=acks_lost, until=64 * t1 + 40.0).log)
 
 
 @given(t1=st.sampled_from([0.25, 0.5, 1.0]), transport=st.sampled_from(["udp", "tcp"]))
 @settings(max_examples=min(settings().max_examples, 30))
-def test_jssip_bug_2xx_retransmits_continue_past_t2_until_64_t1(t1: float,
-                                                                 transport: str) -> None:
+def test_jssip_bug_2xx_retransmits_continue_past_t2_until_64_t1(t1: float, transport: str) -> None:
     """JsSIP: the 2xx retransmissions stopped once the interval reached T2. 13.3.1.4: they go
     on every T2 until 64*T1 has passed, on any transport; then BYE."""
     grams = _unacked_call(t1, 10**6, transport)
     oracle.check_2xx_retransmissions(grams, "bob", t1, 4.0)
-    sent = [d.t for d in grams if d.sender == "bob" and isinstance(d.msg, Response)
-            and d.msg.status == 200 and d.msg.cseq and d.msg.cseq.method == "INVITE"]
+    sent = [
+        d.t
+        for d in grams
+        if d.sender == "bob"
+        and isinstance(d.msg, Response)
+        and d.msg.status == 200
+        and d.msg.cseq
+        and d.msg.cseq.method == "INVITE"
+    ]
     assert sent[-1] > 4.0 + t1 and 64 * t1 - sent[-1] <= 4.0
-    assert any(d.msg.method == "BYE" for d in grams if d.sender == "bob"  # type: ignore[union-attr]
-               and not isinstance(d.msg, Response))
+    assert any(
+        d.msg.method == "BYE"
+        for d in grams
+        if d.sender == "bob"  # type: ignore[union-attr]
+        and not isinstance(d.msg, Response)
+    )
 
 
 @given(lost=st.integers(0, 6))
@@ -137,8 +151,18 @@ def test_sipml5_bug_no_2xx_retransmission_after_the_ack(lost: int) -> None:
     ``lost + 1`` 200s go out and none after the first ACK delivered."""
     grams = _unacked_call(0.5, lost, "udp")
     oracle.check_2xx_retransmissions(grams, "bob", 0.5, 4.0)
-    sent = [d.t for d in grams if d.sender == "bob" and isinstance(d.msg, Response)
-            and d.msg.status == 200 and d.msg.cseq and d.msg.cseq.method == "INVITE"]
-    first_ack = next(d.t for d in grams if d.delivered and not isinstance(d.msg, Response)
-                     and d.msg.method == "ACK")
+    sent = [
+        d.t
+        for d in grams
+        if d.sender == "bob"
+        and isinstance(d.msg, Response)
+        and d.msg.status == 200
+        and d.msg.cseq
+        and d.msg.cseq.method == "INVITE"
+    ]
+    first_ack = next(
+        d.t
+        for d in grams
+        if d.delivered and not isinstance(d.msg, Response) and d.msg.method == "ACK"
+    )
     assert len(sent) == lost + 1 and all(t <= first_ack for t in sent)

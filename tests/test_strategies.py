@@ -1,5 +1,5 @@
-"""sipfsm.strategies: generated messages are valid per the grammar, varied, and the malformed
-ones carry the defect sipfsm reports."""
+"""sipfsm.testing.strategies: generated messages are valid per the grammar and varied; the
+malformed ones carry the defect sipfsm reports."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 
 import sipfsm
-from sipfsm import strategies as sips
+from sipfsm.testing import strategies as sips
 
 FEW = min(settings().max_examples, 100)
 
@@ -96,6 +96,7 @@ def test_malformed_messages_carry_their_error(case: sips.Malformed) -> None:
 @pytest.mark.parametrize("defect", sorted(sips.DEFECTS))
 def test_each_defect_is_reachable(defect: str) -> None:
     """malformed_messages(defect) restricts to one defect."""
+
     @settings(max_examples=3, database=None, derandomize=True)
     @given(sips.malformed_messages(defect))
     def one(c: sips.Malformed) -> None:

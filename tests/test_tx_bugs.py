@@ -23,7 +23,7 @@ from sipfsm import (
     TransactionKey,
     TransactionLayer,
 )
-from sipfsm._table import load_model
+from sipfsm.engine.table import load_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -58,9 +58,11 @@ def doubling(t1: float, cap: float, until: float, first_at: float = 0.0) -> list
 
 # --- PJSIP ------------------------------------------------------------------------------------
 
+
 @given(t1=T1, t2=T2, at=st.floats(0.01, 30.0), profile=PROFILE)
-def test_pjsip_non_invite_client_keeps_retransmitting_after_1xx(t1: float, t2: float, at: float,
-                                                                profile: str) -> None:
+def test_pjsip_non_invite_client_keeps_retransmitting_after_1xx(
+    t1: float, t2: float, at: float, profile: str
+) -> None:
     """17.1.2.2: a 1xx moves Trying to Proceeding and retransmissions go on, every T2."""
     at = at * t1  # scale into the transaction's life (F = 64*T1)
     tx = Transaction("non_invite_client", "REQ", timers=Timers(t1, t2), profile=profile)
@@ -84,32 +86,41 @@ def test_pjsip_non_invite_client_keeps_retransmitting_after_1xx(t1: float, t2: f
 def test_pjsip_timer_i_is_zero_on_tcp(profile: str, t1: float) -> None:
     """Table 4: Timer I is 0 s on TCP: the ACK ends the INVITE server transaction at once.
     Same for J and K (17.2.2, 17.1.2.2) and D (17.1.1.2)."""
-    ist = Transaction("invite_server", "INV", transport="tcp", profile=profile,
-                      timers=Timers(t1))
+    ist = Transaction("invite_server", "INV", transport="tcp", profile=profile, timers=Timers(t1))
     ist.start(0.0)
     ist.respond(486, 1.0)
     outputs = ist.handle("recv_ack", 2.0)
-    assert [o.state for o in outputs if isinstance(o, StateEntered)] == ["Confirmed",
-                                                                          "Terminated"]
-    for model, final in (("non_invite_server", "tu"), ("non_invite_client", "recv"),
-                         ("invite_client", "recv")):
+    assert [o.state for o in outputs if isinstance(o, StateEntered)] == ["Confirmed", "Terminated"]
+    for model, final in (
+        ("non_invite_server", "tu"),
+        ("non_invite_client", "recv"),
+        ("invite_client", "recv"),
+    ):
         tx = Transaction(model, "REQ", transport="tcp", profile=profile, timers=Timers(t1))
         tx.start(0.0)
         (tx.respond if final == "tu" else tx.receive_response)(486, 1.0)
         assert tx.terminated, (model, tx.state)
 
 
-@given(profile=PROFILE, where=st.sampled_from(["Proceeding", "Completed"]), t1=T1,
-       kind=st.sampled_from(["invite_server", "non_invite_server"]))
+@given(
+    profile=PROFILE,
+    where=st.sampled_from(["Proceeding", "Completed"]),
+    t1=T1,
+    kind=st.sampled_from(["invite_server", "non_invite_server"]),
+)
 def test_pjsip_server_transaction_not_killed_at_once_on_transport_error(
-        profile: str, where: str, t1: float, kind: str) -> None:
+    profile: str, where: str, t1: float, kind: str
+) -> None:
     """RFC 6026 8.8 (17.2.4 as amended): a server transaction informs the TU of a transport
     error and MUST remain in its current state, absorbing retransmissions until its timers end
     it. RFC 3261 as published: SHOULD terminate. (Client transactions terminate at once in both,
     17.1.4, which RFC 6026 leaves alone.)"""
     layer = TransactionLayer(profile=profile, timers=Timers(t1))
-    key = TransactionKey("INVITE" if kind == "invite_server" else "OPTIONS",
-                         branch="z9hG4bKpj", sent_by="a.example:5060")
+    key = TransactionKey(
+        "INVITE" if kind == "invite_server" else "OPTIONS",
+        branch="z9hG4bKpj",
+        sent_by="a.example:5060",
+    )
     tx, _ = layer.receive_request(key, "REQ", 0.0)
     assert tx is not None
     layer.respond(tx, 180 if kind == "invite_server" else 100, 16 * t1)
@@ -131,9 +142,9 @@ def test_pjsip_server_transaction_not_killed_at_once_on_transport_error(
 
 # --- sipgo ------------------------------------------------------------------------------------
 
+
 @given(t1=T1, t2=T2, ack_at=st.one_of(st.none(), st.floats(0.0, 70.0)))
-def test_sipgo_302_is_retransmitted_until_ack(t1: float, t2: float, ack_at: float | None
-                                              ) -> None:
+def test_sipgo_302_is_retransmitted_until_ack(t1: float, t2: float, ack_at: float | None) -> None:
     """17.2.1: over UDP a 300-699 is retransmitted on Timer G (T1 doubling to T2) until the ACK
     arrives, or Timer H (64*T1) gives up and tells the TU."""
     tx = Transaction("invite_server", "INV", timers=Timers(t1, t2))
@@ -151,10 +162,16 @@ def test_sipgo_302_is_retransmitted_until_ack(t1: float, t2: float, ack_at: floa
         assert tx.terminated
 
 
-@given(t1=T1, at=st.floats(0.0, 0.99), final_after=st.one_of(st.none(), st.floats(0.0, 500.0)),
-       status=st.sampled_from([200, 486]), profile=PROFILE)
+@given(
+    t1=T1,
+    at=st.floats(0.0, 0.99),
+    final_after=st.one_of(st.none(), st.floats(0.0, 500.0)),
+    status=st.sampled_from([200, 486]),
+    profile=PROFILE,
+)
 def test_sipgo_timer_b_stopped_by_1xx_so_the_transaction_lived_forever(
-        t1: float, at: float, final_after: float | None, status: int, profile: str) -> None:
+    t1: float, at: float, final_after: float | None, status: int, profile: str
+) -> None:
     """Decision (models/invite_client.toml): Timer B acts only in Calling (17.1.1.2: "if the
     client transaction is still in the Calling state when timer B fires"). What the
     transaction layer owns, checked here: a 1xx does not stop Timer B; in Calling, B ends the
@@ -175,8 +192,7 @@ def test_sipgo_timer_b_stopped_by_1xx_so_the_transaction_lived_forever(
         return
     when = 64 * t1 + final_after
     tx.receive_response(status, when)
-    bound = 64 * t1 if (status < 300 and profile == "rfc6026") else (33.0 if status >= 300
-                                                                      else 0.0)
+    bound = 64 * t1 if (status < 300 and profile == "rfc6026") else (33.0 if status >= 300 else 0.0)
     run_until(tx, when + bound)
     assert tx.terminated and tx.get_timer() is None
 
@@ -188,9 +204,9 @@ def test_sipgo_timer_b_stopped_by_1xx_so_the_transaction_lived_forever(
 
 # --- JsSIP ------------------------------------------------------------------------------------
 
+
 @given(t1=T1, t2=T2, sends=st.lists(st.floats(0.0, 0.999), max_size=12))
-def test_jssip_2xx_retransmits_last_64_t1_not_t2(t1: float, t2: float, sends: list[float]
-                                                 ) -> None:
+def test_jssip_2xx_retransmits_last_64_t1_not_t2(t1: float, t2: float, sends: list[float]) -> None:
     """The bug is in the UAS core (13.3.1.4: the 2xx is retransmitted, doubling to T2, for
     64*T1); the dialog issue adds that machine. What the transaction layer owns (RFC 6026 7.1,
     8.7): after a 2xx the INVITE server transaction stays in Accepted for exactly 64*T1 (Timer
@@ -211,9 +227,11 @@ def test_jssip_2xx_retransmits_last_64_t1_not_t2(t1: float, t2: float, sends: li
 
 # --- sipml5 -----------------------------------------------------------------------------------
 
+
 @given(t1=T1, t2=T2, ack_at=st.floats(0.0, 0.99), status=st.sampled_from([200, 404]))
-def test_sipml5_no_response_retransmits_after_ack(t1: float, t2: float, ack_at: float,
-                                                  status: int) -> None:
+def test_sipml5_no_response_retransmits_after_ack(
+    t1: float, t2: float, ack_at: float, status: int
+) -> None:
     """17.2.1: the ACK stops the retransmissions of a non-2xx (Timer G is ignored from
     Confirmed on). RFC 6026 7.1: a 2xx is never retransmitted by the transaction at all, and
     the ACK goes to the TU so the UAS core stops its own retransmissions (13.3.1.4)."""
@@ -232,9 +250,11 @@ def test_sipml5_no_response_retransmits_after_ack(t1: float, t2: float, ack_at: 
 
 # --- a retransmit interval doubled twice --------------------------------------------------------
 
+
 @given(t1=T1, t2=T2, which=st.sampled_from(["A", "E", "G"]))
-def test_retransmit_interval_doubles_once_per_retransmission(t1: float, t2: float,
-                                                             which: str) -> None:
+def test_retransmit_interval_doubles_once_per_retransmission(
+    t1: float, t2: float, which: str
+) -> None:
     """17.1.1.2 (A: T1, 2*T1, 4*T1 ..., no cap), 17.1.2.2 (E) and 17.2.1 (G): MIN(2*T1, T2),
     MIN(4*T1, T2) ...: each firing doubles the interval exactly once."""
     model = {"A": "invite_client", "E": "non_invite_client", "G": "invite_server"}[which]
@@ -248,6 +268,7 @@ def test_retransmit_interval_doubles_once_per_retransmission(t1: float, t2: floa
 
 
 # --- RFC 6026 claimed without Accepted ------------------------------------------------------------
+
 
 @given(t1=T1, late=st.lists(st.floats(0.0, 0.999), max_size=6))
 def test_rfc6026_profile_has_accepted_on_both_sides(t1: float, late: list[float]) -> None:

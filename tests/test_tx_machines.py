@@ -94,8 +94,9 @@ class TransactionMachine(RuleBasedStateMachine):
 
 def _machine_test(kind: str, transport: str, profile: str) -> type:
     name = f"Test_{kind}_{transport}_{profile}"
-    cls = type(name, (TransactionMachine,),
-               {"kind": kind, "transport": transport, "profile": profile})
+    cls = type(
+        name, (TransactionMachine,), {"kind": kind, "transport": transport, "profile": profile}
+    )
     test = cls.TestCase  # type: ignore[attr-defined]
     test.settings = settings(test.settings, stateful_step_count=25)
     return test  # type: ignore[no-any-return]

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from sipfsm import Timers
-from sipfsm._model import load_timers
-from sipfsm._table import compile_table, load_model
+from sipfsm.engine.table import compile_table, load_model
+from sipfsm.model.loader import load_timers
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -43,8 +43,9 @@ def test_a_mutated_timer_table_is_caught(mutation: str) -> None:
         timers["G"] = dataclasses.replace(g, reliable="T1")
     mutated = dataclasses.replace(table, timers=timers)
     transport = "tcp" if mutation == "G on TCP" else "udp"
-    compiled = compile_table(load_model("invite_server"), "rfc6026", transport == "tcp",
-                             Timers(), timer_table=mutated)
+    compiled = compile_table(
+        load_model("invite_server"), "rfc6026", transport == "tcp", Timers(), timer_table=mutated
+    )
     with pytest.raises(AssertionError):
         _scenario(Lockstep("invite_server", transport, "rfc6026", table=compiled))
 
@@ -54,8 +55,10 @@ def test_a_mutated_rule_is_caught() -> None:
     machine = load_model("invite_client")
     rules = tuple(
         dataclasses.replace(r, actions=tuple(a for a in r.actions if a.verb != "send_ack"))
-        if r.event == "recv_3xx_6xx" and r.source == "Calling" else r
-        for r in machine.rules)
+        if r.event == "recv_3xx_6xx" and r.source == "Calling"
+        else r
+        for r in machine.rules
+    )
     broken = dataclasses.replace(machine, rules=rules)
     compiled = compile_table(broken, "rfc6026", False, Timers())
     run = Lockstep("invite_client", "udp", "rfc6026", table=compiled)

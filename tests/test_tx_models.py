@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from sipfsm import ModelError, ProtocolError, Transaction
-from sipfsm._model import PROFILES, load_machine, load_timers, load_vocabulary, models_dir
-from sipfsm._table import load_model, model_names
+from sipfsm.engine.table import load_model, model_names
+from sipfsm.model.loader import PROFILES, load_machine, load_timers, load_vocabulary, models_dir
 
 TRANSACTIONS = ("invite_client", "invite_server", "non_invite_client", "non_invite_server")
 MODELS = {name: load_model(name) for name in TRANSACTIONS}
@@ -64,7 +64,11 @@ def test_error_pairs_are_refused_by_the_engine(name: str, profile: str) -> None:
             assert "handle_timer" in err.reason
             continue
         assert (err.machine, err.state, err.event, err.section) == (
-            name, rule.source, rule.event, rule.section)
+            name,
+            rule.source,
+            rule.event,
+            rule.section,
+        )
 
 
 def _copy_models(tmp_path: Path) -> Path:
@@ -77,13 +81,13 @@ def test_a_model_missing_a_pair_is_rejected_with_file_key_and_reason(tmp_path: P
     folder = _copy_models(tmp_path)
     path = folder / "non_invite_server.toml"
     text = path.read_text()
-    rule = '''[[transitions]]
+    rule = """[[transitions]]
 source = "Completed"
 event = "timer_J"
 dest = "Terminated"
 label = "Timer J fires / -"
 section = "17.2.2"
-'''
+"""
     assert rule in text
     path.write_text(text.replace(rule, ""))
     with pytest.raises(ModelError) as caught:
@@ -118,28 +122,39 @@ def _timers_with(tmp_path: Path, old: str, new: str) -> Path:
 def test_the_glare_window_is_read_from_timers_toml() -> None:
     """14.1: 2.1-4 s when the UA owns the Call-ID, 0-2 s otherwise, in 10 ms units."""
     window = load_timers().windows["glare"]
-    assert (window.owner, window.other, window.granularity) == (("2.1", "4"), ("0", "2"),
-                                                                "0.01")
+    assert (window.owner, window.other, window.granularity) == (("2.1", "4"), ("0", "2"), "0.01")
     assert window.section == "14.1"
 
 
-@pytest.mark.parametrize(("old", "new", "key", "reason"), [
-    ('\n[windows.glare]', '\n[extras]\nx = 1\n\n[windows.glare]', "extras", "unknown key"),
-    ('granularity = "0.01"', 'granularity = "0.01"\nstep = "0.01"', "windows.glare.step",
-     "unknown key"),
-    ('[timers.A]\n', '[timers.A]\nretries = 7\n', "timers.A.retries", "unknown key"),
-    ('T4 = { value = 5.0,', 'T4 = { value = 5.0, unit = "s",', "base.T4.unit", "unknown key"),
-    ('\n[windows.glare]', '\n[windows.hold]\nowner = ["1", "2"]\nother = ["0", "1"]\n'
-     'granularity = "0.01"\nsection = "14.1"\n\n[windows.glare]', "windows.hold", "no timer"),
-    ('owner = ["2.1", "4"]', 'owner = [2.1, 4.0]', "windows.glare.owner", "[low, high]"),
-    ('owner = ["2.1", "4"]', 'owner = ["4", "2.1"]', "windows.glare.owner", "above high"),
-    ('other = ["0", "2"]', 'other = ["0", "2 s"]', "windows.glare.other", "bad interval"),
-    ('granularity = "0.01"', 'granularity = "0"', "windows.glare.granularity", "positive"),
-    ('owner = ["2.1", "4"]', 'owner = ["2.1", "5"]', "timers.glare.unreliable",
-     "upper bound"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "key", "reason"),
+    [
+        ("\n[windows.glare]", "\n[extras]\nx = 1\n\n[windows.glare]", "extras", "unknown key"),
+        (
+            'granularity = "0.01"',
+            'granularity = "0.01"\nstep = "0.01"',
+            "windows.glare.step",
+            "unknown key",
+        ),
+        ("[timers.A]\n", "[timers.A]\nretries = 7\n", "timers.A.retries", "unknown key"),
+        ("T4 = { value = 5.0,", 'T4 = { value = 5.0, unit = "s",', "base.T4.unit", "unknown key"),
+        (
+            "\n[windows.glare]",
+            '\n[windows.hold]\nowner = ["1", "2"]\nother = ["0", "1"]\n'
+            'granularity = "0.01"\nsection = "14.1"\n\n[windows.glare]',
+            "windows.hold",
+            "no timer",
+        ),
+        ('owner = ["2.1", "4"]', "owner = [2.1, 4.0]", "windows.glare.owner", "[low, high]"),
+        ('owner = ["2.1", "4"]', 'owner = ["4", "2.1"]', "windows.glare.owner", "above high"),
+        ('other = ["0", "2"]', 'other = ["0", "2 s"]', "windows.glare.other", "bad interval"),
+        ('granularity = "0.01"', 'granularity = "0"', "windows.glare.granularity", "positive"),
+        ('owner = ["2.1", "4"]', 'owner = ["2.1", "5"]', "timers.glare.unreliable", "upper bound"),
+    ],
+)
 def test_a_broken_timer_table_is_rejected_with_file_key_and_reason(
-        tmp_path: Path, old: str, new: str, key: str, reason: str) -> None:
+    tmp_path: Path, old: str, new: str, key: str, reason: str
+) -> None:
     folder = _timers_with(tmp_path, old, new)
     with pytest.raises(ModelError) as caught:
         load_timers(folder)

@@ -51,8 +51,13 @@ def test_ack_for_2xx_is_a_new_transaction_of_the_core() -> None:
 
 
 def test_rfc2543_requests_match_on_uri_tags_call_id_cseq_and_via() -> None:
-    base = dict(request_uri="sip:bob@biloxi.com", from_tag="88sja8x", call_id="987asjd97y7atg",
-                cseq=986759, top_via="SIP/2.0/UDP pc33.atlanta.com:5060;")
+    base = dict(
+        request_uri="sip:bob@biloxi.com",
+        from_tag="88sja8x",
+        call_id="987asjd97y7atg",
+        cseq=986759,
+        top_via="SIP/2.0/UDP pc33.atlanta.com:5060;",
+    )
     invite = TransactionKey("INVITE", branch="1234", **base)  # type: ignore[arg-type]
     layer = TransactionLayer()
     tx, _ = layer.receive_request(invite, "INV", 0.0)
@@ -74,8 +79,7 @@ def test_responses_match_client_transactions_on_branch_and_cseq_method() -> None
     resp = TransactionKey("INVITE", branch=INVITE.branch)
     tx, _ = layer.receive_response(resp, "180", 180, 0.2)
     assert tx is invite and invite.state == "Proceeding"
-    tx, _ = layer.receive_response(TransactionKey("CANCEL", branch=INVITE.branch), "200", 200,
-                                   0.3)
+    tx, _ = layer.receive_response(TransactionKey("CANCEL", branch=INVITE.branch), "200", 200, 0.3)
     assert tx is cancel and cancel.state == "Completed"
     stray = TransactionKey("INVITE", branch="z9hG4bKstray")
     assert layer.receive_response(stray, "200", 200, 0.4) == (None, [])
@@ -84,8 +88,9 @@ def test_responses_match_client_transactions_on_branch_and_cseq_method() -> None
 class _Message:
     """A stand-in for the parser's message: ``get(name)`` and a method and URI."""
 
-    def __init__(self, headers: dict[str, str], method: str | None = None,
-                 uri: str | None = None) -> None:
+    def __init__(
+        self, headers: dict[str, str], method: str | None = None, uri: str | None = None
+    ) -> None:
         self.headers, self.method, self.uri = headers, method, uri
 
     def get(self, name: str) -> str | None:
@@ -93,20 +98,25 @@ class _Message:
 
 
 def test_key_from_a_message_object() -> None:
-    msg = _Message({
-        "v": "SIP/2.0/UDP PC33.Atlanta.com;branch=z9hG4bKkjshdyff, SIP/2.0/UDP other.example",
-        "To": "Bob <sip:bob@biloxi.com>;tag=99sa0xk",
-        "From": "Alice <sip:alice@atlanta.com>;tag=88sja8x",
-        "Call-ID": "987asjd97y7atg",
-        "CSeq": "986759 ACK",
-    }, method="ACK", uri="sip:bob@biloxi.com")
+    msg = _Message(
+        {
+            "v": "SIP/2.0/UDP PC33.Atlanta.com;branch=z9hG4bKkjshdyff, SIP/2.0/UDP other.example",
+            "To": "Bob <sip:bob@biloxi.com>;tag=99sa0xk",
+            "From": "Alice <sip:alice@atlanta.com>;tag=88sja8x",
+            "Call-ID": "987asjd97y7atg",
+            "CSeq": "986759 ACK",
+        },
+        method="ACK",
+        uri="sip:bob@biloxi.com",
+    )
     key = TransactionKey.from_message(msg)
     assert key.method == "ACK" and key.branch == "z9hG4bKkjshdyff" and key.rfc3261
     assert key.sent_by == "pc33.atlanta.com:5060"
     assert (key.to_tag, key.from_tag, key.cseq) == ("99sa0xk", "88sja8x", 986759)
     assert key.server_id() == ("3261", "z9hG4bKkjshdyff", "pc33.atlanta.com:5060", "INVITE")
-    response = TransactionKey.from_message(_Message({"Via": "SIP/2.0/TLS h;branch=z9hG4bKx",
-                                                     "CSeq": "1 INVITE"}))
+    response = TransactionKey.from_message(
+        _Message({"Via": "SIP/2.0/TLS h;branch=z9hG4bKx", "CSeq": "1 INVITE"})
+    )
     assert response.method == "INVITE" and response.sent_by == "h:5061"
 
 

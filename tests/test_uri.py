@@ -9,8 +9,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from sipfsm import URI
-from sipfsm._uri import UNRESERVED, URIError, escape, unescape
-from sipfsm.strategies import uris
+from sipfsm.message.uri import UNRESERVED, URIError, escape, unescape
+from sipfsm.testing.strategies import uris
 
 # Every example set of RFC 3261 section 19.1.4, verbatim.
 EQUIVALENT = [

@@ -1,0 +1,7 @@
+"""The sans-IO message layer (RFC 3261 sections 7, 18.3, 19, 20, 25): framing and parsing by the
+compiled grammar, the message classes, their serializer and typed header views, URIs, the
+builders of section 8 and the semantic checks."""
+
+from sipfsm.message.message import Header, Message, Request, Response
+
+__all__ = ["Header", "Message", "Request", "Response"]

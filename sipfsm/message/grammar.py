@@ -1,0 +1,304 @@
+"""The compiled SIP grammar at run time: ``_generated/sip.lark`` and what it says.
+
+* :data:`HEADERS` maps every header name (long and compact, lower-cased) to its
+  :class:`HeaderRule` (RFC 3261 section 7.3.3 and section 20; the names come from the ABNF).
+* :func:`regex` compiles a terminal of the file on first use (the regexes are large; a process
+  only pays for the header fields it meets).
+* :func:`lalr_parse` parses a value of a non-regular header field (Server, User-Agent,
+  Retry-After: they nest ``comment``) with Lark's LALR parser. Tokens are cut by the
+  terminals that the parser can accept *in its current state*, longest match first, so the
+  RFC's optional white space around ``(`` and ``)`` never confuses the lexer.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lark import Lark, Token, Tree
+
+GRAMMAR_FILE = Path(__file__).resolve().parent / "_generated" / "sip.lark"
+
+_TERMINAL_LINE = re.compile(r"^([A-Z][A-Z0-9_]*): /(.*)/$")
+
+
+@dataclass(frozen=True)
+class HeaderRule:
+    """How one header field is parsed: its ABNF rule and Lark names."""
+
+    rule: str
+    """The ABNF rule (``Via``)."""
+    long_name: str
+    """The canonical name (``Via``)."""
+    compact: str | None
+    """The compact form (``v``), RFC 3261 section 7.3.3."""
+    lark_rule: str
+    """The Lark rule of the value (``via``)."""
+    kind: str
+    """``regex`` (one terminal) or ``lalr`` (Lark's LALR parser)."""
+    item: str | None
+    """For comma lists, the terminal of one element (``VIA_PARM``)."""
+    terminal: str
+    """The terminal of the whole value (``VIA``)."""
+    angle: bool = False
+    """A field with a bare addr-spec (``@angle`` in sip.lark): RFC 3261 section 20.10 is in
+    its terminals (a bare URI holds no comma or semicolon)."""
+    comma_split: bool = False
+    """A comma list whose element could, in the plain ABNF, hold a comma outside quoted
+    strings and ``<...>`` (a bare absoluteURI: Contact, P-Asserted-Identity, ...): RFC 3261
+    section 20.10 makes every such comma a separator (``@comma-split`` in sip.lark); split
+    with :func:`top_commas`."""
+    unrolled: str | None = None
+    """For a ``lalr`` field, the terminal validating its value (``@unrolled``): a REGULAR
+    APPROXIMATION, EXACT UP TO DEPTH :attr:`unrolled_depth` of its comments' nesting (the
+    recursive rule unrolled that many times; nested deeper, the value does not match)."""
+    unrolled_depth: int = 0
+    """The nesting depth up to which :attr:`unrolled` is exact."""
+
+
+def _load() -> tuple[str, dict[str, str], dict[str, HeaderRule], dict[str, str]]:
+    text = GRAMMAR_FILE.read_text(encoding="utf-8")
+    terminals: dict[str, str] = {}
+    headers: dict[str, HeaderRule] = {}
+    start: dict[str, str] = {}
+    split: set[str] = set()
+    angle: set[str] = set()
+    unrolled: dict[str, tuple[str, int]] = {}
+    for line in text.splitlines():
+        if line.startswith("//@header "):
+            _, rule, lark_rule, kind, item, *names = line.split()
+            spec = HeaderRule(
+                rule,
+                names[0],
+                names[1] if len(names) > 1 else None,
+                lark_rule,
+                kind,
+                None if item == "-" else item,
+                lark_rule.upper(),
+            )
+            for n in names:
+                headers[n.lower()] = spec
+        elif line.startswith("//@angle"):
+            angle.update(line.split()[1:])
+        elif line.startswith("//@comma-split"):
+            split.update(line.split()[1:])
+        elif line.startswith("//@unrolled "):
+            _, rule, term, depth = line.split()
+            unrolled[rule] = (term, int(depth))
+        elif line.startswith("//@rule "):
+            _, rule, term = line.split()
+            start[rule] = term
+        else:
+            m = _TERMINAL_LINE.match(line)
+            if m:
+                terminals[m.group(1)] = m.group(2)
+    for n, spec in headers.items():
+        if spec.rule in split or spec.rule in angle:
+            headers[n] = replace(spec, comma_split=spec.rule in split, angle=spec.rule in angle)
+        if spec.rule in unrolled:
+            uterm, udepth = unrolled[spec.rule]
+            headers[n] = replace(headers[n], unrolled=uterm, unrolled_depth=udepth)
+    return text, terminals, headers, start
+
+
+GRAMMAR_TEXT, TERMINALS, HEADERS, START_TERMINALS = _load()
+#: Header rules by canonical (long) name, lower-cased.
+BY_RULE: dict[str, HeaderRule] = {h.long_name.lower(): h for h in HEADERS.values()}
+
+
+@cache
+def regex(terminal: str) -> re.Pattern[str]:
+    """The compiled regular expression of ``terminal`` (e.g. ``VIA``)."""
+    return re.compile(TERMINALS[terminal])
+
+
+@cache
+def fullmatcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
+    """``re.fullmatch`` of ``terminal``, bound (a little faster in the hot path)."""
+    return regex(terminal).fullmatch
+
+
+@cache
+def request_line() -> Callable[[str], re.Match[str] | None]:
+    """``Method SP Request-URI SP "SIP/2.0"`` in one regex: the fast path of section 7.1."""
+    return re.compile(
+        f"(?:{TERMINALS['METHOD']}) (?:{TERMINALS['REQUEST_URI']}) SIP/2\\.0"
+    ).fullmatch
+
+
+@cache
+def status_line() -> Callable[[str], re.Match[str] | None]:
+    """``"SIP/2.0" SP Status-Code SP Reason-Phrase`` in one regex (section 7.2 fast path);
+    group 1 is the code, group 2 the phrase."""
+    return re.compile(f"SIP/2\\.0 ([1-6][0-9][0-9]) ({TERMINALS['REASON_PHRASE']})").fullmatch
+
+
+@cache
+def list_splitter(item: str) -> re.Pattern[str]:
+    """``(ITEM)(?:COMMA|end)``: cuts a comma list (RFC 3261 section 7.3.1) into elements."""
+    return re.compile(f"({TERMINALS[item]})(?:{TERMINALS['COMMA']}|\\Z)")
+
+
+#: What decides where the top-level commas are: a quoted string (quoted-pairs inside), a
+#: ``<...>`` (either running to the end when unclosed), or a comma. ``finditer`` skips every
+#: other octet without a Python step; each alternative starts at its own octet, so the
+#: search is linear. The constructs are those of ``sipfsm.abnf.compile``'s
+#: ``Compiler.restrict`` (section 20.10).
+_TOP_TOKEN = re.compile(r'"(?:[^"\\]++|\\.)*+(?:"|\Z)|<[^>]*+(?:>|\Z)|,', re.S)
+
+
+def iter_top_commas(text: str) -> Iterator[int]:
+    """Offsets of the commas of ``text`` outside quoted strings and ``<...>``: in a
+    ``comma_split`` header field, the separators of its elements (RFC 3261 sections 7.3.1,
+    20.10). Linear time."""
+    if '"' not in text and "<" not in text:
+        i = text.find(",")
+        while i >= 0:
+            yield i
+            i = text.find(",", i + 1)
+        return
+    for m in _TOP_TOKEN.finditer(text):
+        if m.group() == ",":
+            yield m.start()
+
+
+def top_commas(text: str) -> list[int]:
+    """:func:`iter_top_commas` as a list.
+
+    >>> top_commas('"a,b" <sip:c,d>;q=1, sip:e, <f>')
+    [19, 26]
+    """
+    return list(iter_top_commas(text))
+
+
+def top_pieces(text: str) -> Iterator[tuple[int, str]]:
+    """``text`` cut at its top-level commas (:func:`iter_top_commas`), lazily: (offset,
+    piece) with the white space around the commas (COMMA's SWS) stripped."""
+    start = 0
+    for c in itertools.chain(iter_top_commas(text), (len(text),)):
+        raw = text[start:c]
+        piece = raw.strip(" \t")
+        yield start + len(raw) - len(raw.lstrip(" \t")), piece
+        start = c + 1
+
+
+def _lalr_text() -> tuple[str, list[str]]:
+    """The part of sip.lark the LALR parser needs: non-regular rules and their terminals."""
+    starts = sorted({h.lark_rule for h in HEADERS.values() if h.kind == "lalr"})
+    lines = GRAMMAR_TEXT.splitlines()
+    begin = lines.index("// ---- Rules that are not regular (recursive): Lark's LALR parser ----")
+    rules: list[str] = []
+    for line in lines[begin + 1 :]:
+        if not line.strip():
+            break
+        rules.append(line)
+    used = set(re.findall(r"\b[A-Z][A-Z0-9_]*\b", " ".join(rules)))
+    terms = [f"{t}: /{TERMINALS[t]}/" for t in sorted(used) if t in TERMINALS]
+    return "\n".join(rules + terms) + "\n", starts
+
+
+def _cache_file(text: str) -> str | bool:
+    """Where Lark keeps the built LALR tables between processes: the user's cache folder
+    (``$XDG_CACHE_HOME/sipfsm`` or ``~/.cache/sipfsm``), keyed by the grammar and Lark's
+    version. Without a writable folder (read-only installs, no home) Lark builds the
+    tables in memory each time (tens of milliseconds)."""
+    import hashlib
+    import os
+
+    import lark
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "sipfsm")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        if not os.access(folder, os.W_OK):
+            return False
+    except OSError:
+        return False
+    digest = hashlib.sha256(f"{lark.__version__}\n{text}".encode()).hexdigest()[:16]
+    return os.path.join(folder, f"lalr-{digest}.cache")
+
+
+class _Lalr:
+    def __init__(self) -> None:
+        from lark import Lark  # imported on first use: lark costs tens of ms to import
+
+        text, starts = _lalr_text()
+        self.lark: Lark = Lark(text, parser="lalr", start=starts, cache=_cache_file(text))
+        self.patterns = {t.name: re.compile(t.pattern.to_regexp()) for t in self.lark.terminals}
+        self._accepts: dict[tuple[int, ...], frozenset[str]] = {}
+
+    def parse(self, value: str, start: str) -> Tree[Token]:
+        from lark import Token, Tree
+        from lark.exceptions import LarkError
+
+        ip = self.lark.parse_interactive(None, start=start)
+        pos = 0
+        n = len(value)
+        while pos < n:
+            key = tuple(ip.parser_state.state_stack)
+            acc = self._accepts.get(key)
+            if acc is None:
+                acc = frozenset(ip.accepts())  # type: ignore[no-untyped-call]
+                self._accepts[key] = acc
+            best: tuple[int, str] | None = None
+            for name in acc:
+                pat = self.patterns.get(name)
+                if pat is None:
+                    continue
+                m = pat.match(value, pos)
+                if m and m.end() > pos and (best is None or m.end() > best[0]):
+                    best = (m.end(), name)
+            if best is None:
+                raise _LalrError(pos, sorted(acc))
+            end, name = best
+            ip.feed_token(Token(name, value[pos:end], start_pos=pos))
+            pos = end
+        try:
+            result = ip.feed_eof()  # type: ignore[no-untyped-call]
+        except LarkError:
+            raise _LalrError(pos, ["end"]) from None
+        assert isinstance(result, Tree)
+        return result
+
+
+class _LalrError(Exception):
+    def __init__(self, pos: int, expected: list[str]) -> None:
+        self.pos = pos
+        self.expected = expected
+        super().__init__(f"at offset {pos}: expected {', '.join(expected)}")
+
+
+@cache
+def _lalr() -> _Lalr:
+    return _Lalr()
+
+
+def lalr_parse(value: str, start: str) -> Tree[Token]:
+    """Parse ``value`` with Lark's LALR parser from rule ``start``.
+
+    Raises :class:`LalrError` (with the offset) when it does not match.
+    """
+    from lark.exceptions import LarkError
+
+    try:
+        return _lalr().parse(value, start)
+    except _LalrError as exc:
+        raise LalrError(exc.pos, exc.expected) from None
+    except LarkError as exc:
+        raise LalrError(len(value), [str(exc).splitlines()[0]]) from None
+
+
+class LalrError(Exception):
+    """A value did not match its non-regular rule; ``pos`` is the offset in the value."""
+
+    def __init__(self, pos: int, expected: list[str]) -> None:
+        self.pos = pos
+        self.expected = expected
+        super().__init__(f"at offset {pos}: expected {', '.join(expected)}")

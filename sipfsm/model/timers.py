@@ -1,0 +1,66 @@
+"""Timer values from ``models/timers.toml``: RFC 3261 Table 4, Timer C (16.6), L and M (RFC 6026).
+
+No timer value lives in Python: T1, T2 and T4 default to the ``[base]`` of ``timers.toml`` and
+each timer's value on unreliable and reliable transports is that file's interval expression
+(``T1``, ``64*T1``, ``33``, ``none``), evaluated against the configured base values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sipfsm.model.loader import TimerSpec, TimerTable, load_timers, seconds
+
+#: The transports a transaction can run over; the reliable ones get Table 4's "0s for TCP/SCTP".
+RELIABLE: dict[str, bool] = {"udp": False, "tcp": True, "tls": True, "sctp": True}
+
+
+@dataclass(frozen=True, slots=True)
+class Timers:
+    """T1, T2 and T4 in seconds; ``None`` takes the default of ``timers.toml`` (Table 4).
+
+    RFC 3261 17.1.1.1: T1 MAY be chosen larger (and smaller only in closed networks); every
+    other timer but C and D scales with these values.
+    """
+
+    t1: float | None = None
+    t2: float | None = None
+    t4: float | None = None
+
+    def base(self, table: TimerTable | None = None) -> dict[str, float]:
+        """The three base values, defaults filled in from ``timers.toml``."""
+        defaults = (table or load_timers()).base
+        given = {"T1": self.t1, "T2": self.t2, "T4": self.t4}
+        return {k: float(v) if v is not None else defaults[k] for k, v in given.items()}
+
+
+def evaluate(expr: str, base: dict[str, float]) -> float | None:
+    """The seconds an interval expression stands for; ``None`` for ``none`` (timer unused)."""
+    return None if expr == "none" else seconds(expr, base)
+
+
+def initial_interval(spec: TimerSpec, reliable: bool, base: dict[str, float]) -> float | None:
+    """Table 4's value for a timer on this kind of transport (``None``: not started)."""
+    return evaluate(spec.reliable if reliable else spec.unreliable, base)
+
+
+def cap(spec: TimerSpec, base: dict[str, float]) -> float | None:
+    """The ceiling of a doubling timer (Timers E and G: T2), or ``None`` for no ceiling."""
+    return None if spec.cap is None else evaluate(spec.cap, base)
+
+
+def time_until_at_cap(spec: TimerSpec, base: dict[str, float]) -> float:
+    """Seconds until a doubling timer, started unreliably, is first reset to its cap.
+
+    RFC 4320 4.2 uses this for Timer E: with T1 = 0.5 s and T2 = 4 s, E fires at 0.5, 1.5 and
+    3.5 s, and is reset to T2 at 3.5 s. A timer without cap or back-off never gets there.
+    """
+    interval, ceiling = evaluate(spec.unreliable, base), cap(spec, base)
+    if interval is None or ceiling is None or spec.backoff != "double" or interval <= 0:
+        return float("inf")
+    elapsed = 0.0
+    while True:
+        elapsed += interval
+        interval = min(2 * interval, ceiling)
+        if interval >= ceiling:
+            return elapsed

@@ -1,0 +1,187 @@
+"""The probe's report: a summary table, the JSON document, and ladder diagrams (SVG).
+
+Each failing check's minimal trace is drawn as a ladder (sequence) diagram with Graphviz:
+two panels side by side, the oracle's expected timeline on the left and the observed one on
+the right, each with the probe's and the target's lifelines, one arrow per message, labelled
+with its time and summary. Rows are spaced by order (not to scale) so close messages stay
+readable; the time is in every label.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+from sipfsm.probe.io import Event
+from sipfsm.probe.runner import CheckResult, Report
+
+__all__ = ["ladder_dot", "table", "write_json", "write_ladders"]
+
+
+def _cut(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
+def table(report: Report, width: int = 200) -> str:
+    """The human summary: one row per check, expected vs observed in one line each."""
+    rows = [("CHECK", "RFC", "VERDICT", "EXPECTED", "OBSERVED")]
+    for r in report.results:
+        rows.append((r.check.id, r.check.section, r.verdict.upper(), r.expected, r.observed))
+    w_id = max(len(x[0]) for x in rows)
+    w_rfc = min(max(len(x[1]) for x in rows), 18)
+    rest = max(40, width - w_id - w_rfc - 12)
+    w_exp = rest // 2
+    lines = []
+    for i, (cid, rfc, verdict, exp, obs) in enumerate(rows):
+        lines.append(
+            f"{cid:<{w_id}}  {_cut(rfc, w_rfc):<{w_rfc}}  {verdict:<7} "
+            f"{_cut(exp, w_exp):<{w_exp}}  {_cut(obs, rest - w_exp)}"
+        )
+        if i == 0:
+            lines.append("-" * min(width, len(lines[0]) + 10))
+    counts = {v: sum(r.verdict == v for r in report.results) for v in ("pass", "fail", "skip")}
+    head = (
+        f"sipfsm probe {report.target} (role {report.role}, T1={report.base.t1:g} s, "
+        f"T2={report.base.t2:g} s, T4={report.base.t4:g} s; tolerance "
+        f"{report.tolerance.describe()})"
+    )
+    tail = (
+        f"{counts['pass']} passed, {counts['fail']} failed, {counts['skip']} skipped "
+        f"in {report.duration:.1f} s"
+        + (" (interrupted: partial report)" if report.interrupted else "")
+    )
+    out = [head, "", *lines, "", tail]
+    for r in report.results:
+        if r.verdict == "fail":
+            out += [
+                "",
+                f"FAIL {r.check.id} ({r.check.section}): {r.check.title}",
+                f"  expected: {r.expected}",
+                f"  observed: {r.observed}",
+                f"  minimal exchange (parameters: {params_text(r.params)}):",
+            ]
+            out += [f"    {e.t:8.3f}  {e.dir:<4}  {e.summary}" for e in r.trace]
+            if r.svg:
+                out.append(f"  ladder: {r.svg}")
+    return "\n".join(out)
+
+
+def write_json(report: Report, path: Path) -> None:
+    """Write the JSON report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
+
+
+def params_text(params: dict[str, object]) -> str:
+    """Parameters in one line (long values cut)."""
+    return (
+        ", ".join(f"{k}={_cut(repr(v), 60)}" for k, v in params.items() if k != "original") or "-"
+    )
+
+
+# --------------------------------------------------------------------------- ladders
+
+_X = {"expected": (0.0, 330.0), "observed": (470.0, 800.0)}
+_ROW = 34.0
+
+
+def _arrows(events: list[Event]) -> list[Event]:
+    return [e for e in events if e.dir in ("send", "recv", "note")]
+
+
+def ladder_dot(result: CheckResult, target: str) -> str:
+    """The DOT source (for ``neato -n``: every node pinned) of one check's ladder."""
+    panels = {"expected": _arrows(result.expected_trace), "observed": _arrows(result.trace)}
+    rows = max(len(v) for v in panels.values()) if panels else 0
+    height = (rows + 2) * _ROW
+    out = [
+        "digraph ladder {",
+        '  graph [splines=line, outputorder=edgesfirst, fontname="Helvetica", bgcolor=white];',
+        '  node [shape=point, width=0.01, height=0.01, label=""];',
+        '  edge [arrowsize=0.7, fontname="Helvetica", fontsize=9];',
+    ]
+    title = html.escape(
+        f"{result.check.id} ({result.check.section}): {result.verdict.upper()} - target {target}"
+    )
+    out.append(
+        f'  title [shape=plaintext, fontsize=13, label="{title}", '
+        f'pos="{(_X["observed"][1]) / 2:.0f},{height + 40:.0f}!"];'
+    )
+    for name, (left, right) in _X.items():
+        color = "#2b6cb0" if name == "expected" else "#c53030"
+        head = "expected (oracle: RFC 3261 + Table 4)" if name == "expected" else "observed"
+        mid = (left + right) / 2
+        out.append(
+            f'  h_{name} [shape=plaintext, fontsize=11, fontcolor="{color}", '
+            f'label="{head}", pos="{mid:.0f},{height + 14:.0f}!"];'
+        )
+        for side, x in (("probe", left), ("target", right)):
+            label = "sipfsm probe" if side == "probe" else "target"
+            out.append(
+                f"  {name}_{side}_top [shape=box, style=rounded, fontsize=10, "
+                f'width=1.1, height=0.3, label="{label}", pos="{x:.0f},{height:.0f}!"];'
+            )
+            out.append(f'  {name}_{side}_bot [pos="{x:.0f},0!"];')
+            out.append(
+                f"  {name}_{side}_top -> {name}_{side}_bot [arrowhead=none, "
+                'color="#999999", style=dashed];'
+            )
+        for i, e in enumerate(panels[name]):
+            y = height - (i + 1) * _ROW
+            a, b = f"{name}_a{i}", f"{name}_b{i}"
+            label = html.escape(_cut(f"{e.t:.3f} s  {e.summary}", 58))
+            if e.dir == "note":
+                out.append(
+                    f'  {a} [shape=plaintext, fontsize=9, fontcolor="#555555", '
+                    f'label="{label}", pos="{mid:.0f},{y:.0f}!"];'
+                )
+                continue
+            src, dst = (left, right) if e.dir == "send" else (right, left)
+            out.append(f'  {a} [pos="{src:.0f},{y:.0f}!"];')
+            out.append(f'  {b} [pos="{dst:.0f},{y:.0f}!"];')
+            out.append(f'  {a} -> {b} [color="{color}"];')
+            out.append(
+                f'  {a}_l [shape=plaintext, fontsize=9, label="{label}", '
+                f'pos="{mid:.0f},{y + 9:.0f}!"];'
+            )
+    out.append("}")
+    return "\n".join(out)
+
+
+def write_ladders(
+    report: Report,
+    directory: Path,
+    *,
+    all_checks: bool = False,
+    formats: tuple[str, ...] = ("svg",),
+) -> list[Path]:
+    """Draw each failing check's ladder (every check's with ``all_checks``) into
+    ``directory/ID.svg`` with Graphviz; set ``result.svg``. No ``dot``: nothing is drawn."""
+    written: list[Path] = []
+    dot = shutil.which("dot")
+    directory.mkdir(parents=True, exist_ok=True)
+    for r in report.results:
+        if not (all_checks or r.verdict == "fail") or not (r.trace or r.expected_trace):
+            continue
+        src = directory / f"{r.check.id}.dot"
+        src.write_text(ladder_dot(r, report.target))
+        written.append(src)
+        if dot is None:
+            continue
+        for fmt in formats:
+            out = directory / f"{r.check.id}.{fmt}"
+            done = subprocess.run(
+                [dot, "-Kneato", "-n", f"-T{fmt}", str(src), "-o", str(out)],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            if done.returncode == 0:
+                written.append(out)
+                if fmt == "svg":
+                    r.svg = str(out)
+    return written

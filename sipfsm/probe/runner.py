@@ -1,0 +1,670 @@
+"""Run the checks against a target, Hypothesis driving each check's parameters.
+
+For every selected :class:`~sipfsm.probe.checks.Check`:
+
+1. its explicit parameters (the RFC 4475 corpus for ``malformed``) run first, concurrently;
+2. Hypothesis generates up to ``max_examples`` parameter sets (``@given`` run
+   programmatically in a worker thread, ``database=None``, ``deadline=None``); each runs one
+   live exchange on the event loop (``asyncio.run_coroutine_threadsafe``). A failing exchange
+   raises inside the test, so Hypothesis shrinks it: every candidate it tries is another live
+   exchange, bounded by ``max_shrinks`` and by the run's deadline (a candidate that cannot
+   run in time counts as passing, which ends shrinking early). Outcomes are cached by
+   parameters, so Hypothesis's final replay does not touch the network and cannot be flaky.
+   The report keeps the shortest failing exchange seen (fewest messages, then least time).
+
+Checks run concurrently (each exchange has its own Call-ID, and in role server its own
+listener), so the 64*T1 windows of Timers B, F, H and J overlap instead of adding up.
+Ctrl-C and ``duration`` set one stop event: every wait ends at once and the report is partial.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as _dt
+import os
+import shlex
+import signal
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from sipfsm.errors import SipfsmError
+from sipfsm.model.timers import Timers
+from sipfsm.net.aio import Bounds, LimitExceeded, TargetRefused
+from sipfsm.probe.checks import Check, Outcome, ProbeContext, Trigger, Users, by_id
+from sipfsm.probe.io import Event, ProbeIO, Stopped, Target, UsageError, parse_target
+from sipfsm.probe.oracle import Base, Tolerance
+from sipfsm.probe.reference import ReferenceProcess, _warm_up
+from sipfsm.probe.wire import Call
+
+__all__ = ["CheckResult", "ProbeConfig", "Report", "Unreachable", "probe"]
+
+
+class Unreachable(SipfsmError):
+    """The target answered no OPTIONS (exit 2)."""
+
+
+@dataclass
+class ProbeConfig:
+    """Everything ``sipfsm probe`` was asked to do."""
+
+    target: str | None = None
+    role: str = "client"
+    checks: list[str] | None = None
+    max_examples: int = 5
+    duration: float = 300.0
+    t1: float | None = None
+    t2: float | None = None
+    t4: float | None = None
+    allow_remote: bool = False
+    trigger: str | None = None
+    rate: float = 200.0
+    max_in_flight: int = 64
+    max_messages: int = 20_000
+    users: Users | None = None
+    flaws: frozenset[str] = frozenset()
+    seed: int | None = None
+    tolerance: Tolerance = field(default_factory=Tolerance)
+    max_shrinks: int = 8
+    reach_timeout: float = 2.0
+    run_dir: Path | None = None
+    #: Role server: run the checks one at a time (a trigger command that cannot run twice).
+    sequential: bool = False
+
+    def base(self) -> Base:
+        """T1/T2/T4 for the oracle (and the reference UA): Table 4's unless given."""
+        if self.t1 is None:
+            return Base(0.5, self.t2 or 4.0, self.t4 or 5.0)
+        return Base.scaled(self.t1, self.t2, self.t4)
+
+
+@dataclass
+class CheckResult:
+    """The verdict of one check, and how it was reached."""
+
+    check: Check
+    verdict: str = "skip"
+    expected: str = ""
+    observed: str = "not run"
+    trace: list[Event] = field(default_factory=list)
+    expected_trace: list[Event] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    examples: int = 0
+    failures: int = 0
+    state: str = "pending"  # pending | running | done
+    svg: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The report's entry for this check."""
+        return {
+            "id": self.check.id,
+            "rfc": self.check.section,
+            "title": self.check.title,
+            "role": self.check.role,
+            "verdict": self.verdict,
+            "expected": self.expected,
+            "observed": self.observed,
+            "tolerance": self.check.tolerance,
+            "trace": [e.to_json() for e in self.trace],
+            "expected_trace": [e.to_json() for e in self.expected_trace],
+            "params": _jsonable(self.params),
+            "examples": self.examples,
+            "failing_examples": self.failures,
+            "svg": self.svg,
+        }
+
+
+@dataclass
+class Report:
+    """The whole run."""
+
+    target: str
+    role: str
+    started: str
+    duration: float
+    results: list[CheckResult]
+    base: Base
+    tolerance: Tolerance
+    interrupted: bool = False
+    stopped_by: str | None = None
+    seed: int | None = None
+
+    @property
+    def failed(self) -> bool:
+        """Whether any check failed."""
+        return any(r.verdict == "fail" for r in self.results)
+
+    def to_json(self) -> dict[str, Any]:
+        """``{target, role, started, duration, checks: [...]}`` and the run's settings."""
+        return {
+            "target": self.target,
+            "role": self.role,
+            "started": self.started,
+            "duration": round(self.duration, 3),
+            "checks": [r.to_json() for r in self.results],
+            "interrupted": self.interrupted,
+            "stopped_by": self.stopped_by,
+            "t1": self.base.t1,
+            "t2": self.base.t2,
+            "t4": self.base.t4,
+            "tolerance": self.tolerance.describe(),
+            "seed": self.seed,
+            "summary": {
+                v: sum(r.verdict == v for r in self.results) for v in ("pass", "fail", "skip")
+            },
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        text = value.decode("latin-1")
+        return text if len(text) <= 400 else text[:400] + "..."
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _size(value: Any) -> int:
+    """How big a parameter set is (ints by value, lists by length): ties between equally
+    short exchanges go to the simpler parameters."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, dict):
+        return sum(_size(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return len(value) + sum(_size(v) for v in value)
+    return 0
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+# --------------------------------------------------------------------------- triggers
+
+
+class EmbeddedTrigger:
+    """Role server against the reference UA: it sends the request itself."""
+
+    def __init__(self, ref: ReferenceProcess) -> None:
+        self.ref = ref
+
+    async def start(self, kind: str, host: str, port: int, transport: str) -> None:
+        """Make the reference UA call (``invite``) or ping (``options``) the probe."""
+        suffix = ";transport=tcp" if transport == "tcp" else ""
+        self.ref.trigger(kind, f"sip:probe@{host}:{port}{suffix}", transport)
+
+    async def stop(self) -> None:
+        """Nothing to stop."""
+
+
+class CommandTrigger:
+    """Role server against an external implementation: run a command line (no shell) once
+    per exchange, with ``{host}``, ``{port}``, ``{transport}``, ``{uri}`` (the probe's
+    listener) and ``{free_port}`` (a free local port) replaced; stopped by PID after it."""
+
+    def __init__(self, command: str, run_dir: Path, lifetime: float) -> None:
+        self.command = command
+        self.run_dir = run_dir
+        self.lifetime = lifetime
+        self.process: Any = None
+
+    async def start(self, kind: str, host: str, port: int, transport: str) -> None:
+        """Start the command."""
+        from sipfsm.net.ports import free_port
+        from sipfsm.net.process import PeerProcess
+
+        values = {
+            "{host}": host,
+            "{port}": str(port),
+            "{transport}": transport,
+            "{uri}": f"sip:probe@{host}:{port}",
+            "{free_port}": str(free_port()),
+        }
+        argv = []
+        for arg in shlex.split(self.command):
+            for k, v in values.items():
+                arg = arg.replace(k, v)
+            argv.append(arg)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        log = self.run_dir / f"trigger-{port}.log"
+        self.process = PeerProcess("trigger", argv, log, self.run_dir, self.lifetime)
+        try:
+            await asyncio.to_thread(self.process.start)
+        except OSError as exc:
+            raise UsageError(f"--trigger {self.command!r} cannot start: {exc}") from exc
+
+    async def stop(self) -> None:
+        """Stop the command by its PID (SIGTERM, then SIGKILL to its group)."""
+        if self.process is not None:
+            await asyncio.to_thread(self.process.stop, 2.0)
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class Progress:
+    """Live progress on stderr: one updating line on a TTY, a line every ``every`` s else."""
+
+    def __init__(
+        self, results: list[CheckResult], stream: TextIO | None = None, every: float = 10.0
+    ) -> None:
+        self.results = results
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.every = every if not self.tty else 0.5
+        self._last = ""
+
+    def line(self) -> str:
+        """``probe: 3/9 done, 2 running (a, b), 1 failed, 12 examples``."""
+        done = [r for r in self.results if r.state == "done"]
+        running = [r.check.id for r in self.results if r.state == "running"]
+        failed = sum(r.verdict == "fail" for r in done)
+        ex = sum(r.examples for r in self.results)
+        run = (
+            f", {len(running)} running ({', '.join(running[:3])}"
+            + (", ...)" if len(running) > 3 else ")")
+            if running
+            else ""
+        )
+        return (
+            f"probe: {len(done)}/{len(self.results)} checks done{run}, {failed} failed, "
+            f"{ex} exchanges"
+        )
+
+    def show(self, final: bool = False) -> None:
+        """Print the line (TTY: in place)."""
+        text = self.line()
+        try:
+            if self.tty:
+                self.stream.write("\r\x1b[K" + text[:200] + ("\n" if final else ""))
+            elif text != self._last or final:
+                self.stream.write(text + "\n")
+            self.stream.flush()
+        except (OSError, ValueError):
+            return
+        self._last = text
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Show the line periodically until ``stop``."""
+        while not stop.is_set():
+            self.show()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.every)
+
+
+# --------------------------------------------------------------------------- running
+
+
+async def _safe(check: Check, ctx: ProbeContext, params: dict[str, Any]) -> Outcome:
+    try:
+        out = await check.exchange(ctx, params)
+    except Stopped:
+        out = Outcome("skip", "", "stopped before the exchange ended")
+    except LimitExceeded as exc:
+        out = Outcome("skip", "", f"safety bound reached: {exc}")
+    except (OSError, TimeoutError) as exc:
+        out = Outcome("skip", "", f"transport error: {type(exc).__name__}: {exc}")
+    except Exception as exc:
+        if os.environ.get("SIPFSM_PROBE_DEBUG"):
+            traceback.print_exc()
+        out = Outcome("skip", "", f"probe error: {type(exc).__name__}: {exc}")
+    out.params = params
+    return out
+
+
+class _Failed(Exception):
+    """Raised inside the Hypothesis test when an exchange failed (makes it shrink)."""
+
+
+def _estimate(check: Check, ctx: ProbeContext) -> float:
+    """Seconds one exchange of ``check`` may take (for the deadline)."""
+    if check.long:
+        return ctx.t64 * 1.1 + ctx.tol.of(ctx.t64) + 3 * ctx.answer_wait
+    return 4 * ctx.answer_wait + 8 * ctx.base.t1
+
+
+async def _run_check(
+    ctx: ProbeContext,
+    res: CheckResult,
+    cfg: ProbeConfig,
+    deadline: float,
+    progress: Progress | None,
+    gate: asyncio.Semaphore,
+) -> None:
+    from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+
+    check = res.check
+    loop = asyncio.get_running_loop()
+    recorded: list[Outcome] = []
+    explicit_fail: list[Outcome] = []
+    async with gate:
+        res.state = "running"
+        if progress is not None:
+            progress.show()
+        est = _estimate(check, ctx)
+        if check.explicit is not None and not ctx.stop.is_set():
+            sem = asyncio.Semaphore(4)
+
+            async def one(p: dict[str, Any]) -> Outcome:
+                async with sem:
+                    return await _safe(check, ctx, p)
+
+            outs = await asyncio.gather(*(one(p) for p in check.explicit(ctx)))
+            res.examples += len(outs)
+            recorded += outs
+            explicit_fail = [o for o in outs if o.verdict == "fail"]
+        cache: dict[Any, Outcome] = {}
+        hyp_fail: list[Outcome] = []
+        shrinks = 0
+
+        def body(params: dict[str, Any]) -> None:
+            nonlocal shrinks
+            key = _freeze(params)
+            out = cache.get(key)
+            if out is None:
+                if ctx.stop.is_set() or loop.time() + est > deadline:
+                    return
+                if hyp_fail:
+                    if shrinks >= cfg.max_shrinks:
+                        return
+                    shrinks += 1
+                fut = asyncio.run_coroutine_threadsafe(_safe(check, ctx, params), loop)
+                out = fut.result()
+                cache[key] = out
+                res.examples += 1
+                recorded.append(out)
+                if out.verdict == "fail":
+                    hyp_fail.append(out)
+                    res.failures = len(hyp_fail) + len(explicit_fail)
+            if out.verdict == "fail":
+                raise _Failed()
+
+        strategy = check.params(ctx)
+        test = settings(
+            max_examples=max(1, cfg.max_examples),
+            deadline=None,
+            database=None,
+            phases=[Phase.explicit, Phase.generate, Phase.shrink],
+            verbosity=Verbosity.quiet,
+            suppress_health_check=list(HealthCheck),
+        )(given(strategy)(body))
+        if cfg.seed is not None:
+            test = seed(cfg.seed)(test)
+        if not ctx.stop.is_set():
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(test)
+        _conclude(res, recorded, explicit_fail, hyp_fail, ctx)
+        res.state = "done"
+        if progress is not None:
+            progress.show()
+
+
+def _conclude(
+    res: CheckResult,
+    recorded: list[Outcome],
+    explicit_fail: list[Outcome],
+    hyp_fail: list[Outcome],
+    ctx: ProbeContext,
+) -> None:
+    fails = explicit_fail + hyp_fail
+    res.failures = len(fails)
+    chosen: Outcome | None
+    if fails:
+        res.verdict = "fail"
+        # the minimal failure: the shortest exchange (fewest messages, then shortest time);
+        # ties go to the later one (Hypothesis only tries candidates simpler than its best)
+        chosen = min(
+            reversed(fails),
+            key=lambda o: (
+                sum(e.dir != "note" for e in o.trace),
+                _size(o.params),
+                o.trace[-1].t if o.trace else 0.0,
+            ),
+        )
+        observed = chosen.observed
+        if len(fails) > 1:
+            others = "; ".join(o.observed for o in fails if o is not chosen)[:400]
+            observed = (
+                f"{chosen.observed} [minimal of {len(fails)} failing exchanges "
+                f"out of {len(recorded)}; others: {others}]"
+            )
+        res.observed = observed
+    else:
+        passes = [o for o in recorded if o.verdict == "pass"]
+        if passes and res.check.explicit is not None:
+            res.verdict = "pass"
+            chosen = passes[-1]
+            res.observed = (
+                f"{len(passes)} of {len(recorded)} requests answered as "
+                "prescribed or allowed"
+                + (
+                    f" ({len(recorded) - len(passes)} skipped)"
+                    if len(recorded) > len(passes)
+                    else ""
+                )
+            )
+        elif passes:
+            res.verdict = "pass"
+            chosen = passes[-1]
+            res.observed = chosen.observed + (
+                f" ({len(passes)} exchanges"
+                + (
+                    f", {len(recorded) - len(passes)} skipped"
+                    if len(recorded) > len(passes)
+                    else ""
+                )
+                + ")"
+            )
+        else:
+            res.verdict = "skip"
+            chosen = recorded[0] if recorded else None
+            if chosen is not None:
+                res.observed = chosen.observed
+            elif ctx.stop.is_set():
+                res.observed = "not run: the run was stopped"
+            else:
+                res.observed = "not run: no time left within --duration"
+    if chosen is not None:
+        res.expected = chosen.expected or res.check.expects
+        res.trace = chosen.trace
+        res.expected_trace = chosen.expected_trace
+        res.params = chosen.params
+    else:
+        res.expected = res.check.expects
+
+
+async def _reachable(ctx: ProbeContext) -> None:
+    """Send OPTIONS over each transport; when nothing answers, an INVITE to the answering
+    user (a target that only takes calls, like SIPp's UAS), cleaned up after. Raise
+    :class:`Unreachable` when nothing is answered."""
+    from sipfsm.probe.checks import _finish
+
+    io, target = ctx.io, ctx.target
+    assert io is not None
+    reasons = []
+    for transport in target.transports:
+        for method in ("OPTIONS", "INVITE"):
+            x = io.exchange("reachability")
+            try:
+                local = await io.local(transport)
+                user = target.user if method == "OPTIONS" else ctx.users.answer
+                call = Call(target.uri(user), local)
+                x.watch(call.call_id)
+                await x.send(call.request(method), transport, target.host, target.port)
+                _, m = await x.until(x.now + ctx.answer_wait / 2, lambda m: m.status >= 100)
+                if m is not None:
+                    if method == "INVITE":
+                        _, final = await x.until(x.now + ctx.answer_wait, lambda m: m.status >= 200)
+                        await _finish(ctx, x, call, final, transport)
+                    return
+                reasons.append(
+                    f"no answer to {method} over {transport.upper()} within "
+                    f"{ctx.answer_wait / 2:g} s"
+                )
+            except (OSError, TimeoutError) as exc:
+                reasons.append(f"{transport.upper()}: {exc}")
+                break
+            finally:
+                x.close()
+    raise Unreachable(f"{target.text or target.hostport} unreachable: {'; '.join(reasons)}")
+
+
+async def probe(
+    cfg: ProbeConfig,
+    *,
+    progress_stream: TextIO | None = None,
+    on_ready: Callable[[Report], None] | None = None,
+) -> Report:
+    """Run ``cfg``'s checks; return the report (partial when stopped).
+
+    Raises :class:`UsageError` / :class:`~sipfsm.net.aio.TargetRefused` for bad arguments and
+    :class:`Unreachable` when the target answers nothing.
+    """
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    t_start = loop.time()
+    deadline = t_start + cfg.duration
+    base = cfg.base()
+    role = cfg.role
+    if role not in ("client", "server"):
+        raise UsageError(f"--role must be client or server, not {role!r}")
+    try:
+        checks = by_id(cfg.checks, role)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    if not checks:
+        raise UsageError(f"no check of role {role} among {', '.join(cfg.checks or [])}")
+    bounds = Bounds(
+        max_in_flight=cfg.max_in_flight,
+        max_messages=cfg.max_messages,
+        max_duration=cfg.duration + 30.0,
+        rate=cfg.rate,
+        burst=max(1, min(100, int(cfg.rate))),
+    )
+    ref: ReferenceProcess | None = None
+    io: ProbeIO | None = None
+    interrupted = False
+    stopped_by: str | None = None
+
+    def on_sigint() -> None:
+        nonlocal interrupted, stopped_by
+        interrupted = True
+        stopped_by = "SIGINT"
+        stop.set()
+
+    def on_deadline() -> None:
+        nonlocal stopped_by
+        stopped_by = stopped_by or "duration"
+        stop.set()
+
+    installed = False
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+        installed = True
+    timer = loop.call_at(deadline, on_deadline)
+    results = [CheckResult(c) for c in checks]
+    report = Report("", role, started, 0.0, results, base, cfg.tolerance, seed=cfg.seed)
+    progress = Progress(results, progress_stream)
+    progress_task: asyncio.Task[None] | None = None
+    try:
+        _warm_up()
+        if cfg.target is None:
+            timers = Timers(t1=base.t1, t2=base.t2, t4=base.t4)
+            ref = await ReferenceProcess(timers, flaws=cfg.flaws).start()
+            target = Target(
+                ("udp", "tcp"),
+                ref.host,
+                ref.port,
+                None,
+                f"embedded reference UA (udp+tcp:{ref.host}:{ref.port})",
+            )
+            users = Users("answer", ("busy", "status-404", "status-603"), "ring")
+        else:
+            target = parse_target(cfg.target, cfg.allow_remote)
+            users = cfg.users or Users(target.user or "bob", ("sipfsm-nobody",), None)
+        report.target = target.text
+        trigger_factory: Callable[[], Trigger] | None = None
+        run_dir = cfg.run_dir or Path(os.environ.get("TMPDIR", "/tmp")) / "sipfsm-probe"
+        if role == "server":
+            if cfg.trigger:
+                command = cfg.trigger
+                lifetime = 64 * base.t1 + 30.0
+
+                def make_cmd() -> Trigger:
+                    return CommandTrigger(command, run_dir, lifetime)
+
+                trigger_factory = make_cmd
+            elif ref is not None:
+                reference = ref
+
+                def make_ref() -> Trigger:
+                    return EmbeddedTrigger(reference)
+
+                trigger_factory = make_ref
+            else:
+                raise UsageError(
+                    "--role server needs --trigger COMMAND (what makes the "
+                    "target send requests), or no TARGET (the reference UA)"
+                )
+        else:
+            io = await ProbeIO(
+                target, bounds=bounds, allow_remote=cfg.allow_remote, stop=stop
+            ).start()
+        ctx = ProbeContext(
+            target,
+            base,
+            cfg.tolerance,
+            users,
+            stop,
+            bounds,
+            io,
+            trigger_factory,
+            allow_remote=cfg.allow_remote,
+            answer_wait=max(cfg.reach_timeout, 4 * base.t1),
+        )
+        if io is not None:
+            await _reachable(ctx)
+        if on_ready is not None:
+            on_ready(report)
+        gate = asyncio.Semaphore(1 if cfg.sequential else len(results))
+        progress_task = asyncio.ensure_future(progress.run(stop))
+        await asyncio.gather(*(_run_check(ctx, r, cfg, deadline, progress, gate) for r in results))
+    finally:
+        timer.cancel()
+        stop.set()
+        if progress_task is not None:
+            with contextlib.suppress(BaseException):
+                await progress_task
+            progress.show(final=True)
+        if installed:
+            loop.remove_signal_handler(signal.SIGINT)
+        if io is not None:
+            await io.close()
+        if ref is not None:
+            await ref.close()
+        report.duration = loop.time() - t_start
+        report.interrupted = interrupted
+        report.stopped_by = (
+            stopped_by
+            if stopped_by != "duration"
+            or any(r.observed.startswith("not run") or "stopped" in r.observed for r in results)
+            else None
+        )
+    return report
+
+
+__all__ += ["CommandTrigger", "EmbeddedTrigger", "Progress", "TargetRefused"]

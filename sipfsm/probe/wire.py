@@ -1,0 +1,304 @@
+"""Messages the probe sends, written byte by byte (RFC 3261 8.1.1, 17.1.1.3, 13.2.2.4, 9.1,
+8.2.6), and what it makes of what it receives.
+
+The probe writes its own requests rather than using a UA: a property test must be able to send
+exactly one retransmission, withhold an ACK, or send a request the RFC forbids. Every request
+carries a fresh branch (8.1.1.7), Call-ID (8.1.1.4) and From tag (8.1.1.3), so the exchanges
+of concurrent checks never meet in the target.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from sipfsm.errors import ParseError
+from sipfsm.message.message import Request, Response
+from sipfsm.message.parse import parse
+
+__all__ = ["Call", "Local", "Msg", "branch", "response_to", "summary", "token"]
+
+MAGIC = "z9hG4bK"
+
+
+def token(n: int = 6) -> str:
+    """A random token (19.3: tags and Call-IDs must be globally unique)."""
+    return secrets.token_hex(n)
+
+
+def branch() -> str:
+    """A fresh RFC 3261 branch (8.1.1.7: starts with the magic cookie)."""
+    return MAGIC + "sfp" + token(8)
+
+
+@dataclass(frozen=True, slots=True)
+class Local:
+    """Our side of an exchange: where the target reaches us (Via sent-by, Contact)."""
+
+    transport: str  # "udp" or "tcp"
+    host: str
+    port: int
+    contact_port: int | None = None  # TCP: our listener (the Via carries the connection's)
+
+    @property
+    def contact(self) -> str:
+        """Our Contact URI."""
+        port = self.contact_port or self.port
+        suffix = ";transport=tcp" if self.transport == "tcp" else ""
+        return f"sip:probe@{self.host}:{port}{suffix}"
+
+
+@dataclass(frozen=True, slots=True)
+class Msg:
+    """One message received (or sent), parsed when possible."""
+
+    t: float
+    data: bytes
+    transport: str
+    peer: tuple[str, int]
+    msg: Request | Response | None
+    error: str | None = None
+
+    @classmethod
+    def of(cls, t: float, data: bytes, transport: str, peer: tuple[str, int]) -> Msg:
+        """Parse ``data`` leniently; keep the error when it does not parse."""
+        try:
+            return cls(t, data, transport, peer, parse(data))
+        except ParseError as exc:
+            return cls(t, data, transport, peer, None, exc.code)
+
+    @property
+    def response(self) -> Response | None:
+        """The message if it is a response."""
+        return self.msg if isinstance(self.msg, Response) else None
+
+    @property
+    def request(self) -> Request | None:
+        """The message if it is a request."""
+        return self.msg if isinstance(self.msg, Request) else None
+
+    @property
+    def status(self) -> int:
+        """Its status code (0 for a request or an unparsable message)."""
+        r = self.response
+        return r.status if r is not None else 0
+
+    @property
+    def method(self) -> str:
+        """Its method (the CSeq method for a response)."""
+        if isinstance(self.msg, Request):
+            return self.msg.method
+        cseq = _quiet(lambda: self.msg.cseq if self.msg is not None else None)
+        return cseq.method if cseq is not None else "?"
+
+    @property
+    def to_tag(self) -> str | None:
+        """The To tag."""
+        to = _quiet(lambda: self.msg.to if self.msg is not None else None)
+        return to.tag if to is not None else None
+
+    @property
+    def branch(self) -> str | None:
+        """The top Via's branch."""
+        vias = _quiet(lambda: self.msg.via if self.msg is not None else None)
+        return vias[0].branch if vias else None
+
+    @property
+    def call_id(self) -> str | None:
+        """Its Call-ID."""
+        return _quiet(lambda: self.msg.call_id if self.msg is not None else None)
+
+    def summary(self) -> str:
+        """One line for traces and ladders."""
+        return summary(self.data, self.msg)
+
+
+T = TypeVar("T")
+
+
+def _quiet(get: Callable[[], T | None]) -> T | None:
+    """A typed view, or None when its header breaks the ABNF (views parse lazily)."""
+    try:
+        return get()
+    except (ParseError, ValueError, IndexError):
+        return None
+
+
+def summary(data: bytes, msg: Request | Response | None = None) -> str:
+    """``INVITE sip:x`` / ``404 Not Found (INVITE)`` / ``unparsable (code)``."""
+    if msg is None:
+        try:
+            msg = parse(data)
+        except ParseError:
+            first = data.split(b"\r\n", 1)[0][:60].decode("latin-1")
+            return f"malformed: {first}"
+    m = msg
+    cseq = _quiet(lambda: m.cseq)
+    if isinstance(msg, Request):
+        return f"{msg.method} {str(msg.uri)[:48]}" + (f" (CSeq {cseq.seq})" if cseq else "")
+    method = cseq.method if cseq else "?"
+    to = _quiet(lambda: m.to)
+    tag = to.tag if to is not None else None
+    return f"{msg.status} {msg.reason} ({method})" + (f" tag={tag[:10]}" if tag else "")
+
+
+def _lines(start: str, headers: Sequence[tuple[str, str]], body: bytes = b"") -> bytes:
+    out = [start, *(f"{k}: {v}" for k, v in headers), f"Content-Length: {len(body)}", "", ""]
+    return "\r\n".join(out).encode() + body
+
+
+@dataclass
+class Call:
+    """The identifiers of one exchange of ours (8.1.1): Request-URI, Call-ID, From tag,
+    CSeq, and the branch of the transaction in progress."""
+
+    ruri: str
+    local: Local
+    call_id: str = field(default_factory=lambda: f"sfp-{token(8)}@sipfsm.probe")
+    from_tag: str = field(default_factory=token)
+    cseq: int = 1
+    branch: str = field(default_factory=branch)
+    #: Route set and remote target once a 2xx made a dialog (12.1.2).
+    route: list[str] = field(default_factory=list)
+    remote_target: str | None = None
+    remote_tag: str | None = None
+
+    def _via(self, br: str) -> str:
+        return (
+            f"SIP/2.0/{self.local.transport.upper()} {self.local.host}:{self.local.port}"
+            f";branch={br};rport"
+        )
+
+    def _from(self) -> str:
+        return f"<sip:probe@{self.local.host}:{self.local.port}>;tag={self.from_tag}"
+
+    def _to(self, tag: str | None = None) -> str:
+        uri = self.ruri
+        return f"<{uri}>" + (f";tag={tag}" if tag else "")
+
+    def request(
+        self,
+        method: str,
+        *,
+        extra: Sequence[tuple[str, str]] = (),
+        body: bytes = b"",
+        new_branch: bool = True,
+    ) -> bytes:
+        """A request outside any dialog (8.1.1): INVITE, OPTIONS, REGISTER, MESSAGE."""
+        if new_branch:
+            self.branch = branch()
+        headers = [
+            ("Via", self._via(self.branch)),
+            ("Max-Forwards", "70"),
+            ("From", self._from()),
+            ("To", self._to()),
+            ("Call-ID", self.call_id),
+            ("CSeq", f"{self.cseq} {method}"),
+            ("Contact", f"<{self.local.contact}>"),
+            ("User-Agent", "sipfsm-probe"),
+            *extra,
+        ]
+        return _lines(f"{method} {self.ruri} SIP/2.0", headers, body)
+
+    def ack_non_2xx(self, resp: Response) -> bytes:
+        """17.1.1.3: the ACK of a non-2xx final response: the INVITE's Request-URI, Call-ID,
+        From, CSeq number and top Via (same branch), the response's To (with its tag)."""
+        headers = [
+            ("Via", self._via(self.branch)),
+            ("Max-Forwards", "70"),
+            ("From", self._from()),
+            ("To", resp.get("To") or self._to()),
+            ("Call-ID", self.call_id),
+            ("CSeq", f"{self.cseq} ACK"),
+        ]
+        return _lines(f"ACK {self.ruri} SIP/2.0", headers)
+
+    def dialog_from(self, resp: Response) -> None:
+        """12.1.2: remote target from the 2xx's Contact, route set from its Record-Route
+        (reversed), remote tag from its To."""
+        contacts = [c for c in resp.contact if hasattr(c, "uri")]
+        self.remote_target = str(contacts[0].uri) if contacts else self.ruri
+        self.route = list(reversed(resp.get_all("Record-Route")))
+        self.remote_tag = resp.to.tag if resp.to is not None else None
+
+    def in_dialog(self, method: str, cseq: int | None = None) -> bytes:
+        """12.2.1.1 / 13.2.2.4: a request within the dialog; an ACK of a 2xx has the INVITE's
+        CSeq number and a new branch."""
+        if cseq is None:
+            self.cseq += 1
+            cseq = self.cseq
+        br = branch()
+        if method != "ACK":
+            self.branch = br
+        target = self.remote_target or self.ruri
+        route = list(self.route)
+        if route and ";lr" not in route[0]:  # 12.2.1.1 strict routing: first route is R-URI
+            target, route = route[0].strip("<>"), [*route[1:], f"<{target}>"]
+        headers = [
+            ("Via", self._via(br)),
+            ("Max-Forwards", "70"),
+            *(("Route", r) for r in route),
+            ("From", self._from()),
+            ("To", self._to(self.remote_tag)),
+            ("Call-ID", self.call_id),
+            ("CSeq", f"{cseq} {method}"),
+        ]
+        return _lines(f"{method} {target} SIP/2.0", headers)
+
+    def cancel(self) -> bytes:
+        """9.1: Request-URI, Call-ID, To, From, CSeq number and top Via of the INVITE."""
+        headers = [
+            ("Via", self._via(self.branch)),
+            ("Max-Forwards", "70"),
+            ("From", self._from()),
+            ("To", self._to()),
+            ("Call-ID", self.call_id),
+            ("CSeq", f"{self.cseq} CANCEL"),
+        ]
+        return _lines(f"CANCEL {self.ruri} SIP/2.0", headers)
+
+
+def response_to(
+    req: Request,
+    status: int,
+    *,
+    to_tag: str | None = None,
+    contact: str | None = None,
+    reason: str | None = None,
+) -> bytes:
+    """8.2.6.2: a response copying Via (all), From, Call-ID, CSeq; To with ``to_tag`` added
+    (unless it has one, or the response is a 100)."""
+    headers = [("Via", v) for v in req.get_all("Via")]
+    to = req.get("To") or ""
+    if to_tag and status != 100 and (req.to is None or not req.to.tag):
+        to = f"{to};tag={to_tag}"
+    headers += [
+        ("From", req.get("From") or ""),
+        ("To", to),
+        ("Call-ID", req.get("Call-ID") or ""),
+        ("CSeq", req.get("CSeq") or ""),
+    ]
+    if 200 <= status < 300:
+        headers += [("Record-Route", rr) for rr in req.get_all("Record-Route")]
+    if contact:
+        headers.append(("Contact", f"<{contact}>"))
+    phrase = reason or _REASONS.get(status, "Probe")
+    return _lines(f"SIP/2.0 {status} {phrase}", headers)
+
+
+_REASONS = {
+    100: "Trying",
+    180: "Ringing",
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    480: "Temporarily Unavailable",
+    481: "Call/Transaction Does Not Exist",
+    486: "Busy Here",
+    487: "Request Terminated",
+    500: "Server Internal Error",
+    503: "Service Unavailable",
+    603: "Decline",
+}

@@ -1,0 +1,151 @@
+"""Run one transaction through a script of events on a virtual clock: ``sipfsm trace`` and the demo.
+
+A script is a list of words: ``+S`` advances the clock S seconds (timers fire as they fall
+due, each at its own instant), ``recv=CODE`` a response arrives (client transactions),
+``recv=request`` / ``recv=ACK`` a retransmitted request or an ACK arrives (server
+transactions), ``tu=CODE`` the TU sends a response (server transactions), ``transport-error``
+the transport layer reports a failure. The transaction starts at t = 0: a client has sent its
+request, a server has received it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sipfsm.engine.outputs import Output, StateEntered, describe
+from sipfsm.engine.transaction import Transaction
+from sipfsm.errors import ProtocolError, SipfsmError
+from sipfsm.model.loader import DEFAULT_PROFILE, Machine
+from sipfsm.model.timers import Timers
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One line of a trace: when, what happened, and the state after it."""
+
+    t: float
+    what: str
+    state: str
+
+
+class TraceInputError(SipfsmError):
+    """A script word the trace cannot take (bad syntax, or not an event of the model)."""
+
+
+class TraceRefused(SipfsmError):
+    """The transaction refused an event (an ``error`` pair): the steps up to it, and why."""
+
+    def __init__(self, steps: list[Step], error: ProtocolError) -> None:
+        self.steps = steps
+        self.error = error
+        super().__init__(str(error))
+
+
+def parse_word(word: str, machine: Machine) -> tuple[str, float | int | str]:
+    """Check one script word against the model; return (kind, argument)."""
+    if word.startswith("+"):
+        try:
+            seconds = float(word[1:])
+        except ValueError:
+            seconds = -1.0
+        if not seconds >= 0 or seconds == float("inf"):
+            raise TraceInputError(f"bad clock advance {word!r}: use +SECONDS, like +0.5")
+        return "advance", seconds
+    if word == "transport-error":
+        return "event", "transport_error"
+    name, sep, arg = word.partition("=")
+    server = machine.role == "server"
+    if sep and name == "recv" and server and arg.lower() in ("request", "ack"):
+        event = "recv_ack" if arg.lower() == "ack" else "recv_request"
+        if event not in machine.events:
+            raise TraceInputError(f"{machine.name} has no event {event} ({word!r})")
+        return "event", event
+    if sep and name == ("tu" if server else "recv") and arg.isdigit() and 100 <= int(arg) <= 699:
+        return name, int(arg)
+    words = "recv=request, recv=ACK, tu=CODE" if server else "recv=CODE"
+    raise TraceInputError(
+        f"bad event {word!r} for {machine.name} (a {machine.role}): use "
+        f"+SECONDS, {words} (CODE 100-699) or transport-error"
+    )
+
+
+def run_trace(
+    model: str | Machine,
+    events: Sequence[str],
+    *,
+    transport: str = "udp",
+    profile: str = DEFAULT_PROFILE,
+    timers: Timers | None = None,
+    method: str | None = None,
+) -> list[Step]:
+    """Run the script; raise :class:`TraceRefused` (with the steps so far) on an error pair."""
+    from sipfsm.sim.session_trace import is_session_model, run_session_trace
+
+    if is_session_model(model):  # a UA (session model over transactions): sipfsm/ua/core.py
+        return run_session_trace(model, events, transport=transport, profile=profile, timers=timers)
+    tx = Transaction(
+        model, None, transport=transport, profile=profile, timers=timers or Timers(), method=method
+    )
+    script = [parse_word(word, tx.table.machine) for word in events]
+    steps: list[Step] = []
+    now = 0.0
+    try:
+        server = tx.table.machine.role == "server"
+        _record(steps, tx, now, tx.start(now), arrived=f"recv {tx.method}" if server else None)
+        for kind, arg in script:
+            now = _take(steps, tx, now, kind, arg)
+    except ProtocolError as exc:
+        raise TraceRefused(steps, exc) from None
+    return steps
+
+
+def _take(
+    steps: list[Step], tx: Transaction, now: float, kind: str, arg: float | int | str
+) -> float:
+    """Carry out one parsed word at ``now``; return the clock after it."""
+    if kind == "advance":
+        target = now + float(arg)
+        while (due := tx.get_timer()) is not None and due <= target:
+            _record(steps, tx, due, tx.handle_timer(due))
+        return target
+    if kind == "recv":
+        outputs = tx.receive_response(int(arg), now, str(arg))
+    elif kind == "tu":
+        outputs = tx.respond(int(arg), now, str(arg))
+    else:
+        outputs = tx.handle(str(arg), now)
+    _record(steps, tx, now, outputs or [], arrived=_arrival(tx, kind, arg))
+    return now
+
+
+def _arrival(tx: Transaction, kind: str, arg: float | int | str) -> str | None:
+    """The line naming what arrived from the network (``recv 180``, ``recv INVITE``), if any."""
+    if kind == "recv":
+        return f"recv {arg}"
+    if arg == "recv_request":
+        return f"recv {tx.method}"
+    if arg == "recv_ack":
+        return "recv ACK"
+    if arg == "transport_error":
+        return "transport-error"
+    return None
+
+
+def _record(
+    steps: list[Step], tx: Transaction, t: float, outputs: list[Output], arrived: str | None = None
+) -> None:
+    """Append a line for what arrived, then one per output (``(absorbed)`` if none)."""
+    state = steps[-1].state if steps else tx.table.machine.initial
+    if arrived is not None:
+        steps.append(Step(t, arrived if outputs else f"{arrived} (absorbed)", state))
+    for output in outputs:
+        if isinstance(output, StateEntered):
+            state = output.state
+        steps.append(Step(t, describe(output, tx.method), state))
+
+
+def format_steps(steps: Sequence[Step]) -> list[str]:
+    """Aligned lines: time (``  1.500``), what happened, state."""
+    width = max((len(s.what) for s in steps), default=0)
+    return [f"{s.t:8.3f}  {s.what:<{width}}  {s.state}" for s in steps]
