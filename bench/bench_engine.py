@@ -25,16 +25,18 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Literal
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from transitions import Machine as TMachine
 
-from sipfsm import Transaction, TransactionKey, TransactionLayer
+from sipfsm import Output, Transaction, TransactionKey, TransactionLayer
 from sipfsm.engine.table import load_model
 
-Script = list[tuple[str, float | int | None]]
+Script = list[tuple[str, float | int | str | None]]
 
 #: (kind, argument): "start", "timer" (fire at t), "recv" (status), "tu" (status), "event" name.
 INVITE_CLIENT: Script = [
@@ -57,9 +59,11 @@ NON_INVITE_SERVER: Script = [
 LIVES = {"invite_client": INVITE_CLIENT, "non_invite_server": NON_INVITE_SERVER}
 
 
-def run_life(model: str, script: Script, backend: str = "compiled") -> int:
+def run_life(
+    model: str, script: Script, backend: Literal["compiled", "transitions"] = "compiled"
+) -> int:
     """One transaction through its script; returns the number of events taken."""
-    tx = Transaction(model, "REQ", transport="udp", backend=backend)  # type: ignore[arg-type]
+    tx = Transaction(model, "REQ", transport="udp", backend=backend)
     run_script(tx, script)
     assert tx.terminated, (model, tx.state)
     return len(script)
@@ -100,9 +104,16 @@ def trace_pairs(model: str, script: Script) -> list[tuple[str, str]]:
     class Spy(Transaction):
         __slots__ = ()
 
-        def _dispatch(self, event: str, *rest: object) -> None:  # type: ignore[override]
+        def _dispatch(
+            self,
+            event: str,
+            now: float,
+            message: object | None,
+            status: int | None,
+            out: list[Output],
+        ) -> None:
             pairs.append((self.state, event))
-            super()._dispatch(event, *rest)  # type: ignore[arg-type]
+            super()._dispatch(event, now, message, status, out)
 
     run_script(Spy(model, "REQ", transport="udp"), script)
     return pairs
@@ -156,7 +167,7 @@ def bare_transitions(model: str, pairs: list[tuple[str, str]]) -> Callable[[], i
     def go() -> int:
         tm.set_state(first)
         for _, event in pairs:
-            obj.trigger(event)  # type: ignore[attr-defined]
+            obj.trigger(event)  # type: ignore[attr-defined]  # transitions adds it at run time
         return len(pairs)
 
     return go
@@ -219,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         assert run_life(model, script) == FAST[model]()
         engine = rate(FAST[model], seconds)
         declared = rate(
-            lambda m=model, s=script: run_life(m, s, "transitions"),  # type: ignore[misc]
+            partial(run_life, model, script, "transitions"),
             seconds / 3,
         )
         bare_t = rate(bare_transitions(model, pairs), seconds)

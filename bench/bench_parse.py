@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -356,8 +357,7 @@ def linear(rounds: int) -> None:
         sipfsm.parse(msg, strict=True, limits=big)
         reps = max(3, 2_000_000 // len(msg))
         dt = min(
-            _cpu(lambda m=msg: sipfsm.parse(m, strict=True, limits=big), reps)
-            for _ in range(rounds)
+            _cpu(partial(sipfsm.parse, msg, strict=True, limits=big), reps) for _ in range(rounds)
         )
         costs[size] = dt / len(msg)
         per_kib = costs[size] * 1024e6

@@ -22,16 +22,29 @@ from sipfsm.message.parse import Limits, StreamFramer, parse
 
 if TYPE_CHECKING:  # pragma: no cover
     from sipfsm.engine.outputs import Output, Send, StateEntered, TimerEvent, ToTU
+    from sipfsm.engine.runner import Host, Runner
+    from sipfsm.engine.table import Entry, Table
     from sipfsm.engine.transaction import Transaction
-    from sipfsm.engine.txlayer import TransactionKey, TransactionLayer
+    from sipfsm.engine.txlayer import HeaderSource, TransactionKey, TransactionLayer
     from sipfsm.message.build import build_ack, build_cancel, build_request, build_response
+    from sipfsm.message.grammar import HeaderRule
     from sipfsm.message.serialize import canonical, same_message, serialize
     from sipfsm.message.uri import URI, URIError
-    from sipfsm.message.validate import Finding, validate
-    from sipfsm.model.loader import Machine, load_models
+    from sipfsm.message.validate import Finding, Role, validate
+    from sipfsm.model.loader import (
+        Action,
+        Machine,
+        Rule,
+        Start,
+        State,
+        TimerSpec,
+        TimerTable,
+        Window,
+        load_models,
+    )
     from sipfsm.model.timers import Timers
     from sipfsm.ua.core import UA, InviteSession, TUEvent
-    from sipfsm.ua.dialog import Dialog, DialogID, DialogSet
+    from sipfsm.ua.dialog import Dialog, DialogID, DialogSet, RequestParts
 
 #: Names imported on first use -> the private module that defines them.
 _LAZY: dict[str, str] = {
@@ -42,9 +55,23 @@ _LAZY: dict[str, str] = {
     "Dialog": "sipfsm.ua.dialog",
     "DialogID": "sipfsm.ua.dialog",
     "DialogSet": "sipfsm.ua.dialog",
+    "RequestParts": "sipfsm.ua.dialog",
     "Transaction": "sipfsm.engine.transaction",
     "Machine": "sipfsm.model.loader",
     "load_models": "sipfsm.model.loader",
+    # what a Machine, a Transaction and Timers hand out (the model's parts, the compiled table)
+    "Action": "sipfsm.model.loader",
+    "Rule": "sipfsm.model.loader",
+    "Start": "sipfsm.model.loader",
+    "State": "sipfsm.model.loader",
+    "TimerSpec": "sipfsm.model.loader",
+    "TimerTable": "sipfsm.model.loader",
+    "Window": "sipfsm.model.loader",
+    "Entry": "sipfsm.engine.table",
+    "Table": "sipfsm.engine.table",
+    "Host": "sipfsm.engine.runner",
+    "Runner": "sipfsm.engine.runner",
+    "HeaderRule": "sipfsm.message.grammar",
     "canonical": "sipfsm.message.serialize",
     "same_message": "sipfsm.message.serialize",
     "serialize": "sipfsm.message.serialize",
@@ -56,12 +83,14 @@ _LAZY: dict[str, str] = {
     "Timers": "sipfsm.model.timers",
     "TransactionKey": "sipfsm.engine.txlayer",
     "TransactionLayer": "sipfsm.engine.txlayer",
+    "HeaderSource": "sipfsm.engine.txlayer",
     "UA": "sipfsm.ua.core",
     "InviteSession": "sipfsm.ua.core",
     "TUEvent": "sipfsm.ua.core",
     "URI": "sipfsm.message.uri",
     "URIError": "sipfsm.message.uri",
     "Finding": "sipfsm.message.validate",
+    "Role": "sipfsm.message.validate",
     "validate": "sipfsm.message.validate",
 }
 
@@ -82,11 +111,16 @@ def __dir__() -> list[str]:
 __all__ = [
     "UA",
     "URI",
+    "Action",
     "Dialog",
     "DialogID",
     "DialogSet",
+    "Entry",
     "Finding",
     "Header",
+    "HeaderRule",
+    "HeaderSource",
+    "Host",
     "InviteSession",
     "Limits",
     "Machine",
@@ -96,19 +130,29 @@ __all__ = [
     "ParseError",
     "ProtocolError",
     "Request",
+    "RequestParts",
     "Response",
+    "Role",
+    "Rule",
+    "Runner",
     "Send",
     "SipfsmError",
+    "Start",
+    "State",
     "StateEntered",
     "StreamFramer",
     "TUEvent",
+    "Table",
     "TimerEvent",
+    "TimerSpec",
+    "TimerTable",
     "Timers",
     "ToTU",
     "Transaction",
     "TransactionKey",
     "TransactionLayer",
     "URIError",
+    "Window",
     "__version__",
     "build_ack",
     "build_cancel",

@@ -7,6 +7,8 @@ with their instants; they must be equal. Invariants over the whole run are check
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from oracle import Obs, Oracle, Refused, observe
 
 from sipfsm import ProtocolError, TimerEvent, Timers, Transaction
@@ -118,7 +120,7 @@ class Lockstep:
         if self.tx.terminated:
             assert self.tx.get_timer() is None, f"timers after Terminated: {self.tx.timers}"
 
-    def _adopt_d(self, outputs: list[object]) -> None:
+    def _adopt_d(self, outputs: Sequence[object]) -> None:
         """Timer D: Table 4 says > 32 s over UDP and 0 over TCP; the oracle takes the value."""
         for o in outputs:
             if isinstance(o, TimerEvent) and o.timer == "D" and o.action == "start":

@@ -14,6 +14,7 @@ seconds" on unreliable transports): the oracle takes the engine's value once it 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 Obs = tuple[object, ...]
@@ -304,7 +305,7 @@ class Oracle:
             raise Refused("RFC 4320 4.2: no 100 before Timer E reaches T2 over UDP")
 
 
-def observe(outputs: list[object]) -> list[Obs]:
+def observe(outputs: Sequence[object]) -> list[Obs]:
     """The engine's outputs as oracle observations (timer events dropped)."""
     from sipfsm import Send, StateEntered, ToTU
 

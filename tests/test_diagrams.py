@@ -184,7 +184,7 @@ def test_highlight() -> None:
 
 
 def test_dot_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(diagram.shutil, "which", lambda _name: None)
+    monkeypatch.setattr(shutil, "which", lambda _name: None)  # the one diagram calls
     with pytest.raises(diagram.DotMissingError, match="graphviz"):
         diagram.render("digraph {}", "svg")
     assert MODELS["invite_client"]._repr_svg_() is None
@@ -315,7 +315,7 @@ def test_diagram_svg_png_highlight(capsys: pytest.CaptureFixture[str], tmp_path:
 def test_diagram_without_dot(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(diagram.shutil, "which", lambda _name: None)
+    monkeypatch.setattr(shutil, "which", lambda _name: None)  # the one diagram calls
     code, _, err = _run(["diagram", "--out", str(tmp_path)], capsys)
     assert code == 2 and "graphviz" in err and "Traceback" not in err
 

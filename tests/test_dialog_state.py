@@ -187,11 +187,11 @@ def test_requests_and_the_2xx_ack_are_built_from_the_dialog_state() -> None:
     assert reinvite.to and reinvite.to.tag == "a6c85cf"
     assert reinvite.from_ and reinvite.from_.tag == "1928301774"
     assert reinvite.call_id == "a84b4c76e66710@pc33.atlanta.com"
-    assert (reinvite.cseq.seq, reinvite.cseq.method) == (314160, "INVITE")  # type: ignore[union-attr]
+    assert (reinvite.cseq.seq, reinvite.cseq.method) == (314160, "INVITE")  # type: ignore[union-attr]  # built with a CSeq
     assert reinvite.via[0].is_rfc3261_branch and reinvite.via[0].host == "pc33.atlanta.com"
-    assert [str(c.uri) for c in reinvite.contact] == ["sip:alice@pc33.atlanta.com"]
+    assert [str(c.uri) for c in reinvite.contact] == ["sip:alice@pc33.atlanta.com"]  # type: ignore[union-attr]  # no "*" Contact here
     ack = d.ack(ok, sent_by="pc33.atlanta.com", branch="z9hG4bKack1")
-    assert (ack.method, ack.cseq.seq, ack.cseq.method) == ("ACK", 314159, "ACK")  # type: ignore[union-attr]
+    assert (ack.method, ack.cseq.seq, ack.cseq.method) == ("ACK", 314159, "ACK")  # type: ignore[union-attr]  # built with a CSeq
     assert ack.via[0].branch == "z9hG4bKack1" and not ack.contact
     assert ack.route == reinvite.route and ack.uri == reinvite.uri
     assert d.local_seq == 314160  # the ACK takes no new sequence number
@@ -234,8 +234,8 @@ def test_dialog_set_keys_forks_by_id() -> None:
     assert len(dialogs) == 2 and a.id != b.id
     a.response(_response(200, tag="fork1"))
     b.response(_response(486, tag="fork2"))
-    assert dialogs.match(a.id) is a  # type: ignore[arg-type]
-    assert dialogs.match(b.id) is None  # type: ignore[arg-type]  # 481 for it (12.2.2)
+    assert dialogs.match(a.id) is a  # type: ignore[arg-type]  # a.id is set: a is early
+    assert dialogs.match(b.id) is None  # type: ignore[arg-type]  # as a's; 481 for it (12.2.2)
 
 
 # --- Hypothesis: the dialog against the RFC text ------------------------------------------

@@ -16,11 +16,12 @@ import subprocess
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import peer_harness as _peers
 import pytest
 from sipraw import header, request, sdp_offer, status
 
-import peer_harness as _peers
 from sipfsm import ParseError
+from sipfsm.aio import Transport
 from sipfsm.net.aio import (
     Bounds,
     Driver,
@@ -479,7 +480,7 @@ def codes(ms: list[Received]) -> list[int | None]:
     return [status(m.data) for m in ms]
 
 
-async def options(ep: SipEndpoint, transport: str, host: str, port: int) -> list[Received]:
+async def options(ep: SipEndpoint, transport: Transport, host: str, port: int) -> list[Received]:
     local = ep.udp_addr if transport == "udp" else await ep.connect(host, port)
     call_id, tag = new_call()
     req = request(
@@ -491,13 +492,13 @@ async def options(ep: SipEndpoint, transport: str, host: str, port: int) -> list
         call_id=call_id,
         cseq=1,
     )
-    await ep.send(req, transport, host, port)  # type: ignore[arg-type]
+    await ep.send(req, transport, host, port)
     return await responses(ep, call_id, "1 OPTIONS")
 
 
 @pytest.mark.peer
 @pytest.mark.parametrize("transport", ["udp", "tcp"])
-def test_kamailio_answers_options(kamailio: _peers.Kamailio, transport: str) -> None:
+def test_kamailio_answers_options(kamailio: _peers.Kamailio, transport: Transport) -> None:
     """OPTIONS to the server itself: a stateless 200 (kamailio.cfg), over UDP and TCP."""
 
     async def main() -> list[Received]:

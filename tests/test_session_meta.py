@@ -12,6 +12,7 @@ import dataclasses
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal, TypedDict, Unpack
 
 import pytest
 
@@ -31,23 +32,36 @@ def _model(name: str) -> Machine:
     return load_machine(models_dir() / f"{name}.toml")
 
 
-def _break(name: str, source: str, event: str, **changes: object) -> Machine:
+class _RuleChange(TypedDict, total=False):
+    """The fields of a :class:`~sipfsm.Rule` a mutant changes."""
+
+    kind: Literal["transition", "ignore", "error"]
+    dest: str | None
+    actions: tuple[Action, ...]
+
+
+class _TimerChange(TypedDict, total=False):
+    """The fields of a :class:`~sipfsm.TimerSpec` a mutant changes (interval expressions)."""
+
+    unreliable: str
+    reliable: str
+    cap: str | None
+
+
+def _break(name: str, source: str, event: str, **changes: Unpack[_RuleChange]) -> Machine:
     """The model ``name`` with its one rule for (``source``, ``event``) changed."""
     machine = _model(name)
     hits = [r for r in machine.rules if (r.source, r.event) == (source, event) and not r.fallback]
     assert len(hits) == 1, f"{name}: {source} x {event} has {len(hits)} rules"
-    rules = tuple(
-        dataclasses.replace(r, **changes) if r is hits[0] else r  # type: ignore[arg-type]
-        for r in machine.rules
-    )
+    rules = tuple(dataclasses.replace(r, **changes) if r is hits[0] else r for r in machine.rules)
     return dataclasses.replace(machine, rules=rules)
 
 
-def _timer(name: str, **changes: str) -> TimerTable:
+def _timer(name: str, **changes: Unpack[_TimerChange]) -> TimerTable:
     """``timers.toml`` with one timer changed."""
     table = load_timers()
     timers = dict(table.timers)
-    timers[name] = dataclasses.replace(timers[name], **changes)  # type: ignore[arg-type]
+    timers[name] = dataclasses.replace(timers[name], **changes)
     return dataclasses.replace(table, timers=timers)
 
 

@@ -8,6 +8,8 @@ states and the same refusals.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -38,13 +40,13 @@ def _run(
     profile: str,
     t1: float,
     steps: list[tuple[str, object]],
-    backend: str,
+    backend: Literal["compiled", "transitions"],
 ) -> list[object]:
     from sipfsm import Timers
 
     tx = Transaction(
         model, "REQ", transport=transport, profile=profile, timers=Timers(t1=t1), backend=backend
-    )  # type: ignore[arg-type]
+    )
     log: list[object] = [tx.start(0.0), tx.state]
     now = 0.0
     for step in steps:

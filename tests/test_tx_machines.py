@@ -11,7 +11,9 @@ its bound, with no timer left.
 from __future__ import annotations
 
 import sys
+import unittest
 from pathlib import Path
+from typing import cast
 
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -92,14 +94,17 @@ class TransactionMachine(RuleBasedStateMachine):
             self.run.check_invariants()
 
 
-def _machine_test(kind: str, transport: str, profile: str) -> type:
+def _machine_test(kind: str, transport: str, profile: str) -> type[unittest.TestCase]:
     name = f"Test_{kind}_{transport}_{profile}"
-    cls = type(
-        name, (TransactionMachine,), {"kind": kind, "transport": transport, "profile": profile}
+    cls = cast(  # type() makes a subclass of its base, which mypy cannot see
+        "type[TransactionMachine]",
+        type(
+            name, (TransactionMachine,), {"kind": kind, "transport": transport, "profile": profile}
+        ),
     )
-    test = cls.TestCase  # type: ignore[attr-defined]
+    test = cls.TestCase
     test.settings = settings(test.settings, stateful_step_count=25)
-    return test  # type: ignore[no-any-return]
+    return test
 
 
 for _kind in ("invite_client", "non_invite_client", "invite_server", "non_invite_server"):

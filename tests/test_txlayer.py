@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from sipfsm import Send, ToTU, TransactionKey, TransactionLayer
 
 INVITE = TransactionKey("INVITE", branch="z9hG4bK776asdhds", sent_by="pc33.atlanta.com:5060")
@@ -50,25 +52,35 @@ def test_ack_for_2xx_is_a_new_transaction_of_the_core() -> None:
     assert layer.receive_request(ack, "ACK", 0.2) == (None, [])
 
 
+class _Rfc2543Key(TypedDict):
+    """What 17.2.3 matches an RFC 2543 request on, besides method and To tag."""
+
+    request_uri: str
+    from_tag: str
+    call_id: str
+    cseq: int
+    top_via: str
+
+
 def test_rfc2543_requests_match_on_uri_tags_call_id_cseq_and_via() -> None:
-    base = dict(
-        request_uri="sip:bob@biloxi.com",
-        from_tag="88sja8x",
-        call_id="987asjd97y7atg",
-        cseq=986759,
-        top_via="SIP/2.0/UDP pc33.atlanta.com:5060;",
-    )
-    invite = TransactionKey("INVITE", branch="1234", **base)  # type: ignore[arg-type]
+    base: _Rfc2543Key = {
+        "request_uri": "sip:bob@biloxi.com",
+        "from_tag": "88sja8x",
+        "call_id": "987asjd97y7atg",
+        "cseq": 986759,
+        "top_via": "SIP/2.0/UDP pc33.atlanta.com:5060;",
+    }
+    invite = TransactionKey("INVITE", branch="1234", **base)
     layer = TransactionLayer()
     tx, _ = layer.receive_request(invite, "INV", 0.0)
     assert tx is not None and not invite.rfc3261
     assert layer.receive_request(invite, "INV", 0.1)[0] is tx
     layer.respond(tx, 404, 0.2, to_tag="99sa0xk")
-    wrong = TransactionKey("ACK", to_tag="other", **base)  # type: ignore[arg-type]
-    right = TransactionKey("ACK", to_tag="99sa0xk", **base)  # type: ignore[arg-type]
+    wrong = TransactionKey("ACK", to_tag="other", **base)
+    right = TransactionKey("ACK", to_tag="99sa0xk", **base)
     assert layer.receive_request(wrong, "ACK", 0.3) == (None, [])
     assert layer.receive_request(right, "ACK", 0.3)[0] is tx and tx.state == "Confirmed"
-    bye = TransactionKey("BYE", **{**base, "cseq": 986760})  # type: ignore[arg-type]
+    bye = TransactionKey("BYE", **(base | {"cseq": 986760}))
     assert layer.receive_request(bye, "BYE", 0.4)[0] is not tx
 
 
