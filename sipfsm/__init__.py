@@ -1,8 +1,10 @@
 """sipfsm: RFC 3261 SIP as data.
 
 The grammar is the RFC's ABNF (``grammar/``), the state machines are data (``models/``), and
-this package is the small engine that runs them. The public API is what this module exports;
-every other module is private.
+this package is the small engine that runs them. The public API is what this module exports,
+with :mod:`sipfsm.headers` (the typed header values a message hands out), :mod:`sipfsm.aio`
+(sockets and the wall clock), :mod:`sipfsm.strategies` and :mod:`sipfsm.testing`; every other
+module is private. ``scripts/api-docs`` writes their reference from the docstrings.
 
 ``import sipfsm`` loads only the parser and the message classes; every other name is imported
 on first use (PEP 562 module ``__getattr__``), so that a process that only parses messages

@@ -11,6 +11,8 @@ from hypothesis import HealthCheck, settings
 ROOT = Path(__file__).resolve().parent.parent
 #: The RFC 4475 torture messages, read in place (never copied into the project).
 CORPUS = ROOT.parent / "shared" / "corpus" / "rfc4475"
+#: The modules a user imports from; every other sipfsm module is private (issue 10).
+PUBLIC_MODULES = ("sipfsm", "sipfsm.headers", "sipfsm.aio", "sipfsm.strategies", "sipfsm.testing")
 
 settings.register_profile(
     "ci",

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import PUBLIC_MODULES
 
-#: The modules a user imports from; every other sipfsm module is private.
-PUBLIC = ("sipfsm", "sipfsm.headers", "sipfsm.aio", "sipfsm.strategies", "sipfsm.testing")
+PUBLIC = PUBLIC_MODULES
 
 
 def _public_names(module: str) -> dict[str, object]:
