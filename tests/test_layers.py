@@ -11,7 +11,8 @@ The rules:
 (b) the sans-IO core (message, engine, model, ua, abnf) imports no I/O, concurrency or clock module
     (:data:`SANS_IO_FORBIDDEN`);
 (c) nothing outside ``sipfsm/cli/`` imports ``sipfsm.cli``;
-(d) a layer imports only the layers :data:`ALLOWED` lists for it (lower layers, never higher);
+(d) a layer imports only the layers :data:`ALLOWED` lists for it (lower layers, never higher:
+    errors < model, message < engine < ua < api < sim, render, net < testing < probe < cli);
 (e) no module is over :data:`MAX_LINES` lines unless its docstring says why, in a line containing
     "longer than 600 lines because".
 """
@@ -29,21 +30,29 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "sipfsm"
 
-#: The layers, bottom to top, and for each the layers its modules may import (besides itself).
-#: A layer is a subpackage of ``sipfsm`` (``sipfsm.engine.table`` is in layer ``engine``) or one
-#: of the top-level modules named in :data:`TOP_LEVEL`. The order is the one of issue 10:
+#: The layers of issue 10, bottom to top, each with the layers its modules may import besides
+#: its own. A layer is a subpackage of ``sipfsm`` (``sipfsm.engine.table`` is in ``engine``) or
+#: a top-level module of :data:`TOP_LEVEL`. The order:
 #:
-#:     errors  <  abnf, model, message  <  engine  <  ua  <  api  <  sim, render, net
-#:             <  probe, testing  <  cli
+#:     errors  <  model, message  <  engine  <  ua  <  api  <  sim, render, net
+#:             <  testing  <  probe  <  cli                  (abnf: beside, for cli only)
 #:
-#: ``errors`` holds the exceptions every layer raises. ``abnf`` (the grammar compiler), ``model``
-#: (the loader of ``models/``) and ``message`` stand side by side on the bottom and do not import
-#: one another: the compiler's output reaches the message layer as generated files, not imports.
-#: ``api`` is the public facade ``sipfsm`` (``sipfsm/__init__.py``), which re-exports the sans-IO
-#: core; the faces above it may use it, the core below it must not (it would be a circle).
-#: The facades ``sipfsm.headers``, ``sipfsm.aio`` and ``sipfsm.strategies`` belong to the layer
-#: they re-export. Only what is listed is allowed: a new dependency between layers is a decision,
-#: made here.
+#: * ``errors`` holds the exceptions every layer raises.
+#: * ``model`` (the loader of ``models/``) and ``message`` stand side by side at the bottom of
+#:   the sans-IO core and do not import one another; ``engine`` runs the models, ``ua`` both.
+#: * ``api`` is the public facade ``sipfsm`` (``sipfsm/__init__.py``), re-exporting the core:
+#:   the faces above it may use it, the core below must not (that would be a circle). The
+#:   facades ``sipfsm.headers``, ``sipfsm.aio`` and ``sipfsm.strategies`` are in the layer they
+#:   re-export.
+#: * The faces ``sim``, ``render`` and ``net`` stand side by side above the core.
+#: * ``testing`` (strategies, differential) and ``probe`` are the tools; the probe draws its
+#:   parameters from the testing strategies, never the other way.
+#: * ``abnf`` is the grammar compiler, run at build time: its output reaches the message layer
+#:   as generated files (``message/_generated``), so no run-time layer imports it; only ``cli``.
+#:
+#: Only what is listed is allowed: a new dependency between layers is a decision, made here.
+_CORE = frozenset({"errors", "model", "message", "engine", "ua", "api"})
+_FACES = frozenset({"sim", "render", "net"})
 ALLOWED: dict[str, frozenset[str]] = {
     "errors": frozenset(),
     "abnf": frozenset({"errors"}),
@@ -52,17 +61,12 @@ ALLOWED: dict[str, frozenset[str]] = {
     "engine": frozenset({"errors", "model", "message"}),
     "ua": frozenset({"errors", "model", "message", "engine"}),
     "api": frozenset({"errors", "model", "message", "engine", "ua"}),
-    "sim": frozenset({"errors", "model", "message", "engine", "ua", "api"}),
-    "render": frozenset({"errors", "model", "message", "engine", "ua", "api"}),
-    "net": frozenset({"errors", "model", "message", "engine", "ua", "api"}),
-    "probe": frozenset(
-        {"errors", "model", "message", "engine", "ua", "api", "sim", "render", "net", "testing"}
-    ),
-    "testing": frozenset({"errors", "model", "message", "engine", "ua", "api", "sim"}),
-    "cli": frozenset(
-        {"errors", "abnf", "model", "message", "engine", "ua", "api"}
-        | {"sim", "render", "net", "probe", "testing"}
-    ),
+    "sim": _CORE,
+    "render": _CORE,
+    "net": _CORE,
+    "testing": _CORE | _FACES,
+    "probe": _CORE | _FACES | {"testing"},
+    "cli": _CORE | _FACES | {"testing", "probe", "abnf"},
 }
 
 #: Top-level modules of ``sipfsm`` and the layer each belongs to.
