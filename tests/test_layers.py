@@ -92,9 +92,11 @@ SANS_IO_FORBIDDEN = frozenset(
         "concurrent",
         "graphviz",
         "time",
-        "datetime",
     }
 )
+#: ``datetime`` is allowed as a data type (the Date header's value, RFC 3261 20.17), but no
+#: sans-IO module may read the clock through it: these attribute calls are forbidden.
+CLOCK_CALLS = frozenset({"now", "utcnow", "today", "fromtimestamp", "monotonic", "perf_counter"})
 
 MAX_LINES = 600
 LONG_REASON = "longer than 600 lines because"
@@ -334,6 +336,25 @@ def test_sans_io_core_imports_no_io() -> None:
         if i.top in SANS_IO_FORBIDDEN
     ]
     assert not bad, "rule (b), I/O or a clock in the sans-IO core:\n  " + "\n  ".join(bad)
+
+
+def test_sans_io_core_reads_no_clock() -> None:
+    """(b) continued: ``datetime`` may be imported for its types, but nothing in the sans-IO core
+    calls ``datetime.now()``, ``date.today()``, ``time.monotonic()`` or the like."""
+    bad = []
+    for m, path in _modules().items():
+        if layer(m) not in SANS_IO:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in CLOCK_CALLS
+            ):
+                bad.append(
+                    f"{m} calls .{node.func.attr}() ({path.relative_to(ROOT)}:{node.lineno})"
+                )
+    assert not bad, "rule (b), a clock read in the sans-IO core:\n  " + "\n  ".join(bad)
 
 
 def test_only_the_cli_imports_the_cli() -> None:
