@@ -351,9 +351,8 @@ def test_sans_io_core_reads_no_clock() -> None:
                 and isinstance(node.func, ast.Attribute)
                 and node.func.attr in CLOCK_CALLS
             ):
-                bad.append(
-                    f"{m} calls .{node.func.attr}() ({path.relative_to(ROOT)}:{node.lineno})"
-                )
+                where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                bad.append(f"{m} calls .{node.func.attr}() ({where})")
     assert not bad, "rule (b), a clock read in the sans-IO core:\n  " + "\n  ".join(bad)
 
 
