@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from transitions import Machine as TMachine
 
 from sipfsm import Transaction, TransactionKey, TransactionLayer
-from sipfsm.engine.table import load_model
+from sipfsm.model.loader import load_model
 
 Script = list[tuple[str, float | int | None]]
 

@@ -8,8 +8,15 @@ from pathlib import Path
 import pytest
 
 from sipfsm import ModelError, ProtocolError, Transaction
-from sipfsm.engine.table import load_model, model_names
-from sipfsm.model.loader import PROFILES, load_machine, load_timers, load_vocabulary, models_dir
+from sipfsm.model.loader import (
+    PROFILES,
+    load_machine,
+    load_model,
+    load_timers,
+    load_vocabulary,
+    model_names,
+    models_dir,
+)
 
 TRANSACTIONS = ("invite_client", "invite_server", "non_invite_client", "non_invite_server")
 MODELS = {name: load_model(name) for name in TRANSACTIONS}
