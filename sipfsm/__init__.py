@@ -21,7 +21,7 @@ from sipfsm.message.message import Header, Message, Request, Response
 from sipfsm.message.parse import Limits, StreamFramer, parse
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sipfsm.engine.outputs import Output, Send, StateEntered, TimerEvent, ToTU
+    from sipfsm.engine.outputs import CoreAction, Output, Send, StateEntered, TimerEvent, ToTU
     from sipfsm.engine.transaction import Transaction
     from sipfsm.engine.txlayer import TransactionKey, TransactionLayer
     from sipfsm.message.build import build_ack, build_cancel, build_request, build_response
@@ -48,6 +48,7 @@ _LAZY: dict[str, str] = {
     "canonical": "sipfsm.message.serialize",
     "same_message": "sipfsm.message.serialize",
     "serialize": "sipfsm.message.serialize",
+    "CoreAction": "sipfsm.engine.outputs",
     "Output": "sipfsm.engine.outputs",
     "Send": "sipfsm.engine.outputs",
     "StateEntered": "sipfsm.engine.outputs",
@@ -82,6 +83,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "UA",
     "URI",
+    "CoreAction",
     "Dialog",
     "DialogID",
     "DialogSet",
