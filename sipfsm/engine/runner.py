@@ -59,7 +59,8 @@ Backend = Literal["compiled", "transitions"]
 #: Evaluates a guard of the vocabulary that depends on the event's context.
 GuardEvaluator = Callable[[str, object], bool]
 NEVER = float("inf")
-_NOT_STARTED: dict[str, Entry] = {}
+#: The row of a machine not yet started (no event is taken before :meth:`Runner.start`).
+NOT_STARTED: dict[str, Entry] = {}
 
 
 class Runner:
@@ -87,7 +88,6 @@ class Runner:
     def __init__(
         self,
         table: Table,
-        *,
         random: Callable[[], float] | None = None,
         guards: GuardEvaluator | None = None,
         backend: Backend = "compiled",
@@ -97,7 +97,7 @@ class Runner:
         self.t0 = 0.0
         self.random = random
         self.guards = guards
-        self._row = _NOT_STARTED
+        self._row = NOT_STARTED
         self._deadline: dict[str, float] = {}
         self._due = NEVER  # no timer is due before this (a lower bound of the deadlines)
         self._interval: dict[str, float] | None = None  # of the timers backed off, once started
@@ -126,8 +126,16 @@ class Runner:
 
     def start(self, now: float, context: object = None) -> list[Output]:
         """Take the model's start event: run its actions in the initial state."""
-        self._check_unstarted()
-        return self._begin(now, context)
+        if self._row is not NOT_STARTED:
+            raise self._started_twice()
+        self.t0 = now
+        self._row = self.table.rows[self.state]
+        out: list[Output] = []
+        if self._driver is not None:
+            self._driver.start(now, context, out)
+        else:
+            self._run(self.table.start_ops, now, context, None, out)
+        return out
 
     def handle(self, event: str, now: float, context: object = None) -> list[Output]:
         """Take one event: run the actions of the rule that decides it, then enter its
@@ -212,7 +220,7 @@ class Runner:
     def unknown(self, event: str) -> ProtocolError:
         """The exception for an event that is not in the alphabet (or comes before start)."""
         machine = self.table.machine
-        if self._row is _NOT_STARTED:
+        if self._row is NOT_STARTED:
             kind = "transaction" if machine.kind == "transaction" else "machine"
             return ProtocolError(
                 machine.name,
@@ -229,12 +237,11 @@ class Runner:
             f"not an event of this machine (its events: {', '.join(machine.events)})",
         )
 
-    def _check_unstarted(self) -> None:
-        if self._row is not _NOT_STARTED:
-            start = self.table.machine.start
-            raise ProtocolError(
-                self.table.name, self.state, start.event, start.section, "started twice"
-            )
+    def _started_twice(self) -> ProtocolError:
+        start = self.table.machine.start
+        return ProtocolError(
+            self.table.name, self.state, start.event, start.section, "started twice"
+        )
 
     # --- what the transitions backend drives (public, so it needs nothing private) --------
 
@@ -257,21 +264,11 @@ class Runner:
 
     # --- dispatch --------------------------------------------------------------------------
 
-    def _begin(self, now: float, context: object) -> list[Output]:
-        self.t0 = now
-        self._row = self.table.rows[self.state]
-        out: list[Output] = []
-        if self._driver is not None:
-            self._driver.start(now, context, out)
-        else:
-            self._run(self.table.start_ops, now, context, None, out)
-        return out
-
     def _dispatch(
         self, event: str, now: float, message: object, status: int | None, out: list[Output]
     ) -> None:
         if self._driver is not None:
-            if self._row is _NOT_STARTED:
+            if self._row is NOT_STARTED:
                 raise self.unknown(event)
             self._driver.dispatch(event, now, message, status, out)
             return
@@ -280,7 +277,17 @@ class Runner:
             raise self.unknown(event)
         if entry.guard is not None and not self.guard(entry.guard, now, message):
             entry = entry.alt
-        self._take(entry, now, message, status, out)
+        # _take, inlined: the hot path of every transaction
+        kind = entry.kind
+        if kind == TRANSITION:
+            if entry.ops:
+                self._run(entry.ops, now, message, status, out)
+            if entry.enter is not None:
+                out.append(entry.enter)
+                self.state = entry.dest  # type: ignore[assignment]  # transitions have a dest
+                self._row = self.table.rows[self.state]
+        elif kind == ERROR:
+            raise self.refuse(entry)
 
     def _take(
         self, entry: Entry, now: float, message: object, status: int | None, out: list[Output]
@@ -298,12 +305,20 @@ class Runner:
 
     def _fire_due(self, now: float, out: list[Output], before: bool = False) -> None:
         """Fire due timers one by one, earliest first, each at its deadline (Table 4);
-        with ``before``, only timers due strictly before ``now``."""
+        with ``before``, only timers due strictly before ``now`` (:meth:`pop_due` in a loop,
+        inlined: the hot path of every transaction)."""
+        deadlines = self._deadline
         table = self.table
-        while (due := self.pop_due(now, before)) is not None:
-            timer, at = due
+        while deadlines:
+            at = min(deadlines.values())
+            if at > now or (before and at == now):
+                self._due = at
+                return
+            timer = next(t for t, d in deadlines.items() if d == at)
+            del deadlines[timer]
             out.append(table.fired[timer])
             self._dispatch(table.timer_event[timer], at, None, None, out)
+        self._due = NEVER
 
     # --- actions ---------------------------------------------------------------------------
 
@@ -328,11 +343,20 @@ class Runner:
                 if self._deadline.pop(name, None) is not None:
                     out.append(const)  # type: ignore[arg-type]  # stop ops carry their output
             elif code in (KEEP, RESTART):
-                self._set(name, number, now)
+                intervals = self._interval
+                if intervals is None:
+                    self._interval = intervals = {}
+                intervals[name] = number
+                self._deadline[name] = at = now + number
+                if at < self._due:
+                    self._due = at
                 out.append(const)  # type: ignore[arg-type]  # start ops carry their output
             elif code == BACKOFF:
-                interval = min(self._intervals()[name] * 2, number)
-                self._set(name, interval, now)
+                intervals = self._intervals()
+                intervals[name] = interval = min(intervals[name] * 2, number)
+                self._deadline[name] = at = now + interval
+                if at < self._due:
+                    self._due = at
                 out.append(TimerEvent("start", name, interval, section))
             elif code == TO_TU:
                 out.append(ToTU(name, message, status, section))  # type: ignore[arg-type]
@@ -346,6 +370,7 @@ class Runner:
                 out.append(TimerEvent("start", name, interval, section))
 
     def _intervals(self) -> dict[str, float]:
+        """The intervals kept (of the timers backed off), made on first use."""
         if self._interval is None:
             self._interval = {}
         return self._interval

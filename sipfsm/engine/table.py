@@ -348,9 +348,20 @@ def compiled(
     return table
 
 
+_BY_TRANSPORT: dict[tuple[object, ...], Table] = {}
+
+
 def table_for(model: str | Machine, profile: str, transport: str, timers: Timers) -> Table:
-    """The shared compiled table of a transaction model for a transport (``udp``, ``tcp`` ...)."""
-    return compiled(model, profile=profile, reliable=transport_reliable(transport), timers=timers)
+    """The shared compiled table of a transaction model for a transport (``udp``, ``tcp`` ...):
+    :func:`compiled`, looked up first by the transport's name (every transaction asks)."""
+    ident = model if isinstance(model, str) else id(model)
+    key = (ident, profile, transport, timers.t1, timers.t2, timers.t4)
+    table = _BY_TRANSPORT.get(key)
+    if table is None or (not isinstance(model, str) and table.machine is not model):
+        reliable = transport_reliable(transport)
+        table = compiled(model, profile=profile, reliable=reliable, timers=timers)
+        _BY_TRANSPORT[key] = table
+    return table
 
 
 __all__ = [

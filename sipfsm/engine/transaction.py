@@ -15,7 +15,7 @@ those due at its instant (a timer of 0 s) right after it. An ``error`` pair of t
 from __future__ import annotations
 
 from sipfsm.engine.outputs import Output, Send
-from sipfsm.engine.runner import Backend, Runner
+from sipfsm.engine.runner import NOT_STARTED, Backend, Runner
 from sipfsm.engine.table import (
     RESEND_ACK,
     RESEND_REQUEST,
@@ -60,7 +60,7 @@ class Transaction(Runner):
         backend: Backend = "compiled",
     ) -> None:
         table = model if isinstance(model, Table) else table_for(model, profile, transport, timers)
-        Runner.__init__(self, table, backend=backend)
+        Runner.__init__(self, table, None, None, backend)
         self.request = request
         self.method = method or table.machine.method or "request"
         #: The most recent response sent (message, status): what ``resend_response`` resends.
@@ -73,10 +73,9 @@ class Transaction(Runner):
 
         ``message`` is the request for a server transaction (default: ``request``).
         """
-        self._check_unstarted()
-        if message is not None:
+        if message is not None and self._row is NOT_STARTED:
             self.request = message
-        out = self._begin(now, self.request)
+        out = Runner.start(self, now, self.request)
         if self._due <= now:
             self._fire_due(now, out)
         return out
