@@ -28,7 +28,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from sipfsm.message.serialize import canonical, same_message, serialize
     from sipfsm.message.uri import URI, URIError
     from sipfsm.message.validate import Finding, validate
-    from sipfsm.model.loader import Machine, load_models
+    from sipfsm.model.loader import load_models
+    from sipfsm.model.machine import Machine
     from sipfsm.model.timers import Timers
     from sipfsm.ua.core import UA, InviteSession, TUEvent
     from sipfsm.ua.dialog import Dialog, DialogID, DialogSet
@@ -43,7 +44,7 @@ _LAZY: dict[str, str] = {
     "DialogID": "sipfsm.ua.dialog",
     "DialogSet": "sipfsm.ua.dialog",
     "Transaction": "sipfsm.engine.transaction",
-    "Machine": "sipfsm.model.loader",
+    "Machine": "sipfsm.model.machine",
     "load_models": "sipfsm.model.loader",
     "canonical": "sipfsm.message.serialize",
     "same_message": "sipfsm.message.serialize",

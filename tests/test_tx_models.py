@@ -63,7 +63,7 @@ def test_error_pairs_are_refused_by_the_engine(name: str, profile: str) -> None:
             continue
         tx = Transaction(name, "REQ", profile=profile)
         tx.start(0.0)
-        tx.state, tx._row = rule.source, tx.table.rows[rule.source]  # place it in the state
+        tx.enter(rule.source, rule.section, [])  # place it in the state
         with pytest.raises(ProtocolError) as caught:
             tx.handle(rule.event, 0.0)
         err = caught.value

@@ -57,7 +57,6 @@ class Host(Protocol):
     """What the backend asks of the runner it decides for (all public)."""
 
     table: Table
-    state: str
 
     def guard(self, name: str, now: float, context: object = None) -> bool:
         """Whether a guard holds now."""
