@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from transitions import Machine as TMachine
 
 from sipfsm import Output, Transaction, TransactionKey, TransactionLayer
-from sipfsm.engine.table import load_model
+from sipfsm.model.loader import load_model
 
 Script = list[tuple[str, float | int | str | None]]
 

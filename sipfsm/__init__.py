@@ -23,8 +23,8 @@ from sipfsm.message.message import Header, Message, Request, Response
 from sipfsm.message.parse import Limits, StreamFramer, parse
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sipfsm.engine.outputs import Output, Send, StateEntered, TimerEvent, ToTU
-    from sipfsm.engine.runner import Host, Runner
+    from sipfsm.engine.outputs import CoreAction, Output, Send, StateEntered, TimerEvent, ToTU
+    from sipfsm.engine.runner import Runner
     from sipfsm.engine.table import Entry, Table
     from sipfsm.engine.transaction import Transaction
     from sipfsm.engine.txlayer import HeaderSource, TransactionKey, TransactionLayer
@@ -33,20 +33,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from sipfsm.message.serialize import canonical, same_message, serialize
     from sipfsm.message.uri import URI, URIError
     from sipfsm.message.validate import Finding, Role, validate
-    from sipfsm.model.loader import (
-        Action,
-        Machine,
-        Rule,
-        Start,
-        State,
-        TimerSpec,
-        TimerTable,
-        Window,
-        load_models,
-    )
+    from sipfsm.model.loader import load_models
+    from sipfsm.model.machine import Action, Machine, Rule, Start, State
+    from sipfsm.model.timer_table import Range, TimerSpec, TimerTable, Window
     from sipfsm.model.timers import Timers
+    from sipfsm.model.vocabulary import Term, Vocabulary
     from sipfsm.ua.core import UA, InviteSession, TUEvent
     from sipfsm.ua.dialog import Dialog, DialogID, DialogSet, RequestParts
+    from sipfsm.ua.session import SessionOwner
 
 #: Names imported on first use -> the private module that defines them.
 _LAZY: dict[str, str] = {
@@ -59,24 +53,28 @@ _LAZY: dict[str, str] = {
     "DialogSet": "sipfsm.ua.dialog",
     "RequestParts": "sipfsm.ua.dialog",
     "Transaction": "sipfsm.engine.transaction",
-    "Machine": "sipfsm.model.loader",
+    "Machine": "sipfsm.model.machine",
     "load_models": "sipfsm.model.loader",
     # what a Machine, a Transaction and Timers hand out (the model's parts, the compiled table)
-    "Action": "sipfsm.model.loader",
-    "Rule": "sipfsm.model.loader",
-    "Start": "sipfsm.model.loader",
-    "State": "sipfsm.model.loader",
-    "TimerSpec": "sipfsm.model.loader",
-    "TimerTable": "sipfsm.model.loader",
-    "Window": "sipfsm.model.loader",
+    "Action": "sipfsm.model.machine",
+    "Rule": "sipfsm.model.machine",
+    "Start": "sipfsm.model.machine",
+    "State": "sipfsm.model.machine",
+    "Range": "sipfsm.model.timer_table",
+    "TimerSpec": "sipfsm.model.timer_table",
+    "TimerTable": "sipfsm.model.timer_table",
+    "Window": "sipfsm.model.timer_table",
+    "Term": "sipfsm.model.vocabulary",
+    "Vocabulary": "sipfsm.model.vocabulary",
+    "SessionOwner": "sipfsm.ua.session",
     "Entry": "sipfsm.engine.table",
     "Table": "sipfsm.engine.table",
-    "Host": "sipfsm.engine.runner",
     "Runner": "sipfsm.engine.runner",
     "HeaderRule": "sipfsm.message.grammar",
     "canonical": "sipfsm.message.serialize",
     "same_message": "sipfsm.message.serialize",
     "serialize": "sipfsm.message.serialize",
+    "CoreAction": "sipfsm.engine.outputs",
     "Output": "sipfsm.engine.outputs",
     "Send": "sipfsm.engine.outputs",
     "StateEntered": "sipfsm.engine.outputs",
@@ -114,6 +112,7 @@ __all__ = [
     "UA",
     "URI",
     "Action",
+    "CoreAction",
     "Dialog",
     "DialogID",
     "DialogSet",
@@ -122,7 +121,6 @@ __all__ = [
     "Header",
     "HeaderRule",
     "HeaderSource",
-    "Host",
     "InviteSession",
     "Limits",
     "Machine",
@@ -131,6 +129,7 @@ __all__ = [
     "Output",
     "ParseError",
     "ProtocolError",
+    "Range",
     "Request",
     "RequestParts",
     "Response",
@@ -138,6 +137,7 @@ __all__ = [
     "Rule",
     "Runner",
     "Send",
+    "SessionOwner",
     "SipfsmError",
     "Start",
     "State",
@@ -145,6 +145,7 @@ __all__ = [
     "StreamFramer",
     "TUEvent",
     "Table",
+    "Term",
     "TimerEvent",
     "TimerSpec",
     "TimerTable",
@@ -154,6 +155,7 @@ __all__ = [
     "TransactionKey",
     "TransactionLayer",
     "URIError",
+    "Vocabulary",
     "Window",
     "__version__",
     "build_ack",

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from sipfsm import ProtocolError, Request, Response, parse
-from sipfsm.engine.runner import compiled
+from sipfsm import ProtocolError, Request, Response, Timers, parse
+from sipfsm.engine.table import compiled
 from sipfsm.model.loader import PROFILES, load_models
 from sipfsm.ua.dialog import Dialog, DialogID, DialogSet
 
@@ -87,7 +87,7 @@ def _request(method: str, cseq: int, contact: str | None = None) -> Request:
 def test_dialog_model_is_total_and_has_the_states_of_section_12(profile: str) -> None:
     machine = load_models()["dialog"]
     assert set(machine.state_names(profile)) == {"Trying", "Early", "Confirmed", "Terminated"}
-    rows = compiled(machine, profile).rows
+    rows = compiled(machine, profile=profile, reliable=False, timers=Timers()).rows
     for state in machine.state_names(profile):
         assert set(rows[state]) == set(machine.events)
 

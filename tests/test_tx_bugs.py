@@ -23,7 +23,7 @@ from sipfsm import (
     TransactionKey,
     TransactionLayer,
 )
-from sipfsm.engine.table import load_model
+from sipfsm.model.loader import load_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 

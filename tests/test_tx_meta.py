@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from sipfsm import Timers
-from sipfsm.engine.table import compile_table, load_model
-from sipfsm.model.loader import load_timers
+from sipfsm.engine.table import compile_table
+from sipfsm.model.loader import load_model, load_timers
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 

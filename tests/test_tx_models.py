@@ -8,8 +8,15 @@ from pathlib import Path
 import pytest
 
 from sipfsm import ModelError, ProtocolError, Transaction
-from sipfsm.engine.table import load_model, model_names
-from sipfsm.model.loader import PROFILES, load_machine, load_timers, load_vocabulary, models_dir
+from sipfsm.model.loader import (
+    PROFILES,
+    load_machine,
+    load_model,
+    load_timers,
+    load_vocabulary,
+    model_names,
+    models_dir,
+)
 
 TRANSACTIONS = ("invite_client", "invite_server", "non_invite_client", "non_invite_server")
 MODELS = {name: load_model(name) for name in TRANSACTIONS}
@@ -56,7 +63,7 @@ def test_error_pairs_are_refused_by_the_engine(name: str, profile: str) -> None:
             continue
         tx = Transaction(name, "REQ", profile=profile)
         tx.start(0.0)
-        tx.state, tx._row = rule.source, tx.table.rows[rule.source]  # place it in the state
+        tx.enter(rule.source, rule.section, [])  # place it in the state
         with pytest.raises(ProtocolError) as caught:
             tx.handle(rule.event, 0.0)
         err = caught.value

@@ -1,267 +1,396 @@
-"""The sans-IO engine of the dialog and session models (RFC 3261 12-15), on the caller's clock.
+"""The one runtime of every model: a machine's state and timers on the caller's clock, sans-IO.
 
-The transaction engine (``engine.transaction``) knows the verbs of section 17 only; the dialog and
-session models (``models/dialog.toml``, ``models/invite_session_*.toml``) name the verbs of
-the UA core (``send_ack_2xx``, ``send_bye``, ``respond_487`` ...). A :class:`Runner` runs one
-such model the same way: a compiled table ``state -> event -> rules`` shared by every machine
-of its kind (totality was proved by the loader, so every pair has an entry), guards evaluated
-by the host, timers kept here from ``models/timers.toml`` (``start``, ``stop``, ``backoff``
-doubling up to the cap, ``restart``), and an ``error`` pair refused with
-:class:`~sipfsm.ProtocolError`. Every other action is handed to the host (the UA core,
-``sipfsm.ua.core``) in order; the host carries it out against the dialog and the transactions.
+A :class:`Runner` runs a compiled :class:`~sipfsm.engine.table.Table` of any model kind: the
+transactions (as :class:`~sipfsm.Transaction`, which adds the interface of section 17), the
+dialog (``ua.dialog``) and the INVITE sessions (``ua.core``). It never reads a clock: time comes
+in as ``now``; events come in as names of ``models/vocabulary.toml``; what to do goes out as the
+records of ``engine.outputs``, in order, for the owner to carry out (a session's
+:class:`~sipfsm.engine.outputs.CoreAction` records: ``send_invite``, ``respond_487`` ...).
 
-A timer with a ``[windows.NAME]`` table in ``timers.toml`` (the 491 retry timer of 14.1) is
-started at a random instant of its window (:attr:`TimerTable.windows
-<sipfsm.model.loader.TimerTable>`), drawn by the host's injected random source.
+Timers follow ``models/timers.toml``: ``start X`` takes its value for the transport (a timer
+``none`` there is not started; one of 0 s is due at once), ``backoff X`` doubles the last
+interval up to the timer's cap, ``restart X I`` sets it, ``stop X`` cancels it; a timer with a
+``[windows.X]`` table (the glare timer of 14.1) starts at an instant of its window drawn from
+the injected ``random`` source. :meth:`Runner.get_timer` gives the next deadline and
+:meth:`Runner.pop_due` / :meth:`Runner.handle_timer` take what is due (aioquic's shape).
+
+Guards are evaluated by one mechanism, :meth:`Runner.guard`: the transport's (``reliable``)
+were resolved by the compiler, the time-dependent ones (RFC 4320's ``early_100``) are computed
+from the start time, and any other (the dialog's ``cseq_in_order``) is asked of the injected
+``guards`` evaluator with the event's context. An ``error`` pair raises
+:class:`~sipfsm.ProtocolError`.
+
+Two dispatchers decide each event, both from the same model data: the compiled table (the
+default), or, with ``backend="transitions"``, a ``transitions.Machine`` that interprets the
+model's rules and actions itself (``engine.transitions_backend``); a test proves them equal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from functools import cache
-from typing import Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal
 
-from sipfsm.errors import ModelError, ProtocolError
-from sipfsm.model.loader import (
-    DEFAULT_PROFILE,
-    Action,
-    Machine,
-    Rule,
-    TimerTable,
-    Window,
-    load_machine,
-    load_timers,
-    load_vocabulary,
-    models_dir,
-    seconds,
+from sipfsm.engine.outputs import CoreAction, Output, StateEntered, TimerEvent, ToTU
+from sipfsm.engine.table import (
+    BACKOFF,
+    CONSTANT,
+    DRAW,
+    EMIT,
+    ERROR,
+    KEEP,
+    RESTART,
+    START,
+    STOP,
+    TIME_GUARDS,
+    TO_TU,
+    TRANSITION,
+    TRANSPORT_GUARDS,
+    Entry,
+    Op,
+    Table,
 )
-from sipfsm.model.timers import Timers, cap, evaluate, initial_interval
+from sipfsm.errors import ProtocolError
+from sipfsm.model.loader import Window
 
-_TIMER_VERBS = frozenset({"start", "stop", "backoff", "restart"})
+if TYPE_CHECKING:
+    from sipfsm.engine.transitions_backend import TransitionsDriver
 
-
-class Host(Protocol):
-    """What a :class:`Runner` asks of the object that owns it (the UA core)."""
-
-    def guard(self, name: str, context: object) -> bool:
-        """Whether the vocabulary guard ``name`` holds for the event's ``context``."""
-
-    def act(self, action: Action, context: object, now: float) -> None:
-        """Carry out one non-timer action of a rule, at ``now``."""
-
-
-def draw(window: Window, owner: bool, unit: float, base: Mapping[str, float]) -> float:
-    """A retry time of ``window`` from ``unit`` in [0, 1): low + a multiple of the window's
-    granularity, at most high (14.1: "in units of 10 ms"). Every number is ``timers.toml``'s."""
-    low, high = (seconds(e, base) for e in (window.owner if owner else window.other))
-    step = seconds(window.granularity, base)
-    steps = round((high - low) / step)
-    pick = min(int(unit * (steps + 1)), steps)
-    return round(low + pick * step, 6)
-
-
-@dataclass(frozen=True, slots=True)
-class Compiled:
-    """A model compiled for one profile: ``rows[state][event]`` -> its rules (one, or two
-    guarded by a guard and its complement)."""
-
-    machine: Machine
-    profile: str
-    rows: Mapping[str, Mapping[str, tuple[Rule, ...]]]
-    terminal: frozenset[str]
-    status_events: Mapping[str, tuple[tuple[int, int, str], ...]]
-
-
-@cache
-def _compile(machine: Machine, profile: str) -> Compiled:
-    rows: dict[str, dict[str, tuple[Rule, ...]]] = {s: {} for s in machine.state_names(profile)}
-    for rule in machine.rules_for(profile):
-        row = rows[rule.source]
-        row[rule.event] = (*row.get(rule.event, ()), rule)
-    vocab = load_vocabulary()
-    by_origin: dict[str, list[tuple[int, int, str]]] = {"tl": [], "tu": []}
-    for event in machine.events:
-        term = vocab.events[event]
-        if term.origin is not None and term.status is not None:
-            by_origin[term.origin].append((term.status[0], term.status[1], event))
-    return Compiled(
-        machine,
-        profile,
-        rows,
-        frozenset(s.name for s in machine.states if s.terminal),
-        {k: tuple(v) for k, v in by_origin.items()},
-    )
-
-
-def compiled(model: str | Machine, profile: str = DEFAULT_PROFILE) -> Compiled:
-    """The shared compiled table of a model (by name from ``models/``, or a loaded Machine)."""
-    machine = model if isinstance(model, Machine) else _load(model)
-    return _compile(machine, profile)
-
-
-@cache
-def _load(name: str) -> Machine:
-    path = models_dir() / f"{name}.toml"
-    if not path.exists():
-        raise ModelError(path.name, "-", f"unknown model {name!r}")
-    return load_machine(path)
+Backend = Literal["compiled", "transitions"]
+#: Evaluates a guard of the vocabulary that depends on the event's context.
+GuardEvaluator = Callable[[str, object], bool]
+NEVER = float("inf")
+#: The row of a machine not yet started (no event is taken before :meth:`Runner.start`).
+NOT_STARTED: dict[str, Entry] = {}
 
 
 class Runner:
-    """One running dialog or session model: its state and its timers (sans-IO).
+    """One running machine of a compiled table: its state and its timers.
 
-    ``host`` evaluates guards and carries out actions; ``random`` gives numbers in [0, 1) for
-    windowed timers (inject a fixed one for determinism); ``owner`` says whether this UA
-    generated the Call-ID (14.1 picks the window by it). ``timer_table`` is the
-    ``timers.toml`` the model's timers come from (default: that of ``models/``; tests pass a
-    mutated one).
+    ``random`` gives numbers in [0, 1) for windowed timers (inject a fixed one for
+    determinism); ``guards`` evaluates the guards that depend on the event's context. Call
+    :meth:`start` once, then :meth:`handle` for each event and :meth:`pop_due` /
+    :meth:`handle_timer` as the clock moves.
     """
 
     __slots__ = (
         "_deadline",
+        "_driver",
+        "_due",
         "_interval",
-        "base",
-        "host",
-        "owner",
+        "_row",
+        "guards",
         "random",
-        "reliable",
         "state",
+        "t0",
         "table",
-        "timer_table",
     )
 
     def __init__(
         self,
-        model: str | Machine,
-        host: Host,
-        *,
-        profile: str = DEFAULT_PROFILE,
-        timers: Timers | None = None,
-        reliable: bool = False,
+        table: Table,
         random: Callable[[], float] | None = None,
-        owner: bool = True,
-        timer_table: TimerTable | None = None,
+        guards: GuardEvaluator | None = None,
+        backend: Backend = "compiled",
     ) -> None:
-        self.table = compiled(model, profile)
-        self.host = host
-        self.state = self.table.machine.initial
-        self.timer_table = timer_table or load_timers()
-        self.base = (timers or Timers()).base(self.timer_table)
-        self.reliable = reliable
-        self.random = random or (lambda: 0.5)
-        self.owner = owner
+        self.table = table
+        self.state = table.machine.initial
+        self.t0 = 0.0
+        self.random = random
+        self.guards = guards
+        self._row = NOT_STARTED
         self._deadline: dict[str, float] = {}
-        self._interval: dict[str, float] = {}
+        self._due = NEVER  # no timer is due before this (a lower bound of the deadlines)
+        self._interval: dict[str, float] | None = None  # of the timers backed off, once started
+        self._driver: TransitionsDriver | None = None
+        if backend == "transitions":
+            from sipfsm.engine.transitions_backend import TransitionsDriver
+
+            self._driver = TransitionsDriver(self)
+
+    # --- the owner's interface -----------------------------------------------------------
 
     @property
     def name(self) -> str:
         """The model's name."""
-        return self.table.machine.name
+        return self.table.name
 
     @property
     def terminated(self) -> bool:
         """Whether the machine reached a terminal state."""
         return self.state in self.table.terminal
 
-    def start(self, now: float, context: object = None) -> None:
-        """Take the model's start event: run its actions in the initial state."""
-        self._run(self.table.machine.start.actions, context, now)
-
-    def event_for_status(self, status: int, origin: str) -> str | None:
-        """The narrowest response event of this origin in the alphabet for ``status``."""
-        fits = [
-            (hi - lo, e)
-            for lo, hi, e in self.table.status_events.get(origin, ())
-            if lo <= status <= hi
-        ]
-        return min(fits)[1] if fits else None
-
-    def decide(self, event: str, context: object = None) -> Rule:
-        """The rule that decides ``event`` now (guards evaluated); refuses unknown events."""
-        rules = self.table.rows[self.state].get(event)
-        machine = self.table.machine
-        if rules is None:
-            raise ProtocolError(
-                machine.name,
-                self.state,
-                event,
-                machine.section,
-                f"not an event of this machine (its events: {', '.join(machine.events)})",
-            )
-        if len(rules) == 1:
-            return rules[0]
-        first, second = rules
-        return first if self.host.guard(first.guard or "", context) else second
-
-    def handle(self, event: str, now: float, context: object = None) -> Rule:
-        """Take one event: run the rule's actions in order, then enter its destination.
-
-        Returns the rule taken (``kind`` ``ignore``: nothing happened). An ``error`` pair
-        raises :class:`ProtocolError` naming machine, state, event and section.
-        """
-        rule = self.decide(event, context)
-        if rule.kind == "error":
-            raise ProtocolError(self.name, self.state, event, rule.section, rule.doc)
-        if rule.kind == "transition":
-            self._run(rule.actions, context, now)
-            assert rule.dest is not None
-            self.state = rule.dest
-            if self.terminated:
-                self._deadline.clear()
-        return rule
-
-    # --- timers ----------------------------------------------------------------------------
-
-    def get_timer(self) -> float | None:
-        """The instant the next timer is due, or ``None``."""
-        return min(self._deadline.values()) if self._deadline else None
-
     @property
     def timers(self) -> dict[str, float]:
         """The running timers and their deadlines (a copy)."""
         return dict(self._deadline)
 
-    def pop_due(self, now: float) -> tuple[str, float] | None:
-        """Remove and return the earliest timer due by ``now`` (first started wins ties)."""
-        if not self._deadline:
-            return None
-        at = min(self._deadline.values())
-        if at > now:
-            return None
-        name = next(t for t, d in self._deadline.items() if d == at)
-        del self._deadline[name]
-        return name, at
-
-    def _run(self, actions: tuple[Action, ...], context: object, now: float) -> None:
-        for action in actions:
-            if action.verb in _TIMER_VERBS:
-                self._timer(action, now)
-            else:
-                self.host.act(action, context, now)
-
-    def _timer(self, action: Action, now: float) -> None:
-        name = action.timer or ""
-        spec = self.timer_table.timers[name]
-        window = self.timer_table.windows.get(name)
-        if action.verb == "stop":
-            if self._deadline.pop(name, None) is not None:
-                self.host.act(action, None, now)
-            return
-        if action.verb == "backoff":
-            ceiling = cap(spec, self.base)
-            interval = self._interval[name] * 2
-            if ceiling is not None:
-                interval = min(interval, ceiling)
-        elif action.verb == "restart":
-            interval = evaluate(action.interval or "none", self.base) or 0.0
-        elif window is not None:
-            interval = draw(window, self.owner, self.random(), self.base)
+    def start(self, now: float, context: object = None) -> list[Output]:
+        """Take the model's start event: run its actions in the initial state."""
+        if self._row is not NOT_STARTED:
+            raise self._started_twice()
+        self.t0 = now
+        self._row = self.table.rows[self.state]
+        out: list[Output] = []
+        if self._driver is not None:
+            self._driver.start(now, context, out)
         else:
-            value = initial_interval(spec, self.reliable, self.base)
-            if value is None:
+            self._run(self.table.start_ops, now, context, None, out)
+        return out
+
+    def handle(self, event: str, now: float, context: object = None) -> list[Output]:
+        """Take one event: run the actions of the rule that decides it, then enter its
+        destination. Timers are not fired here (:meth:`pop_due`, :meth:`handle_timer`)."""
+        out: list[Output] = []
+        self._dispatch(event, now, context, None, out)
+        return out
+
+    def decide(self, event: str, now: float, context: object = None) -> Entry:
+        """The compiled entry that decides ``event`` now (its guard evaluated), without taking
+        it: its ``kind`` says ``ignore`` before :meth:`take` runs it."""
+        entry = self._row.get(event)
+        if entry is None:
+            raise self.unknown(event)
+        if entry.guard is not None and not self.guard(entry.guard, now, context):
+            entry = entry.alt
+        return entry
+
+    def take(self, entry: Entry, now: float, context: object = None) -> list[Output]:
+        """Take an entry :meth:`decide` gave for the current state."""
+        out: list[Output] = []
+        self._take(entry, now, context, None, out)
+        return out
+
+    def event_for_status(self, status: int, origin: str) -> str | None:
+        """The narrowest response event of this origin (``tl``, ``tu``, ``dialog``) in the
+        alphabet for ``status`` (``vocabulary.toml``)."""
+        return self.table.status_events.get(origin, {}).get(status)
+
+    def get_timer(self) -> float | None:
+        """The instant the next timer is due, or ``None`` when none runs."""
+        deadlines = self._deadline
+        return min(deadlines.values()) if deadlines else None
+
+    def pop_due(self, now: float, before: bool = False) -> tuple[str, float] | None:
+        """Remove and return the earliest timer due by ``now`` (strictly before it with
+        ``before``) and its deadline; timers due at one instant go in the order they were
+        first started (Table 4)."""
+        deadlines = self._deadline
+        if not deadlines:
+            self._due = NEVER
+            return None
+        at = min(deadlines.values())
+        if at > now or (before and at == now):
+            self._due = at
+            return None
+        timer = next(t for t, d in deadlines.items() if d == at)
+        del deadlines[timer]
+        return timer, at
+
+    def handle_timer(self, now: float) -> list[Output]:
+        """Fire every timer due at or before ``now``, each at its own deadline, in order."""
+        out: list[Output] = []
+        if self._due <= now:
+            self._fire_due(now, out)
+        return out
+
+    # --- guards (one mechanism for every model) -------------------------------------------
+
+    def guard(self, name: str, now: float, context: object = None) -> bool:
+        """Evaluate a guard of the vocabulary for this machine at ``now``."""
+        table = self.table
+        if name in TRANSPORT_GUARDS:
+            return TRANSPORT_GUARDS[name] == table.reliable
+        if name in TIME_GUARDS:
+            early = not table.reliable and now - self.t0 < table.e_at_t2  # RFC 4320 4.2
+            return early if name == "early_100" else not early
+        if self.guards is None:
+            raise ProtocolError(
+                table.name, self.state, name, table.machine.section, "no evaluator for this guard"
+            )
+        return self.guards(name, context)
+
+    # --- refusals --------------------------------------------------------------------------
+
+    def refuse(self, entry: Entry) -> ProtocolError:
+        """The exception for an ``error`` pair, naming machine, state, event and section."""
+        return ProtocolError(
+            self.table.name, entry.source, entry.event, entry.section, entry.rule.doc
+        )
+
+    def unknown(self, event: str) -> ProtocolError:
+        """The exception for an event that is not in the alphabet (or comes before start)."""
+        machine = self.table.machine
+        if self._row is NOT_STARTED:
+            kind = "transaction" if machine.kind == "transaction" else "machine"
+            return ProtocolError(
+                machine.name,
+                self.state,
+                event,
+                machine.start.section,
+                f"the {kind} has not been started",
+            )
+        return ProtocolError(
+            machine.name,
+            self.state,
+            event,
+            machine.section,
+            f"not an event of this machine (its events: {', '.join(machine.events)})",
+        )
+
+    def _started_twice(self) -> ProtocolError:
+        start = self.table.machine.start
+        return ProtocolError(
+            self.table.name, self.state, start.event, start.section, "started twice"
+        )
+
+    # --- what the transitions backend drives (public, so it needs nothing private) --------
+
+    def execute(
+        self,
+        ops: tuple[Op, ...],
+        now: float,
+        message: object,
+        status: int | None,
+        out: list[Output],
+    ) -> None:
+        """Carry out ops in order (codes of ``engine.table``): the executor of every action."""
+        self._run(ops, now, message, status, out)
+
+    def enter(self, state: str, section: str, out: list[Output]) -> None:
+        """Enter ``state`` (a transition's destination under the rule of ``section``)."""
+        out.append(StateEntered(state, section))
+        self.state = state
+        self._row = self.table.rows[state]
+
+    # --- dispatch --------------------------------------------------------------------------
+
+    def _dispatch(
+        self, event: str, now: float, message: object, status: int | None, out: list[Output]
+    ) -> None:
+        if self._driver is not None:
+            if self._row is NOT_STARTED:
+                raise self.unknown(event)
+            self._driver.dispatch(event, now, message, status, out)
+            return
+        entry = self._row.get(event)
+        if entry is None:
+            raise self.unknown(event)
+        if entry.guard is not None and not self.guard(entry.guard, now, message):
+            entry = entry.alt
+        # _take, inlined: the hot path of every transaction
+        kind = entry.kind
+        if kind == TRANSITION:
+            if entry.ops:
+                self._run(entry.ops, now, message, status, out)
+            if entry.enter is not None:
+                out.append(entry.enter)
+                self.state = entry.dest  # type: ignore[assignment]  # transitions have a dest
+                self._row = self.table.rows[self.state]
+        elif kind == ERROR:
+            raise self.refuse(entry)
+
+    def _take(
+        self, entry: Entry, now: float, message: object, status: int | None, out: list[Output]
+    ) -> None:
+        kind = entry.kind
+        if kind == TRANSITION:
+            if entry.ops:
+                self._run(entry.ops, now, message, status, out)
+            if entry.enter is not None:
+                out.append(entry.enter)
+                self.state = entry.dest  # type: ignore[assignment]  # transitions have a dest
+                self._row = self.table.rows[self.state]
+        elif kind == ERROR:
+            raise self.refuse(entry)
+
+    def _fire_due(self, now: float, out: list[Output], before: bool = False) -> None:
+        """Fire due timers one by one, earliest first, each at its deadline (Table 4);
+        with ``before``, only timers due strictly before ``now`` (:meth:`pop_due` in a loop,
+        inlined: the hot path of every transaction)."""
+        deadlines = self._deadline
+        table = self.table
+        while deadlines:
+            at = min(deadlines.values())
+            if at > now or (before and at == now):
+                self._due = at
                 return
-            interval = value
-        self._interval[name] = interval
-        self._deadline[name] = now + interval
-        self.host.act(Action("start", name, f"{interval}"), None, now)
+            timer = next(t for t, d in deadlines.items() if d == at)
+            del deadlines[timer]
+            out.append(table.fired[timer])
+            self._dispatch(table.timer_event[timer], at, None, None, out)
+        self._due = NEVER
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def _run(
+        self,
+        ops: tuple[Op, ...],
+        now: float,
+        message: object,
+        status: int | None,
+        out: list[Output],
+    ) -> None:
+        """Carry out compiled actions in order (``sipfsm.engine.table`` op codes)."""
+        for code, name, number, const, section in ops:
+            if code < TO_TU:
+                self._send(code, message, status, section, out)
+            elif code == START:
+                self._deadline[name] = at = now + number
+                if at < self._due:
+                    self._due = at
+                out.append(const)  # type: ignore[arg-type]  # start ops carry their output
+            elif code == STOP:
+                if self._deadline.pop(name, None) is not None:
+                    out.append(const)  # type: ignore[arg-type]  # stop ops carry their output
+            elif code in (KEEP, RESTART):
+                intervals = self._interval
+                if intervals is None:
+                    self._interval = intervals = {}
+                intervals[name] = number
+                self._deadline[name] = at = now + number
+                if at < self._due:
+                    self._due = at
+                out.append(const)  # type: ignore[arg-type]  # start ops carry their output
+            elif code == BACKOFF:
+                intervals = self._intervals()
+                intervals[name] = interval = min(intervals[name] * 2, number)
+                self._deadline[name] = at = now + interval
+                if at < self._due:
+                    self._due = at
+                out.append(TimerEvent("start", name, interval, section))
+            elif code == TO_TU:
+                out.append(ToTU(name, message, status, section))  # type: ignore[arg-type]
+            elif code == CONSTANT:
+                out.append(const)  # type: ignore[arg-type]  # constant outputs
+            elif code == EMIT:
+                out.append(CoreAction(name, section, const, message))  # type: ignore[arg-type]
+            elif code == DRAW:
+                interval = self._draw(const)  # type: ignore[arg-type]  # draw ops: the window
+                self._set(name, interval, now)
+                out.append(TimerEvent("start", name, interval, section))
+
+    def _intervals(self) -> dict[str, float]:
+        """The intervals kept (of the timers backed off), made on first use."""
+        if self._interval is None:
+            self._interval = {}
+        return self._interval
+
+    def _set(self, name: str, interval: float, now: float) -> None:
+        """Start timer ``name`` for ``interval`` seconds from ``now``, keeping the interval."""
+        self._intervals()[name] = interval
+        self._deadline[name] = at = now + interval
+        if at < self._due:
+            self._due = at
+
+    def _draw(self, window: Window) -> float:
+        """A start instant of ``window`` (14.1) from the injected random source."""
+        unit = self.random() if self.random is not None else 0.5
+        return window.draw(self.table.owner, unit, self.table.base)
+
+    def _send(
+        self, code: int, message: object, status: int | None, section: str, out: list[Output]
+    ) -> None:
+        """The section-17 ops of a transaction (:class:`~sipfsm.Transaction`)."""
+        raise ProtocolError(
+            self.table.name, self.state, f"op {code}", section, "only a transaction sends"
+        )

@@ -7,9 +7,11 @@ each timer's value on unreliable and reliable transports is that file's interval
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sipfsm.model.loader import TimerSpec, TimerTable, load_timers, seconds
+from sipfsm.errors import ModelError
+from sipfsm.model.timer_table import TimerSpec, TimerTable, load_timers, seconds
 
 #: The transports a transaction can run over; the reliable ones get Table 4's "0s for TCP/SCTP".
 RELIABLE: dict[str, bool] = {"udp": False, "tcp": True, "tls": True, "sctp": True}
@@ -34,22 +36,22 @@ class Timers:
         return {k: float(v) if v is not None else defaults[k] for k, v in given.items()}
 
 
-def evaluate(expr: str, base: dict[str, float]) -> float | None:
+def evaluate(expr: str, base: Mapping[str, float]) -> float | None:
     """The seconds an interval expression stands for; ``None`` for ``none`` (timer unused)."""
     return None if expr == "none" else seconds(expr, base)
 
 
-def initial_interval(spec: TimerSpec, reliable: bool, base: dict[str, float]) -> float | None:
+def initial_interval(spec: TimerSpec, reliable: bool, base: Mapping[str, float]) -> float | None:
     """Table 4's value for a timer on this kind of transport (``None``: not started)."""
     return evaluate(spec.reliable if reliable else spec.unreliable, base)
 
 
-def cap(spec: TimerSpec, base: dict[str, float]) -> float | None:
+def cap(spec: TimerSpec, base: Mapping[str, float]) -> float | None:
     """The ceiling of a doubling timer (Timers E and G: T2), or ``None`` for no ceiling."""
     return None if spec.cap is None else evaluate(spec.cap, base)
 
 
-def time_until_at_cap(spec: TimerSpec, base: dict[str, float]) -> float:
+def time_until_at_cap(spec: TimerSpec, base: Mapping[str, float]) -> float:
     """Seconds until a doubling timer, started unreliably, is first reset to its cap.
 
     RFC 4320 4.2 uses this for Timer E: with T1 = 0.5 s and T2 = 4 s, E fires at 0.5, 1.5 and
@@ -64,3 +66,14 @@ def time_until_at_cap(spec: TimerSpec, base: dict[str, float]) -> float:
         interval = min(2 * interval, ceiling)
         if interval >= ceiling:
             return elapsed
+
+
+def transport_reliable(transport: str) -> bool:
+    """Whether a transport name is reliable (Table 4: TCP, TLS, SCTP) or not (UDP)."""
+    try:
+        return RELIABLE[transport.lower()]
+    except KeyError:
+        known = ", ".join(RELIABLE)
+        raise ModelError(
+            "-", "transport", f"unknown transport {transport!r} (known: {known})"
+        ) from None

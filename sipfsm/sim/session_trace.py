@@ -26,6 +26,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
+from sipfsm.engine.outputs import Step
 from sipfsm.errors import ProtocolError
 from sipfsm.message.build import (
     build_ack,
@@ -38,7 +39,7 @@ from sipfsm.message.message import Request, Response
 from sipfsm.message.parse import parse
 from sipfsm.model.loader import DEFAULT_PROFILE, Machine
 from sipfsm.model.timers import Timers
-from sipfsm.sim.trace import Step, TraceInputError, TraceRefused
+from sipfsm.sim.steps import TraceInputError, TraceRefused
 from sipfsm.ua.core import UA, InviteSession
 from sipfsm.ua.dialog import Dialog
 

@@ -11,35 +11,15 @@ request, a server has received it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from sipfsm.engine.outputs import Output, StateEntered, describe
+from sipfsm.engine.outputs import Output, StateEntered, Step, describe
 from sipfsm.engine.transaction import Transaction
-from sipfsm.errors import ProtocolError, SipfsmError
+from sipfsm.errors import ProtocolError
 from sipfsm.model.loader import DEFAULT_PROFILE, Machine
 from sipfsm.model.timers import Timers
+from sipfsm.sim.steps import TraceInputError, TraceRefused, format_steps
 
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One line of a trace: when, what happened, and the state after it."""
-
-    t: float
-    what: str
-    state: str
-
-
-class TraceInputError(SipfsmError):
-    """A script word the trace cannot take (bad syntax, or not an event of the model)."""
-
-
-class TraceRefused(SipfsmError):
-    """The transaction refused an event (an ``error`` pair): the steps up to it, and why."""
-
-    def __init__(self, steps: list[Step], error: ProtocolError) -> None:
-        self.steps = steps
-        self.error = error
-        super().__init__(str(error))
+__all__ = ["Step", "TraceInputError", "TraceRefused", "format_steps", "parse_word", "run_trace"]
 
 
 def parse_word(word: str, machine: Machine) -> tuple[str, float | int | str]:
@@ -143,9 +123,3 @@ def _record(
         if isinstance(output, StateEntered):
             state = output.state
         steps.append(Step(t, describe(output, tx.method), state))
-
-
-def format_steps(steps: Sequence[Step]) -> list[str]:
-    """Aligned lines: time (``  1.500``), what happened, state."""
-    width = max((len(s.what) for s in steps), default=0)
-    return [f"{s.t:8.3f}  {s.what:<{width}}  {s.state}" for s in steps]

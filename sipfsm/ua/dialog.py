@@ -3,7 +3,8 @@
 :class:`Dialog` holds what 12 calls the dialog state (its :class:`DialogID` of Call-ID, local
 tag and remote tag; local and remote sequence numbers; local and remote URI; remote target;
 route set; secure flag) and a :class:`~sipfsm.engine.runner.Runner` of the dialog model, which
-decides what every message does to it: created by a 1xx with a To tag or by a 2xx (12.1.1 UAS,
+decides what every message does to it (the records it returns are carried out here, in
+order): created by a 1xx with a To tag or by a 2xx (12.1.1 UAS,
 12.1.2 UAC), confirmed by a 2xx (13.2.2.4), ended by BYE (15), by a non-2xx final response
 while early (12.3), or by a 481/408/timeout to a request within it (12.2.1.2).
 
@@ -26,17 +27,21 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from sipfsm.engine.outputs import CoreAction, Output
 from sipfsm.engine.runner import Runner
+from sipfsm.engine.table import compiled
 from sipfsm.errors import ProtocolError
 from sipfsm.message.build import build_in_dialog
 from sipfsm.message.uri import URI
-from sipfsm.model.loader import DEFAULT_PROFILE, Action, Machine
+from sipfsm.model.loader import DEFAULT_PROFILE, Machine
+from sipfsm.model.timers import Timers
 
 if TYPE_CHECKING:  # pragma: no cover
     from sipfsm.message.message import Request
 
 #: 12.2.1.1 and 8.1.1.5: the first CSeq of a UAC is any number below 2**31.
 FIRST_CSEQ = 1
+_TIMERS = Timers()
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +150,9 @@ class Dialog:
     def __post_init__(self) -> None:
         if self.role not in ("uac", "uas"):
             raise ValueError(f"role is 'uac' or 'uas', not {self.role!r}")
-        self.runner = Runner(self.model, self, profile=self.profile)
-        self.runner.start(0.0, None)
+        table = compiled(self.model, profile=self.profile, reliable=False, timers=_TIMERS)
+        self.runner = Runner(table, guards=self.guard)
+        self._carry_out(self.runner.start(0.0, None))
         if self.role == "uac":
             # 12.2.1.1: the local sequence number is the CSeq of the dialog-creating request.
             self.local_seq = self.invite.cseq.seq
@@ -183,15 +189,10 @@ class Dialog:
     def response(self, response: Any) -> None:
         """A response to the dialog-creating INVITE, received (UAC) or sent (UAS) (12.1)."""
         status = response.status
-        if 200 <= status < 300:
-            event = "dlg_2xx"
-        elif status >= 300:
-            event = "dlg_3xx_6xx"
-        elif response.to is not None and response.to.tag:
-            event = "dlg_1xx_tag"
-        else:
+        event = self.runner.event_for_status(status, "dialog")  # vocabulary.toml
+        if event is None or (status < 200 and not (response.to is not None and response.to.tag)):
             return  # 12.1: a provisional response without a To tag creates no dialog
-        self.runner.handle(event, 0.0, response)
+        self._event(event, response)
 
     def receive_request(self, request: Any) -> int | None:
         """A request within this dialog arrives (12.2.2): ``None`` if accepted, else 500.
@@ -202,23 +203,23 @@ class Dialog:
         if request.method in ("ACK", "CANCEL"):
             return None
         self.verdict = None
-        self.runner.handle("dlg_request_in", 0.0, request)
+        self._event("dlg_request_in", request)
         if self.verdict is None and request.method == "INVITE" and _contact(request):
-            self.runner.handle("dlg_target_refresh", 0.0, request)
+            self._event("dlg_target_refresh", request)
         return self.verdict
 
     def refreshed(self, response: Any) -> None:
         """A 2xx to a target refresh request this UA sent: new remote target (12.2.1.2)."""
         if _contact(response) is not None:
-            self.runner.handle("dlg_target_refresh", 0.0, response)
+            self._event("dlg_target_refresh", response)
 
     def bye(self) -> None:
         """A BYE is sent or received on the dialog: it is terminated (15)."""
-        self.runner.handle("dlg_bye", 0.0)
+        self._event("dlg_bye")
 
     def failed(self) -> None:
         """A request within the dialog got 481, 408 or no response (12.2.1.2)."""
-        self.runner.handle("dlg_481_408", 0.0)
+        self._event("dlg_481_408")
 
     # --- requests within the dialog (12.2.1.1) ------------------------------------------
 
@@ -277,7 +278,7 @@ class Dialog:
         """
         if method in ("ACK", "CANCEL"):
             raise ValueError("ACK and CANCEL reuse a request's CSeq: use request_parts")
-        self.runner.handle("dlg_request_out", 0.0)
+        self._event("dlg_request_out")
         assert self.local_seq is not None
         return self.request_parts(method, self.local_seq)
 
@@ -321,10 +322,11 @@ class Dialog:
             cseq=cseq,
         )
 
-    # --- the Runner's host: guards and actions of models/dialog.toml --------------------
+    # --- the dialog model's guards and actions (models/dialog.toml) ---------------------
 
     def guard(self, name: str, context: object) -> bool:
-        """``cseq_in_order`` / ``cseq_out_of_order`` (12.2.2)."""
+        """``cseq_in_order`` / ``cseq_out_of_order`` (12.2.2): the request's CSeq against the
+        remote sequence number."""
         seq = getattr(context, "cseq", None)
         lower = seq is not None and self.remote_seq is not None and seq.seq < self.remote_seq
         if name == "cseq_out_of_order":
@@ -333,10 +335,19 @@ class Dialog:
             return not lower
         raise ProtocolError("dialog", self.state, name, "12", "unknown guard")
 
-    def act(self, action: Action, context: object, now: float) -> None:
-        """Carry out one action of the dialog model."""
+    def _event(self, event: str, message: object = None) -> None:
+        """Run one event of the dialog model and carry out what it returns."""
+        self._carry_out(self.runner.handle(event, 0.0, message))
+
+    def _carry_out(self, outputs: list[Output]) -> None:
+        for out in outputs:
+            if isinstance(out, CoreAction):
+                self._act(out)
+
+    def _act(self, action: CoreAction) -> None:
+        """Carry out one verb of the dialog model (vocabulary.toml, "dialog actions")."""
         verb = action.verb
-        msg: Any = context
+        msg: Any = action.context
         if verb in ("create_dialog", "confirm_dialog"):
             self._establish(msg, create=verb == "create_dialog")
         elif verb == "set_remote_target":
@@ -348,10 +359,10 @@ class Dialog:
         elif verb == "incr_local_cseq":
             self.local_seq = FIRST_CSEQ if self.local_seq is None else self.local_seq + 1
         elif verb == "respond_500":
-            self.verdict = 500
+            self.verdict = action.status
         elif verb == "pass_to_tu":
             self.verdict = None
-        elif verb not in ("start", "stop"):
+        else:
             raise ProtocolError("dialog", self.state, verb, "12", "no meaning for this action")
 
     def _establish(self, response: Any, *, create: bool) -> None:
