@@ -20,6 +20,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sipfsm.message.constants import SIP_VERSION
+
 if TYPE_CHECKING:  # pragma: no cover
     from lark import Lark, Token, Tree
 
@@ -111,6 +113,21 @@ GRAMMAR_TEXT, TERMINALS, HEADERS, START_TERMINALS = _load()
 #: Header rules by canonical (long) name, lower-cased.
 BY_RULE: dict[str, HeaderRule] = {h.long_name.lower(): h for h in HEADERS.values()}
 
+# What the grammar says about the header fields, derived here once (every user imports it):
+
+#: Compact form -> long name: RFC 3261 section 7.3.3 and the extension RFCs, as each header
+#: rule of the ABNF spells them (``Via = ( "Via" / "v" ) HCOLON ...``).
+COMPACT_FORMS: dict[str, str] = {h.compact: h.long_name for h in BY_RULE.values() if h.compact}
+#: Long name -> compact form (``Via`` -> ``v``).
+COMPACT_OF: dict[str, str] = {h.long_name: h.compact for h in BY_RULE.values() if h.compact}
+#: Long names, lower-cased, of the fields whose value is a comma list ``x *(COMMA x)`` in the
+#: ABNF: the fields that section 7.3.1 lets be split into several lines or joined into one.
+LIST_HEADERS: frozenset[str] = frozenset(k for k, h in BY_RULE.items() if h.item is not None)
+#: Long names, lower-cased, of the fields whose value may be a bare ``addr-spec``, outside
+#: ``<...>`` (``@angle``): section 20.10 (and 20.20, 20.39) says that such a URI MUST be
+#: written in angle brackets when it holds a comma, semicolon or question mark.
+ADDR_SPEC_HEADERS: frozenset[str] = frozenset(k for k, h in BY_RULE.items() if h.angle)
+
 
 @cache
 def regex(terminal: str) -> re.Pattern[str]:
@@ -128,7 +145,7 @@ def fullmatcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
 def request_line() -> Callable[[str], re.Match[str] | None]:
     """``Method SP Request-URI SP "SIP/2.0"`` in one regex: the fast path of section 7.1."""
     return re.compile(
-        f"(?:{TERMINALS['METHOD']}) (?:{TERMINALS['REQUEST_URI']}) SIP/2\\.0"
+        f"(?:{TERMINALS['METHOD']}) (?:{TERMINALS['REQUEST_URI']}) {re.escape(SIP_VERSION)}"
     ).fullmatch
 
 
@@ -136,7 +153,8 @@ def request_line() -> Callable[[str], re.Match[str] | None]:
 def status_line() -> Callable[[str], re.Match[str] | None]:
     """``"SIP/2.0" SP Status-Code SP Reason-Phrase`` in one regex (section 7.2 fast path);
     group 1 is the code, group 2 the phrase."""
-    return re.compile(f"SIP/2\\.0 ([1-6][0-9][0-9]) ({TERMINALS['REASON_PHRASE']})").fullmatch
+    version = re.escape(SIP_VERSION)
+    return re.compile(f"{version} ([1-6][0-9][0-9]) ({TERMINALS['REASON_PHRASE']})").fullmatch
 
 
 @cache

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sipfsm.message.constants import MAGIC_COOKIE
 from sipfsm.message.split import Param, parse_params, split_name_addr, split_top, strip_lws, unquote
 from sipfsm.message.uri import URI
 
@@ -123,7 +124,7 @@ class Via(HeaderParams):
     def is_rfc3261_branch(self) -> bool:
         """True when the branch has the magic cookie ``z9hG4bK`` (8.1.1.7, 17.2.3)."""
         b = self.branch
-        return b is not None and b.startswith("z9hG4bK")
+        return b is not None and b.startswith(MAGIC_COOKIE)
 
 
 @dataclass(frozen=True)
@@ -498,7 +499,8 @@ def build_challenge(value: str) -> Challenge:
 
 
 def build_auth_info(value: str) -> AuthParams:
-    """Authentication-Info (20.6): ``ainfo *(COMMA ainfo)`` without a scheme."""
+    """Authentication-Info (20.6): its ``ainfo`` items (one, or several comma-separated), as
+    auth-params without a scheme."""
     _, params = _auth("- " + value)
     return AuthParams("", params)
 

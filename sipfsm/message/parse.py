@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from sipfsm.errors import ParseError
 from sipfsm.message import grammar as _grammar
+from sipfsm.message.constants import SIP_VERSION
 from sipfsm.message.grammar import HeaderRule
 from sipfsm.message.message import Header, Message, Request, Response
 
@@ -469,7 +470,7 @@ def _uri_headers(uri: str, ln: int, uri_col: int) -> None:
 
 
 def _check_version(version: str, ln: int, col: int) -> None:
-    if version == "SIP/2.0":
+    if version == SIP_VERSION:
         return
     if _grammar.fullmatcher("SIP_VERSION")(version) is None:
         raise _err(
@@ -481,7 +482,7 @@ def _check_version(version: str, ln: int, col: int) -> None:
         )
     raise _err(
         "bad-version",
-        f"{version} is not SIP/2.0 (section 7.1; a UAS answers 505, section 21.5.6)",
+        f"{version} is not {SIP_VERSION} (section 7.1; a UAS answers 505, section 21.5.6)",
         ln,
         col,
         "SIP-Version",
@@ -492,7 +493,7 @@ def _status_line(f: _Frame, line: str) -> tuple[bool, str, str, str, int, str]:
     fast = (_STATUS_LINE or _start_lines()[1])(line)
     if fast is not None:
         code, reason = fast.groups()
-        return False, "", "", "SIP/2.0", int(code), reason
+        return False, "", "", SIP_VERSION, int(code), reason
     ln = f.line0 + 1
     parts = line.split(" ", 2)
     version = parts[0]
@@ -773,19 +774,10 @@ _SCALARS: dict[str, tuple[int, str]] = {
     "cseq": (2**31 - 1, "RFC 3261 section 8.1.1.5: the CSeq number is less than 2**31"),
     "rack": (2**31 - 1, "RFC 3262 section 7.2: response-num is 1 to 2**31-1"),
 }
-#: Header fields of the form (name-addr / addr-spec) *(SEMI param): section 20.10 says the
-#: name-addr form MUST be used when the URI contains a comma, semicolon or question mark.
-_ADDR_FIELDS = frozenset(
-    {
-        "contact",
-        "from",
-        "to",
-        "reply-to",
-        "refer-to",
-        "p-asserted-identity",
-        "p-preferred-identity",
-    }
-)
+#: Header fields whose value may be a bare addr-spec (the ABNF's ``@angle`` fields): section
+#: 20.10 says the name-addr form MUST be used when the URI contains a comma, semicolon or
+#: question mark.
+_ADDR_FIELDS = _grammar.ADDR_SPEC_HEADERS
 _EXPIRES_PARAM = re.compile(r";[ \t]*expires[ \t]*=[ \t]*([0-9]+)", re.IGNORECASE)
 _BRACKETED = re.compile(r'<[^>]*>|"(?:[^"\\]|\\.)*"')
 

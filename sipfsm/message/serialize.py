@@ -20,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from sipfsm.message.grammar import LIST_HEADERS
 from sipfsm.message.split import split_top
-from sipfsm.message.views import LIST_HEADERS, HeaderViews, canonical_name
+from sipfsm.message.views import HeaderViews, canonical_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from sipfsm.message.message import Header, Message
@@ -38,8 +39,7 @@ def _enc(text: str) -> bytes:
 
 
 def _is_list(h: Header) -> bool:
-    rule = h.rule
-    return (rule is not None and rule.item is not None) or h.canonical.lower() in LIST_HEADERS
+    return h.key in LIST_HEADERS
 
 
 def header_items(h: Header) -> list[str]:

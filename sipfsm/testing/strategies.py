@@ -39,6 +39,8 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from hypothesis import strategies as st
 
+from sipfsm.message.constants import MAGIC_COOKIE, SIP_VERSION
+from sipfsm.message.grammar import COMPACT_OF
 from sipfsm.message.uri import URI
 from sipfsm.message.validate import KNOWN_METHODS
 
@@ -70,18 +72,6 @@ _PASSWORD_CHARS = _ALNUM + _MARK + "&=+$,"
 _PARAM_CHARS = _ALNUM + _MARK + "[]/:&+$"
 _HNV_CHARS = _ALNUM + _MARK + "[]/?:+$"
 _METHODS = KNOWN_METHODS
-_COMPACT = {
-    "Call-ID": "i",
-    "Contact": "m",
-    "Content-Encoding": "e",
-    "Content-Length": "l",
-    "Content-Type": "c",
-    "From": "f",
-    "Subject": "s",
-    "Supported": "k",
-    "To": "t",
-    "Via": "v",
-}
 
 
 # ---------------------------------------------------------------------------- lexical
@@ -451,7 +441,7 @@ def _via_pieces(draw: Draw) -> list[Piece]:
     ]
     if draw(_BOOL):
         pieces += [COLON, str(draw(_ints(0, 65535)))]
-    pieces += [SEMI, "branch", EQUAL, "z9hG4bK" + draw(tokens())]
+    pieces += [SEMI, "branch", EQUAL, MAGIC_COOKIE + draw(tokens())]
     extras = draw(_via_extras())
     for e in extras:
         if e == "rport":
@@ -478,8 +468,8 @@ def _header_name(draw: Draw, name: str, tortuous: bool) -> str:
     if not tortuous:
         return name
     forms = [name, name.lower(), name.upper()]
-    if name in _COMPACT:
-        forms += [_COMPACT[name], _COMPACT[name].upper()]
+    if name in COMPACT_OF:  # section 7.3.3, from the ABNF
+        forms += [COMPACT_OF[name], COMPACT_OF[name].upper()]
     return str(draw(_choice(forms)))
 
 
@@ -545,7 +535,7 @@ def _message_bytes(
     m = method or draw(_choice([*_METHODS, "NEWMETHOD", "!interesting-Method0123"]))
     headers: list[_Header] = [("Via", [_via_pieces(draw) for _ in range(draw(_ints(1, 3)))])]
     if kind == "request":
-        start = f"{m} {draw(uris(headers=False))} SIP/2.0\r\n"
+        start = f"{m} {draw(uris(headers=False))} {SIP_VERSION}\r\n"
         to_tag: bool | None = None
     else:
         code = status if status is not None else draw(_ints(100, 699))
@@ -553,7 +543,7 @@ def _message_bytes(
         reason = draw(
             _choice(["OK", "", "Ringing", "Not Found", "Ça va %41 bien", "Session Progress"])
         )
-        start = f"SIP/2.0 {code} {reason}\r\n"
+        start = f"{SIP_VERSION} {code} {reason}\r\n"
         to_tag = code != 100 or None
     headers += [
         ("To", [(_name_addr_pieces(draw, to_tag))]),

@@ -36,9 +36,10 @@ from sipfsm.engine.outputs import Output, Send, ToTU
 from sipfsm.engine.runner import Runner
 from sipfsm.engine.table import transport_reliable
 from sipfsm.engine.transaction import Transaction
-from sipfsm.engine.txlayer import MAGIC_COOKIE, TransactionKey, TransactionLayer
+from sipfsm.engine.txlayer import TransactionKey, TransactionLayer
 from sipfsm.errors import ProtocolError
 from sipfsm.message.build import build_ack, build_cancel, build_request, build_response
+from sipfsm.message.constants import MAGIC_COOKIE
 from sipfsm.message.message import Request, Response
 from sipfsm.message.parse import parse
 from sipfsm.model.loader import DEFAULT_PROFILE, Action, Machine, TimerTable, load_timers
