@@ -403,8 +403,8 @@ class ReferenceTarget:
         if "timer-g-2" in self.flaws and resp.status >= 300 and retransmission and len(sent) >= 3:
             return True
         if "2xx-until-t2" in self.flaws and 200 <= resp.status < 300 and retransmission:
-            t1 = self.timers.t1 or 0.5
-            t2 = self.timers.t2 or 4.0
+            base = self.timers.base()  # models/timers.toml fills in what is not given
+            t1, t2 = base["T1"], base["T2"]
             # the instant the doubling interval first reaches T2 (13.3.1.4)
             at, interval = 0.0, t1
             while interval < t2:
@@ -517,6 +517,7 @@ class ReferenceProcess:
         """Start the child; wait for its ``READY PORT`` line."""
         import sys
 
+        base = self.timers.base()  # models/timers.toml fills in what is not given
         argv = [
             sys.executable,
             "-m",
@@ -524,11 +525,11 @@ class ReferenceProcess:
             "--host",
             self.host,
             "--t1",
-            repr(self.timers.t1 or 0.5),
+            repr(base["T1"]),
             "--t2",
-            repr(self.timers.t2 or 4.0),
+            repr(base["T2"]),
             "--t4",
-            repr(self.timers.t4 or 5.0),
+            repr(base["T4"]),
             *(f"--flaw={f}" for f in self.flaws),
         ]
         self.proc = await asyncio.create_subprocess_exec(
