@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sipfsm.message.constants import MAGIC_COOKIE, SIP_VERSION
-from sipfsm.message.serialize import _write, header_items
+from sipfsm.message.serialize import header_items, write
 from sipfsm.message.split import split_name_addr
 from sipfsm.message.uri import URI
 
@@ -282,7 +282,7 @@ def _compose(
         pairs.append(("Content-Type", content_type))
     elif body:
         raise ValueError("a body needs a Content-Type (7.4.1)")
-    msg = _parse(_write(f"{method} {ruri} {SIP_VERSION}", pairs, body))
+    msg = _parse(write(f"{method} {ruri} {SIP_VERSION}", pairs, body))
     assert hasattr(msg, "method")
     return msg  # type: ignore[return-value]
 
@@ -338,7 +338,7 @@ def build_response(
     elif body:
         raise ValueError("a body needs a Content-Type (7.4.1)")
     why = REASONS.get(status, "") if reason is None else reason
-    msg = _parse(_write(f"{SIP_VERSION} {status} {why}", pairs, body))
+    msg = _parse(write(f"{SIP_VERSION} {status} {why}", pairs, body))
     assert hasattr(msg, "status")
     return msg  # type: ignore[return-value]
 
@@ -369,7 +369,7 @@ def build_ack(request: Request, response: Response) -> Request:
             pairs += [(h.canonical, v) for v in header_items(h)]
     pairs.append(("To", response.get("To") or ""))
     pairs.append(("CSeq", f"{cseq.seq} ACK"))
-    msg = _parse(_write(f"ACK {request.uri} {SIP_VERSION}", pairs, b""))
+    msg = _parse(write(f"ACK {request.uri} {SIP_VERSION}", pairs, b""))
     return msg  # type: ignore[return-value]
 
 
@@ -387,5 +387,5 @@ def build_cancel(request: Request) -> Request:
         if h.canonical in ("Route", "Max-Forwards", "To", "From", "Call-ID"):
             pairs += [(h.canonical, v) for v in header_items(h)]
     pairs.append(("CSeq", f"{cseq.seq} CANCEL"))
-    msg = _parse(_write(f"CANCEL {request.uri} {SIP_VERSION}", pairs, b""))
+    msg = _parse(write(f"CANCEL {request.uri} {SIP_VERSION}", pairs, b""))
     return msg  # type: ignore[return-value]

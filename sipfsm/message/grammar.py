@@ -25,6 +25,9 @@ from sipfsm.message.constants import SIP_VERSION
 if TYPE_CHECKING:  # pragma: no cover
     from lark import Lark, Token, Tree
 
+#: A bound ``re.fullmatch`` (or ``re.match``) of a compiled terminal.
+Matcher = Callable[[str], "re.Match[str] | None"]
+
 GRAMMAR_FILE = Path(__file__).resolve().parent / "_generated" / "sip.lark"
 
 _TERMINAL_LINE = re.compile(r"^([A-Z][A-Z0-9_]*): /(.*)/$")
@@ -136,13 +139,13 @@ def regex(terminal: str) -> re.Pattern[str]:
 
 
 @cache
-def fullmatcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
+def fullmatcher(terminal: str) -> Matcher:
     """``re.fullmatch`` of ``terminal``, bound (a little faster in the hot path)."""
     return regex(terminal).fullmatch
 
 
 @cache
-def request_line() -> Callable[[str], re.Match[str] | None]:
+def request_line() -> Matcher:
     """``Method SP Request-URI SP "SIP/2.0"`` in one regex: the fast path of section 7.1."""
     return re.compile(
         f"(?:{TERMINALS['METHOD']}) (?:{TERMINALS['REQUEST_URI']}) {re.escape(SIP_VERSION)}"
@@ -150,7 +153,7 @@ def request_line() -> Callable[[str], re.Match[str] | None]:
 
 
 @cache
-def status_line() -> Callable[[str], re.Match[str] | None]:
+def status_line() -> Matcher:
     """``"SIP/2.0" SP Status-Code SP Reason-Phrase`` in one regex (section 7.2 fast path);
     group 1 is the code, group 2 the phrase."""
     version = re.escape(SIP_VERSION)
@@ -204,6 +207,24 @@ def top_pieces(text: str) -> Iterator[tuple[int, str]]:
         piece = raw.strip(" \t")
         yield start + len(raw) - len(raw.lstrip(" \t")), piece
         start = c + 1
+
+
+def list_elements(text: str, rule: HeaderRule) -> list[str]:
+    """The elements of a comma-list value of ``rule`` (``rule.item`` is set; RFC 3261 section
+    7.3.1); the whole value when it does not match its rule."""
+    assert rule.item is not None
+    if rule.comma_split:  # section 20.10: every top-level comma separates elements
+        return [p for _, p in top_pieces(text)]
+    pat = list_splitter(rule.item)
+    pos, n = 0, len(text)
+    out: list[str] = []
+    while pos < n:
+        m = pat.match(text, pos)
+        if m is None or m.end() == pos:
+            return [text]
+        out.append(m.group(1))
+        pos = m.end()
+    return out or [text]
 
 
 def _lalr_text() -> tuple[str, list[str]]:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from lark import Token, Tree
 
     from sipfsm.message import headers as H
-    from sipfsm.message.message import Header
+    from sipfsm.message.header import Header
 else:
 
     class _Lazy:
