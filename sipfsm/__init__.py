@@ -66,10 +66,17 @@ _LAZY: dict[str, str] = {
 }
 
 
+#: Modules imported with a lazy module: the renderer registers the Jupyter diagram of a model
+#: (``Machine._repr_svg_``), which the models themselves know nothing of.
+_WITH: dict[str, str] = {"sipfsm.model.loader": "sipfsm.render.diagram"}
+
+
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'sipfsm' has no attribute {name!r}")
+    if module in _WITH:
+        import_module(_WITH[module])
     value = getattr(import_module(module), name)
     globals()[name] = value  # later look-ups skip this function
     return value
