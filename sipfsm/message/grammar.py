@@ -169,7 +169,7 @@ def list_splitter(item: str) -> re.Pattern[str]:
 #: What decides where the top-level commas are: a quoted string (quoted-pairs inside), a
 #: ``<...>`` (either running to the end when unclosed), or a comma. ``finditer`` skips every
 #: other octet without a Python step; each alternative starts at its own octet, so the
-#: search is linear. The constructs are those of ``sipfsm.abnf.compile``'s
+#: search is linear. The constructs are those of ``sipfsm.abnf.compiler``'s
 #: ``Compiler.restrict`` (section 20.10).
 _TOP_TOKEN = re.compile(r'"(?:[^"\\]++|\\.)*+(?:"|\Z)|<[^>]*+(?:>|\Z)|,', re.S)
 
