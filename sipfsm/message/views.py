@@ -27,23 +27,27 @@ from sipfsm.message.split import parse_params, split_top, strip_lws
 if TYPE_CHECKING:  # pragma: no cover
     from lark import Token, Tree
 
+    from sipfsm.message import header_builders as B
     from sipfsm.message import headers as H
     from sipfsm.message.header import Header
 else:
 
     class _Lazy:
-        """``message.headers`` (and through it ``message.uri``), imported on first use: the
-        message classes inherit these views, and a process that only parses messages should
-        not pay for them at start-up."""
+        """A module (``message.headers``, ``message.header_builders`` and through them
+        ``message.uri``) imported on first use: the message classes inherit these views, and a
+        process that only parses messages should not pay for them at start-up."""
 
-        _module: ModuleType | None = None
+        def __init__(self, name: str) -> None:
+            self._name = name
+            self._module: ModuleType | None = None
 
         def __getattr__(self, name: str) -> Any:
-            if _Lazy._module is None:
-                _Lazy._module = import_module("sipfsm.message.headers")
-            return getattr(_Lazy._module, name)
+            if self._module is None:
+                self._module = import_module(self._name)
+            return getattr(self._module, name)
 
-    H = _Lazy()
+    H = _Lazy("sipfsm.message.headers")
+    B = _Lazy("sipfsm.message.header_builders")
 
 __all__ = ["COMPACT", "LIST_HEADERS", "HeaderViews", "canonical_name", "typed_value"]
 
@@ -129,10 +133,11 @@ def _int(v: str) -> int:
 
 
 def _h(name: str) -> Callable[[str], object]:
-    """``sipfsm.message.headers.<name>``, looked up when first called (see ``_Lazy``)."""
+    """``sipfsm.message.header_builders.<name>``, looked up when first called (see
+    ``_Lazy``)."""
 
     def build(value: str) -> object:
-        fn: Callable[[str], object] = getattr(H, name)
+        fn: Callable[[str], object] = getattr(B, name)
         return fn(value)
 
     build.__name__ = name
