@@ -2,6 +2,7 @@
 compiled grammar, the message classes, their serializer and typed header views, URIs, the
 builders of section 8 and the semantic checks."""
 
-from sipfsm.message.message import Header, Message, Request, Response
+from sipfsm.message.header import Header
+from sipfsm.message.message import Message, Request, Response
 
 __all__ = ["Header", "Message", "Request", "Response"]

@@ -123,6 +123,18 @@ BY_RULE: dict[str, HeaderRule] = {h.long_name.lower(): h for h in HEADERS.values
 COMPACT_FORMS: dict[str, str] = {h.compact: h.long_name for h in BY_RULE.values() if h.compact}
 #: Long name -> compact form (``Via`` -> ``v``).
 COMPACT_OF: dict[str, str] = {h.long_name: h.compact for h in BY_RULE.values() if h.compact}
+
+
+def names_of(long_name: str) -> tuple[str, ...]:
+    """A header field's names: its long name, then its compact form when it has one (7.3.3).
+
+    >>> names_of("Call-ID"), names_of("CSeq")
+    (('Call-ID', 'i'), ('CSeq',))
+    """
+    compact = COMPACT_OF.get(long_name)
+    return (long_name, compact) if compact else (long_name,)
+
+
 #: Long names, lower-cased, of the fields whose value is a comma list ``x *(COMMA x)`` in the
 #: ABNF: the fields that section 7.3.1 lets be split into several lines or joined into one.
 LIST_HEADERS: frozenset[str] = frozenset(k for k, h in BY_RULE.items() if h.item is not None)

@@ -17,6 +17,7 @@ from urllib.parse import unquote
 
 from sipfsm.errors import SipfsmError
 from sipfsm.message.constants import DEFAULT_PORT
+from sipfsm.message.grammar import names_of
 from sipfsm.net.aio import Bounds, Received, SipEndpoint, check_target
 from sipfsm.probe.wire import Local, Msg, summary
 
@@ -172,7 +173,8 @@ class ProbeIO:
         return Exchange(self.ep, self.stop, label, self)
 
 
-_CID = re.compile(rb"^(?:call-id|i)[ \t]*:[ \t]*(\S+)", re.IGNORECASE | re.MULTILINE)
+_CID_NAMES = "|".join(names_of("Call-ID")).encode()  # long and compact (7.3.3)
+_CID = re.compile(rb"^(?:%s)[ \t]*:[ \t]*(\S+)" % _CID_NAMES, re.IGNORECASE | re.MULTILINE)
 _BR = re.compile(rb"branch[ \t]*=[ \t]*([^;, \t\r\n]+)", re.IGNORECASE)
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from sipfsm.errors import ParseError, SipfsmError
 from sipfsm.message.constants import DEFAULT_PORT
-from sipfsm.message.grammar import COMPACT_FORMS, COMPACT_OF
+from sipfsm.message.grammar import COMPACT_FORMS, names_of
 from sipfsm.message.message import Request, Response
 from sipfsm.message.parse import parse
 from sipfsm.message.uri import URI
@@ -46,7 +46,7 @@ __all__ = ["FLAWS", "ReferenceTarget"]
 FLAWS = ("timer-g-2", "2xx-until-t2")
 
 #: The fields copied into a stateless error response, long and compact names (7.3.3).
-_COPIED = [n for h in ("Via", "From", "To", "Call-ID", "CSeq") for n in (h, COMPACT_OF.get(h)) if n]
+_COPIED = [n for h in ("Via", "From", "To", "Call-ID", "CSeq") for n in names_of(h)]
 _HDR = re.compile(rb"^(%s)[ \t]*:[ \t]*(.*)$" % "|".join(_COPIED).encode(), re.IGNORECASE)
 _COMPACT = {c.encode(): name.lower().encode() for c, name in COMPACT_FORMS.items()}
 

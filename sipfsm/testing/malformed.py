@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
+from sipfsm.message.grammar import names_of
 from sipfsm.testing.lexical import Draw, choice
 from sipfsm.testing.message_bytes import message_bytes_of
 
@@ -30,6 +31,11 @@ class Malformed:
     section: str
     code: str | None
     original: bytes
+
+
+def _names(field: str) -> bytes:
+    """``via|v``: a field's long and compact names (7.3.3), as :func:`_replace_header` takes."""
+    return "|".join(names_of(field)).lower().encode()
 
 
 def _replace_header(data: bytes, name: bytes, new_line: bytes) -> bytes:
@@ -77,7 +83,7 @@ class _Defect:
 
 
 def _cl(value: bytes) -> Callable[[bytes], bytes]:
-    return lambda d: _replace_header(d, b"content-length|l", b"Content-Length: " + value)
+    return lambda d: _replace_header(d, _names("Content-Length"), b"Content-Length: " + value)
 
 
 #: The defects :func:`malformed_messages` applies: name -> section, ParseError code, how.
@@ -92,31 +98,31 @@ DEFECTS: dict[str, _Defect] = {
         "20.16",
         "bad-header-value",
         "any",
-        lambda d: _replace_header(d, b"cseq", b"CSeq: one INVITE"),
+        lambda d: _replace_header(d, _names("CSeq"), b"CSeq: one INVITE"),
     ),
     "unquoted-display-name-with-separators": _Defect(
         "25.1 display-name; RFC 4475 3.1.2.15",
         "bad-header-value",
         "any",
-        lambda d: _replace_header(d, b"to|t", b"To: Bob, the builder <sip:bob@b.example.com>"),
+        lambda d: _replace_header(d, _names("To"), b"To: Bob, the builder <sip:bob@b.example.com>"),
     ),
     "space-in-addr-spec": _Defect(
         "25.1 addr-spec; RFC 4475 3.1.2.14",
         "bad-header-value",
         "any",
-        lambda d: _replace_header(d, b"to|t", b"To: sip:bob @b.example.com"),
+        lambda d: _replace_header(d, _names("To"), b"To: sip:bob @b.example.com"),
     ),
     "unterminated-quoted-string": _Defect(
         "25.1 quoted-string",
         "unterminated-quoted-string",
         "any",
-        lambda d: _replace_header(d, b"from|f", b'From: "Alice <sip:a@a.example.com>;tag=1'),
+        lambda d: _replace_header(d, _names("From"), b'From: "Alice <sip:a@a.example.com>;tag=1'),
     ),
     "via-without-sent-by": _Defect(
         "20.42",
         "bad-header-value",
         "any",
-        lambda d: _replace_header(d, b"via|v", b"Via: SIP/2.0/UDP"),
+        lambda d: _replace_header(d, _names("Via"), b"Via: SIP/2.0/UDP"),
     ),
     "status-code-too-large": _Defect(
         "7.2, 21; RFC 4475 3.1.2.19",
@@ -144,7 +150,10 @@ DEFECTS: dict[str, _Defect] = {
     ),
     # Semantic: syntactically valid, reported by sipfsm.validate.
     "missing-call-id": _Defect(
-        "8.1.1; RFC 4475 3.3.1", None, "request", lambda d: _replace_header(d, b"call-id|i", b"")
+        "8.1.1; RFC 4475 3.3.1",
+        None,
+        "request",
+        lambda d: _replace_header(d, _names("Call-ID"), b""),
     ),
     "duplicate-to": _Defect(
         "7.3.1; RFC 4475 3.3.8", None, "request", _insert_header(b"To: <sip:x@y.example.com>")
