@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from sipfsm.engine.txlayer import HeaderSource, TransactionKey, TransactionLayer
     from sipfsm.message.build import build_ack, build_cancel, build_request, build_response
     from sipfsm.message.grammar import HeaderRule
-    from sipfsm.message.serialize import canonical, same_message, serialize
+    from sipfsm.message.serialize import Readable, canonical, same_message, serialize
     from sipfsm.message.uri import URI, URIError
     from sipfsm.message.validate import Finding, Role, validate
     from sipfsm.model.loader import load_models
@@ -71,6 +71,7 @@ _LAZY: dict[str, str] = {
     "Table": "sipfsm.engine.table",
     "Runner": "sipfsm.engine.runner",
     "HeaderRule": "sipfsm.message.grammar",
+    "Readable": "sipfsm.message.serialize",
     "canonical": "sipfsm.message.serialize",
     "same_message": "sipfsm.message.serialize",
     "serialize": "sipfsm.message.serialize",
@@ -95,10 +96,20 @@ _LAZY: dict[str, str] = {
 }
 
 
+#: Modules imported with a lazy module: the renderer registers the Jupyter diagram of a model
+#: (``Machine._repr_svg_``), which the models themselves know nothing of.
+_WITH: dict[str, str] = {
+    "sipfsm.model.loader": "sipfsm.render.diagram",
+    "sipfsm.model.machine": "sipfsm.render.diagram",
+}
+
+
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'sipfsm' has no attribute {name!r}")
+    if module in _WITH:
+        import_module(_WITH[module])
     value = getattr(import_module(module), name)
     globals()[name] = value  # later look-ups skip this function
     return value
@@ -130,6 +141,7 @@ __all__ = [
     "ParseError",
     "ProtocolError",
     "Range",
+    "Readable",
     "Request",
     "RequestParts",
     "Response",

@@ -15,25 +15,18 @@ from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 from lark import Lark
 
-from sipfsm.abnf.compile import (
-    END,
-    IR,
-    OUTPUT,
-    Compiler,
-    _default_sources,
-    _included,
-    compile_grammar,
-    header_specs,
-    main,
-    nonregular_rules,
-)
+from sipfsm.abnf.automata import included
+from sipfsm.abnf.compile import OUTPUT, compile_grammar, default_sources, main
+from sipfsm.abnf.compiler import Compiler, nonregular_rules
+from sipfsm.abnf.header_table import header_specs
+from sipfsm.abnf.ir import END, IR
 from sipfsm.abnf.reader import read_abnf
 from sipfsm.message import grammar as _grammar
 
 
 @cache
 def compilers() -> tuple[Compiler, Compiler]:
-    g = read_abnf(_default_sources())
+    g = read_abnf(default_sources())
     return Compiler(g), Compiler(g, atomic=False)
 
 
@@ -50,7 +43,7 @@ def test_check_mode_reports_a_stale_file(tmp_path: Path) -> None:
 
 
 def test_only_comment_and_its_users_are_not_regular() -> None:
-    g = read_abnf(_default_sources())
+    g = read_abnf(default_sources())
     names = {g.rules[k].name for k in nonregular_rules(g)}
     assert names == {
         "comment",
@@ -264,12 +257,12 @@ def test_alternatives_inside_others() -> None:
     two: with n parameters the engine retried 2**n readings on a bad tail)."""
     opt, _ = compilers()
     generic = opt.rule_ir("generic-param")
-    assert _included(opt.rule_ir("c-p-q"), generic)
-    assert _included(opt.rule_ir("via-ttl"), generic)
-    assert _included(opt.rule_ir("hostname"), opt.rule_ir("token"))
+    assert included(opt.rule_ir("c-p-q"), generic)
+    assert included(opt.rule_ir("via-ttl"), generic)
+    assert included(opt.rule_ir("hostname"), opt.rule_ir("token"))
     # received = IPv6address is not a gen-value (no brackets), and a token is not a host.
-    assert not _included(opt.rule_ir("via-received"), generic)
-    assert not _included(opt.rule_ir("token"), opt.rule_ir("host"))
+    assert not included(opt.rule_ir("via-received"), generic)
+    assert not included(opt.rule_ir("token"), opt.rule_ir("host"))
 
 
 @cache

@@ -190,3 +190,32 @@ def test_malformed_header_raises_parse_error(line: bytes, header: str) -> None:
     assert err.line == 3, "the defect is on line 3"
     assert err.column >= 1
     assert header in str(err) or header.lower() in err.rule.lower()
+
+
+def test_authentication_info_is_a_comma_list_read_as_one_value() -> None:
+    """20.6: ``ainfo *(COMMA ainfo)`` is a comma list (7.3.1), so one field may be written as
+    several lines (as ``canonical`` does); the view reads every ainfo of every line."""
+    head = b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+    one = sipfsm.parse(head + b'Authentication-Info: nextnonce="4736", qop=auth\r\nl: 0\r\n\r\n')
+    two = sipfsm.parse(
+        head + b'Authentication-Info: nextnonce="4736"\r\nAuthentication-Info: qop=auth\r\n'
+        b"l: 0\r\n\r\n"
+    )
+    edited = one.with_header("X-A", "1")
+    want = (("nextnonce", '"4736"'), ("qop", "auth"))
+    for m in (one, two, edited):
+        info = m.authentication_info
+        assert info is not None and info.params == want
+        assert info.param("nextnonce") == "4736"
+    assert one.same_as(two)
+
+
+def test_the_views_know_every_header_of_the_grammar() -> None:
+    """Every header field of grammar/ has a typed view (and no view names a field the grammar
+    does not know); compact forms and list headers come from the grammar."""
+    from sipfsm.message import grammar, views
+
+    assert {k.lower() for k in views._SPECS} == set(grammar.BY_RULE)
+    assert views.COMPACT == grammar.COMPACT_FORMS
+    assert {"via", "contact", "authentication-info"} <= grammar.LIST_HEADERS
+    assert "www-authenticate" not in grammar.LIST_HEADERS  # one challenge per line (20.44)

@@ -28,13 +28,10 @@ from typing import Protocol
 from sipfsm.engine.outputs import Output
 from sipfsm.engine.transaction import Backend, Transaction
 from sipfsm.errors import ProtocolError
+from sipfsm.message.constants import MAGIC_COOKIE, SIP_VERSION, default_port
+from sipfsm.message.grammar import COMPACT_OF
 from sipfsm.model.loader import DEFAULT_PROFILE
 from sipfsm.model.timers import Timers
-
-#: RFC 3261 8.1.1.7: branches of RFC 3261 clients start with this.
-MAGIC_COOKIE = "z9hG4bK"
-_COMPACT = {"Via": "v", "To": "t", "From": "f", "Call-ID": "i"}
-_DEFAULT_PORT = {"TLS": 5061}
 
 
 class HeaderSource(Protocol):
@@ -124,8 +121,8 @@ class TransactionKey:
 
 def _header(message: HeaderSource, name: str) -> str | None:
     value = message.get(name)
-    if value is None and name in _COMPACT:
-        value = message.get(_COMPACT[name])
+    if value is None and name in COMPACT_OF:
+        value = message.get(COMPACT_OF[name])
     return value
 
 
@@ -158,11 +155,11 @@ def _via(via: str) -> tuple[str | None, str | None, str | None]:
     host, sep, port = sent_by.strip().rpartition(":")
     if not sep or "]" in port:
         host, port = sent_by.strip(), ""
-    port = port or str(_DEFAULT_PORT.get(transport, 5060))
+    port = port or str(default_port(transport))
     hostport = f"{host.lower()}:{port}"
     params = _params(via)
     rest = ";".join(f"{k}={v}" if v else k for k, v in sorted(params.items()))
-    normalised = f"SIP/2.0/{transport} {hostport};{rest}"
+    normalised = f"{SIP_VERSION}/{transport} {hostport};{rest}"
     return params.get("branch"), hostport, normalised
 
 

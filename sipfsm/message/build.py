@@ -16,7 +16,8 @@ import random
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from sipfsm.message.serialize import _write, header_items
+from sipfsm.message.constants import MAGIC_COOKIE, SIP_VERSION
+from sipfsm.message.serialize import header_items, write
 from sipfsm.message.split import split_name_addr
 from sipfsm.message.uri import URI
 
@@ -89,11 +90,15 @@ REASONS: dict[int, str] = {
 
 #: Methods whose requests can establish a dialog, so need a Contact (8.1.1.8; RFC 3515, 6665).
 _DIALOG_METHODS = frozenset({"INVITE", "SUBSCRIBE", "REFER", "NOTIFY"})
-_MAGIC = "z9hG4bK"
 
 
 def _rand(rng: random.Random, bits: int = 64) -> str:
     return f"{rng.getrandbits(bits):0{bits // 4}x}"
+
+
+def _branch(rng: random.Random) -> str:
+    """A fresh branch: the magic cookie and a random token (8.1.1.7)."""
+    return MAGIC_COOKIE + _rand(rng)
 
 
 def _rng(rng: random.Random | None) -> random.Random:
@@ -155,7 +160,8 @@ def build_request(
     from_v = _addr(from_)
     if not _has_tag(from_v):
         from_v += f";tag={_rand(r, 32)}"
-    branch = branch or _MAGIC + _rand(r)  # drawn before the Call-ID: seeds give what they gave
+    # drawn before the Call-ID: seeds give what they gave
+    branch = branch or _branch(r)
     host = sent_by.split(":")[0].strip("[]") or "host"
     return _compose(
         method,
@@ -254,10 +260,10 @@ def _compose(
         raise ValueError("Max-Forwards must be 0-255 (20.22)")
     if cseq < 0 or cseq >= 2**31:
         raise ValueError("CSeq sequence number must be below 2**31 (8.1.1.5)")
-    if branch is not None and not branch.startswith(_MAGIC):
-        raise ValueError(f"a branch starts with {_MAGIC} (8.1.1.7)")
+    if branch is not None and not branch.startswith(MAGIC_COOKIE):
+        raise ValueError(f"a branch starts with {MAGIC_COOKIE} (8.1.1.7)")
     pairs: list[tuple[str, str]] = [
-        ("Via", f"SIP/2.0/{transport} {sent_by};branch={branch or _MAGIC + _rand(rng)}"),
+        ("Via", f"{SIP_VERSION}/{transport} {sent_by};branch={branch or _branch(rng)}"),
         ("Max-Forwards", str(max_forwards)),
         *[("Route", _addr(x)) for x in route],
         ("To", to),
@@ -276,7 +282,7 @@ def _compose(
         pairs.append(("Content-Type", content_type))
     elif body:
         raise ValueError("a body needs a Content-Type (7.4.1)")
-    msg = _parse(_write(f"{method} {ruri} SIP/2.0", pairs, body))
+    msg = _parse(write(f"{method} {ruri} {SIP_VERSION}", pairs, body))
     assert hasattr(msg, "method")
     return msg  # type: ignore[return-value]
 
@@ -332,7 +338,7 @@ def build_response(
     elif body:
         raise ValueError("a body needs a Content-Type (7.4.1)")
     why = REASONS.get(status, "") if reason is None else reason
-    msg = _parse(_write(f"SIP/2.0 {status} {why}", pairs, body))
+    msg = _parse(write(f"{SIP_VERSION} {status} {why}", pairs, body))
     assert hasattr(msg, "status")
     return msg  # type: ignore[return-value]
 
@@ -363,7 +369,7 @@ def build_ack(request: Request, response: Response) -> Request:
             pairs += [(h.canonical, v) for v in header_items(h)]
     pairs.append(("To", response.get("To") or ""))
     pairs.append(("CSeq", f"{cseq.seq} ACK"))
-    msg = _parse(_write(f"ACK {request.uri} SIP/2.0", pairs, b""))
+    msg = _parse(write(f"ACK {request.uri} {SIP_VERSION}", pairs, b""))
     return msg  # type: ignore[return-value]
 
 
@@ -381,5 +387,5 @@ def build_cancel(request: Request) -> Request:
         if h.canonical in ("Route", "Max-Forwards", "To", "From", "Call-ID"):
             pairs += [(h.canonical, v) for v in header_items(h)]
     pairs.append(("CSeq", f"{cseq.seq} CANCEL"))
-    msg = _parse(_write(f"CANCEL {request.uri} SIP/2.0", pairs, b""))
+    msg = _parse(write(f"CANCEL {request.uri} {SIP_VERSION}", pairs, b""))
     return msg  # type: ignore[return-value]

@@ -20,8 +20,13 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sipfsm.message.constants import SIP_VERSION
+
 if TYPE_CHECKING:  # pragma: no cover
     from lark import Lark, Token, Tree
+
+#: A bound ``re.fullmatch`` (or ``re.match``) of a compiled terminal.
+Matcher = Callable[[str], "re.Match[str] | None"]
 
 GRAMMAR_FILE = Path(__file__).resolve().parent / "_generated" / "sip.lark"
 
@@ -111,6 +116,33 @@ GRAMMAR_TEXT, TERMINALS, HEADERS, START_TERMINALS = _load()
 #: Header rules by canonical (long) name, lower-cased.
 BY_RULE: dict[str, HeaderRule] = {h.long_name.lower(): h for h in HEADERS.values()}
 
+# What the grammar says about the header fields, derived here once (every user imports it):
+
+#: Compact form -> long name: RFC 3261 section 7.3.3 and the extension RFCs, as each header
+#: rule of the ABNF spells them (``Via = ( "Via" / "v" ) HCOLON ...``).
+COMPACT_FORMS: dict[str, str] = {h.compact: h.long_name for h in BY_RULE.values() if h.compact}
+#: Long name -> compact form (``Via`` -> ``v``).
+COMPACT_OF: dict[str, str] = {h.long_name: h.compact for h in BY_RULE.values() if h.compact}
+
+
+def names_of(long_name: str) -> tuple[str, ...]:
+    """A header field's names: its long name, then its compact form when it has one (7.3.3).
+
+    >>> names_of("Call-ID"), names_of("CSeq")
+    (('Call-ID', 'i'), ('CSeq',))
+    """
+    compact = COMPACT_OF.get(long_name)
+    return (long_name, compact) if compact else (long_name,)
+
+
+#: Long names, lower-cased, of the fields whose value is a comma list ``x *(COMMA x)`` in the
+#: ABNF: the fields that section 7.3.1 lets be split into several lines or joined into one.
+LIST_HEADERS: frozenset[str] = frozenset(k for k, h in BY_RULE.items() if h.item is not None)
+#: Long names, lower-cased, of the fields whose value may be a bare ``addr-spec``, outside
+#: ``<...>`` (``@angle``): section 20.10 (and 20.20, 20.39) says that such a URI MUST be
+#: written in angle brackets when it holds a comma, semicolon or question mark.
+ADDR_SPEC_HEADERS: frozenset[str] = frozenset(k for k, h in BY_RULE.items() if h.angle)
+
 
 @cache
 def regex(terminal: str) -> re.Pattern[str]:
@@ -119,24 +151,25 @@ def regex(terminal: str) -> re.Pattern[str]:
 
 
 @cache
-def fullmatcher(terminal: str) -> Callable[[str], re.Match[str] | None]:
+def fullmatcher(terminal: str) -> Matcher:
     """``re.fullmatch`` of ``terminal``, bound (a little faster in the hot path)."""
     return regex(terminal).fullmatch
 
 
 @cache
-def request_line() -> Callable[[str], re.Match[str] | None]:
+def request_line() -> Matcher:
     """``Method SP Request-URI SP "SIP/2.0"`` in one regex: the fast path of section 7.1."""
     return re.compile(
-        f"(?:{TERMINALS['METHOD']}) (?:{TERMINALS['REQUEST_URI']}) SIP/2\\.0"
+        f"(?:{TERMINALS['METHOD']}) (?:{TERMINALS['REQUEST_URI']}) {re.escape(SIP_VERSION)}"
     ).fullmatch
 
 
 @cache
-def status_line() -> Callable[[str], re.Match[str] | None]:
+def status_line() -> Matcher:
     """``"SIP/2.0" SP Status-Code SP Reason-Phrase`` in one regex (section 7.2 fast path);
     group 1 is the code, group 2 the phrase."""
-    return re.compile(f"SIP/2\\.0 ([1-6][0-9][0-9]) ({TERMINALS['REASON_PHRASE']})").fullmatch
+    version = re.escape(SIP_VERSION)
+    return re.compile(f"{version} ([1-6][0-9][0-9]) ({TERMINALS['REASON_PHRASE']})").fullmatch
 
 
 @cache
@@ -148,7 +181,7 @@ def list_splitter(item: str) -> re.Pattern[str]:
 #: What decides where the top-level commas are: a quoted string (quoted-pairs inside), a
 #: ``<...>`` (either running to the end when unclosed), or a comma. ``finditer`` skips every
 #: other octet without a Python step; each alternative starts at its own octet, so the
-#: search is linear. The constructs are those of ``sipfsm.abnf.compile``'s
+#: search is linear. The constructs are those of ``sipfsm.abnf.compiler``'s
 #: ``Compiler.restrict`` (section 20.10).
 _TOP_TOKEN = re.compile(r'"(?:[^"\\]++|\\.)*+(?:"|\Z)|<[^>]*+(?:>|\Z)|,', re.S)
 
@@ -186,6 +219,24 @@ def top_pieces(text: str) -> Iterator[tuple[int, str]]:
         piece = raw.strip(" \t")
         yield start + len(raw) - len(raw.lstrip(" \t")), piece
         start = c + 1
+
+
+def list_elements(text: str, rule: HeaderRule) -> list[str]:
+    """The elements of a comma-list value of ``rule`` (``rule.item`` is set; RFC 3261 section
+    7.3.1); the whole value when it does not match its rule."""
+    assert rule.item is not None
+    if rule.comma_split:  # section 20.10: every top-level comma separates elements
+        return [p for _, p in top_pieces(text)]
+    pat = list_splitter(rule.item)
+    pos, n = 0, len(text)
+    out: list[str] = []
+    while pos < n:
+        m = pat.match(text, pos)
+        if m is None or m.end() == pos:
+            return [text]
+        out.append(m.group(1))
+        pos = m.end()
+    return out or [text]
 
 
 def _lalr_text() -> tuple[str, list[str]]:

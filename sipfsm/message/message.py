@@ -12,137 +12,35 @@ Text: header values and the start line are read as bytes; :attr:`Header.value` a
 undecodable octets as surrogate escapes. Splitting comma-separated values
 (:meth:`Message.get_all`) happens only for the header fields whose ABNF is a comma list
 (``x *(COMMA x)``, section 7.3.1); typed views of single fields belong to layers above.
+
+:func:`from_frame` builds a message from what :mod:`sipfsm.message.framing` framed (the parser,
+:mod:`sipfsm.message.parse`, hands it to the framer); the header fields are
+:class:`~sipfsm.message.header.Header` objects.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TypeVar
 
 from sipfsm.message import grammar as _grammar
-from sipfsm.message.serialize import MessageAPI
+from sipfsm.message.edit import MessageAPI
+from sipfsm.message.fields import Field, cut_fields
+from sipfsm.message.framing import Frame, parse_datagram
+from sipfsm.message.header import Header, decode_text, header_of
+from sipfsm.message.limits import DEFAULT_LIMITS, Limits
+from sipfsm.message.startline import StartLine
 
-if TYPE_CHECKING:  # pragma: no cover
-    from lark import Token, Tree
+__all__ = ["Header", "Message", "Request", "Response", "from_frame"]
 
-    from sipfsm.message.grammar import HeaderRule
-    from sipfsm.message.parse import Limits
-
-__all__ = ["Header", "Message", "Request", "Response"]
-
-#: A header field as cut by the framer: (first line, line count, colon offset, name as
-#: written, rule, key, unfolded value).
-_Field = tuple[int, int, int, str, "HeaderRule | None", str, str]
-
-
-def _decode(text: str) -> str:
-    """Octets held as latin-1 text -> UTF-8 text (surrogate escapes for bad octets)."""
-    if text.isascii():
-        return text
-    return text.encode("latin-1").decode("utf-8", "surrogateescape")
-
-
-class Header:
-    """One header field (RFC 3261 section 7.3), as it appeared in the message.
-
-    ``name`` is as written (``v``, ``MaX-fOrWaRdS``); ``canonical`` is the long name for the
-    header fields the grammar knows (section 7.3.3 compact forms mapped: ``v`` -> ``Via``),
-    otherwise the name as written (an ``extension-header``, kept verbatim).
-    """
-
-    __slots__ = ("_li", "_line0", "_lines", "_nl", "_text", "_tree", "key", "name", "rule")
-
-    def __init__(
-        self,
-        name: str,
-        text: str,
-        lines: list[str],
-        li: int,
-        nl: int,
-        line0: int,
-        rule: HeaderRule | None,
-        key: str,
-    ) -> None:
-        self.name = name
-        """The field name as written."""
-        self.rule = rule
-        """How the grammar parses this field (None for extension headers)."""
-        self.key = key
-        """``canonical`` lower-cased: names compare case-insensitively (section 7.3.1)."""
-        self._text = text  # unfolded value, octets as latin-1
-        self._lines = lines  # the physical lines of the header section
-        self._li = li  # index of this field's first line in _lines
-        self._nl = nl  # number of physical lines (more than 1 when folded)
-        self._line0 = line0  # lines skipped before the start line (CRLFs, section 7.5)
-        self._tree: Tree[Token] | None = None
-
-    @property
-    def canonical(self) -> str:
-        """The long name (``Via`` for ``v``), or the name as written when unknown."""
-        return self.rule.long_name if self.rule is not None else self.name
-
-    @property
-    def value(self) -> str:
-        """The value, unfolded (folding CRLFs removed), without leading/trailing white space."""
-        return _decode(self._text)
-
-    @property
-    def raw(self) -> bytes:
-        """The original line(s) of this field, folding kept, without the final CRLF."""
-        return "\r\n".join(self._lines[self._li : self._li + self._nl]).encode("latin-1")
-
-    @property
-    def line(self) -> int:
-        """1-based line of the field in the message."""
-        return self._line0 + self._li + 1
-
-    def position(self, offset: int) -> tuple[int, int]:
-        """(line, column), 1-based, of octet ``offset`` of :attr:`value` in the message."""
-        src = "\r\n".join(self._lines[self._li : self._li + self._nl])
-        end = len(src)
-        i = src.index(":") + 1
-        # Skip the white space (and folds) before the value.
-        i = end - len(src[i:].lstrip(" \t\r\n"))
-        # Then ``offset`` octets of the value, line by line (folding CRLFs do not count).
-        remaining = offset
-        while i < end and remaining > 0:
-            nxt = src.find("\r\n", i)
-            if nxt < 0:
-                nxt = end
-            if remaining <= nxt - i:
-                i += remaining
-                break
-            remaining -= nxt - i
-            i = nxt + 2 if nxt < end else end
-        while src.startswith("\r\n", i):
-            i += 2
-        line_start = src.rfind("\r\n", 0, i)
-        line_start = 0 if line_start < 0 else line_start + 2
-        return self.line + src.count("\r\n", 0, i), i - line_start + 1
-
-    def tree(self) -> Tree[Token]:
-        """The value parsed by its ABNF rule (cached). Raises :class:`sipfsm.ParseError`.
-
-        A regular rule compiles to one terminal, so its tree is ``Tree(rule, [Token])``
-        (e.g. ``Tree('via', [Token('VIA', ...)])``); the non-regular ones (Server,
-        User-Agent, Retry-After, which nest ``comment``) get a full LALR tree. Unknown
-        fields are ``Tree('extension_header', [Token('HEADER_VALUE', ...)])``.
-        """
-        if self._tree is None:
-            from sipfsm.message.parse import check_header
-
-            self._tree = check_header(self)
-        return self._tree
-
-    def __repr__(self) -> str:
-        return f"Header({self.name!r}, {self.value!r})"
+M = TypeVar("M", bound=MessageAPI)
 
 
 class Message(MessageAPI):
     """What requests and responses share (RFC 3261 section 7): header fields and a body.
 
     Typed header views (``msg.via``, ``msg.to.tag``, ``msg.cseq.seq``, ...), the serializer
-    and the editing API come from :class:`sipfsm.message.serialize.MessageAPI`."""
+    and the editing API come from :class:`sipfsm.message.edit.MessageAPI`."""
 
     __slots__ = (
         "_fields",
@@ -172,7 +70,7 @@ class Message(MessageAPI):
         """The bytes this message was parsed from (trailing datagram noise excluded)."""
         self._head = head  # the header section, start line first, octets as latin-1
         self._lines: list[str] | None = None  # _head split into lines, on first use
-        self._fields: list[_Field] | None = None  # the fields, cut on first use
+        self._fields: list[Field] | None = None  # the fields, cut on first use
         self._line0 = line0  # CRLF lines skipped before the start line
         self._headers: list[Header] | None = None
         self._limits: Limits | None = None  # the limits it was parsed with
@@ -188,10 +86,8 @@ class Message(MessageAPI):
             self._headers = [self._header(f) for f in self._cut()]
         return self._headers
 
-    def _cut(self) -> list[_Field]:
+    def _cut(self) -> list[Field]:
         if self._fields is None:
-            from sipfsm.message.parse import DEFAULT_LIMITS, cut_fields
-
             lines, fields = cut_fields(self._head, self._line0, self._limits or DEFAULT_LIMITS)
             self._lines = lines
             self._fields = fields
@@ -202,15 +98,14 @@ class Message(MessageAPI):
             self._lines = self._head.split("\r\n")
         return self._lines
 
-    def _header(self, field: _Field) -> Header:
-        li, nl, _colon, name, rule, key, text = field
-        return Header(name, text, self._split(), li, nl, self._line0, rule, key)
+    def _header(self, field: Field) -> Header:
+        return header_of(field, self._split(), self._line0)
 
     @property
     def start_line(self) -> str:
         """The first line, as text."""
         end = self._head.find("\r\n")
-        return _decode(self._head if end < 0 else self._head[:end])
+        return decode_text(self._head if end < 0 else self._head[:end])
 
     def _matching(self, name: str) -> Iterator[Header]:
         rule = _grammar.HEADERS.get(name.lower())
@@ -235,30 +130,17 @@ class Message(MessageAPI):
             if rule is None or rule.item is None:
                 out.append(h.value)
                 continue
-            out.extend(_decode(x) for x in _split(h._text, rule))
+            out.extend(decode_text(x) for x in _grammar.list_elements(h._text, rule))
         return out
 
     def header_names(self) -> list[str]:
         """Canonical names of the fields, in order (duplicates kept)."""
         return [h.canonical for h in self.headers]
 
-
-def _split(text: str, rule: HeaderRule) -> list[str]:
-    """The elements of a comma-list value (``rule.item`` is set); the whole value when it does
-    not match its rule."""
-    assert rule.item is not None
-    if rule.comma_split:  # section 20.10: every top-level comma separates elements
-        return [p for _, p in _grammar.top_pieces(text)]
-    pat = _grammar.list_splitter(rule.item)
-    pos, n = 0, len(text)
-    out: list[str] = []
-    while pos < n:
-        m = pat.match(text, pos)
-        if m is None or m.end() == pos:
-            return [text]
-        out.append(m.group(1))
-        pos = m.end()
-    return out or [text]
+    def _reparse(self: M, data: bytes) -> M:
+        msg = parse_datagram(data, True, DEFAULT_LIMITS, from_frame)
+        object.__setattr__(msg, "_edited", True)
+        return msg  # type: ignore[return-value]
 
 
 class Request(Message):
@@ -285,6 +167,13 @@ class Request(Message):
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.uri} {self.version}>"
 
+    def _edited_start(
+        self, method: str | None, uri: str | object | None, status: int | None, reason: str | None
+    ) -> str:
+        if status is not None or reason is not None:
+            raise ValueError("status and reason belong to responses (7.2)")
+        return f"{method or self.method} {uri or self.uri} {self.version}"
+
 
 class Response(Message):
     """A response (RFC 3261 section 7.2): ``SIP-Version SP Status-Code SP Reason-Phrase``."""
@@ -309,3 +198,31 @@ class Response(Message):
 
     def __repr__(self) -> str:
         return f"<Response {self.version} {self.status} {self.reason}>"
+
+    def _edited_start(
+        self, method: str | None, uri: str | object | None, status: int | None, reason: str | None
+    ) -> str:
+        if method is not None or uri is not None:
+            raise ValueError("method and Request-URI belong to requests (7.1)")
+        code = self.status if status is None else status
+        if not 100 <= code <= 699:
+            raise ValueError(f"status {code} is outside 100-699 (7.2, 21)")
+        return f"{self.version} {code} {self.reason if reason is None else reason}"
+
+
+def from_frame(
+    f: Frame, start: StartLine, body: bytes, raw: bytes, limits: Limits
+) -> Request | Response:
+    """The message framed as ``f`` (a :data:`~sipfsm.message.framing.Build` function): its
+    start line ``start``, ``body`` and bytes ``raw``, parsed under ``limits``."""
+    is_req, method, uri, version, status, reason = start
+    msg: Request | Response
+    if is_req:
+        msg = Request(method, uri, version, f.head, f.line0, body, raw)
+    else:
+        msg = Response(version, status, decode_text(reason), f.head, f.line0, body, raw)
+    msg._limits = limits
+    if f.fields is not None:  # strict framing cut them
+        msg._lines = f.lines
+        msg._fields = f.fields
+    return msg

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from sipfsm.message.constants import MAGIC_COOKIE
 from sipfsm.message.headers import Wildcard
 from sipfsm.message.message import Message, Request, Response
 
@@ -179,7 +180,7 @@ def _request(
     vias = m.via
     if vias:
         branch = vias[0].branch
-        if branch == "z9hG4bK":
+        if branch == MAGIC_COOKIE:
             out.append(
                 Finding(
                     "branch-without-id",
@@ -189,7 +190,7 @@ def _request(
                     header="Via",
                 )
             )
-        elif branch is None or not branch.startswith("z9hG4bK"):
+        elif branch is None or not branch.startswith(MAGIC_COOKIE):
             out.append(
                 Finding(
                     "rfc2543-branch",

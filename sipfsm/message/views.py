@@ -21,29 +21,33 @@ from importlib import import_module
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from sipfsm.message.grammar import HEADERS
+from sipfsm.message.grammar import BY_RULE, COMPACT_FORMS, LIST_HEADERS
 from sipfsm.message.split import parse_params, split_top, strip_lws
 
 if TYPE_CHECKING:  # pragma: no cover
     from lark import Token, Tree
 
+    from sipfsm.message import header_builders as B
     from sipfsm.message import headers as H
-    from sipfsm.message.message import Header
+    from sipfsm.message.header import Header
 else:
 
     class _Lazy:
-        """``message.headers`` (and through it ``message.uri``), imported on first use: the
-        message classes inherit these views, and a process that only parses messages should
-        not pay for them at start-up."""
+        """A module (``message.headers``, ``message.header_builders`` and through them
+        ``message.uri``) imported on first use: the message classes inherit these views, and a
+        process that only parses messages should not pay for them at start-up."""
 
-        _module: ModuleType | None = None
+        def __init__(self, name: str) -> None:
+            self._name = name
+            self._module: ModuleType | None = None
 
         def __getattr__(self, name: str) -> Any:
-            if _Lazy._module is None:
-                _Lazy._module = import_module("sipfsm.message.headers")
-            return getattr(_Lazy._module, name)
+            if self._module is None:
+                self._module = import_module(self._name)
+            return getattr(self._module, name)
 
-    H = _Lazy()
+    H = _Lazy("sipfsm.message.headers")
+    B = _Lazy("sipfsm.message.header_builders")
 
 __all__ = ["COMPACT", "LIST_HEADERS", "HeaderViews", "canonical_name", "typed_value"]
 
@@ -65,17 +69,18 @@ class _HeaderLike(Protocol):
     def tree(self) -> Tree[Token]: ...
 
 
-#: Compact forms (section 7.3.3 and the extension RFCs) -> long names, as the ABNF gives them.
-COMPACT: dict[str, str] = {h.compact: h.long_name for h in HEADERS.values() if h.compact}
+#: Compact forms (section 7.3.3 and the extension RFCs) -> long names, as the ABNF gives them
+#: (:data:`sipfsm.message.grammar.COMPACT_FORMS`).
+COMPACT: dict[str, str] = COMPACT_FORMS
 
 
 @dataclass(frozen=True)
 class _Spec:
-    """How a header's value reads: comma list or single value, and the item builder; when the
+    """How a header's value reads: the builder of one item (of each comma item when the ABNF
+    makes the value a comma list, :data:`LIST_HEADERS`, else of the whole value); when the
     grammar gives the value structure (a non-regular rule, parsed by LALR), ``from_tree``
     builds the view from the rule-named nodes instead."""
 
-    is_list: bool
     build: Callable[[str], object]
     from_tree: Callable[[Tree[Token]], object] | None = None
 
@@ -128,10 +133,11 @@ def _int(v: str) -> int:
 
 
 def _h(name: str) -> Callable[[str], object]:
-    """``sipfsm.message.headers.<name>``, looked up when first called (see ``_Lazy``)."""
+    """``sipfsm.message.header_builders.<name>``, looked up when first called (see
+    ``_Lazy``)."""
 
     def build(value: str) -> object:
-        fn: Callable[[str], object] = getattr(H, name)
+        fn: Callable[[str], object] = getattr(B, name)
         return fn(value)
 
     build.__name__ = name
@@ -139,67 +145,63 @@ def _h(name: str) -> Callable[[str], object]:
 
 
 _SPECS: dict[str, _Spec] = {
-    "Accept": _Spec(True, _h("build_media_type")),
-    "Accept-Encoding": _Spec(True, _h("build_token")),
-    "Accept-Language": _Spec(True, _h("build_language")),
-    "Alert-Info": _Spec(True, _h("build_info")),
-    "Allow": _Spec(True, _text),
-    "Authentication-Info": _Spec(False, _h("build_auth_info")),
-    "Authorization": _Spec(False, _h("build_credentials")),
-    "Call-ID": _Spec(False, _text),
-    "Call-Info": _Spec(True, _h("build_info")),
-    "Contact": _Spec(True, _h("build_contact")),
-    "Content-Disposition": _Spec(False, _h("build_disposition")),
-    "Content-Encoding": _Spec(True, _h("build_token")),
-    "Content-Language": _Spec(True, _h("build_token")),
-    "Content-Length": _Spec(False, _int),
-    "Content-Type": _Spec(False, _h("build_media_type")),
-    "CSeq": _Spec(False, _h("build_cseq")),
-    "Date": _Spec(False, _h("build_date")),
-    "Error-Info": _Spec(True, _h("build_info")),
-    "Expires": _Spec(False, _int),
-    "From": _Spec(False, _h("build_name_addr")),
-    "In-Reply-To": _Spec(True, _text),
-    "Max-Forwards": _Spec(False, _int),
-    "MIME-Version": _Spec(False, _text),
-    "Min-Expires": _Spec(False, _int),
-    "Organization": _Spec(False, _text),
-    "Priority": _Spec(False, _text),
-    "Proxy-Authenticate": _Spec(False, _h("build_challenge")),
-    "Proxy-Authorization": _Spec(False, _h("build_credentials")),
-    "Proxy-Require": _Spec(True, _text),
-    "Record-Route": _Spec(True, _h("build_name_addr")),
-    "Reply-To": _Spec(False, _h("build_name_addr")),
-    "Require": _Spec(True, _text),
-    "Retry-After": _Spec(False, _h("build_retry_after"), _retry_after_tree),
-    "Route": _Spec(True, _h("build_name_addr")),
-    "Server": _Spec(False, _text, _server_tree),
-    "Subject": _Spec(False, _text),
-    "Supported": _Spec(True, _text),
-    "Timestamp": _Spec(False, _h("build_timestamp")),
-    "To": _Spec(False, _h("build_name_addr")),
-    "Unsupported": _Spec(True, _text),
-    "User-Agent": _Spec(False, _text, _server_tree),
-    "Via": _Spec(True, _h("build_via")),
-    "Warning": _Spec(True, _h("build_warning")),
-    "WWW-Authenticate": _Spec(False, _h("build_challenge")),
+    "Accept": _Spec(_h("build_media_type")),
+    "Accept-Encoding": _Spec(_h("build_token")),
+    "Accept-Language": _Spec(_h("build_language")),
+    "Alert-Info": _Spec(_h("build_info")),
+    "Allow": _Spec(_text),
+    "Authentication-Info": _Spec(_h("build_auth_info")),
+    "Authorization": _Spec(_h("build_credentials")),
+    "Call-ID": _Spec(_text),
+    "Call-Info": _Spec(_h("build_info")),
+    "Contact": _Spec(_h("build_contact")),
+    "Content-Disposition": _Spec(_h("build_disposition")),
+    "Content-Encoding": _Spec(_h("build_token")),
+    "Content-Language": _Spec(_h("build_token")),
+    "Content-Length": _Spec(_int),
+    "Content-Type": _Spec(_h("build_media_type")),
+    "CSeq": _Spec(_h("build_cseq")),
+    "Date": _Spec(_h("build_date")),
+    "Error-Info": _Spec(_h("build_info")),
+    "Expires": _Spec(_int),
+    "From": _Spec(_h("build_name_addr")),
+    "In-Reply-To": _Spec(_text),
+    "Max-Forwards": _Spec(_int),
+    "MIME-Version": _Spec(_text),
+    "Min-Expires": _Spec(_int),
+    "Organization": _Spec(_text),
+    "Priority": _Spec(_text),
+    "Proxy-Authenticate": _Spec(_h("build_challenge")),
+    "Proxy-Authorization": _Spec(_h("build_credentials")),
+    "Proxy-Require": _Spec(_text),
+    "Record-Route": _Spec(_h("build_name_addr")),
+    "Reply-To": _Spec(_h("build_name_addr")),
+    "Require": _Spec(_text),
+    "Retry-After": _Spec(_h("build_retry_after"), _retry_after_tree),
+    "Route": _Spec(_h("build_name_addr")),
+    "Server": _Spec(_text, _server_tree),
+    "Subject": _Spec(_text),
+    "Supported": _Spec(_text),
+    "Timestamp": _Spec(_h("build_timestamp")),
+    "To": _Spec(_h("build_name_addr")),
+    "Unsupported": _Spec(_text),
+    "User-Agent": _Spec(_text, _server_tree),
+    "Via": _Spec(_h("build_via")),
+    "Warning": _Spec(_h("build_warning")),
+    "WWW-Authenticate": _Spec(_h("build_challenge")),
     # extension headers of grammar/
-    "RAck": _Spec(False, _h("build_rack")),
-    "RSeq": _Spec(False, _int),
-    "P-Asserted-Identity": _Spec(True, _h("build_name_addr")),
-    "P-Preferred-Identity": _Spec(True, _h("build_name_addr")),
-    "Reason": _Spec(True, _h("build_reason")),
-    "Refer-To": _Spec(False, _h("build_name_addr")),
-    "Session-Expires": _Spec(False, _h("build_delta_params")),
-    "Min-SE": _Spec(False, _h("build_delta_params")),
-    "Event": _Spec(False, _h("build_event")),
-    "Allow-Events": _Spec(True, _text),
-    "Subscription-State": _Spec(False, _h("build_subscription_state")),
+    "RAck": _Spec(_h("build_rack")),
+    "RSeq": _Spec(_int),
+    "P-Asserted-Identity": _Spec(_h("build_name_addr")),
+    "P-Preferred-Identity": _Spec(_h("build_name_addr")),
+    "Reason": _Spec(_h("build_reason")),
+    "Refer-To": _Spec(_h("build_name_addr")),
+    "Session-Expires": _Spec(_h("build_delta_params")),
+    "Min-SE": _Spec(_h("build_delta_params")),
+    "Event": _Spec(_h("build_event")),
+    "Allow-Events": _Spec(_text),
+    "Subscription-State": _Spec(_h("build_subscription_state")),
 }
-
-#: Long names of the headers whose values are comma lists (7.3.1), lower-case.
-LIST_HEADERS = frozenset(k.lower() for k, s in _SPECS.items() if s.is_list)
-_BY_LOWER = {k.lower(): k for k in _SPECS}
 
 
 def canonical_name(name: str) -> str:
@@ -212,7 +214,8 @@ def canonical_name(name: str) -> str:
     low = name.strip().lower()
     if low in COMPACT:
         return COMPACT[low]
-    return _BY_LOWER.get(low, name.strip())
+    rule = BY_RULE.get(low)
+    return rule.long_name if rule is not None else name.strip()
 
 
 def _raise_bad(header: _HeaderLike, err: Exception) -> None:
@@ -240,7 +243,7 @@ def typed_value(header: _HeaderLike) -> list[object]:
     try:
         if spec.from_tree is not None:
             return [spec.from_tree(tree)]
-        if spec.is_list:
+        if header.canonical.lower() in LIST_HEADERS:
             return [spec.build(item) for item in split_top(header.value, ",") if item]
         return [spec.build(header.value)]
     except (ValueError, IndexError) as err:  # URIError is a ValueError
@@ -485,8 +488,12 @@ class HeaderViews:
 
     @property
     def authentication_info(self) -> H.AuthParams | None:
-        """Authentication-Info (20.6)."""
-        return self._one("Authentication-Info", H.AuthParams)
+        """Authentication-Info (20.6): every ``ainfo`` of every line, in order (the value is
+        the comma list ``ainfo *(COMMA ainfo)``, so 7.3.1 lets it span several lines)."""
+        items = self._list("Authentication-Info", H.AuthParams)
+        if not items:
+            return None
+        return H.AuthParams("", tuple(p for item in items for p in item.params))
 
     # -- informational
     @property

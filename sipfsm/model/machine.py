@@ -7,7 +7,7 @@ engine, renderer and test reads; :mod:`sipfsm.model.loader` builds and validates
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
@@ -108,10 +108,21 @@ class Machine:
         return tuple(r for r in self.rules_for(profile) if r.source == state and r.event == event)
 
     def _repr_svg_(self) -> str | None:
-        """Jupyter: the diagram under the default profile (None when Graphviz is missing)."""
-        from sipfsm.render.diagram import repr_svg
+        """Jupyter: the diagram under the default profile, drawn by the renderer that
+        registered itself (:func:`set_svg_renderer`; ``sipfsm.render`` does when imported);
+        None without one, or when it cannot draw (Graphviz missing)."""
+        return None if _svg_renderer is None else _svg_renderer(self)
 
-        return repr_svg(self)
+
+#: Draws a machine as SVG for :meth:`Machine._repr_svg_`. The renderer registers it: the
+#: models do not depend on their pictures.
+_svg_renderer: Callable[[Machine], str | None] | None = None
+
+
+def set_svg_renderer(draw: Callable[[Machine], str | None]) -> None:
+    """Make ``draw`` the SVG of every :class:`Machine` in Jupyter."""
+    global _svg_renderer
+    _svg_renderer = draw
 
 
 @cache

@@ -40,9 +40,10 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(prog="python -m sipfsm.probe._child")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--t1", type=float, default=0.5)
-    p.add_argument("--t2", type=float, default=4.0)
-    p.add_argument("--t4", type=float, default=5.0)
+    # without a value, Timers takes the default of models/timers.toml (Table 4)
+    p.add_argument("--t1", type=float)
+    p.add_argument("--t2", type=float)
+    p.add_argument("--t4", type=float)
     p.add_argument("--flaw", action="append", default=[], choices=FLAWS)
     a = p.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sipfsm.errors import ParseError
+from sipfsm.message.grammar import names_of
 from sipfsm.message.message import Request
 from sipfsm.message.parse import parse
 from sipfsm.probe.wire import branch as new_branch
@@ -189,10 +190,15 @@ class Case:
     expect: Expectation
 
 
-_CALL_ID = re.compile(rb"^(call-id|i)([ \t]*:[ \t]*)(.*)$", re.IGNORECASE)
+def _names(field: str) -> bytes:
+    """``Call-ID|i``: a field's long and compact names (7.3.3), for the textual rewrites."""
+    return "|".join(names_of(field)).encode()
+
+
+_CALL_ID = re.compile(rb"^(%s)([ \t]*:[ \t]*)(.*)$" % _names("Call-ID"), re.IGNORECASE)
 _VIA = re.compile(
-    rb"^(via|v)([ \t]*:[ \t]*)(SIP[ \t]*/[ \t]*[^/ \t]+)[ \t]*/[ \t]*\S+[ \t]+"
-    rb"([^;, \t\r\n]+)(.*)$",
+    rb"^(%s)([ \t]*:[ \t]*)(SIP[ \t]*/[ \t]*[^/ \t]+)[ \t]*/[ \t]*\S+[ \t]+"
+    rb"([^;, \t\r\n]+)(.*)$" % _names("Via"),
     re.IGNORECASE,
 )
 _BRANCH = re.compile(rb";[ \t]*branch[ \t]*=[ \t]*[^;, \t]*", re.IGNORECASE)

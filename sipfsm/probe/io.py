@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from sipfsm.errors import SipfsmError
+from sipfsm.message.constants import DEFAULT_PORT
+from sipfsm.message.grammar import names_of
 from sipfsm.net.aio import Bounds, Received, SipEndpoint, check_target
 from sipfsm.probe.wire import Local, Msg, summary
 
@@ -74,7 +76,7 @@ def parse_target(text: str, allow_remote: bool = False) -> Target:
                 "URI such as sip:bob@127.0.0.1:5090;transport=tcp"
             )
         user = unquote(u.group(1)) if u.group(1) else None
-        host, port = u.group(2), int(u.group(3) or 5060)
+        host, port = u.group(2), int(u.group(3) or DEFAULT_PORT)
         params = {
             p.split("=", 1)[0].lower(): ([*p.split("=", 1), ""])[1].lower()
             for p in u.group(4).split(";")
@@ -171,7 +173,8 @@ class ProbeIO:
         return Exchange(self.ep, self.stop, label, self)
 
 
-_CID = re.compile(rb"^(?:call-id|i)[ \t]*:[ \t]*(\S+)", re.IGNORECASE | re.MULTILINE)
+_CID_NAMES = "|".join(names_of("Call-ID")).encode()  # long and compact (7.3.3)
+_CID = re.compile(rb"^(?:%s)[ \t]*:[ \t]*(\S+)" % _CID_NAMES, re.IGNORECASE | re.MULTILINE)
 _BR = re.compile(rb"branch[ \t]*=[ \t]*([^;, \t\r\n]+)", re.IGNORECASE)
 
 

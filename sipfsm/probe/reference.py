@@ -30,6 +30,8 @@ import re
 from dataclasses import dataclass, field
 
 from sipfsm.errors import ParseError, SipfsmError
+from sipfsm.message.constants import DEFAULT_PORT
+from sipfsm.message.grammar import COMPACT_FORMS, names_of
 from sipfsm.message.message import Request, Response
 from sipfsm.message.parse import parse
 from sipfsm.message.uri import URI
@@ -43,8 +45,10 @@ __all__ = ["FLAWS", "ReferenceTarget"]
 #: The deliberate bugs :class:`ReferenceTarget` can be given.
 FLAWS = ("timer-g-2", "2xx-until-t2")
 
-_HDR = re.compile(rb"^(via|v|from|f|to|t|call-id|i|cseq)[ \t]*:[ \t]*(.*)$", re.IGNORECASE)
-_COMPACT = {b"v": b"via", b"f": b"from", b"t": b"to", b"i": b"call-id"}
+#: The fields copied into a stateless error response, long and compact names (7.3.3).
+_COPIED = [n for h in ("Via", "From", "To", "Call-ID", "CSeq") for n in names_of(h)]
+_HDR = re.compile(rb"^(%s)[ \t]*:[ \t]*(.*)$" % "|".join(_COPIED).encode(), re.IGNORECASE)
+_COMPACT = {c.encode(): name.lower().encode() for c, name in COMPACT_FORMS.items()}
 
 
 def _stateless_error(data: bytes, status: int, reason: str) -> bytes | None:
@@ -116,8 +120,8 @@ def _uri(text: str) -> tuple[str, str, int]:
     try:
         u = URI.parse(text)
     except (ParseError, ValueError):
-        return "", "127.0.0.1", 5060
-    return u.user or "", (u.host or "127.0.0.1").strip("[]"), int(u.port or 5060)
+        return "", "127.0.0.1", DEFAULT_PORT
+    return u.user or "", (u.host or "127.0.0.1").strip("[]"), int(u.port or DEFAULT_PORT)
 
 
 @dataclass
@@ -374,7 +378,7 @@ class ReferenceTarget:
                 if dest is None:
                     dest = (
                         str(vias[0].param("received") or vias[0].host),
-                        int(vias[0].port or 5060),
+                        int(vias[0].port or DEFAULT_PORT),
                     )
                 if self._flawed(msg, data):
                     continue
@@ -399,8 +403,8 @@ class ReferenceTarget:
         if "timer-g-2" in self.flaws and resp.status >= 300 and retransmission and len(sent) >= 3:
             return True
         if "2xx-until-t2" in self.flaws and 200 <= resp.status < 300 and retransmission:
-            t1 = self.timers.t1 or 0.5
-            t2 = self.timers.t2 or 4.0
+            base = self.timers.base()  # models/timers.toml fills in what is not given
+            t1, t2 = base["T1"], base["T2"]
             # the instant the doubling interval first reaches T2 (13.3.1.4)
             at, interval = 0.0, t1
             while interval < t2:
@@ -513,6 +517,7 @@ class ReferenceProcess:
         """Start the child; wait for its ``READY PORT`` line."""
         import sys
 
+        base = self.timers.base()  # models/timers.toml fills in what is not given
         argv = [
             sys.executable,
             "-m",
@@ -520,11 +525,11 @@ class ReferenceProcess:
             "--host",
             self.host,
             "--t1",
-            repr(self.timers.t1 or 0.5),
+            repr(base["T1"]),
             "--t2",
-            repr(self.timers.t2 or 4.0),
+            repr(base["T2"]),
             "--t4",
-            repr(self.timers.t4 or 5.0),
+            repr(base["T4"]),
             *(f"--flaw={f}" for f in self.flaws),
         ]
         self.proc = await asyncio.create_subprocess_exec(

@@ -76,9 +76,10 @@ class ProbeConfig:
     sequential: bool = False
 
     def base(self) -> Base:
-        """T1/T2/T4 for the oracle (and the reference UA): Table 4's unless given."""
+        """T1/T2/T4 for the oracle (and the reference UA): the oracle's Table 4 unless given."""
         if self.t1 is None:
-            return Base(0.5, self.t2 or 4.0, self.t4 or 5.0)
+            table4 = Base()
+            return Base(table4.t1, self.t2 or table4.t2, self.t4 or table4.t4)
         return Base.scaled(self.t1, self.t2, self.t4)
 
 

@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from sipfsm.errors import ParseError
+from sipfsm.message.constants import MAGIC_COOKIE
 from sipfsm.message.message import Request, Response
 from sipfsm.message.parse import parse
 
 __all__ = ["Call", "Local", "Msg", "branch", "response_to", "summary", "token"]
-
-MAGIC = "z9hG4bK"
 
 
 def token(n: int = 6) -> str:
@@ -30,7 +29,7 @@ def token(n: int = 6) -> str:
 
 def branch() -> str:
     """A fresh RFC 3261 branch (8.1.1.7: starts with the magic cookie)."""
-    return MAGIC + "sfp" + token(8)
+    return MAGIC_COOKIE + "sfp" + token(8)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from sipfsm.model.loader import (
     load_vocabulary,
     seconds,
 )
+from sipfsm.model.machine import set_svg_renderer
 
 #: The profile that is RFC 3261 as published; the others are drawn as changes against it.
 BASE_PROFILE = PROFILES[0]
@@ -744,3 +745,6 @@ def repr_svg(machine: Machine) -> str | None:
     if shutil.which("dot") is None:
         return None
     return render(to_dot(machine), "svg").decode()
+
+
+set_svg_renderer(repr_svg)  # Jupyter shows a Machine as its diagram

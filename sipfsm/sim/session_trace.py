@@ -35,6 +35,7 @@ from sipfsm.message.build import (
     build_request,
     build_response,
 )
+from sipfsm.message.constants import MAGIC_COOKIE
 from sipfsm.message.message import Request, Response
 from sipfsm.message.parse import parse
 from sipfsm.model.loader import DEFAULT_PROFILE, Machine
@@ -106,7 +107,7 @@ class _Peer:
 
     def _branch(self) -> str:
         self.n += 1
-        return f"z9hG4bKpeer{self.n}"
+        return f"{MAGIC_COOKIE}peer{self.n}"
 
     def request(self, method: str, session: InviteSession) -> bytes:
         """A request of the peer within the dialog (from our dialog state, mirrored)."""
@@ -365,7 +366,7 @@ class _DialogTrace:
             raise TraceInputError(f"recv={method}: there is no dialog yet")
         self.seq = int(cseq) if cseq else max(self.seq, d.remote_seq or 0) + 1
         self.note(now, f"recv {method} (CSeq {self.seq})")
-        req = _mirror(d, method, self.seq, "sip:me@me.example.com", f"z9hG4bKpeer{self.seq}")
+        req = _mirror(d, method, self.seq, "sip:me@me.example.com", f"{MAGIC_COOKIE}peer{self.seq}")
         if method == "BYE":
             if d.receive_request(req) is None:
                 d.bye()

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from sipfsm.engine.txlayer import MAGIC_COOKIE
 from sipfsm.message.build import build_request
+from sipfsm.message.constants import MAGIC_COOKIE
 from sipfsm.message.message import Request
 
 

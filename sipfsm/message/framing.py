@@ -1,0 +1,231 @@
+"""Framing (RFC 3261 sections 7, 7.5, 18.3): where a message starts and ends, its header
+section, its Content-Length and its body.
+
+:func:`parse_datagram` frames one datagram: it skips CRLFs before the start line (section
+7.5), finds the empty line ending the header section, applies the :class:`Limits`, reads
+Content-Length (section 20.14; on a datagram the body otherwise runs to its end, section
+18.3), matches the start line (:mod:`sipfsm.message.startline`) and, with ``strict``, every
+header value (:mod:`sipfsm.message.strict`). It hands the parts to a ``build`` function,
+so that this module needs nothing of the message classes built on it
+(``sipfsm.message.message.from_frame``). :class:`sipfsm.StreamFramer` cuts streams with
+:func:`frame_head` and :func:`finish`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TypeVar
+
+from sipfsm.errors import ParseError
+from sipfsm.message.fields import WSP, Field, bare_cr_lf, line_col, parse_error, position
+from sipfsm.message.grammar import COMPACT_OF
+from sipfsm.message.limits import Limits
+from sipfsm.message.startline import StartLine, start_line
+from sipfsm.message.strict import cut_strict, validate_fields
+
+__all__ = ["Build", "Frame", "finish", "frame_head", "parse_datagram"]
+
+T = TypeVar("T")
+
+
+class Frame:
+    """The header section of one message, framed: its start line, Content-Length and, in
+    strict mode, its lines and fields (the doubtful ones apart)."""
+
+    __slots__ = (
+        "cl_pos",
+        "content_length",
+        "doubtful",
+        "fields",
+        "head",
+        "line0",
+        "lines",
+        "start_line",
+    )
+
+    def __init__(self, head: str, start_line: str, line0: int) -> None:
+        self.head = head
+        self.start_line = start_line
+        self.line0 = line0
+        self.content_length: int | None = None
+        self.cl_pos = 0  # offset of the (first) Content-Length value in head
+        self.lines: list[str] | None = None  # head split into lines (when cut at once)
+        self.fields: list[Field] | None = None  # the header fields (when cut at once)
+        self.doubtful: list[Field] = []  # fields that need the full checks (strict)
+
+    @property
+    def cl_at(self) -> tuple[int, int]:
+        """(line, column) of the first Content-Length value."""
+        return line_col(self.head, self.cl_pos, self.line0)
+
+
+#: A Content-Length (or ``l``) field, any case: name, optional SP/HTAB, the colon and the
+#: (folded) value as group 1. Lines start with CRLF, so one search finds them all in order.
+_CL_NAMES = "|".join(re.escape(n) for n in ("Content-Length", COMPACT_OF["Content-Length"]))
+_CL_FIELD = re.compile(
+    rf"\r\n(?:{_CL_NAMES})[ \t]*+:([^\r\n]*+(?:\r\n[ \t][^\r\n]*+)*+)", re.I | re.A
+)
+
+
+def _skip_crlf(data: bytes) -> int:
+    i = 0
+    n = len(data)
+    while i + 1 < n and data[i] == 0x0D and data[i + 1] == 0x0A:
+        i += 2
+    return i
+
+
+def frame_head(head: str, line0: int, limits: Limits, shape: bool) -> Frame:
+    """Frame the header section ``head`` (start line first, without the final CRLF CRLF):
+    the start line's length, the number of lines and Content-Length; with ``shape`` (strict),
+    also cut the header fields, checking every header line and matching every value
+    (:func:`cut_strict`), which lazy parsing leaves to the first access of the fields."""
+    sl_end = head.find("\r\n")
+    if sl_end < 0:
+        sl_end = len(head)
+    start_line = head[:sl_end]
+    maxlen = limits.max_header_line
+    if sl_end > maxlen:
+        raise parse_error(
+            "header-line-too-long",
+            f"start line longer than {maxlen} octets",
+            line0 + 1,
+            maxlen + 1,
+            "Status-Line" if start_line.startswith("SIP/") else "Request-Line",
+        )
+    if "\r" in start_line or "\n" in start_line:
+        bare_cr_lf([start_line], line0)
+    f = Frame(head, start_line, line0)
+    if shape:
+        method = None if start_line.startswith("SIP/") else start_line.partition(" ")[0]
+        f.lines, f.fields, f.doubtful = cut_strict(head, line0, limits, method)
+    # Two CRLFs in a row end the header section, so it holds at most (len + 1) / 3 of them.
+    if len(head) >= 3 * limits.max_headers and head.count("\r\n") > limits.max_headers:
+        lines = head.split("\r\n")
+        seen = 0
+        for li in range(1, len(lines)):
+            if lines[li][:1] not in (" ", "\t"):
+                seen += 1
+                if seen > limits.max_headers:
+                    raise parse_error(
+                        "too-many-headers",
+                        f"more than {limits.max_headers} header fields",
+                        line0 + li + 1,
+                        1,
+                        "message-header",
+                    )
+    # Content-Length (section 20.14), once or more: found with one search, then read.
+    first = -1
+    for m in _CL_FIELD.finditer(head, sl_end):
+        raw = m.group(1)
+        text = raw.replace("\r\n", "").strip(WSP) if "\r" in raw else raw.strip(WSP)
+        if not (text.isdigit() and text.isascii()):  # 1*DIGIT
+            vpos = m.start(1) + len(raw) - len(raw.lstrip(" \t\r\n"))
+            raise parse_error(
+                "bad-content-length",
+                f"Content-Length {text[:20]!r} is not a non-negative decimal number "
+                "(section 20.14)",
+                *line_col(head, vpos, line0),
+                "Content-Length",
+            )
+        value = int(text)
+        if first < 0:
+            first = value
+            f.content_length = value
+            f.cl_pos = m.start(1) + len(raw) - len(raw.lstrip(" \t\r\n"))
+        elif value != first:
+            f.content_length = -1  # conflicting values
+    return f
+
+
+#: What :func:`finish` hands the message's parts to (the message classes' ``from_frame``):
+#: the frame, its start line, the body, the bytes of the message and the limits applied.
+Build = Callable[[Frame, StartLine, bytes, bytes, Limits], T]
+
+
+def finish(
+    data: bytes,
+    f: Frame,
+    strict: bool,
+    limits: Limits,
+    body_start: int,
+    body_end: int,
+    build: Build[T],
+) -> T:
+    """Match the start line of the framed message ``data[:body_end]`` and, when ``strict``,
+    the doubtful header values (:mod:`sipfsm.message.strict`); then ``build`` it."""
+    start = start_line(f.start_line, f.line0)
+    if strict and f.doubtful:
+        assert f.lines is not None  # strict framing cut them
+        validate_fields(f.lines, f.line0, f.doubtful, start[1] if start[0] else None, limits)
+    return build(f, start, data[body_start:body_end], data[:body_end], limits)
+
+
+def parse_datagram(data: bytes, strict: bool, limits: Limits, build: Build[T]) -> T:
+    """Frame and check one datagram (see the module docstring) and ``build`` the message.
+
+    Raises :class:`ParseError`, and nothing else, for any malformed input: any other error
+    (a bug, a RecursionError, a MemoryError) becomes one."""
+    try:
+        if type(data) is not bytes:
+            if not isinstance(data, bytes | bytearray | memoryview):
+                raise parse_error("bad-input", "parse() takes bytes", 1, 1, "SIP-message")
+            data = bytes(data)
+        return _datagram(data, strict, limits, build)
+    except ParseError:
+        raise
+    except RecursionError:
+        raise parse_error(
+            "nesting-too-deep", "input nested too deeply", 1, 1, "SIP-message"
+        ) from None
+    except MemoryError:
+        raise parse_error("message-too-large", "out of memory", 1, 1, "SIP-message") from None
+    except Exception as exc:  # the contract: only ParseError escapes
+        raise parse_error(
+            "internal-error", f"{type(exc).__name__}: {exc}", 1, 1, "SIP-message"
+        ) from None
+
+
+def _datagram(data: bytes, strict: bool, limits: Limits, build: Build[T]) -> T:
+    if len(data) > limits.max_message_size:
+        raise parse_error(
+            "message-too-large",
+            f"{len(data)} octets is more than {limits.max_message_size}",
+            1,
+            1,
+            "SIP-message",
+        )
+    start = _skip_crlf(data) if data.startswith(b"\r\n") else 0
+    hend = data.find(b"\r\n\r\n", start)
+    if hend < 0:
+        head = data.decode("latin-1")
+        if not data[start:]:
+            raise parse_error(
+                "empty-message", "no start line", *position(head, start), "SIP-message"
+            )
+        raise parse_error(
+            "incomplete-message",
+            "no empty line ends the header section (section 7)",
+            *position(head, len(head)),
+            "SIP-message",
+        )
+    f = frame_head(data[start:hend].decode("latin-1"), start // 2, limits, strict)
+    body_start = hend + 4
+    cl = f.content_length
+    if cl is None or cl < 0:
+        # Section 18.3: without a (usable) Content-Length, a datagram's body runs to its end.
+        body_end = len(data)
+    else:
+        body_end = body_start + cl
+        if body_end > len(data):
+            line, col = f.cl_at
+            raise parse_error(
+                "content-length-mismatch",
+                f"Content-Length {cl} but only {len(data) - body_start} octets follow "
+                "the header section (section 18.3)",
+                line,
+                col,
+                "Content-Length",
+            )
+    return finish(data, f, strict, limits, body_start, body_end, build)
