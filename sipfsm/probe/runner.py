@@ -490,7 +490,7 @@ async def _reachable(ctx: ProbeContext) -> None:
     """Send OPTIONS over each transport; when nothing answers, an INVITE to the answering
     user (a target that only takes calls, like SIPp's UAS), cleaned up after. Raise
     :class:`Unreachable` when nothing is answered."""
-    from sipfsm.probe.checks import _finish
+    from sipfsm.probe.checks.common import finish
 
     io, target = ctx.io, ctx.target
     assert io is not None
@@ -508,7 +508,7 @@ async def _reachable(ctx: ProbeContext) -> None:
                 if m is not None:
                     if method == "INVITE":
                         _, final = await x.until(x.now + ctx.answer_wait, lambda m: m.status >= 200)
-                        await _finish(ctx, x, call, final, transport)
+                        await finish(ctx, x, call, final, transport)
                     return
                 reasons.append(
                     f"no answer to {method} over {transport.upper()} within "
