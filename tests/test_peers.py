@@ -16,10 +16,10 @@ import subprocess
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import peer_harness as _peers
 import pytest
 from sipraw import header, request, sdp_offer, status
 
-import peer_harness as _peers
 from sipfsm import ParseError
 from sipfsm.net.aio import (
     Bounds,
