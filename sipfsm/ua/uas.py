@@ -65,9 +65,8 @@ def screen(req: Request, *, methods: Sequence[str] = UA_METHODS) -> Rejection | 
     is never rejected for a finding (it is never answered, 17.1.1.3), but an ACK whose header
     fields do not parse goes no further either.
     """
-    try:
+    try:  # validate reads every header it judges, the Via that routes the response too
         findings = validate(req, "uas", methods=methods)
-        _ = req.via  # the top Via routes the response (18.2.2): it must parse
     except ParseError:  # a header's value breaks its ABNF: 400 (21.4.1)
         return Rejection(400, section="21.4.1", textual=True)
     if req.method == "ACK":
