@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, settings
 
 #: Project root (the folder holding pyproject.toml).
 ROOT = Path(__file__).resolve().parent.parent
-#: The RFC 4475 torture messages, read in place (never copied into the project).
+#: The RFC 4475 torture messages, read in place by the tests (the package ships a byte-exact
+#: copy in sipfsm/data/rfc4475, checked by test_corpus_data.py).
 CORPUS = ROOT.parent / "shared" / "corpus" / "rfc4475"
 #: The modules a user imports from; every other sipfsm module is private (issue 10).
 PUBLIC_MODULES = ("sipfsm", "sipfsm.headers", "sipfsm.aio", "sipfsm.strategies", "sipfsm.testing")

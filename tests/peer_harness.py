@@ -2,7 +2,8 @@
 
 One importable place for the peer-launch logic shared by ``tests/peers.py`` (pytest fixtures),
 ``bench/`` and, later, ``sipfsm probe`` when it starts a peer itself. The peers and their
-working configurations are described in ``../shared/peers/README.md`` beside the project:
+working configurations live in ``tests/peers_config/`` (copied from the shared, read-only
+``../shared/peers``; described in its ``README.md``):
 
 * Kamailio (``kamailio``): stateful proxy and registrar, UDP and TCP;
 * SIPp (``sip-tester``): scripted UAS (:class:`SippUas`) and UAC (:func:`run_sipp_uac`);
@@ -52,8 +53,8 @@ __all__ = [
     "sip_ping",
 ]
 
-#: The shared, read-only peer configurations: ``../shared/peers`` beside the project.
-PEERS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "peers"
+#: The peer configurations (``kamailio.cfg``, ``baresip/``), in the project: ``tests/peers_config``.
+PEERS_DIR = Path(__file__).resolve().parent / "peers_config"
 #: The binaries each Debian package must provide (what "installed" means here).
 BINARIES: Mapping[str, tuple[str, ...]] = {
     "sip-tester": ("sipp",),
@@ -63,7 +64,7 @@ BINARIES: Mapping[str, tuple[str, ...]] = {
     "sipsak": ("sipsak",),
 }
 LOOPBACK = "127.0.0.1"
-#: Ports of peers/README.md (each overridable).
+#: Ports of peers_config/README.md (each overridable).
 KAMAILIO_PORT = 5070
 SIPP_UAS_PORT = 5080
 BARESIP_PORT = 5090
@@ -240,7 +241,7 @@ def kamailio_module_dir() -> str:
 
 @dataclass
 class Kamailio:
-    """Kamailio as stateful proxy and registrar (``peers/kamailio.cfg``), UDP and TCP."""
+    """Kamailio as stateful proxy and registrar (``peers_config/kamailio.cfg``), UDP and TCP."""
 
     run_dir: Path
     host: str = LOOPBACK
@@ -259,7 +260,7 @@ class Kamailio:
         return f"unix:{self.run_dir}/kamailio_ctl"
 
     def config(self) -> str:
-        """The shared configuration with @RUNDIR@, ``mpath`` and the port filled in."""
+        """The configuration with @RUNDIR@, ``mpath`` and the port filled in."""
         text = (PEERS_DIR / "kamailio.cfg").read_text()
         text = text.replace("@RUNDIR@", str(self.run_dir))
         text = re.sub(r'^mpath=".*"$', f'mpath="{kamailio_module_dir()}"', text, flags=re.M)
@@ -446,7 +447,7 @@ def run_sipp_uac(
 
 @dataclass
 class Baresip:
-    """baresip answering every INVITE as ``sip:bob@HOST:PORT`` (``peers/baresip/``)."""
+    """baresip answering every INVITE as ``sip:bob@HOST:PORT`` (``peers_config/baresip/``)."""
 
     run_dir: Path
     host: str = LOOPBACK

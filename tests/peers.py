@@ -11,7 +11,7 @@ The peer-launch logic lives in :mod:`peer_harness` (shared with ``bench/`` and, 
 * ``sip_options`` (per test): sofia-sip's ``sip-options`` client.
 
 A fixture whose Debian package cannot be installed (not root, no apt-get, apt failed) skips its
-test with the exact reason. Ports default to peers/README.md's (5070, 5080, 5090) when free,
+test with the exact reason. Ports default to peers_config/README.md's (5070, 5080, 5090) when free,
 else any free port; ``SIPFSM_KAMAILIO_PORT`` / ``SIPFSM_SIPP_PORT`` / ``SIPFSM_BARESIP_PORT``
 override them. Every peer is stopped at teardown, even on failure, and the log tails of the
 peers a failed test used are attached to its report.
@@ -48,7 +48,7 @@ def _port(env: str, preferred: int) -> int:
 
 @pytest.fixture(scope="module")
 def kamailio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kamailio]:
-    """A running Kamailio (``peers/kamailio.cfg``), answering OPTIONS on UDP and TCP."""
+    """A running Kamailio (``peers_config/kamailio.cfg``), answering OPTIONS on UDP and TCP."""
     require("kamailio")
     peer = Kamailio(tmp_path_factory.mktemp("kamailio"), port=_port("SIPFSM_KAMAILIO_PORT", 5070))
     try:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 
 from sipfsm.cli import trace as _cli_trace
 from sipfsm.errors import SipfsmError
 from sipfsm.sim.trace import TraceRefused, run_trace
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def trace(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -66,3 +70,45 @@ def test_run_trace_for_the_demo() -> None:
     with pytest.raises(TraceRefused) as refused:
         run_trace("non_invite_server", ["tu=180"])
     assert refused.value.steps and refused.value.error.section == "RFC 4320 4.2"
+
+
+def _models_with_t1(tmp_path: Path, t1: str | None = None) -> Path:
+    folder = tmp_path / "models"
+    shutil.copytree(ROOT / "models", folder)
+    if t1 is None:
+        return folder
+    path = folder / "timers.toml"
+    text = path.read_text(encoding="utf-8")
+    changed = text.replace("T1 = { value = 0.5,", f"T1 = {{ value = {t1},", 1)
+    assert changed != text
+    path.write_text(changed, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("model", ["invite_client", "invite_session_client"])
+def test_models_dir_and_env(
+    model: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``trace`` reads another models folder like ``models`` and ``diagram`` do: from
+    ``--models-dir`` (also among the events) or ``$SIPFSM_MODELS``, its timers.toml included."""
+    folder = _models_with_t1(tmp_path, "1.0")
+    code, out, _ = trace(capsys, model, "+2", "--models-dir", str(folder))
+    assert code == 0 and "T1=1.0" in out.splitlines()[0]
+    assert "   1.000  " in out and "   0.500  " not in out  # the first retransmission at T1
+    monkeypatch.setenv("SIPFSM_MODELS", str(folder))
+    code, env_out, _ = trace(capsys, model, "+2")
+    assert code == 0 and env_out == out
+    monkeypatch.setenv("SIPFSM_MODELS", str(tmp_path / "nowhere"))
+    code, _, err = trace(capsys, model, "+2")
+    assert code == 2 and "nowhere" in err
+
+
+def test_models_dir_with_a_broken_model(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    folder = _models_with_t1(tmp_path)
+    path = folder / "invite_client.toml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('dest = "Proceeding"', 'dest = "Proceding"', 1),
+        encoding="utf-8",
+    )
+    code, _, err = trace(capsys, "--models-dir", str(folder), "invite_client", "+1")
+    assert code == 2 and "invite_client.toml" in err and "Proceding" in err

@@ -358,17 +358,23 @@ def test_models_env(
 
 @pytest.mark.skipif(not HAS_DOT, reason="Graphviz dot is not installed")
 def test_demo(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    """The README's first command: pictures (DOT and SVG into diagrams/, unchanged; PNG under
-    --out), the RFC 4475 corpus parsed, two transaction traces, a whole call, and a probe of
-    the embedded reference UA that passes every check."""
+    """The README's first command: pictures (DOT and SVG under --out/diagrams, PNG under
+    --out/png; the committed diagrams/ untouched), the RFC 4475 corpus parsed, two transaction
+    traces, a whole call, and a probe of the embedded reference UA that passes every check."""
     before = {p.name: p.read_bytes() for p in DIAGRAMS.glob("*.dot")}
+    svgs = {p.name: p.stat().st_mtime_ns for p in DIAGRAMS.glob("*.svg")}
     code, out, _ = _run(["demo", "--out", str(tmp_path)], capsys)
     assert code == 0
     for name, profile in PAIRS:
         assert (tmp_path / "png" / f"{name}.{profile}.png").exists()
         for ext in ("dot", "svg"):
             assert (DIAGRAMS / f"{name}.{profile}.{ext}").exists()
+            assert (tmp_path / "diagrams" / f"{name}.{profile}.{ext}").exists()
+        assert (tmp_path / "diagrams" / f"{name}.{profile}.dot").read_bytes() == before[
+            f"{name}.{profile}.dot"
+        ]
     assert {p.name: p.read_bytes() for p in DIAGRAMS.glob("*.dot")} == before
+    assert {p.name: p.stat().st_mtime_ns for p in DIAGRAMS.glob("*.svg")} == svgs
     assert str(tmp_path) in out and "invite_client" in out
     if (ROOT.parent / "shared" / "corpus" / "rfc4475").is_dir():
         assert "30 parse, 19 are rejected" in out

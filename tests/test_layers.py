@@ -37,7 +37,8 @@ PACKAGE = ROOT / "sipfsm"
 #:     errors  <  model, message  <  engine  <  ua  <  api  <  sim, render, net
 #:             <  testing  <  probe  <  cli                  (abnf: beside, for cli only)
 #:
-#: * ``errors`` holds the exceptions every layer raises.
+#: * ``errors`` holds the exceptions every layer raises; ``data`` (files shipped with the
+#:   package: the RFC 4475 corpus) imports nothing and is read by the tools that send or show it.
 #: * ``model`` (the loader of ``models/``) and ``message`` stand side by side at the bottom of
 #:   the sans-IO core and do not import one another; ``engine`` runs the models, ``ua`` both.
 #: * ``api`` is the public facade ``sipfsm`` (``sipfsm/__init__.py``), re-exporting the core:
@@ -55,6 +56,7 @@ _CORE = frozenset({"errors", "model", "message", "engine", "ua", "api"})
 _FACES = frozenset({"sim", "render", "net"})
 ALLOWED: dict[str, frozenset[str]] = {
     "errors": frozenset(),
+    "data": frozenset(),
     "abnf": frozenset({"errors"}),
     "model": frozenset({"errors"}),
     "message": frozenset({"errors"}),
@@ -65,8 +67,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "render": _CORE,
     "net": _CORE,
     "testing": _CORE | _FACES,
-    "probe": _CORE | _FACES | {"testing"},
-    "cli": _CORE | _FACES | {"testing", "probe", "abnf"},
+    "probe": _CORE | _FACES | {"testing", "data"},
+    "cli": _CORE | _FACES | {"testing", "probe", "abnf", "data"},
 }
 
 #: Top-level modules of ``sipfsm`` and the layer each belongs to.

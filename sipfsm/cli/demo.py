@@ -1,8 +1,10 @@
 """``sipfsm demo``: the README's first command, a short guided tour of sipfsm.
 
 The demo is a list of steps (:data:`STEPS`); each prints a few friendly lines and may write
-files under ``--out`` (default ``out/demo``, which git ignores). Later issues add steps by
-appending to the list.
+files under ``--out`` (default ``out/demo`` under the current folder, which git ignores in a
+checkout), and only there: the pictures go to ``OUT/diagrams`` (never the committed
+``diagrams/``). It reads nothing outside the package: the RFC 4475 messages it parses ship in
+``sipfsm/data`` (or come from ``--corpus``). Later issues add steps by appending to the list.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from typing import Any
 
 from sipfsm.cli.diagram import ALL_PROFILES
 from sipfsm.cli.models import add_models_dir, list_models, load, models_directory
+from sipfsm.data import RFC4475_DIR
 from sipfsm.errors import ParseError
 from sipfsm.message.parse import parse
-from sipfsm.model.loader import Machine, models_dir
+from sipfsm.model.loader import Machine
 from sipfsm.render import diagram as _diagram
 from sipfsm.sim.trace import format_steps, run_trace
 from sipfsm.sim.wire import Wire
@@ -32,6 +35,8 @@ class DemoContext:
     out: Path
     models: dict[str, Machine]
     directory: Path | None = None
+    #: The RFC 4475 messages to parse (the copy shipped in ``sipfsm/data``, or ``--corpus``).
+    corpus: Path = RFC4475_DIR
     written: list[Path] = field(default_factory=list)
 
 
@@ -56,11 +61,11 @@ def _models_step(ctx: DemoContext) -> list[str]:
 
 
 def _diagrams_step(ctx: DemoContext) -> list[str]:
-    committed = _diagram_folder(ctx.out)
+    pictures = ctx.out / "diagrams"
     for machine in ctx.models.values():
         for profile in ALL_PROFILES:
             ctx.written += _diagram.write(
-                machine, profile, ("dot", "svg"), committed, directory=ctx.directory
+                machine, profile, ("dot", "svg"), pictures, directory=ctx.directory
             )
             ctx.written += _diagram.write(
                 machine, profile, ("png",), ctx.out / "png", directory=ctx.directory
@@ -75,25 +80,18 @@ def _diagrams_step(ctx: DemoContext) -> list[str]:
         "RFC as published. Open the SVGs in a browser: every state and arrow links to its",
         "section of the RFC.",
         "",
-        f"  {len(svgs)} SVG and DOT pairs in {committed}/ and {len(pngs)} PNGs in "
+        f"  {len(svgs)} SVG and DOT pairs in {pictures}/ and {len(pngs)} PNGs in "
         f"{ctx.out / 'png'}/, for example:",
     ]
     lines += [f"    {p}" for p in svgs[:2] + pngs[:2]]
     return lines
 
 
-def _diagram_folder(out: Path) -> Path:
-    """``diagrams/`` of the checkout (the committed pictures, regenerated identically); an
-    installed sipfsm has no checkout, so then the folder under ``--out``."""
-    committed = models_dir().parent / "diagrams"
-    return committed if committed.is_dir() else out / "diagrams"
-
-
 def _parse_step(ctx: DemoContext) -> list[str]:
-    corpus = models_dir().parent.parent / "shared" / "corpus" / "rfc4475"
+    corpus = ctx.corpus
     files = sorted(corpus.glob("*.dat"))
     if not files:
-        return ["(the RFC 4475 corpus is not beside this checkout; try: sipfsm parse FILE)"]
+        return [f"(no RFC 4475 messages in {corpus}; try: sipfsm parse FILE)"]
     ok, bad = [], []
     for path in files:
         try:
@@ -199,7 +197,12 @@ STEPS: list[Step] = [
 
 def run(args: argparse.Namespace) -> int:
     """Run every demo step and say where the files are."""
-    ctx = DemoContext(out=Path(args.out), models=load(args), directory=models_directory(args))
+    ctx = DemoContext(
+        out=Path(args.out),
+        models=load(args),
+        directory=models_directory(args),
+        corpus=Path(args.corpus) if args.corpus else RFC4475_DIR,
+    )
     print(
         textwrap.dedent("""\
         sipfsm: RFC 3261 SIP as data. The grammar is the RFC's ABNF, the state machines are
@@ -227,6 +230,11 @@ def register(subparsers: Any) -> None:
         default="out/demo",
         metavar="DIR",
         help="folder for the files the demo writes (default out/demo)",
+    )
+    parser.add_argument(
+        "--corpus",
+        metavar="DIR",
+        help="folder of RFC 4475 *.dat messages to parse (default: the copy shipped with sipfsm)",
     )
     add_models_dir(parser)
     parser.set_defaults(func=run)

@@ -13,7 +13,8 @@ import json
 import sys
 from typing import Any
 
-from sipfsm.model.loader import DEFAULT_PROFILE, PROFILES
+from sipfsm.cli.models import add_models_dir, load, models_directory, select
+from sipfsm.model.loader import DEFAULT_PROFILE, PROFILES, Machine, load_timers
 from sipfsm.model.timers import Timers
 from sipfsm.sim.trace import Step, TraceRefused, format_steps, run_trace
 
@@ -84,6 +85,7 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
         "--method", help="the request's method in the output (default: the model's, else 'request')"
     )
     parser.add_argument("--json", action="store_true", help="print a JSON list of steps")
+    add_models_dir(parser)
 
 
 def _seconds(text: str) -> float:
@@ -100,14 +102,23 @@ def run(args: argparse.Namespace) -> int:
     """Run the trace; print it; return the exit code."""
     args = _reparse(args)
     timers = Timers(args.t1, args.t2, args.t4)
+    directory = models_directory(args)
+    # Another models folder (--models-dir, $SIPFSM_MODELS): its model, timers and vocabulary;
+    # T1, T2 and T4 made explicit, so that every machine of a UA runs on the folder's values.
+    model: str | Machine = args.model
+    if directory is not None:
+        model = select(load(args), [args.model])[0]
+        base = timers.base(load_timers(directory))
+        timers = Timers(base["T1"], base["T2"], base["T4"])
     try:
         steps = run_trace(
-            args.model,
+            model,
             args.events,
             transport=args.transport,
             profile=args.profile,
             timers=timers,
             method=args.method,
+            directory=directory,
         )
     except TraceRefused as refused:
         _print(refused.steps, args)
@@ -143,6 +154,7 @@ def _print(steps: list[Step], args: argparse.Namespace) -> None:
 
 
 def timers_line(args: argparse.Namespace) -> str:
-    """``T1=0.5 T2=4.0 T4=5.0`` as configured."""
-    base = Timers(args.t1, args.t2, args.t4).base()
+    """``T1=0.5 T2=4.0 T4=5.0`` as configured (defaults: the chosen folder's timers.toml)."""
+    directory = models_directory(args)
+    base = Timers(args.t1, args.t2, args.t4).base(load_timers(directory) if directory else None)
     return " ".join(f"{k}={v}" for k, v in base.items())

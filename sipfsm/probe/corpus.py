@@ -3,7 +3,8 @@ says a receiver does with each (RFC 3261 8.2, 16.3, 21.4; RFC 4475 section 3).
 
 Two sources:
 
-* the RFC 4475 torture messages (``../shared/corpus/rfc4475``), each rewritten for the target:
+* the RFC 4475 torture messages (shipped in ``sipfsm/data/rfc4475``, see its ``NOTICE``), each
+  rewritten for the target:
   the Request-URI's host becomes the target's, the top Via's sent-by becomes ours (with a fresh
   branch unless the branch is the defect), every Call-ID a fresh one. The defect under test is
   left as it is. :data:`EXPECT` is the oracle: RFC 4475's recommendation for each, in data;
@@ -24,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sipfsm.data import RFC4475_DIR
 from sipfsm.errors import ParseError
 from sipfsm.message.grammar import names_of
 from sipfsm.message.message import Request
@@ -33,8 +35,8 @@ from sipfsm.probe.wire import token
 
 __all__ = ["CORPUS_DIR", "EXPECT", "Case", "Expectation", "corpus_cases", "rewrite_generated"]
 
-#: The shared RFC 4475 corpus, read in place.
-CORPUS_DIR = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "rfc4475"
+#: The RFC 4475 torture messages shipped with the package (``sipfsm/data/rfc4475``).
+CORPUS_DIR: Path = RFC4475_DIR
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +285,7 @@ def corpus_cases(
 
 
 def corpus_available(directory: Path = CORPUS_DIR) -> bool:
-    """Whether the shared corpus is there (it is read in place, not shipped)."""
+    """Whether the corpus is in ``directory`` (the shipped copy always is)."""
     return (directory / "classes.json").exists()
 
 

@@ -1,17 +1,19 @@
 """sipfsm's own reference UA on loopback: the embedded target of ``sipfsm probe``.
 
-It is :class:`sipfsm.ua.core.UA` (the dialog, session and transaction models) run by
-:class:`sipfsm.net.aio.Driver` on the wall clock over a :class:`sipfsm.net.aio.SipEndpoint`, one UA
-per transport (UDP and TCP on the same port), with a small TU that answers by user name:
+It is :class:`sipfsm.ua.core.UA` (the dialog, session and transaction models) behind the UAS
+checks of 8.2 (:class:`sipfsm.ua.screen.UasBehaviour`), bound to sockets by
+:class:`sipfsm.net.server.Server` on the wall clock, one UA per transport (UDP and TCP on the
+same port), with a small TU that answers by user name:
 
 * ``answer``: 180 then 200 (13.3.1.4 then retransmits the 2xx until the ACK);
 * ``busy``: 486; ``status-NNN``: NNN; any other user: 404 (21.4.5);
 * ``ring``: 180 and nothing more (until CANCEL, 9.2);
 * OPTIONS: 200 (11.2); other methods outside a dialog: 405 (8.2.1).
 
-Before a request reaches the UA, the UAS core's checks of 8.2 run: a message that does not
-parse gets 400 (505 for another SIP version, 21.5.7) when a response can be addressed, and
-:func:`sipfsm.validate`'s rejections (416, 420, 415, 400 ...) are sent statelessly.
+Before a request reaches the UA, the UAS checks of 8.2 run (:mod:`sipfsm.ua.screen`): a message
+that does not parse gets 400 (505 for another SIP version, 21.5.7) when a response can be
+addressed, and :func:`sipfsm.validate`'s rejections (416, 420, 415, 400 ...) are sent
+statelessly. Each datagram is parsed once.
 
 For the role-server checks the same UA is the *client*: :meth:`ReferenceTarget.trigger`
 makes it send an INVITE (or OPTIONS) to the probe's listener.
@@ -26,57 +28,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import re
 from dataclasses import dataclass, field
 
 from sipfsm.errors import ParseError, SipfsmError
-from sipfsm.message.constants import DEFAULT_PORT
-from sipfsm.message.grammar import COMPACT_FORMS, names_of
 from sipfsm.message.message import Request, Response
 from sipfsm.message.parse import parse
 from sipfsm.message.uri import URI
 from sipfsm.message.validate import validate
 from sipfsm.model.timers import Timers
-from sipfsm.net.aio import Bounds, Driver, Firing, Received, SipEndpoint
+from sipfsm.net.bounds import Bounds
+from sipfsm.net.endpoint import Transport
+from sipfsm.net.server import Server
 from sipfsm.ua.core import UA, InviteSession
+from sipfsm.ua.screen import UA_METHODS, UasBehaviour
 
 __all__ = ["FLAWS", "ReferenceTarget"]
 
 #: The deliberate bugs :class:`ReferenceTarget` can be given.
 FLAWS = ("timer-g-2", "2xx-until-t2")
-
-#: The fields copied into a stateless error response, long and compact names (7.3.3).
-_COPIED = [n for h in ("Via", "From", "To", "Call-ID", "CSeq") for n in names_of(h)]
-_HDR = re.compile(rb"^(%s)[ \t]*:[ \t]*(.*)$" % "|".join(_COPIED).encode(), re.IGNORECASE)
-_COMPACT = {c.encode(): name.lower().encode() for c, name in COMPACT_FORMS.items()}
-
-
-def _stateless_error(data: bytes, status: int, reason: str) -> bytes | None:
-    """A response to a request that does not parse (8.2; RFC 4475 3.1.2): the Via, From, To,
-    Call-ID and CSeq lines copied textually, or None when there is no Via to answer to."""
-    head = data.split(b"\r\n\r\n", 1)[0]
-    lines = head.split(b"\r\n")
-    if not lines or lines[0].startswith(b"SIP/"):
-        return None  # a response: dropped (RFC 4475 3.1.2.19)
-    kept: list[bytes] = []
-    have_via = False
-    for line in lines[1:]:
-        m = _HDR.match(line)
-        if m:
-            name = m.group(1).lower()
-            name = _COMPACT.get(name, name)
-            if name == b"via":
-                if not re.search(rb"SIP/2\.0/\w+\s+\S", m.group(2)):
-                    continue
-                have_via = True
-            kept.append(name.title() + b": " + m.group(2))
-    if not have_via:
-        return None
-    return (
-        b"SIP/2.0 %d %s\r\n" % (status, reason.encode())
-        + b"\r\n".join(kept)
-        + b"\r\nContent-Length: 0\r\n\r\n"
-    )
 
 
 def _answer_at(session: InviteSession, status: int, now: float) -> None:
@@ -115,28 +84,22 @@ def _warm_up() -> None:
         wire.run_until(3.0, 2.0)
 
 
-def _uri(text: str) -> tuple[str, str, int]:
-    """(user, host, port) of a SIP URI (19.1.1); port 5060 when absent."""
+def _user(text: str) -> str:
+    """The user part of a SIP URI (19.1.1), empty when it has none or does not parse."""
     try:
-        u = URI.parse(text)
+        return URI.parse(text).user or ""
     except (ParseError, ValueError):
-        return "", "127.0.0.1", DEFAULT_PORT
-    return u.user or "", (u.host or "127.0.0.1").strip("[]"), int(u.port or DEFAULT_PORT)
+        return ""
 
 
 @dataclass
 class _Side:
-    """One transport's UA and its driver."""
+    """What the TU of one transport's UA has handled."""
 
-    transport: str
+    transport: Transport
     ua: UA
-    driver: Driver[None] | None = None
-    #: branch of a received request -> where it came from (responses go back there, 18.2.2).
-    came_from: dict[str, tuple[str, int]] = field(default_factory=dict)
     answered: set[int] = field(default_factory=set)  # ids of sessions the TU handled
     tu_seen: int = 0
-    #: The latest instant given to the UA (its clock never goes back).
-    clock: float = 0.0
 
 
 class ReferenceTarget:
@@ -165,62 +128,49 @@ class ReferenceTarget:
             burst=1000,
             max_in_flight=1000,
         )
-        self.ep: SipEndpoint | None = None
-        self.sides: dict[str, _Side] = {}
-        self.errors: list[BaseException] = []
+        self.server: Server | None = None
+        self.sides: dict[Transport, _Side] = {}
         self._sent: dict[bytes, list[float]] = {}  # key of a response -> send instants
-        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def errors(self) -> list[BaseException]:
+        """What went wrong on the network side (kept, never raised)."""
+        return self.server.errors if self.server is not None else []
 
     # -- life cycle
 
     async def start(self) -> ReferenceTarget:
-        """Bind UDP and TCP on the same port; start the two UAs."""
-        from sipfsm.net.ports import free_port
-
+        """Bind UDP and TCP on the same port; start the two UAs, each behind the UAS
+        checks of 8.2 (:class:`~sipfsm.ua.screen.UasBehaviour`)."""
         _warm_up()
-        last: OSError | None = None
-        for _ in range(20):
-            port = self.port or free_port(host=self.host)
-            ep = SipEndpoint(
-                host=self.host,
-                udp_port=port,
-                tcp_port=port,
-                bounds=self.bounds,
-                on_message=self._received,
-            )
-            try:
-                await ep.start()
-            except OSError as exc:
-                last = exc
-                if self.port:
-                    break
-                continue
-            self.ep, self.port = ep, port
-            break
-        if self.ep is None:
-            raise SipfsmError(f"reference UA: no port for UDP and TCP: {last}")
-        for transport in ("udp", "tcp"):
-            ua = UA(
-                "ref",
-                f"{self.host}:{self.port}",
-                transport=transport,
-                timers=self.timers,
-                name=f"ref{transport}",
-            )
-            side = _Side(transport, ua)
-            side.driver = Driver(ua, functools.partial(self._on_output, side)).start()
-            self.sides[transport] = side
+        self.server = Server(
+            self._element,
+            host=self.host,
+            port=self.port,
+            bounds=self.bounds,
+            on_received=self._tu,
+            suppress=self._flawed,
+        )
+        await self.server.start()
+        self.port = self.server.port
         return self
+
+    def _element(self, transport: Transport, addr: tuple[str, int]) -> UasBehaviour:
+        """One transport's UA, behind the UAS checks of 8.2."""
+        ua = UA(
+            "ref",
+            f"{addr[0]}:{addr[1]}",
+            transport=transport,
+            timers=self.timers,
+            name=f"ref{transport}",
+        )
+        self.sides[transport] = _Side(transport, ua)
+        return UasBehaviour(ua)
 
     async def close(self) -> None:
         """Stop the drivers, close the sockets."""
-        for side in self.sides.values():
-            if side.driver is not None:
-                side.driver.close()
-        for task in list(self._tasks):
-            task.cancel()
-        if self.ep is not None:
-            await self.ep.close()
+        if self.server is not None:
+            await self.server.close()
 
     async def __aenter__(self) -> ReferenceTarget:
         return await self.start()
@@ -228,79 +178,13 @@ class ReferenceTarget:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    # -- receiving: the UAS core's checks (8.2), then the UA
-
-    def _received(self, rcv: Received) -> None:
-        try:
-            self._receive(rcv)
-        except Exception as exc:
-            self.errors.append(exc)
-
-    def _receive(self, rcv: Received) -> None:
-        side = self.sides[rcv.transport]
-        try:
-            msg = parse(rcv.data, strict=True)
-        except ParseError as exc:
-            status, reason = (
-                (505, "Version Not Supported")
-                if exc.code == "bad-version"
-                else (400, "Bad Request")
-            )
-            answer = _stateless_error(rcv.data, status, reason)
-            if answer is not None:
-                self._send(answer, rcv.transport, rcv.peer)
-            return
-        if isinstance(msg, Request):
-            methods = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS")
-            try:
-                findings = validate(msg, "uas", methods=methods)
-                vias = msg.via
-            except ParseError:  # a header's value breaks its ABNF: 400 (21.4.1)
-                answer = _stateless_error(rcv.data, 400, "Bad Request")
-                if answer is not None and msg.method != "ACK":
-                    self._send(answer, rcv.transport, rcv.peer)
-                return
-            if msg.method != "ACK":
-                for finding in findings:
-                    if finding.action == "reject" and finding.response:
-                        self._reject(msg, finding.response, finding.unsupported, rcv)
-                        return
-            if vias and vias[0].branch:
-                side.came_from[vias[0].branch] = rcv.peer
-        assert side.driver is not None
-        # The UA hears the message when it arrived, not when this thread got to it: a busy
-        # process must not make an ACK look later than Timer G (17.2.1).
-        at = max(rcv.time, side.clock)
-        side.clock = at
-        try:
-            side.driver.call(lambda now: side.ua.receive(rcv.data, min(now, at)))
-        except Exception as exc:  # the driver is closed on an exception: restart it
-            self.errors.append(exc)
-            side.driver = Driver(side.ua, functools.partial(self._on_output, side)).start()
-            return
-        self._tu(side)
-
-    def _reject(
-        self, req: Request, status: int, unsupported: tuple[str, ...], rcv: Received
-    ) -> None:
-        from sipfsm.probe.wire import response_to
-
-        data = response_to(req, status, to_tag="refrej")
-        if status == 420 and unsupported:  # 8.2.2.3: list what is not supported
-            data = data.replace(
-                b"Content-Length:",
-                b"Unsupported: " + ", ".join(unsupported).encode() + b"\r\nContent-Length:",
-                1,
-            )
-        self._send(data, rcv.transport, rcv.peer)
-
     # -- the TU
 
-    def _tu(self, side: _Side) -> None:
+    def _tu(self, transport: Transport) -> None:
+        side = self.sides[transport]
         ua = side.ua
         events = ua.tu[side.tu_seen :]
         side.tu_seen = len(ua.tu)
-        assert side.driver is not None
         for ev in events:
             if (
                 ev.what == "INVITE"
@@ -313,17 +197,20 @@ class ReferenceTarget:
             elif ev.what == "request" and isinstance(ev.message, Request):
                 req = ev.message
                 status = 200 if req.method == "OPTIONS" else 405
-                with contextlib.suppress(SipfsmError):
-                    side.driver.call(functools.partial(self._respond_at, ua, req, status))
+                self._call(side, functools.partial(self._respond_at, ua, req, status))
+
+    def _call(self, side: _Side, fn: functools.partial[None]) -> None:
+        assert self.server is not None
+        with contextlib.suppress(SipfsmError):
+            self.server.call(side.transport, fn)
 
     @staticmethod
     def _respond_at(ua: UA, req: Request, status: int, now: float) -> None:
-        headers = (("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS"),) if status == 405 else ()
+        headers = (("Allow", ", ".join(UA_METHODS)),) if status == 405 else ()
         ua.respond(req, status, now, headers)
 
     def _answer(self, side: _Side, session: InviteSession, req: object) -> None:
-        user = _uri(req.uri)[0] if isinstance(req, Request) else ""
-        assert side.driver is not None
+        user = _user(req.uri) if isinstance(req, Request) else ""
         plan: list[int]
         if user == "answer":
             plan = [180, 200]
@@ -336,16 +223,14 @@ class ReferenceTarget:
         else:
             plan = [404]
         for status in plan:
-            with contextlib.suppress(SipfsmError):
-                side.driver.call(functools.partial(_answer_at, session, status))
+            self._call(side, functools.partial(_answer_at, session, status))
 
     # -- role server: the reference UA as the client
 
     def trigger(self, kind: str, uri: str, transport: str) -> None:
         """Make the reference UA send a request to ``uri`` over ``transport``: ``invite``
         (a call: 13.2.1) or ``options`` (11.1)."""
-        side = self.sides[transport]
-        assert side.driver is not None
+        side = self.sides[transport]  # type: ignore[index]
         ua = side.ua
 
         def send(now: float) -> None:
@@ -354,50 +239,21 @@ class ReferenceTarget:
             else:
                 ua.request("OPTIONS", uri, now)
 
-        side.driver.call(send)
-        self._tu(side)
+        assert self.server is not None
+        self.server.call(side.transport, send)
+        self._tu(side.transport)
 
-    # -- sending
+    # -- the deliberate flaws
 
-    def _on_output(self, side: _Side, _out: None, firing: Firing | None) -> None:
-        self._flush(side, firing)
-
-    def _flush(self, side: _Side, firing: Firing | None = None) -> None:
-        if firing is not None:
-            side.clock = max(side.clock, firing.scheduled, firing.actual)
-        for data in side.ua.drain():
-            try:
-                msg = parse(data)
-            except ParseError:
-                continue
-            if isinstance(msg, Response):
-                vias = msg.via
-                if not vias:
-                    continue
-                dest = side.came_from.get(vias[0].branch or "")
-                if dest is None:
-                    dest = (
-                        str(vias[0].param("received") or vias[0].host),
-                        int(vias[0].port or DEFAULT_PORT),
-                    )
-                if self._flawed(msg, data):
-                    continue
-            else:
-                dest = self._request_dest(msg)
-            self._send(data, side.transport, dest)
-
-    @staticmethod
-    def _request_dest(req: Request) -> tuple[str, int]:
-        routes = req.route
-        _, host, port = _uri(str(routes[0].uri) if routes else req.uri)
-        return host, port
-
-    def _flawed(self, resp: Response, data: bytes) -> bool:
-        """Whether a deliberate flaw suppresses this response on the wire."""
-        if not self.flaws or resp.cseq is None or resp.cseq.method != "INVITE":
+    def _flawed(self, msg: Request | Response, data: bytes) -> bool:
+        """Whether a deliberate flaw suppresses this message on the wire."""
+        if not self.flaws or not isinstance(msg, Response):
+            return False
+        resp = msg
+        if resp.cseq is None or resp.cseq.method != "INVITE":
             return False
         key = f"{resp.call_id}|{resp.cseq.seq}|{resp.status}".encode()
-        now = self.ep.loop.time() if self.ep is not None else 0.0
+        now = self.server.time() if self.server is not None else 0.0
         sent = self._sent.setdefault(key, [])
         retransmission = bool(sent)
         if "timer-g-2" in self.flaws and resp.status >= 300 and retransmission and len(sent) >= 3:
@@ -414,26 +270,6 @@ class ReferenceTarget:
                 return True
         sent.append(now)
         return False
-
-    def _send(self, data: bytes, transport: str, dest: tuple[str, int]) -> None:
-        if self.ep is None or self.ep.closed:
-            return
-        if transport == "udp":  # at once: a task would add a loop iteration of delay
-            try:
-                self.ep.send_nowait(data, "udp", dest[0], dest[1])
-                return
-            except SipfsmError:
-                pass  # rate bound: wait for it below
-        task = asyncio.ensure_future(self._send_async(data, transport, dest))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _send_async(self, data: bytes, transport: str, dest: tuple[str, int]) -> None:
-        assert self.ep is not None
-        try:
-            await self.ep.send(data, transport, dest[0], dest[1])  # type: ignore[arg-type]
-        except (OSError, SipfsmError, TimeoutError) as exc:
-            self.errors.append(exc)
 
 
 class ReferenceThread:

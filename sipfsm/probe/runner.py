@@ -23,9 +23,7 @@ import asyncio
 import contextlib
 import datetime as _dt
 import os
-import shlex
 import signal
-import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +36,9 @@ from sipfsm.net.aio import Bounds, LimitExceeded, TargetRefused
 from sipfsm.probe.checks import Check, Outcome, ProbeContext, Trigger, Users, by_id
 from sipfsm.probe.io import Event, ProbeIO, Stopped, Target, UsageError, parse_target
 from sipfsm.probe.oracle import Base, Tolerance
+from sipfsm.probe.progress import Progress
 from sipfsm.probe.reference import ReferenceProcess, _warm_up
+from sipfsm.probe.triggers import CommandTrigger, EmbeddedTrigger
 from sipfsm.probe.wire import Call
 
 __all__ = ["CheckResult", "ProbeConfig", "Report", "Unreachable", "probe"]
@@ -191,119 +191,6 @@ def _freeze(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return tuple(_freeze(v) for v in value)
     return value
-
-
-# --------------------------------------------------------------------------- triggers
-
-
-class EmbeddedTrigger:
-    """Role server against the reference UA: it sends the request itself."""
-
-    def __init__(self, ref: ReferenceProcess) -> None:
-        self.ref = ref
-
-    async def start(self, kind: str, host: str, port: int, transport: str) -> None:
-        """Make the reference UA call (``invite``) or ping (``options``) the probe."""
-        suffix = ";transport=tcp" if transport == "tcp" else ""
-        self.ref.trigger(kind, f"sip:probe@{host}:{port}{suffix}", transport)
-
-    async def stop(self) -> None:
-        """Nothing to stop."""
-
-
-class CommandTrigger:
-    """Role server against an external implementation: run a command line (no shell) once
-    per exchange, with ``{host}``, ``{port}``, ``{transport}``, ``{uri}`` (the probe's
-    listener) and ``{free_port}`` (a free local port) replaced; stopped by PID after it."""
-
-    def __init__(self, command: str, run_dir: Path, lifetime: float) -> None:
-        self.command = command
-        self.run_dir = run_dir
-        self.lifetime = lifetime
-        self.process: Any = None
-
-    async def start(self, kind: str, host: str, port: int, transport: str) -> None:
-        """Start the command."""
-        from sipfsm.net.ports import free_port
-        from sipfsm.net.process import PeerProcess
-
-        values = {
-            "{host}": host,
-            "{port}": str(port),
-            "{transport}": transport,
-            "{uri}": f"sip:probe@{host}:{port}",
-            "{free_port}": str(free_port()),
-        }
-        argv = []
-        for arg in shlex.split(self.command):
-            for k, v in values.items():
-                arg = arg.replace(k, v)
-            argv.append(arg)
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        log = self.run_dir / f"trigger-{port}.log"
-        self.process = PeerProcess("trigger", argv, log, self.run_dir, self.lifetime)
-        try:
-            await asyncio.to_thread(self.process.start)
-        except OSError as exc:
-            raise UsageError(f"--trigger {self.command!r} cannot start: {exc}") from exc
-
-    async def stop(self) -> None:
-        """Stop the command by its PID (SIGTERM, then SIGKILL to its group)."""
-        if self.process is not None:
-            await asyncio.to_thread(self.process.stop, 2.0)
-
-
-# --------------------------------------------------------------------------- progress
-
-
-class Progress:
-    """Live progress on stderr: one updating line on a TTY, a line every ``every`` s else."""
-
-    def __init__(
-        self, results: list[CheckResult], stream: TextIO | None = None, every: float = 10.0
-    ) -> None:
-        self.results = results
-        self.stream = stream if stream is not None else sys.stderr
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.every = every if not self.tty else 0.5
-        self._last = ""
-
-    def line(self) -> str:
-        """``probe: 3/9 done, 2 running (a, b), 1 failed, 12 examples``."""
-        done = [r for r in self.results if r.state == "done"]
-        running = [r.check.id for r in self.results if r.state == "running"]
-        failed = sum(r.verdict == "fail" for r in done)
-        ex = sum(r.examples for r in self.results)
-        run = (
-            f", {len(running)} running ({', '.join(running[:3])}"
-            + (", ...)" if len(running) > 3 else ")")
-            if running
-            else ""
-        )
-        return (
-            f"probe: {len(done)}/{len(self.results)} checks done{run}, {failed} failed, "
-            f"{ex} exchanges"
-        )
-
-    def show(self, final: bool = False) -> None:
-        """Print the line (TTY: in place)."""
-        text = self.line()
-        try:
-            if self.tty:
-                self.stream.write("\r\x1b[K" + text[:200] + ("\n" if final else ""))
-            elif text != self._last or final:
-                self.stream.write(text + "\n")
-            self.stream.flush()
-        except (OSError, ValueError):
-            return
-        self._last = text
-
-    async def run(self, stop: asyncio.Event) -> None:
-        """Show the line periodically until ``stop``."""
-        while not stop.is_set():
-            self.show()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.every)
 
 
 # --------------------------------------------------------------------------- running
@@ -491,7 +378,7 @@ async def _reachable(ctx: ProbeContext) -> None:
     """Send OPTIONS over each transport; when nothing answers, an INVITE to the answering
     user (a target that only takes calls, like SIPp's UAS), cleaned up after. Raise
     :class:`Unreachable` when nothing is answered."""
-    from sipfsm.probe.checks import _finish
+    from sipfsm.probe.checks.common import finish
 
     io, target = ctx.io, ctx.target
     assert io is not None
@@ -509,7 +396,7 @@ async def _reachable(ctx: ProbeContext) -> None:
                 if m is not None:
                     if method == "INVITE":
                         _, final = await x.until(x.now + ctx.answer_wait, lambda m: m.status >= 200)
-                        await _finish(ctx, x, call, final, transport)
+                        await finish(ctx, x, call, final, transport)
                     return
                 reasons.append(
                     f"no answer to {method} over {transport.upper()} within "

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from pathlib import Path
 
 from sipfsm.engine.outputs import Step
 from sipfsm.errors import ProtocolError
@@ -38,7 +39,7 @@ from sipfsm.message.build import (
 from sipfsm.message.constants import MAGIC_COOKIE
 from sipfsm.message.message import Request, Response
 from sipfsm.message.parse import parse
-from sipfsm.model.loader import DEFAULT_PROFILE, Machine
+from sipfsm.model.loader import DEFAULT_PROFILE, Machine, load_timers
 from sipfsm.model.timers import Timers
 from sipfsm.sim.steps import TraceInputError, TraceRefused
 from sipfsm.ua.core import UA, InviteSession
@@ -180,12 +181,14 @@ def run_session_trace(
     transport: str = "udp",
     profile: str = DEFAULT_PROFILE,
     timers: Timers | None = None,
+    directory: Path | None = None,
 ) -> list[Step]:
     """Run the script against a UA of the session model; raise :class:`TraceRefused` (with
-    the steps so far) when the model refuses an event."""
+    the steps so far) when the model refuses an event. A loaded ``model`` runs as given, with
+    the timers of its ``directory`` when one is named."""
     name = model.name if isinstance(model, Machine) else model
     if name == "dialog":
-        return run_dialog_trace(events, profile=profile)
+        return run_dialog_trace(events, profile=profile, model=model)
     script = [_word(w) for w in events]
     ua = UA(
         "me",
@@ -194,6 +197,8 @@ def run_session_trace(
         profile=profile,
         timers=timers or Timers(),
         random=lambda: 0.5,
+        models={name: model} if isinstance(model, Machine) else None,
+        timer_table=load_timers(directory) if directory is not None else None,
     )
     peer = _Peer(ua)
     now = 0.0
@@ -256,9 +261,12 @@ def _take(ua: UA, peer: _Peer, session: InviteSession, now: float, kind: str, ar
 # --- the dialog model on its own (12) -----------------------------------------------------------
 
 
-def run_dialog_trace(events: Sequence[str], *, profile: str = DEFAULT_PROFILE) -> list[Step]:
+def run_dialog_trace(
+    events: Sequence[str], *, profile: str = DEFAULT_PROFILE, model: str | Machine = "dialog"
+) -> list[Step]:
     """Run the script against the caller's :class:`~sipfsm.ua.dialog.Dialog` (its INVITE sent
-    at t = 0); raise :class:`TraceRefused` when the dialog model refuses an event."""
+    at t = 0; ``model``: the dialog model, by default ``models/dialog.toml``); raise
+    :class:`TraceRefused` when the dialog model refuses an event."""
     script = [_dialog_word(w) for w in events]
     rng = random.Random(0)
     invite = build_request(
@@ -269,7 +277,7 @@ def run_dialog_trace(events: Sequence[str], *, profile: str = DEFAULT_PROFILE) -
         sent_by="me.example.com",
         rng=rng,
     )
-    dialog = Dialog("uac", invite, profile)
+    dialog = Dialog("uac", invite, profile, model=model)
     trace = _DialogTrace(dialog, rng)
     trace.note(0.0, "send INVITE")
     now = 0.0

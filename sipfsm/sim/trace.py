@@ -11,11 +11,13 @@ request, a server has received it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from sipfsm.engine.outputs import Output, StateEntered, Step, describe
+from sipfsm.engine.table import Table, compile_table, transport_reliable
 from sipfsm.engine.transaction import Transaction
 from sipfsm.errors import ProtocolError
-from sipfsm.model.loader import DEFAULT_PROFILE, Machine
+from sipfsm.model.loader import DEFAULT_PROFILE, Machine, load_timers, load_vocabulary
 from sipfsm.model.timers import Timers
 from sipfsm.sim.steps import TraceInputError, TraceRefused, format_steps
 
@@ -58,14 +60,31 @@ def run_trace(
     profile: str = DEFAULT_PROFILE,
     timers: Timers | None = None,
     method: str | None = None,
+    directory: Path | None = None,
 ) -> list[Step]:
-    """Run the script; raise :class:`TraceRefused` (with the steps so far) on an error pair."""
+    """Run the script; raise :class:`TraceRefused` (with the steps so far) on an error pair.
+
+    ``directory`` is the models folder a loaded ``model`` comes from: its ``timers.toml`` and
+    ``vocabulary.toml`` then apply instead of those of ``models/``."""
     from sipfsm.sim.session_trace import is_session_model, run_session_trace
 
+    timers = timers or Timers()
     if is_session_model(model):  # a UA (session model over transactions): sipfsm/ua/core.py
-        return run_session_trace(model, events, transport=transport, profile=profile, timers=timers)
+        return run_session_trace(
+            model, events, transport=transport, profile=profile, timers=timers, directory=directory
+        )
+    compiled: str | Machine | Table = model
+    if isinstance(model, Machine) and directory is not None:
+        compiled = compile_table(
+            model,
+            profile,
+            transport_reliable(transport),
+            timers,
+            load_timers(directory),
+            load_vocabulary(directory),
+        )
     tx = Transaction(
-        model, None, transport=transport, profile=profile, timers=timers or Timers(), method=method
+        compiled, None, transport=transport, profile=profile, timers=timers, method=method
     )
     script = [parse_word(word, tx.table.machine) for word in events]
     steps: list[Step] = []

@@ -181,7 +181,12 @@ class UA(UACore, UASCore):
 
     def receive(self, data: bytes, now: float) -> None:
         """A datagram arrives from the transport (18.1.2, 18.2.1): parse it and handle it."""
-        msg = parse(data, strict=self.strict)
+        self.receive_message(parse(data, strict=self.strict), now)
+
+    def receive_message(self, msg: Request | Response, now: float) -> None:
+        """A message the transport has already parsed arrives (18.1.2, 18.2.1): handle it.
+
+        What a peer does that the models refuse is recorded in :attr:`errors` and the trace."""
         try:
             if isinstance(msg, Response):
                 self._receive_response(msg, now)

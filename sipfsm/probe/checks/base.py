@@ -1,0 +1,137 @@
+"""The records of ``sipfsm probe``'s checks: :class:`Check` (one RFC 3261 rule), the
+:class:`ProbeContext` every exchange gets, and the :class:`Outcome` it returns.
+
+Each record names the rule (``id``, ``section``), who is judged (``role``: ``client`` = the
+probe sends requests and judges the target's server side; ``server`` = the target sends and
+the probe judges its client side), what the probe sends, what the oracle
+(:mod:`sipfsm.probe.oracle`) expects, the timing tolerance, the Hypothesis strategy of its
+parameters (transport, which final status to ask for, delays, how many retransmissions), and
+the coroutine that runs one exchange and returns an :class:`Outcome`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sipfsm.net.bounds import Bounds
+from sipfsm.probe.io import Event, ProbeIO, Target
+from sipfsm.probe.oracle import Base, Tolerance
+
+if TYPE_CHECKING:
+    from hypothesis import strategies as st
+else:
+
+    class _LazyStrategies:
+        """``hypothesis.strategies``, imported on first use: ``sipfsm --help`` and the other
+        subcommands do not need Hypothesis installed."""
+
+        def __getattr__(self, name: str) -> Any:
+            from hypothesis import strategies
+
+            return getattr(strategies, name)
+
+    st = _LazyStrategies()
+
+__all__ = [
+    "Check",
+    "Exchanger",
+    "Outcome",
+    "Params",
+    "ProbeContext",
+    "Strategy",
+    "Trigger",
+    "Users",
+    "st",
+]
+
+Params = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Users:
+    """The users the probe addresses: one that answers 2xx, those that reject (non-2xx
+    final), one that rings without answering (None: unknown for this target)."""
+
+    answer: str | None = "bob"
+    reject: tuple[str, ...] = ("sipfsm-nobody",)
+    ring: str | None = None
+
+
+class Trigger(Protocol):
+    """Makes the target send a request to the probe (role server)."""
+
+    async def start(self, kind: str, host: str, port: int, transport: str) -> None:
+        """Start it: ``kind`` is ``invite`` or ``options`` (a hint; commands may ignore it)."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop whatever was started."""
+        ...
+
+
+@dataclass
+class ProbeContext:
+    """What every exchange needs."""
+
+    target: Target
+    base: Base
+    tol: Tolerance
+    users: Users
+    stop: asyncio.Event
+    bounds: Bounds
+    io: ProbeIO | None = None
+    trigger_factory: Callable[[], Trigger] | None = None
+    listen_host: str = "127.0.0.1"
+    allow_remote: bool = False
+    #: Seconds to wait for a response that should come at once.
+    answer_wait: float = 2.0
+    #: Seconds to wait for the trigger's first request (role server).
+    trigger_wait: float = 10.0
+
+    @property
+    def t64(self) -> float:
+        """64*T1: Timers B, F, H, J on UDP and the 2xx retransmission limit."""
+        return 64 * self.base.t1
+
+    @property
+    def grace(self) -> float:
+        """How long a message may still arrive after it should have stopped (in flight)."""
+        return self.tol.absolute
+
+
+@dataclass
+class Outcome:
+    """The result of one exchange."""
+
+    verdict: str  # pass | fail | skip
+    expected: str
+    observed: str
+    trace: list[Event] = field(default_factory=list)
+    expected_trace: list[Event] = field(default_factory=list)
+    params: Params = field(default_factory=dict)
+
+
+Exchanger = Callable[[ProbeContext, Params], Awaitable[Outcome]]
+Strategy = Callable[[ProbeContext], st.SearchStrategy[Params]]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One RFC rule the probe can test (the registry's record)."""
+
+    id: str
+    section: str
+    role: str  # client | server
+    title: str
+    sends: str
+    expects: str
+    tolerance: str
+    params: Strategy
+    exchange: Exchanger
+    #: Whether one exchange lasts a 64*T1 window (run concurrently with the others).
+    long: bool = False
+    #: Parameters run before Hypothesis generates any (all of them, concurrently).
+    explicit: Callable[[ProbeContext], list[Params]] | None = None

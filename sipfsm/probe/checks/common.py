@@ -1,0 +1,125 @@
+"""What the exchanges of several checks share: sending to the target, waiting for a final
+response, leaving the target clean (ACK, BYE, CANCEL), and building the outcome."""
+
+from __future__ import annotations
+
+from sipfsm.probe.checks.base import Outcome, ProbeContext, st
+from sipfsm.probe.io import Event, Exchange
+from sipfsm.probe.wire import Call, Msg, response_to
+
+__all__ = [
+    "answer_byes",
+    "any_transport",
+    "expected_train",
+    "finish",
+    "is_final",
+    "is_response",
+    "judged",
+    "prefix_until",
+    "send_to_target",
+    "skipped",
+    "start_invite",
+    "wait_final",
+]
+
+
+def is_final(m: Msg, call: Call, method: str = "INVITE") -> bool:
+    return m.status >= 200 and m.call_id == call.call_id and m.method == method
+
+
+def is_response(m: Msg, call: Call, method: str = "INVITE") -> bool:
+    return m.status > 0 and m.call_id == call.call_id and m.method == method
+
+
+def expected_train(start_rel: float, offsets: list[float], label: str) -> list[Event]:
+    return [Event(start_rel + o, "recv", f"{label} (+{o:.3f} s)") for o in offsets]
+
+
+def any_transport(ctx: ProbeContext) -> st.SearchStrategy[str]:
+    return st.sampled_from(list(ctx.target.transports))
+
+
+async def start_invite(
+    ctx: ProbeContext,
+    x: Exchange,
+    user: str | None,
+    transport: str,
+) -> Call:
+    assert ctx.io is not None
+    local = await ctx.io.local(transport)
+    call = Call(ctx.target.uri(user), local)
+    x.watch(call.call_id)
+    await send_to_target(ctx, x, call.request("INVITE"), transport)
+    return call
+
+
+async def send_to_target(ctx: ProbeContext, x: Exchange, data: bytes, transport: str) -> float:
+    return await x.send(data, transport, ctx.target.host, ctx.target.port)
+
+
+async def wait_final(
+    ctx: ProbeContext, x: Exchange, call: Call, wait: float, method: str = "INVITE"
+) -> Msg | None:
+    _, final = await x.until(x.now + wait, lambda m: is_final(m, call, method))
+    return final
+
+
+async def finish(
+    ctx: ProbeContext, x: Exchange, call: Call, final: Msg | None, transport: str
+) -> None:
+    """Leave the target clean: ACK a non-2xx (17.1.1.3), ACK and BYE a 2xx (13.2.2.4, 15.1.1),
+    CANCEL a call still ringing (9.1); answer a BYE from the target (15.1.2)."""
+    try:
+        if final is None:
+            await send_to_target(ctx, x, call.cancel(), transport)
+            final = await wait_final(ctx, x, call, ctx.answer_wait)
+            if final is None:
+                return
+        resp = final.response
+        assert resp is not None
+        if resp.status >= 300:
+            await send_to_target(ctx, x, call.ack_non_2xx(resp), transport)
+            return
+        call.dialog_from(resp)
+        await send_to_target(ctx, x, call.in_dialog("ACK", cseq=call.cseq), transport)
+        await send_to_target(ctx, x, call.in_dialog("BYE"), transport)
+        end = x.now + ctx.answer_wait
+        while True:
+            _got, m = await x.until(
+                end,
+                lambda m: is_final(m, call, "BYE") or (m.request is not None and m.method == "BYE"),
+            )
+            if m is None or m.request is None:
+                return
+            req = m.request
+            await x.reply(response_to(req, 200), m)
+    except Exception:
+        return
+
+
+async def answer_byes(x: Exchange, msgs: list[Msg]) -> None:
+    for m in msgs:
+        if m.request is not None and m.method == "BYE":
+            await x.reply(response_to(m.request, 200), m)
+
+
+def prefix_until(x: Exchange, until: float) -> list[Event]:
+    """What happened before ``until``: the expected timeline starts the same way."""
+    return [e for e in x.trace if e.t < x.rel(until) - 1e-9]
+
+
+def skipped(x: Exchange, why: str, expected: str = "") -> Outcome:
+    return Outcome("skip", expected, why, list(x.trace))
+
+
+def judged(
+    x: Exchange, problems: list[str], expected: str, ok: str, expected_trace: list[Event]
+) -> Outcome:
+    """Fail with the problems found, or pass saying ``ok``, with the exchange's trace."""
+    return Outcome(
+        "fail" if problems else "pass",
+        expected,
+        "; ".join(problems) or ok,
+        list(x.trace),
+        expected_trace,
+    )

@@ -1,0 +1,122 @@
+"""The ``malformed`` check (8.2, 21.4, RFC 4475): malformed and semantically wrong requests
+(:mod:`sipfsm.probe.corpus`) get the response the RFC prescribes, or are dropped where that
+is allowed; never accepted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sipfsm.probe.checks.base import Outcome, Params, ProbeContext, st
+from sipfsm.probe.checks.common import finish, send_to_target, skipped
+from sipfsm.probe.corpus import Case, corpus_available, corpus_cases
+from sipfsm.probe.io import Event
+from sipfsm.probe.wire import Call, Msg
+
+
+def malformed_explicit(ctx: ProbeContext) -> list[Params]:
+    if not corpus_available():
+        return []
+    return [{"case": c.name} for c in corpus_cases(ctx.target.hostport, "127.0.0.1:1")]
+
+
+def malformed_params(ctx: ProbeContext) -> st.SearchStrategy[Params]:
+    from sipfsm.testing.strategies import DEFECTS, malformed_messages
+
+    names = sorted(n for n, d in DEFECTS.items() if d.applies_to in ("request", "any"))
+    return st.fixed_dictionaries(
+        {
+            "defect": st.sampled_from(names),
+            "message": st.sampled_from(names)
+            .flatmap(malformed_messages)
+            .map(lambda m: (m.defect, m.original)),
+        }
+    ).map(lambda d: {"case": "generated", "defect": d["message"][0], "original": d["message"][1]})
+
+
+async def malformed(ctx: ProbeContext, p: Params) -> Outcome:
+    """8.2, 21.4, RFC 4475: a malformed or semantically wrong request gets the response the
+    RFC prescribes (400, 416, 420, 415, 505 ...), or is dropped where that is allowed; it is
+    never accepted."""
+    assert ctx.io is not None
+    x = ctx.io.exchange("malformed")
+    if "udp" not in ctx.target.transports:
+        return skipped(
+            x,
+            "malformed requests are sent over UDP (a framing defect would "
+            "kill a TCP connection); the target has no UDP",
+        )
+    try:
+        local = await ctx.io.local("udp")
+        sent_by = f"{local.host}:{local.port}"
+        case: Case | None
+        if p["case"] == "generated":
+            from sipfsm.testing.strategies import DEFECTS
+
+            case = _generated_case(p, ctx, sent_by, DEFECTS)
+            if case is None:
+                return skipped(x, "generated message is not a request that gets an answer")
+        else:
+            case = next(
+                (
+                    c
+                    for c in corpus_cases(ctx.target.hostport, sent_by, user=ctx.users.answer)
+                    if c.name == p["case"]
+                ),
+                None,
+            )
+            if case is None:
+                return skipped(x, f"corpus message {p['case']} not found")
+        x.watch(*case.call_ids, case.branch)
+        t = await send_to_target(ctx, x, case.data, "udp")
+        wait = min(max(16 * ctx.base.t1, 1.0), 4.0)
+
+        def final_of(m: Msg) -> bool:
+            return m.status >= 200 and (m.branch == case.branch or m.call_id in case.call_ids)
+
+        _, final = await x.until(t + wait, final_of)
+        if final is not None and case.method == "INVITE" and final.response is not None:
+            resp = final.response
+            if resp.status >= 300:
+                call = Call(
+                    str(ctx.target.uri("user")),
+                    local,
+                    call_id=resp.call_id or "",
+                    from_tag=(resp.from_.tag if resp.from_ else None) or "",
+                    cseq=resp.cseq.seq if resp.cseq else 1,
+                    branch=case.branch or "",
+                )
+                await send_to_target(ctx, x, call.ack_non_2xx(resp), "udp")
+            else:
+                call = Call(
+                    str(ctx.target.uri("user")),
+                    local,
+                    call_id=resp.call_id or "",
+                    from_tag=(resp.from_.tag if resp.from_ else None) or "",
+                    cseq=resp.cseq.seq if resp.cseq else 1,
+                )
+                await finish(ctx, x, call, final, "udp")
+        ok, why = case.expect.judge(final.status if final is not None else None)
+        exp = [
+            Event(x.rel(t), "send", f"{case.name}"),
+            Event(x.rel(t), "recv", case.expect.describe()),
+        ]
+        return Outcome(
+            "pass" if ok else "fail",
+            f"{case.name}: {case.expect.describe()} ({case.expect.section})",
+            f"{case.name}: {why}",
+            list(x.trace),
+            exp,
+        )
+    finally:
+        x.close()
+
+
+def _generated_case(
+    p: Params, ctx: ProbeContext, sent_by: str, defects: dict[str, Any]
+) -> Case | None:
+    from sipfsm.probe.corpus import rewrite_generated
+
+    d = defects[p["defect"]]
+    return rewrite_generated(
+        p["original"], p["defect"], d.apply, ctx.target.uri(ctx.users.answer), sent_by
+    )
