@@ -15,6 +15,7 @@ from sipfsm.testing.strategies import (
     requests,
     response_bytes,
     responses,
+    tokens,
     uris,
 )
 
@@ -29,5 +30,6 @@ __all__ = [
     "requests",
     "response_bytes",
     "responses",
+    "tokens",
     "uris",
 ]

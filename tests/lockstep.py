@@ -161,5 +161,5 @@ class Lockstep:
             self.event("recv", 487)  # the UAC core CANCELed (9.1): the bound is the TU's
         elif self.kind.endswith("server") and state in ("Trying", "Proceeding"):
             self.event("tu", 500)
-        self.advance(64 * self.oracle.t1 + 40.0)
+        self.advance(64 * self.oracle.t1 + self.oracle.t4 + 40.0)  # B F H J L M; I K; D > 32
         assert self.terminated, f"{self.kind} still {self.tx.state} past its bound"

@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 Obs = tuple[object, ...]
-INF = float("inf")
 
 
 class Refused(Exception):

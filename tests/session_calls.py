@@ -24,12 +24,12 @@ def lose_acks(n: int) -> Callable[[float, str, bytes], bool]:
     return drop
 
 
-def answered_call(alice: UA, bob: UA, *, acks_lost: int, until: float) -> Wire:
-    """Alice calls Bob, who answers 200 at once; the first ``acks_lost`` ACKs are lost; the
-    clock runs to ``until``."""
+def answered_call(alice: UA, bob: UA, *, acks_lost: int, until: float, status: int = 200) -> Wire:
+    """Alice calls Bob, who answers ``status`` (200) at once; the first ``acks_lost`` ACKs are
+    lost; the clock runs to ``until``."""
     w = Wire(alice, bob, drop=lose_acks(acks_lost))
     alice.invite(BOB, 0.0)
     w.flush(0.0)
-    bob.sessions[0].answer(200, 0.0)
+    bob.sessions[0].answer(status, 0.0)
     w.run_until(until, 0.0)
     return w

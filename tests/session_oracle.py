@@ -14,8 +14,6 @@ from typing import Any
 
 from sipfsm import Request, Response, parse
 
-MAGIC = "z9hG4bK"
-
 
 @dataclass(frozen=True)
 class Datagram:
@@ -162,28 +160,80 @@ def _expected_route(route_set: list[Any], resp: Response) -> list[str]:
     return [str(u) for u in route_set[1:]] + [str(contact[0])]
 
 
-def check_non_2xx_acks(grams: list[Datagram], uac: str) -> None:
-    """17.1.1.3: the ACK of a non-2xx final response has the INVITE's branch."""
+def _lws(value: str | None) -> str:
+    return " ".join((value or "").split())  # 7.3.1: a run of LWS reads as one SP
+
+
+def _ack_fields(ack: Request, invite: Request, final: Response) -> None:
+    """17.1.1.3: the fields of the ACK of ``final``, a 300-699 to ``invite``."""
+    what = f"17.1.1.3: the ACK of {final.status} to INVITE {invite.cseq.seq if invite.cseq else 0}"
+    assert _branch(ack) == _branch(invite), f"{what} has branch {_branch(ack)}, not the INVITE's"
+    assert [_lws(v) for v in ack.get_all("Via")] == [_lws(invite.get_all("Via")[0])], (
+        f"{what}: one Via, equal to the INVITE's top Via"
+    )
+    assert str(ack.uri) == str(invite.uri), f"{what}: Request-URI {ack.uri} is not {invite.uri}"
+    assert ack.call_id == invite.call_id, f"{what}: Call-ID differs"
+    assert _lws(ack.get("From")) == _lws(invite.get("From")), f"{what}: From differs"
+    assert _lws(ack.get("To")) == _lws(final.get("To")), f"{what}: To is not the response's"
+    assert ack.cseq is not None and invite.cseq is not None
+    assert (ack.cseq.seq, ack.cseq.method) == (invite.cseq.seq, "ACK"), f"{what}: CSeq {ack.cseq}"
+    assert [_lws(r) for r in ack.get_all("Route")] == [_lws(r) for r in invite.get_all("Route")], (
+        f"{what}: the INVITE's Route header fields"
+    )
+
+
+def _alive(d: Datagram, first: Datagram, invite: Datagram, provisional: bool, t1: float) -> bool:
+    """Whether the client transaction of ``invite`` is there to ACK ``d``, a 300-699 it
+    received (17.1.1.2): the first final response in Proceeding, or in Calling before Timer B
+    (64*T1); a retransmission of it in Completed, which lasts Timer D (at least 32 s over
+    UDP; over a reliable transport there is no retransmission to ACK)."""
+    if d is first:
+        return provisional or d.t < invite.t + 64 * t1 - 1e-9
+    return isinstance(first.msg, Response) and first.msg.status >= 300 and d.t < first.t + 32.0
+
+
+def check_non_2xx_acks(grams: list[Datagram], uac: str, t1: float = 0.5) -> None:
+    """17.1.1.2, 17.1.1.3: every 300-699 final response to an INVITE of ``uac`` that its
+    client transaction receives is ACKed (its retransmissions in Completed again), and the ACK
+    has the INVITE's Request-URI, Call-ID and From, the response's To (with its tag), one Via
+    equal to the INVITE's top Via (so the INVITE's branch), the INVITE's CSeq number with
+    method ACK, and the INVITE's Route header fields. An ACK on an INVITE's branch answers such
+    a response: the ACK of a 2xx has a branch of its own (13.2.2.4)."""
     invites = {
-        (d.msg.cseq.seq if d.msg.cseq else 0): _branch(d.msg)
-        for d in grams
-        if d.sender == uac and isinstance(d.msg, Request) and d.msg.method == "INVITE"
+        (d.msg.call_id or "", d.msg.cseq.seq): d
+        for d in first_sends(grams, uac)
+        if isinstance(d.msg, Request) and d.msg.method == "INVITE" and d.msg.cseq
     }
-    finals = {
-        (d.msg.cseq.seq if d.msg.cseq else 0, d.msg.status)
-        for d in grams
-        if d.sender != uac
-        and isinstance(d.msg, Response)
-        and d.msg.status >= 300
-        and _method(d) == "INVITE"
-    }
+    provisional: set[tuple[str, int]] = set()
+    first_final: dict[tuple[str, int], Datagram] = {}
+    finals: dict[tuple[str, int, str], Response] = {}  # by (Call-ID, CSeq, To tag)
+    unacked: dict[tuple[str, int, str], int] = {}
     for d in grams:
         m = d.msg
-        if d.sender == uac and isinstance(m, Request) and m.method == "ACK" and m.cseq:
-            seq = m.cseq.seq
-            if any(s == seq for s, _ in finals) and _branch(m) == invites.get(seq):
+        if isinstance(m, Response) and d.sender != uac and d.delivered and m.cseq:
+            call = (m.call_id or "", m.cseq.seq)
+            if _method(d) != "INVITE" or call not in invites:
                 continue
-            assert _branch(m) != invites.get(seq) or not any(s == seq for s, _ in finals)
+            if m.status < 200:
+                provisional.add(call)
+                continue
+            first = first_final.setdefault(call, d)
+            if m.status >= 300 and _alive(d, first, invites[call], call in provisional, t1):
+                key = (*call, _tags(m)[1])
+                finals[key] = m
+                unacked[key] = unacked.get(key, 0) + 1
+        elif isinstance(m, Request) and d.sender == uac and m.method == "ACK" and m.cseq:
+            key = (m.call_id or "", m.cseq.seq, _tags(m)[1])
+            invite = invites.get(key[:2])
+            if invite is not None and _branch(m) == _branch(invite.msg):
+                assert key in finals, (
+                    f"17.1.1.3: ACK {key} on the INVITE's branch answers no 300-699"
+                )
+            if key in finals and invite is not None:
+                _ack_fields(m, invite.msg, finals[key])  # type: ignore[arg-type]
+                unacked[key] = max(0, unacked[key] - 1)
+    missing = {k: n for k, n in unacked.items() if n}
+    assert not missing, f"17.1.1.2: 300-699 responses not ACKed (Call-ID, CSeq, To tag): {missing}"
 
 
 def retransmit_times(t0: float, t1: float, t2: float, until: float) -> list[float]:
@@ -324,6 +374,7 @@ def check_call(
         check_dialog_requests(grams, who)
         check_no_request_after_bye(grams, who)
         check_acks(grams, who)
+        check_non_2xx_acks(grams, who, t1)
         check_2xx_retransmissions(grams, who, t1, t2, until)
 
 

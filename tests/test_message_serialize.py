@@ -6,9 +6,12 @@ import json
 
 import pytest
 from conftest import CORPUS
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import sipfsm
+from sipfsm.message.serialize import header_items
+from sipfsm.message.views import LIST_HEADERS
 from sipfsm.testing import strategies as sips
 
 CLASSES = json.loads((CORPUS / "classes.json").read_text())["messages"]
@@ -94,3 +97,143 @@ def test_editing_refuses_invalid_results() -> None:
     resp = sipfsm.parse((CORPUS / "unreason.dat").read_bytes())
     with pytest.raises(ValueError):
         resp.evolve(status=700)
+
+
+# --- same_message is two-sided: equal pairs compare equal, pairs one field apart do not -------
+
+
+def _pairs(m: sipfsm.Message) -> list[tuple[str, str]]:
+    """Every header value of ``m`` as ``(long name, value)``, Content-Length left out (it
+    follows the body, 20.14)."""
+    return [
+        (h.canonical, v)
+        for h in m.headers
+        if h.canonical.lower() != "content-length"
+        for v in header_items(h)
+    ]
+
+
+def _lws(value: str) -> str:
+    """7.3.1: LWS runs read as one SP; a value differs only if this differs."""
+    return " ".join(value.split())
+
+
+def _spelled_otherwise(m: sipfsm.Message) -> bytes:
+    """``m`` written another way: lower-case header names (7.3.1: case-insensitive), every
+    run of same-name values of a comma-list header on one line, folded after each comma
+    (7.3.1, 7.3.3 allow both), Content-Length first."""
+    lines = [sipfsm.canonical(m).split(b"\r\n", 1)[0].decode("utf-8", "surrogateescape")]
+    lines.append(f"content-length: {len(m.body)}")
+    pairs = _pairs(m)
+    i = 0
+    while i < len(pairs):
+        name, value = pairs[i]
+        run = [value]
+        while (
+            name.lower() in LIST_HEADERS
+            and value
+            and i + len(run) < len(pairs)
+            and pairs[i + len(run)][0] == name
+            and pairs[i + len(run)][1]
+        ):
+            run.append(pairs[i + len(run)][1])
+        lines.append(f"{name.lower()}: " + ",\r\n\t".join(run))
+        i += len(run)
+    return "\r\n".join(lines).encode("utf-8", "surrogateescape") + b"\r\n\r\n" + m.body
+
+
+@settings(max_examples=min(settings().max_examples, 100))
+@given(sips.messages())
+def test_same_message_holds_for_the_same_fields_spelled_otherwise(m: sipfsm.Message) -> None:
+    """Names' case, line splitting, folding and header-field position of Content-Length
+    are spelling: the message read back from another spelling is the same message."""
+    other = sipfsm.parse(_spelled_otherwise(m), strict=True)
+    assert sipfsm.same_message(m, other) and sipfsm.same_message(other, m)
+    assert m.same_as(other)
+
+
+def _differ(a: str, b: str) -> bool:
+    return _lws(a) != _lws(b)
+
+
+#: The fields a pair may differ in; the start line's differ between requests and responses.
+FIELDS = ["method", "uri", "status", "reason", "value", "extra", "missing", "order", "body"]
+
+
+def _start_line_apart(
+    draw: st.DrawFn, m: sipfsm.Message, field: str
+) -> tuple[sipfsm.Message, sipfsm.Message]:
+    """``m`` and a copy with another method (both without CSeq, whose method must equal the
+    request's, 8.1.1.5), Request-URI, status code or reason phrase."""
+    if isinstance(m, sipfsm.Request):
+        if field == "method":
+            method = draw(sips.tokens().filter(lambda t: t != m.method))
+            base = m.evolve(headers=[(n, v) for n, v in _pairs(m) if n != "CSeq"])
+            return base, base.evolve(method=method)
+        uri = draw(sips.uris().filter(lambda u: _differ(str(u), str(m.uri))))
+        return m, m.evolve(uri=str(uri))
+    assert isinstance(m, sipfsm.Response)
+    if field == "status":
+        status = draw(st.integers(100, 698).map(lambda s: s + (s >= m.status)))
+        return m, m.evolve(status=status)
+    reason = draw(sips.tokens().filter(lambda r: _differ(r, m.reason)))
+    return m, m.evolve(reason=reason)
+
+
+def _headers_apart(
+    draw: st.DrawFn, m: sipfsm.Message, field: str
+) -> tuple[sipfsm.Message, sipfsm.Message]:
+    """``m`` and a copy with one header value replaced, added or dropped, or two messages
+    that differ in the order of two values of one comma-list header. New values come from
+    another generated message, so they are valid for their header."""
+    other = sips.requests() if isinstance(m, sipfsm.Request) else sips.responses()
+    pairs, donor = _pairs(m), _pairs(draw(other))
+    names = {n for n, _ in donor}
+    if field == "order":
+        names = {n for n in names if n.lower() in LIST_HEADERS}
+    where = [i for i, (n, _) in enumerate(pairs) if n in names]
+    assume(where)
+    i = draw(st.sampled_from(where))
+    name, value = pairs[i]
+    new = draw(st.sampled_from([v for n, v in donor if n == name]))
+    if field == "missing":
+        return m, m.evolve(headers=pairs[:i] + pairs[i + 1 :])
+    if field == "extra":
+        return m, m.evolve(headers=[*pairs[: i + 1], (name, new), *pairs[i + 1 :]])
+    assume(_differ(new, value))
+    if field == "value":
+        return m, m.evolve(headers=[*pairs[:i], (name, new), *pairs[i + 1 :]])
+    before = [*pairs[:i], (name, new), *pairs[i:]]
+    after = [*pairs[: i + 1], (name, new), *pairs[i + 1 :]]
+    return m.evolve(headers=before), m.evolve(headers=after)
+
+
+@st.composite
+def _one_field_apart(draw: st.DrawFn, field: str) -> tuple[sipfsm.Message, sipfsm.Message]:
+    """A generated message and a copy that differs from it in exactly ``field``."""
+    if field in ("method", "uri"):
+        m: sipfsm.Message = draw(sips.requests())
+    elif field in ("status", "reason"):
+        m = draw(sips.responses())
+    else:
+        m = draw(sips.messages())
+    try:
+        if field == "body":
+            return m, m.evolve(body=draw(st.binary(max_size=40).filter(lambda b: b != m.body)))
+        if field in ("method", "uri", "status", "reason"):
+            return _start_line_apart(draw, m, field)
+        return _headers_apart(draw, m, field)
+    except sipfsm.ParseError:  # e.g. a second Call-ID: not a message, so not a pair
+        assume(False)
+        raise
+
+
+@pytest.mark.parametrize("field", FIELDS)
+@settings(max_examples=min(settings().max_examples, 30))
+@given(data=st.data())
+def test_same_message_fails_for_messages_one_field_apart(field: str, data: st.DataObject) -> None:
+    """Each field of a message counts (7.1, 7.2, 7.3.1: values of one name keep their order,
+    7.4): two messages that differ in one field are not the same, either way round."""
+    a, b = data.draw(_one_field_apart(field))
+    assert not sipfsm.same_message(a, b)
+    assert not sipfsm.same_message(b, a) and not a.same_as(b)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from conftest import CORPUS
+from hypothesis import given
 
 import sipfsm
-from sipfsm.message.headers import NameAddr, Wildcard
+from sipfsm.message.headers import MediaType, NameAddr, Wildcard
+from sipfsm.testing import strategies as sips
 
 
 def load(name: str) -> sipfsm.Request | sipfsm.Response:
@@ -219,3 +221,28 @@ def test_the_views_know_every_header_of_the_grammar() -> None:
     assert views.COMPACT == grammar.COMPACT_FORMS
     assert {"via", "contact", "authentication-info"} <= grammar.LIST_HEADERS
     assert "www-authenticate" not in grammar.LIST_HEADERS  # one challenge per line (20.44)
+
+
+def _media_range(text: str) -> MediaType:
+    m = sipfsm.parse(
+        f"OPTIONS sip:b@b.example.com SIP/2.0\r\nAccept: {text}\r\nl: 0\r\n\r\n".encode()
+    )
+    (accept,) = m.accept
+    return accept
+
+
+NOT_STAR = sips.tokens().filter(lambda t: t != "*")
+
+
+@given(kind=NOT_STAR, sub=NOT_STAR, other=NOT_STAR)
+def test_media_range_matches_its_types_and_no_other(kind: str, sub: str, other: str) -> None:
+    """20.1 (media-range of RFC 2616 14.1, case-insensitive, 20.15): ``type/subtype`` matches
+    itself in any case; ``type/*`` every subtype of type; ``*/*`` everything; a type or a
+    subtype apart, no match."""
+    exact, any_sub, anything = (_media_range(t) for t in (f"{kind}/{sub}", f"{kind}/*", "*/*"))
+    assert exact.matches(f"{kind}/{sub}") and exact.matches(f"{kind.upper()}/{sub.lower()}")
+    assert any_sub.matches(f"{kind}/{other}") and anything.matches(f"{other}/{sub}")
+    if other.lower() != kind.lower():
+        assert not exact.matches(f"{other}/{sub}") and not any_sub.matches(f"{other}/{sub}")
+    if other.lower() != sub.lower():
+        assert not exact.matches(f"{kind}/{other}")

@@ -257,9 +257,7 @@ def test_tcp_framing_error_drops_the_connection() -> None:
         port = server.sockets[0].getsockname()[1]
         async with server, SipEndpoint(udp_port=None) as ep:
             await ep.connect(LO, port)
-            for _ in range(100):
-                if ep.errors:
-                    break
+            while not ep.errors:  # run()'s bound (10 s) catches a hang
                 await asyncio.sleep(0.01)
             assert isinstance(ep.errors[0], FramingError)
             with pytest.raises(ConnectionError):
@@ -308,7 +306,7 @@ def test_max_duration_closes_the_endpoint() -> None:
             ep.send_nowait(b"x", "udp", LO, 9)
             with pytest.raises(LimitExceeded):
                 await ep.recv(2.0)  # woken by the expiry, not by the 2 s timeout
-            assert ep.loop.time() - ep.started_at < 1.0
+            assert ep.loop.time() - ep.started_at < 2.0  # before recv's own timeout
             assert ep.closed
             with pytest.raises(LimitExceeded):
                 ep.send_nowait(b"x", "udp", LO, 9)

@@ -2,8 +2,9 @@
 
 Each mutant is the real ``models/invite_session_*.toml`` (or its ``timers.toml``) with one
 RFC rule broken, injected into a :class:`~sipfsm.ua.core.UA` through ``models`` /
-``timer_table``. The same flows pass with the real models; with a mutant,
-``tests/session_oracle.py`` (written from RFC 3261 12-15, reading no model) raises.
+``timer_table``; or the ACK of a 300-699 (17.1.1.3) built wrongly, patched into the UA core.
+The same flows pass with the real models; with a mutant, ``tests/session_oracle.py``
+(written from RFC 3261 12-15 and 17.1.1, reading no model) raises.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Literal, TypedDict, Unpack
 
 import pytest
 
-from sipfsm import Machine
+from sipfsm import Machine, Request, Response
+from sipfsm.message.build import build_ack
 from sipfsm.model.loader import Action, TimerTable, load_machine, load_timers, models_dir
 from sipfsm.ua.core import UA
 
@@ -172,3 +174,70 @@ def test_a_broken_caller_is_caught(mutation: str) -> None:
 def test_models_injection_refuses_unknown_names() -> None:
     with pytest.raises(ValueError):
         UA("alice", "atlanta.example.com", models={"invite_client": _model("invite_client")})
+
+
+# --- 17.1.1.3: the ACK of a 300-699, built by the client transaction ---------------------------
+
+
+def _other_branch(ack: Request) -> Request:
+    via = ack.get_all("Via")[0]
+    return ack.replace_header("Via", via.replace(ack.via[0].branch or "", "z9hG4bKelsewhere"))
+
+
+#: build_ack (17.1.1.3) broken one way each: what the UA sends instead of the right ACK.
+ACK_MUTANTS: dict[str, Callable[[Request, Request, Response], Request]] = {
+    "another branch": lambda ack, invite, final: _other_branch(ack),
+    "To of the INVITE (no tag)": lambda ack, invite, final: ack.replace_header(
+        "To", invite.get("To") or ""
+    ),
+    "another CSeq number": lambda ack, invite, final: ack.replace_header(
+        "CSeq", f"{(invite.cseq.seq if invite.cseq else 0) + 1} ACK"
+    ),
+    "another Request-URI": lambda ack, invite, final: ack.evolve(
+        uri="sip:carol@chicago.example.com"
+    ),
+}
+
+
+def _rejected_call(acks_lost: int) -> list[oracle.Datagram]:
+    """Alice calls, Bob answers 486 at once over UDP; the first ``acks_lost`` ACKs are lost,
+    so the 486 comes again (Timer G) and is ACKed again."""
+    alice, bob = UA("alice", "atlanta.example.com"), UA("bob", "biloxi.example.com")
+    w = answered_call(alice, bob, acks_lost=acks_lost, until=END, status=486)
+    assert alice.errors == [] and bob.errors == []
+    return oracle.read(w.log)
+
+
+@pytest.mark.parametrize("acks_lost", [0, 3])
+def test_the_real_ua_acks_every_non_2xx(acks_lost: int) -> None:
+    grams = _rejected_call(acks_lost)
+    acks = [d for d in grams if d.sender == "alice" and getattr(d.msg, "method", "") == "ACK"]
+    assert len(acks) == acks_lost + 1
+    oracle.check_non_2xx_acks(grams, "alice")
+    oracle.check_call(grams, until=END)
+
+
+@pytest.mark.parametrize("mutation", list(ACK_MUTANTS))
+@pytest.mark.parametrize("acks_lost", [0, 3])
+def test_a_broken_non_2xx_ack_is_caught(
+    mutation: str, acks_lost: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The UA core's transport of the client transaction's ACK (sipfsm.ua.core) sends the
+    mutant instead; check_non_2xx_acks names 17.1.1.3."""
+
+    def broken(invite: Request, final: Response) -> Request:
+        return ACK_MUTANTS[mutation](build_ack(invite, final), invite, final)
+
+    monkeypatch.setattr("sipfsm.ua.core.build_ack", broken)
+    grams = _rejected_call(acks_lost)
+    with pytest.raises(AssertionError, match=r"17\.1\.1\.[23]"):
+        oracle.check_non_2xx_acks(grams, "alice")
+
+
+def test_a_missing_non_2xx_ack_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ACK of the 486 is never sent (here: lost before the wire logs it)."""
+    grams = [
+        d for d in _rejected_call(0) if not (d.sender == "alice" and d.msg.raw.startswith(b"ACK"))
+    ]
+    with pytest.raises(AssertionError, match=r"17\.1\.1\.2: 300-699 responses not ACKed"):
+        oracle.check_non_2xx_acks(grams, "alice")

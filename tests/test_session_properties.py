@@ -19,7 +19,7 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from sipfsm import ProtocolError, Response, Timers
 from sipfsm.sim.wire import Wire
@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import session_oracle as oracle
 from session_calls import BOB, answered_call
+from timer_bases import BASES
 
 # The stateful runs are the slowest tests: fewer examples than the profile's default.
 FEW = settings(max_examples=min(settings().max_examples, 60), stateful_step_count=14)
@@ -39,11 +40,30 @@ class Call(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.alice = UA("alice", "atlanta.example.com", random=random.Random(1).random)
-        self.bob = UA("bob", "biloxi.example.com", random=random.Random(2).random)
         self.mode = "none"
-        self.wire = Wire(self.alice, self.bob, drop=self._drop)
         self.now = 0.0
+
+    @initialize(
+        bases=BASES,
+        transport=st.sampled_from(["udp", "tcp"]),
+        profile=st.sampled_from(["rfc6026", "rfc3261"]),
+    )
+    def call(self, bases: tuple[float, float, float], transport: str, profile: str) -> None:
+        """Alice calls Bob with T1, T2 and T4 drawn (tests/timer_bases.py)."""
+        self.t1, self.t2, self.t4 = bases
+        timers = Timers(*bases)
+        self.alice, self.bob = (
+            UA(
+                user,
+                f"{place}.example.com",
+                transport=transport,
+                profile=profile,
+                timers=timers,
+                random=random.Random(seed).random,
+            )
+            for user, place, seed in (("alice", "atlanta", 1), ("bob", "biloxi", 2))
+        )
+        self.wire = Wire(self.alice, self.bob, drop=self._drop)
         self.caller: InviteSession = self.alice.invite(BOB, 0.0)
         self.wire.flush(0.0)
         self.callee: InviteSession = self.bob.sessions[0]
@@ -96,9 +116,12 @@ class Call(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.mode = "none"
-        self.now = self.wire.run_until(self.now + 70.0, self.now)
+        # Past every bound: a re-INVITE retried after a 491 (14.1: <= 4 s) lives 64*T1, its
+        # 2xx is retransmitted for 64*T1, Timer D waits > 32 s, Timers I and K wait T4.
+        bound = 2 * 64 * self.t1 + 4.0 + max(33.0, self.t4) + 10.0
+        self.now = self.wire.run_until(self.now + bound, self.now)
         grams = oracle.read(self.wire.log)
-        oracle.check_call(grams, until=self.now)
+        oracle.check_call(grams, t1=self.t1, t2=self.t2, until=self.now)
         oracle.check_glare_retry(grams, "alice", owner=True)
         oracle.check_glare_retry(grams, "bob", owner=False)
         # Once no INVITE waits for its final response (one may wait for ever: 13.2.1 sets no
@@ -113,20 +136,29 @@ TestCall = Call.TestCase
 TestCall.settings = FEW
 
 
-def _unacked_call(t1: float, acks_lost: int, transport: str) -> list[oracle.Datagram]:
-    timers = Timers(t1=t1, t2=4.0)
+def _unacked_call(
+    bases: tuple[float, float, float], acks_lost: int, transport: str
+) -> list[oracle.Datagram]:
+    timers, t1 = Timers(*bases), bases[0]
     alice = UA("alice", "atlanta.example.com", timers=timers, transport=transport)
     bob = UA("bob", "biloxi.example.com", timers=timers, transport=transport)
     return oracle.read(answered_call(alice, bob, acks_lost=acks_lost, until=64 * t1 + 40.0).log)
 
 
-@given(t1=st.sampled_from([0.25, 0.5, 1.0]), transport=st.sampled_from(["udp", "tcp"]))
+#: Bases where stopping at T2 shows: the last 2xx (>= 64*T1 - T2) comes after T2 + T1.
+SHOWS_T2 = BASES.filter(lambda b: 2 * b[1] < 63 * b[0])
+
+
+@given(bases=SHOWS_T2, transport=st.sampled_from(["udp", "tcp"]))
 @settings(max_examples=min(settings().max_examples, 30))
-def test_jssip_bug_2xx_retransmits_continue_past_t2_until_64_t1(t1: float, transport: str) -> None:
+def test_jssip_bug_2xx_retransmits_continue_past_t2_until_64_t1(
+    bases: tuple[float, float, float], transport: str
+) -> None:
     """JsSIP: the 2xx retransmissions stopped once the interval reached T2. 13.3.1.4: they go
     on every T2 until 64*T1 has passed, on any transport; then BYE."""
-    grams = _unacked_call(t1, 10**6, transport)
-    oracle.check_2xx_retransmissions(grams, "bob", t1, 4.0)
+    t1, t2, _ = bases
+    grams = _unacked_call(bases, 10**6, transport)
+    oracle.check_2xx_retransmissions(grams, "bob", t1, t2)
     sent = [
         d.t
         for d in grams
@@ -136,7 +168,7 @@ def test_jssip_bug_2xx_retransmits_continue_past_t2_until_64_t1(t1: float, trans
         and d.msg.cseq
         and d.msg.cseq.method == "INVITE"
     ]
-    assert sent[-1] > 4.0 + t1 and 64 * t1 - sent[-1] <= 4.0
+    assert sent[-1] > t2 + t1 and 64 * t1 - sent[-1] <= t2
     assert any(
         d.msg.method == "BYE"
         for d in grams
@@ -144,13 +176,16 @@ def test_jssip_bug_2xx_retransmits_continue_past_t2_until_64_t1(t1: float, trans
     )
 
 
-@given(lost=st.integers(0, 6))
+@given(bases=BASES, lost=st.integers(0, 6))
 @settings(max_examples=min(settings().max_examples, 30))
-def test_sipml5_bug_no_2xx_retransmission_after_the_ack(lost: int) -> None:
+def test_sipml5_bug_no_2xx_retransmission_after_the_ack(
+    bases: tuple[float, float, float], lost: int
+) -> None:
     """sipml5: 200 retransmissions went on after the ACK. With ``lost`` ACKs lost, exactly
-    ``lost + 1`` 200s go out and none after the first ACK delivered."""
-    grams = _unacked_call(0.5, lost, "udp")
-    oracle.check_2xx_retransmissions(grams, "bob", 0.5, 4.0)
+    ``lost + 1`` 200s go out (at least 7 fit in 64*T1: 0, T1, 3*T1 ... 63*T1) and none after
+    the first ACK delivered."""
+    grams = _unacked_call(bases, lost, "udp")
+    oracle.check_2xx_retransmissions(grams, "bob", bases[0], bases[1])
     sent = [
         d.t
         for d in grams

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TypedDict
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from sipfsm import Send, ToTU, TransactionKey, TransactionLayer
+from sipfsm.testing import strategies as sips
 
 INVITE = TransactionKey("INVITE", branch="z9hG4bK776asdhds", sent_by="pc33.atlanta.com:5060")
 
@@ -141,3 +146,72 @@ def test_one_timer_heap_for_all_transactions_and_terminated_ones_are_forgotten()
     assert len(fired) == 1 and isinstance(fired[0][1][-1], Send)
     layer.handle_timer(1000.0)  # every Timer F: all time out, all are forgotten
     assert len(layer) == 0 and layer.get_timer() is None
+
+
+# --- matching is two-sided: one matched field apart, no match ---------------------------------
+
+RFC2543 = TransactionKey(
+    "INVITE",
+    branch="1234",
+    request_uri="sip:bob@biloxi.com",
+    from_tag="88sja8x",
+    call_id="987asjd97y7atg",
+    cseq=986759,
+    top_via="SIP/2.0/UDP pc33.atlanta.com:5060;",
+)
+
+
+def _other(key: TransactionKey, field: str, word: str) -> TransactionKey:
+    """``key`` with ``field`` changed to another value built from ``word``."""
+    old = getattr(key, field)
+    if field == "cseq":
+        return replace(key, cseq=old + 1 + len(word))
+    if field == "branch" and key.rfc3261:
+        return replace(key, branch=f"{old}{word}")  # keeps the magic cookie
+    if field == "method":
+        return replace(key, method=word if word not in ("INVITE", "ACK") else "OPTIONS")
+    return replace(key, **{field: f"{old or ''}{word}"})  # type: ignore[arg-type]
+
+
+@given(field=st.sampled_from(["branch", "sent_by", "method"]), word=sips.tokens())
+def test_a_request_one_field_apart_matches_no_rfc3261_transaction(field: str, word: str) -> None:
+    """17.2.3: branch, sent-by and method (ACK and CANCEL aside) identify a server
+    transaction; a request that differs in one of them belongs to another one."""
+    layer = TransactionLayer()
+    tx, _ = layer.receive_request(INVITE, "INV", 0.0)
+    other = _other(INVITE, field, word)
+    assert layer.match_request(INVITE) is tx and layer.match_request(other) is None
+    if field != "method":  # 9.2: the CANCEL of another transaction cancels nothing here
+        assert layer.match_cancel(replace(INVITE, method="CANCEL")) is tx
+        assert layer.match_cancel(replace(other, method="CANCEL")) is None
+
+
+@given(
+    field=st.sampled_from(["request_uri", "from_tag", "call_id", "cseq", "top_via", "method"]),
+    word=sips.tokens(),
+)
+def test_a_request_one_field_apart_matches_no_rfc2543_transaction(field: str, word: str) -> None:
+    """17.2.3, RFC 2543 rules: Request-URI, From tag, Call-ID, CSeq, top Via (and To tag)
+    identify the transaction; its ACK matches on all of them but the To tag, checked against
+    the response's."""
+    layer = TransactionLayer()
+    tx, _ = layer.receive_request(RFC2543, "INV", 0.0)
+    assert tx is not None
+    assert layer.match_request(RFC2543) is tx
+    assert layer.match_request(_other(RFC2543, field, word)) is None
+    layer.respond(tx, 404, 0.1, to_tag="99sa0xk")
+    ack = replace(RFC2543, method="ACK", to_tag="99sa0xk")
+    assert layer.match_request(ack) is tx
+    if field != "method":
+        assert layer.match_request(_other(ack, field, word)) is None
+    assert layer.match_request(_other(ack, "to_tag", word)) is None
+
+
+@given(field=st.sampled_from(["branch", "method"]), word=sips.tokens())
+def test_a_response_one_field_apart_matches_no_client_transaction(field: str, word: str) -> None:
+    """17.1.3: a response matches the client transaction of its top Via branch and its CSeq
+    method; one of them different, it is stray."""
+    layer = TransactionLayer()
+    tx, _ = layer.send_request(INVITE, "INV", 0.0)
+    assert layer.receive_response(_other(INVITE, field, word), "180", 180, 0.1) == (None, [])
+    assert layer.receive_response(INVITE, "180", 180, 0.2)[0] is tx

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 from hypothesis import strategies as st
 
 from sipfsm.testing.header_values import name_addrs
+from sipfsm.testing.lexical import tokens
 from sipfsm.testing.malformed import DEFECTS, Malformed, malformed_messages
 from sipfsm.testing.message_bytes import message_bytes, request_bytes, response_bytes
 from sipfsm.testing.uri_text import uris
@@ -54,6 +55,7 @@ __all__ = [
     "requests",
     "response_bytes",
     "responses",
+    "tokens",
     "uris",
 ]
 
