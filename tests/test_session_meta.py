@@ -228,7 +228,7 @@ def test_a_broken_non_2xx_ack_is_caught(
     def broken(invite: Request, final: Response) -> Request:
         return ACK_MUTANTS[mutation](build_ack(invite, final), invite, final)
 
-    monkeypatch.setattr("sipfsm.ua.core.build_ack", broken)
+    monkeypatch.setattr("sipfsm.ua.base.build_ack", broken)
     grams = _rejected_call(acks_lost)
     with pytest.raises(AssertionError, match=r"17\.1\.1\.[23]"):
         oracle.check_non_2xx_acks(grams, "alice")
