@@ -1,7 +1,8 @@
-"""What a trace script can get wrong, and how its steps are printed (``sipfsm trace``).
+"""The scripts of ``sipfsm trace``: the words every script shares, what a script can get
+wrong, and how its steps are printed.
 
-Shared by the transaction traces (``sim.trace``) and the session and dialog traces
-(``sim.session_trace``); a :class:`~sipfsm.engine.outputs.Step` is one line.
+Shared by the transaction traces (``sim.trace``), the session traces (``sim.session_trace``)
+and the dialog trace (``sim.dialog_trace``); a :class:`~sipfsm.engine.outputs.Step` is one line.
 """
 
 from __future__ import annotations
@@ -29,3 +30,19 @@ def format_steps(steps: Sequence[Step]) -> list[str]:
     """Aligned lines: time (``  1.500``), what happened, state."""
     width = max((len(s.what) for s in steps), default=0)
     return [f"{s.t:8.3f}  {s.what:<{width}}  {s.state}" for s in steps]
+
+
+def clock_advance(word: str) -> float:
+    """The seconds of a ``+S`` word (finite, not negative); :class:`TraceInputError` else."""
+    try:
+        seconds = float(word[1:])
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise TraceInputError(f"bad clock advance {word!r}: use +SECONDS, like +0.5")
+    return seconds
+
+
+def is_status_code(arg: str) -> bool:
+    """Whether a script argument is a status code, 100-699 (RFC 3261 7.2, 21)."""
+    return arg.isdigit() and 100 <= int(arg) <= 699
