@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from sipfsm.engine.outputs import Output, StateEntered, Step, describe
+from sipfsm.engine.outputs import Output, StateEntered, Step
 from sipfsm.engine.table import Table, compile_table, transport_reliable
 from sipfsm.engine.transaction import Transaction
 from sipfsm.errors import ProtocolError
@@ -23,6 +23,7 @@ from sipfsm.sim.steps import (
     TraceInputError,
     TraceRefused,
     clock_advance,
+    describe,
     format_steps,
     is_status_code,
 )
