@@ -99,8 +99,8 @@ _LAZY: dict[str, str] = {
 #: Modules imported with a lazy module: the renderer registers the Jupyter diagram of a model
 #: (``Machine._repr_svg_``), which the models themselves know nothing of.
 _WITH: dict[str, str] = {
-    "sipfsm.model.loader": "sipfsm.render.diagram",
-    "sipfsm.model.machine": "sipfsm.render.diagram",
+    "sipfsm.model.loader": "sipfsm.render.jupyter",
+    "sipfsm.model.machine": "sipfsm.render.jupyter",
 }
 
 

@@ -1,7 +1,7 @@
 """An oracle for dialogs and INVITE sessions, written from RFC 3261 sections 12-15 and 9.
 
 It reads no model file and no ``timers.toml``: it looks at what went over the wire between
-two UAs (``(t, sender, bytes, delivered)``, as :class:`sipfsm.ua.core.Wire` logs it) and checks
+two UAs (``(t, sender, bytes, delivered)``, as :class:`sipfsm.sim.wire.Wire` logs it) and checks
 the rules of the RFC text on it. Every check raises ``AssertionError`` naming the rule.
 
 T1 and T2 are arguments (17.1.1.1 defaults: 0.5 s and 4 s).

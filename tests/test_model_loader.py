@@ -26,7 +26,8 @@ from sipfsm.model.loader import (
     models_dir,
 )
 from sipfsm.model.timers import Timers
-from sipfsm.sim.session_trace import PEER, _Peer
+from sipfsm.sim.peer import PEER
+from sipfsm.sim.peer import ScriptedPeer as _Peer
 from sipfsm.ua.core import UA
 
 SESSIONS = ("invite_session_client", "invite_session_server")

@@ -222,7 +222,7 @@ def test_the_real_ua_acks_every_non_2xx(acks_lost: int) -> None:
 def test_a_broken_non_2xx_ack_is_caught(
     mutation: str, acks_lost: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The UA core's transport of the client transaction's ACK (sipfsm.ua.core) sends the
+    """The UA core's transport of the client transaction's ACK (sipfsm.ua.base) sends the
     mutant instead; check_non_2xx_acks names 17.1.1.3."""
 
     def broken(invite: Request, final: Response) -> Request:

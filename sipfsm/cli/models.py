@@ -18,7 +18,7 @@ from typing import Any
 
 from sipfsm.errors import SipfsmError
 from sipfsm.model.loader import DEFAULT_PROFILE, PROFILES, Machine, load_models
-from sipfsm.render.diagram import section_title
+from sipfsm.render.sections import section_title
 
 #: Environment variable naming another folder of models (with its vocabulary and timers).
 MODELS_ENV = "SIPFSM_MODELS"

@@ -109,26 +109,3 @@ class Step:
     t: float
     what: str
     state: str
-
-
-def describe(output: Output, method: str = "request") -> str:
-    """One short line for an output, as ``sipfsm trace`` prints it (``send ACK``, ``fire A``)."""
-    if isinstance(output, Send):
-        verb = "resend" if output.retransmission else "send"
-        if output.what == "request":
-            return f"{verb} {method}"
-        if output.what == "ack":
-            return f"{verb} ACK"
-        return f"{verb} {output.status}"
-    if isinstance(output, ToTU):
-        if output.what == "response":
-            return f"tu {output.status}"
-        if output.what == "request":
-            return f"tu {method}"
-        return "tu " + {"ack": "ACK", "timeout": "timeout"}.get(output.what, "transport-error")
-    if isinstance(output, TimerEvent):
-        tail = f" {output.interval}" if output.action == "start" else ""
-        return f"{output.action} {output.timer}{tail}"
-    if isinstance(output, CoreAction):
-        return output.verb
-    return f"enter {output.state}"

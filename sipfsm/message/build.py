@@ -16,7 +16,7 @@ import random
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from sipfsm.message.constants import MAGIC_COOKIE, SIP_VERSION
+from sipfsm.message.constants import MAGIC_COOKIE, REASONS, SIP_VERSION
 from sipfsm.message.serialize import header_items, write
 from sipfsm.message.split import split_name_addr
 from sipfsm.message.uri import URI
@@ -25,68 +25,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from sipfsm.message.message import Request, Response
 
 __all__ = [
-    "REASONS",
     "build_ack",
     "build_cancel",
     "build_in_dialog",
     "build_request",
     "build_response",
 ]
-
-#: The Reason-Phrases of RFC 3261 section 21.
-REASONS: dict[int, str] = {
-    100: "Trying",
-    180: "Ringing",
-    181: "Call Is Being Forwarded",
-    182: "Queued",
-    183: "Session Progress",
-    200: "OK",
-    202: "Accepted",
-    300: "Multiple Choices",
-    301: "Moved Permanently",
-    302: "Moved Temporarily",
-    305: "Use Proxy",
-    380: "Alternative Service",
-    400: "Bad Request",
-    401: "Unauthorized",
-    402: "Payment Required",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    406: "Not Acceptable",
-    407: "Proxy Authentication Required",
-    408: "Request Timeout",
-    410: "Gone",
-    413: "Request Entity Too Large",
-    414: "Request-URI Too Long",
-    415: "Unsupported Media Type",
-    416: "Unsupported URI Scheme",
-    420: "Bad Extension",
-    421: "Extension Required",
-    423: "Interval Too Brief",
-    480: "Temporarily Unavailable",
-    481: "Call/Transaction Does Not Exist",
-    482: "Loop Detected",
-    483: "Too Many Hops",
-    484: "Address Incomplete",
-    485: "Ambiguous",
-    486: "Busy Here",
-    487: "Request Terminated",
-    488: "Not Acceptable Here",
-    491: "Request Pending",
-    493: "Undecipherable",
-    500: "Server Internal Error",
-    501: "Not Implemented",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Server Time-out",
-    505: "Version Not Supported",
-    513: "Message Too Large",
-    600: "Busy Everywhere",
-    603: "Decline",
-    604: "Does Not Exist Anywhere",
-    606: "Not Acceptable",
-}
 
 #: Methods whose requests can establish a dialog, so need a Contact (8.1.1.8; RFC 3515, 6665).
 _DIALOG_METHODS = frozenset({"INVITE", "SUBSCRIBE", "REFER", "NOTIFY"})

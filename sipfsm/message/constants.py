@@ -7,7 +7,14 @@ from the compiled grammar in :mod:`sipfsm.message.grammar`, never written in Pyt
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_PORT", "DEFAULT_TLS_PORT", "MAGIC_COOKIE", "SIP_VERSION", "default_port"]
+__all__ = [
+    "DEFAULT_PORT",
+    "DEFAULT_TLS_PORT",
+    "MAGIC_COOKIE",
+    "REASONS",
+    "SIP_VERSION",
+    "default_port",
+]
 
 #: RFC 3261 section 8.1.1.7: the branch of a request sent by an RFC 3261 element starts with
 #: this magic cookie (section 17.2.3 matches transactions on such branches).
@@ -32,3 +39,60 @@ def default_port(transport: str) -> int:
     (5060, 5061)
     """
     return DEFAULT_TLS_PORT if transport.upper() == "TLS" else DEFAULT_PORT
+
+
+#: RFC 3261 section 21: the Reason-Phrase of each status code it defines (7.2: a
+#: recommendation; the grammar takes any text).
+REASONS: dict[int, str] = {
+    100: "Trying",
+    180: "Ringing",
+    181: "Call Is Being Forwarded",
+    182: "Queued",
+    183: "Session Progress",
+    200: "OK",
+    202: "Accepted",
+    300: "Multiple Choices",
+    301: "Moved Permanently",
+    302: "Moved Temporarily",
+    305: "Use Proxy",
+    380: "Alternative Service",
+    400: "Bad Request",
+    401: "Unauthorized",
+    402: "Payment Required",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    407: "Proxy Authentication Required",
+    408: "Request Timeout",
+    410: "Gone",
+    413: "Request Entity Too Large",
+    414: "Request-URI Too Long",
+    415: "Unsupported Media Type",
+    416: "Unsupported URI Scheme",
+    420: "Bad Extension",
+    421: "Extension Required",
+    423: "Interval Too Brief",
+    480: "Temporarily Unavailable",
+    481: "Call/Transaction Does Not Exist",
+    482: "Loop Detected",
+    483: "Too Many Hops",
+    484: "Address Incomplete",
+    485: "Ambiguous",
+    486: "Busy Here",
+    487: "Request Terminated",
+    488: "Not Acceptable Here",
+    491: "Request Pending",
+    493: "Undecipherable",
+    500: "Server Internal Error",
+    501: "Not Implemented",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Server Time-out",
+    505: "Version Not Supported",
+    513: "Message Too Large",
+    600: "Busy Everywhere",
+    603: "Decline",
+    604: "Does Not Exist Anywhere",
+    606: "Not Acceptable",
+}

@@ -109,7 +109,7 @@ class Machine:
 
     def _repr_svg_(self) -> str | None:
         """Jupyter: the diagram under the default profile, drawn by the renderer that
-        registered itself (:func:`set_svg_renderer`; ``sipfsm.render`` does when imported);
+        registered itself (:func:`set_svg_renderer`; ``sipfsm.render.jupyter`` does when imported);
         None without one, or when it cannot draw (Graphviz missing)."""
         return None if _svg_renderer is None else _svg_renderer(self)
 

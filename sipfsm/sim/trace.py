@@ -13,13 +13,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from sipfsm.engine.outputs import Output, StateEntered, Step, describe
+from sipfsm.engine.outputs import Output, StateEntered, Step
 from sipfsm.engine.table import Table, compile_table, transport_reliable
 from sipfsm.engine.transaction import Transaction
 from sipfsm.errors import ProtocolError
 from sipfsm.model.loader import DEFAULT_PROFILE, Machine, load_timers, load_vocabulary
 from sipfsm.model.timers import Timers
-from sipfsm.sim.steps import TraceInputError, TraceRefused, format_steps
+from sipfsm.sim.steps import (
+    TraceInputError,
+    TraceRefused,
+    clock_advance,
+    describe,
+    format_steps,
+    is_status_code,
+)
 
 __all__ = ["Step", "TraceInputError", "TraceRefused", "format_steps", "parse_word", "run_trace"]
 
@@ -27,13 +34,7 @@ __all__ = ["Step", "TraceInputError", "TraceRefused", "format_steps", "parse_wor
 def parse_word(word: str, machine: Machine) -> tuple[str, float | int | str]:
     """Check one script word against the model; return (kind, argument)."""
     if word.startswith("+"):
-        try:
-            seconds = float(word[1:])
-        except ValueError:
-            seconds = -1.0
-        if not seconds >= 0 or seconds == float("inf"):
-            raise TraceInputError(f"bad clock advance {word!r}: use +SECONDS, like +0.5")
-        return "advance", seconds
+        return "advance", clock_advance(word)
     if word == "transport-error":
         return "event", "transport_error"
     name, sep, arg = word.partition("=")
@@ -43,7 +44,7 @@ def parse_word(word: str, machine: Machine) -> tuple[str, float | int | str]:
         if event not in machine.events:
             raise TraceInputError(f"{machine.name} has no event {event} ({word!r})")
         return "event", event
-    if sep and name == ("tu" if server else "recv") and arg.isdigit() and 100 <= int(arg) <= 699:
+    if sep and name == ("tu" if server else "recv") and is_status_code(arg):
         return name, int(arg)
     words = "recv=request, recv=ACK, tu=CODE" if server else "recv=CODE"
     raise TraceInputError(

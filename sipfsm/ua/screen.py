@@ -26,7 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sipfsm.errors import ParseError
-from sipfsm.message.build import REASONS, build_response
+from sipfsm.message.build import build_response
+from sipfsm.message.constants import REASONS
 from sipfsm.message.message import Request, Response
 from sipfsm.message.parse import parse
 from sipfsm.message.validate import Finding, validate
