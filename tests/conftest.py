@@ -9,8 +9,11 @@ from hypothesis import HealthCheck, settings
 
 #: Project root (the folder holding pyproject.toml).
 ROOT = Path(__file__).resolve().parent.parent
+#: The read-only shared folder beside the project; SIPFSM_SHARED names it when the tests run
+#: in a copy elsewhere (scripts/mutation).
+SHARED = Path(os.environ.get("SIPFSM_SHARED", ROOT.parent / "shared"))
 #: The RFC 4475 torture messages, read in place (never copied into the project).
-CORPUS = ROOT.parent / "shared" / "corpus" / "rfc4475"
+CORPUS = SHARED / "corpus" / "rfc4475"
 
 settings.register_profile(
     "ci",

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, SHARED
 
 from sipfsm.abnf.compile import SOURCES
 from sipfsm.abnf.reader import (
@@ -23,7 +23,7 @@ from sipfsm.abnf.reader import (
 )
 
 GRAMMAR = ROOT / "grammar"
-RFC3261 = ROOT.parent / "shared" / "spec" / "rfc3261.txt"
+RFC3261 = SHARED / "spec" / "rfc3261.txt"
 
 
 def rules(text: str) -> dict[str, object]:
