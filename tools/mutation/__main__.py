@@ -107,7 +107,11 @@ def _run_data(
 
 
 def _run_core(
-    paths: list[str], quick_tests: bool, max_children: int, deadline: float | None
+    paths: list[str],
+    quick_tests: bool,
+    max_children: int,
+    deadline: float | None,
+    only: list[str] | None = None,
 ) -> list[mutmut_run.FileResult]:
     if not paths:
         return []
@@ -119,7 +123,7 @@ def _run_core(
     )
     print(f"   log: {folder / 'mutmut.log'}", flush=True)
     mutmut_run.prepare(folder, tests)
-    ran = mutmut_run.run(folder, paths, max_children, deadline)
+    ran = mutmut_run.run(folder, paths, max_children, deadline, only)
     if ran.returncode is None:
         print("   mutmut stopped: time budget spent (the rest: not checked)")
     elif ran.returncode != 0 and mutmut_run.NOTHING_MATCHES in ran.output:
@@ -142,7 +146,7 @@ def _summary(outcomes: list[data.Outcome], files: list[mutmut_run.FileResult]) -
     bad = report.open_data_survivors(outcomes)
     errors = [o for o in outcomes if o.status == "error"]
     killed = sum(o.status in ("killed", "rejected") for o in outcomes)
-    run = sum(o.status != "not run" for o in outcomes)
+    run = sum(o.status not in ("not run", "equivalent") for o in outcomes)
     print(f"== data: {killed} of {run} killed; {len(bad)} open survivor(s); {len(errors)} error(s)")
     for o in bad + errors:
         _print_outcome(o)
@@ -206,6 +210,12 @@ def quick(args: argparse.Namespace) -> int:
     return status
 
 
+def _recorded_survivors(paths: list[str]) -> list[str]:
+    """The mutmut names of the survivors ``docs/mutation.json`` records for ``paths``."""
+    core = report.load()["core"]
+    return [s["name"] for p in paths for s in core.get(p, {}).get("survivors", [])]
+
+
 def full(args: argparse.Namespace) -> int:
     started = time.monotonic()
     cores, datas = _targets(args.targets)
@@ -218,13 +228,18 @@ def full(args: argparse.Namespace) -> int:
     outcomes = _run_data(_chosen(datas, args.cap), args.jobs, None)
     data_stamp = _stamp(command, started, cap=args.cap)
     core_start = time.monotonic()
-    files = _run_core(cores, args.quick_tests, args.max_children, None)
+    only = _recorded_survivors(cores) if args.survivors else None
+    files = _run_core(cores, args.quick_tests, args.max_children, None, only)
     status = _summary(outcomes, files)
     if not args.no_write:
         results = report.load()
         report.record_data(results, outcomes, data_stamp)
         tests = "quick-mode tests" if args.quick_tests else "whole suite"
-        report.record_core(results, files, _stamp(command, core_start, tests=tests))
+        stamp = _stamp(command, core_start, tests=tests)
+        report.record_core(results, files, stamp, set(only) if only is not None else None)
+        if files:
+            folder = workspace.WORK / ("mutmut-quick" if args.quick_tests else "mutmut-full")
+            report.record_census(results, mutmut_run.census(folder))
         results["updated"] = _stamp(command, started)
         report.write(results)
         print(
@@ -268,6 +283,11 @@ def main(argv: list[str] | None = None) -> int:
         help="judge with the table's tests per module, not the whole suite",
     )
     f.add_argument("--fresh", action="store_true", help="forget mutmut's cache of earlier runs")
+    f.add_argument(
+        "--survivors",
+        action="store_true",
+        help="rerun only the recorded survivors (after a new test; the rest keep their verdict)",
+    )
     f.add_argument("--no-write", action="store_true", help="print only; leave docs/ alone")
     ls = sub.add_parser("list", help="the data mutants (seeded) and core modules a run would take")
     ls.add_argument("targets", nargs="*", metavar="TARGET")

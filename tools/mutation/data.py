@@ -5,7 +5,8 @@ regenerated there (``python -m sipfsm.abnf.compile``; what ``scripts/regen-diagr
 the data file's tests (:data:`tools.mutation.table.DATA`) with ``-x``. Killed: a test fails, or
 the compiler or loader refuses the mutant while regenerating (every test would fail then).
 Survived: every test passes. Timed out: counts as a survivor. A failure of a drift test is an
-error of this tool (the regeneration did not happen), never a kill.
+error of this tool (the regeneration did not happen), never a kill. A grammar mutant that
+compiles to the same parser is equivalent by construction and not run.
 """
 
 from __future__ import annotations
@@ -25,17 +26,23 @@ from typing import TypeVar
 
 from tools.mutation import abnf_ops, model_ops, proc, workspace
 from tools.mutation.edits import Context, Mutant
-from tools.mutation.table import DATA, DRIFT_TESTS, SEED, Data
+from tools.mutation.table import DATA, DRIFT_TESTS, SEED, TEST_TIMEOUT, Data
 
 Operator = Callable[[str, str, Context], Iterator[Mutant]]
 T = TypeVar("T")
 SCRATCH = workspace.WORK / "data"
+#: The compiled grammar: the package reads nothing else of ``grammar/`` at run time.
+LARK = "sipfsm/message/_generated/sip.lark"
+#: In a copy: the test running now (``hypothesis_profile.py`` writes it).
+CURRENT = ".mutation-current-test"
 _FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """``status``: killed, rejected (killed while regenerating), survived, timeout or error."""
+    """``status``: killed, rejected (killed while regenerating), survived, timeout, error, or
+    equivalent (a grammar mutant that compiles to the same ``sip.lark``: the parser cannot
+    tell, e.g. a core rule SIP never uses)."""
 
     mutant: Mutant
     status: str
@@ -115,10 +122,12 @@ def regenerate(copy: Path, kind: str) -> str | None:
     return None
 
 
-def _pytest(copy: Path, tests: Iterable[str], timeout: float, stop_first: bool = True) -> proc.Ran:
-    cmd = [sys.executable, "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider"]
-    cmd += ["-p", "tools.mutation.hypothesis_profile", "-x"] if stop_first else []
-    return proc.run([*cmd, *tests], copy, workspace.env(copy), timeout)
+def _pytest(copy: Path, tests: Iterable[str], timeout: float) -> proc.Ran:
+    cmd = [sys.executable, "-m", "pytest", "-q", "-rfE", "-x", f"--timeout={TEST_TIMEOUT}"]
+    cmd += ["-p", "no:cacheprovider"]
+    cmd += ["-p", "tools.mutation.hypothesis_profile"]
+    env = workspace.env(copy) | {"SIPFSM_MUTATION_CURRENT": str(copy / CURRENT)}
+    return proc.run([*cmd, *tests], copy, env, timeout)
 
 
 def prepare_base() -> Path:
@@ -139,7 +148,7 @@ def prepare_base() -> Path:
         if error:
             raise SystemExit(f"mutation: regenerating {kind} fails on the unmutated tree: {error}")
     generated = [
-        base / "sipfsm/message/_generated/sip.lark",
+        base / LARK,
         *sorted((base / "diagrams").glob("*.dot")),
     ]
     for path in generated:
@@ -162,6 +171,10 @@ def clean_runs(base: Path, selections: Iterable[tuple[str, ...]]) -> dict[tuple[
     return seconds
 
 
+def _same_file(a: Path, b: Path, rel: str) -> bool:
+    return (a / rel).read_bytes() == (b / rel).read_bytes()
+
+
 def judge(base: Path, mutant: Mutant, entry: Data, clean: float, slot: int) -> Outcome:
     """Apply one mutant in a copy of ``base``, regenerate, run its tests."""
     start = time.monotonic()
@@ -173,15 +186,18 @@ def judge(base: Path, mutant: Mutant, entry: Data, clean: float, slot: int) -> O
         refused = regenerate(copy, entry.regen)
         if refused:
             return Outcome(mutant, "rejected", refused, time.monotonic() - start)
+        if entry.regen == "grammar" and _same_file(copy, base, LARK):
+            return Outcome(mutant, "equivalent", f"{LARK} unchanged", time.monotonic() - start)
         ran = _pytest(copy, entry.tests, timeout=max(120.0, 4 * clean + 60))
-        return _outcome(mutant, ran, time.monotonic() - start)
+        return _outcome(mutant, ran, time.monotonic() - start, copy)
     finally:
         shutil.rmtree(copy, ignore_errors=True)
 
 
-def _outcome(mutant: Mutant, ran: proc.Ran, seconds: float) -> Outcome:
+def _outcome(mutant: Mutant, ran: proc.Ran, seconds: float, copy: Path) -> Outcome:
     if ran.returncode is None:
-        return Outcome(mutant, "timeout", "the tests did not finish in time", seconds)
+        hung = (copy / CURRENT).read_text() if (copy / CURRENT).exists() else "?"
+        return Outcome(mutant, "timeout", f"did not finish in time, in {hung}", seconds)
     if ran.returncode == 0:
         return Outcome(mutant, "survived", "", seconds)
     failed = _FAILED.findall(ran.output)

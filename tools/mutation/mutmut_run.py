@@ -30,7 +30,7 @@ from pathlib import Path
 
 from tools.mutation import proc, workspace
 from tools.mutation.reach import skipped_by_mutmut
-from tools.mutation.table import CORE, PYTEST_ARGS
+from tools.mutation.table import CORE, PYTEST_ARGS, TEST_TIMEOUT
 
 #: Statuses mutmut gives (its exit codes, ``mutmut.stats.status_by_exit_code`` of 3.8.1).
 _STATUS = {
@@ -116,15 +116,17 @@ def config(tests: tuple[str, ...] | None) -> str:
         'source_paths = ["sipfsm"]',
         f"only_mutate = {_toml_list(globs)}",
         'also_copy = ["models", "grammar", "diagrams", "tools"]',
-        f"pytest_add_cli_args = {_toml_list(PYTEST_ARGS)}",
+        f"pytest_add_cli_args = {_toml_list([*PYTEST_ARGS, f'--timeout={TEST_TIMEOUT}'])}",
         f"pytest_add_cli_args_test_selection = {_toml_list(tests or ('tests',))}",
         'process_isolation = "forkserver"',
         'forkserver_warmup = "none"',
         "use_git_change_detection = false",
         # A mutant may loop for ever (a doubling timer that never reaches its cap): mutmut's
-        # CPU limit is (tests' seconds + constant) * multiplier * 2; its default 15 waited 13 min.
+        # CPU limit is (tests' seconds + constant) * multiplier * 2 (its default 15 waited 13
+        # min), its wall limit half that: at least 1.5 * TEST_TIMEOUT, so that a hanging test
+        # fails first (pytest-timeout) and the mutant counts as killed.
         "timeout_multiplier = 3.0",
-        "timeout_constant = 5.0",
+        f"timeout_constant = {TEST_TIMEOUT / 2:.1f}",
     ]
     return "\n".join(lines) + "\n"
 
@@ -162,10 +164,17 @@ def mutable(path: str, root: Path = workspace.ROOT) -> bool:
 NOTHING_MATCHES = "Filtered for specific mutants, but nothing matches"
 
 
-def run(folder: Path, paths: list[str], max_children: int, deadline: float | None) -> proc.Ran:
-    """``mutmut run`` for the mutants of ``paths`` (log: ``folder/mutmut.log``)."""
+def run(
+    folder: Path,
+    paths: list[str],
+    max_children: int,
+    deadline: float | None,
+    only: list[str] | None = None,
+) -> proc.Ran:
+    """``mutmut run`` for the mutants of ``paths``, or only the mutants named in ``only``
+    (log: ``folder/mutmut.log``)."""
     mutmut = str(Path(sys.executable).with_name("mutmut"))
-    names = [p for path in paths if mutable(path) for p in patterns(path)]
+    names = only if only is not None else [p for f in paths if mutable(f) for p in patterns(f)]
     if not names:
         return proc.Ran(0, NOTHING_MATCHES, 0.0)
     cmd = [mutmut, "run", "--max-children", str(max_children), *names]
@@ -192,6 +201,16 @@ def results(folder: Path, paths: list[str]) -> list[FileResult]:
             _located(folder, m, detail.get(m.name, "")) if m.status in SURVIVOR else m
             for m in r.mutants
         ]
+    return out
+
+
+def census(folder: Path) -> dict[str, int]:
+    """The number of mutants mutmut generated for every core file (it mutates them all)."""
+    out = {}
+    for path in core_files():
+        meta = folder / "mutants" / (path + ".meta")
+        if meta.exists():
+            out[path] = len(json.loads(meta.read_text())["exit_code_by_key"])
     return out
 
 

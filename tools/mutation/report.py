@@ -54,15 +54,34 @@ def code_key(path: str, before: str, after: str) -> str:
 
 
 def record_core(
-    results: dict[str, Any], files: Iterable[FileResult], stamp: dict[str, Any]
+    results: dict[str, Any],
+    files: Iterable[FileResult],
+    stamp: dict[str, Any],
+    rerun: set[str] | None = None,
 ) -> None:
-    """Store one mutmut run's verdicts per file, with the run's date, commit and command."""
+    """Store one mutmut run's verdicts per file, with the run's date, commit and command.
+    ``rerun``: only these (recorded survivors) ran again; the other verdicts stay."""
     for r in files:
-        results["core"][r.path] = {
-            **stamp,
-            "counts": dict(Counter(m.status for m in r.mutants)),
-            "survivors": [asdict(m) for m in r.mutants if m.status in SURVIVOR],
-        }
+        mutants = r.mutants
+        old = results["core"].get(r.path)
+        if rerun is not None and old is not None:
+            mutants = [m for m in r.mutants if m.name in rerun]
+            counts = Counter(old["counts"])
+            counts.subtract(Counter(s["status"] for s in old["survivors"] if s["name"] in rerun))
+            counts.update(m.status for m in mutants)
+            kept = [s for s in old["survivors"] if s["name"] not in rerun]
+            survivors = kept + [asdict(m) for m in mutants if m.status in SURVIVOR]
+            stamp = {**stamp, "command": f"{old['command']}; then {stamp['command']}"}
+            stamp["seconds"] += old["seconds"]
+        else:
+            counts = Counter(m.status for m in mutants)
+            survivors = [asdict(m) for m in mutants if m.status in SURVIVOR]
+        results["core"][r.path] = {**stamp, "counts": +counts, "survivors": survivors}
+
+
+def record_census(results: dict[str, Any], census: dict[str, int]) -> None:
+    """How many mutants mutmut makes of each core file (known once it generated them)."""
+    results.setdefault("census", {}).update(census)
 
 
 def record_data(
@@ -90,6 +109,11 @@ def _pct(killed: int, total: int) -> str:
     return f"{100 * killed / total:.0f}%" if total else "-"
 
 
+def _judged(c: Counter[str]) -> int:
+    """Data mutants that count: all but the equivalent ones and those not run."""
+    return sum(c.values()) - c["not run"] - c["equivalent"]
+
+
 def _table(head: list[str], rows: list[list[object]]) -> str:
     lines: list[list[object]] = [list(head), ["---"] * len(head), *rows]
     return "\n".join("| " + " | ".join(str(c) for c in line) + " |" for line in lines)
@@ -104,7 +128,8 @@ def _core_table(results: dict[str, Any]) -> str:
     for path in core_files():
         e = results["core"].get(path)
         if e is None:
-            rows.append([f"`{path}`", shard_of(path), "not run", *[""] * 10])
+            known = results.get("census", {}).get(path, "")
+            rows.append([f"`{path}`", shard_of(path), "not run", "", "", known, *[""] * 7])
             continue
         c = Counter(e["counts"])
         total = sum(c.values())
@@ -124,15 +149,14 @@ def _data_tables(results: dict[str, Any]) -> tuple[str, str]:
             ops.setdefault(m["operator"], Counter())[m["status"]] += 1
         rows.append([f"`{path}`", e["date"], e["commit"][:10], e["cap"], len(e["mutants"])])
         rows[-1] += [c["killed"] + c["rejected"], c["rejected"], c["survived"]]
-        rows[-1] += [c["timeout"], c["error"], c["not run"]]
+        rows[-1] += [c["timeout"], c["equivalent"], c["error"], c["not run"]]
     per_op: list[list[object]] = []
     for op, c in sorted(ops.items()):
-        killed, total = c["killed"] + c["rejected"], sum(c.values()) - c["not run"]
-        per_op.append(
-            [op, sum(c.values()), killed, c["survived"], c["timeout"], _pct(killed, total)]
-        )
-    files = _table([*_DATA_HEAD.split(","), "timeout", "error", "not run"], rows)
-    head = ["operator", "mutants", "killed", "survived", "timeout", "killed %"]
+        killed, total = c["killed"] + c["rejected"], _judged(c)
+        per_op.append([op, sum(c.values()), killed, c["survived"], c["timeout"], c["equivalent"]])
+        per_op[-1].append(_pct(killed, total))
+    files = _table([*_DATA_HEAD.split(","), "timeout", "equivalent", "error", "not run"], rows)
+    head = ["operator", "mutants", "killed", "survived", "timeout", "equivalent", "killed %"]
     return files, _table(head, per_op)
 
 
@@ -191,9 +215,9 @@ def _goal(results: dict[str, Any]) -> list[str]:
         pct = _pct(c["killed"], checked)
         lines.append(f"- core `{shard}`: {c['killed']} of {checked} killed ({pct}): {met}")
     d = Counter(m["status"] for e in results["data"].values() for m in e["mutants"])
-    run = sum(d.values()) - d["not run"]
+    run = _judged(d)
     killed = d["killed"] + d["rejected"]
-    met = "met" if run and killed == run else "NOT met"
+    met = "not run" if not run else "met" if killed == run else "NOT met"
     lines.append(f"- data: {killed} of {run} killed ({_pct(killed, run)}): {met}")
     return lines
 

@@ -120,5 +120,10 @@ PYTEST_ARGS: tuple[str, ...] = (
     "tests/test_probe.py::test_reference_ua_passes_every_server_check",
 )
 
+#: Seconds one test may take under a mutant (``pytest-timeout``): far above any test's
+#: time on the unmutated tree, so a test that takes longer hangs, and fails: a mutant that
+#: makes the code loop for ever is killed, not timed out.
+TEST_TIMEOUT = 60
+
 #: Quick mode's whole budget, seconds (issue 22: within 10 minutes).
 QUICK_BUDGET = 600.0
