@@ -1,0 +1,80 @@
+"""Session rules that only some calls reach (RFC 3261 13.2.2.4, 13.3.1.4), each a hole that
+``scripts/mutation``'s data mutants of ``models/invite_session_*.toml`` found: the mutated
+model passed every other session test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from session_calls import BOB, answered_call
+
+from sipfsm import Request, parse
+from sipfsm.ua.core import UA
+
+
+def test_the_ack_of_the_2xx_reaches_the_uas_tu() -> None:
+    """13.3.1.4: the UAS core passes the ACK of its 2xx up (the TU learns the call is up);
+    mutant: ``Answered --recv_ack_2xx--> Confirmed`` without ``pass_to_tu``."""
+    alice = UA("alice", "atlanta.example.com", random=lambda: 0.5)
+    bob = UA("bob", "biloxi.example.com", random=lambda: 0.25)
+    answered_call(alice, bob, acks_lost=0, until=1.0)
+    assert [e.what for e in bob.tu if e.what == "ACK"] == ["ACK"]
+    assert bob.sessions[0].state == "Confirmed"
+
+
+def _forking_proxy(alice: UA, bobs: tuple[UA, ...], log: list[bytes]) -> Callable[[float], None]:
+    """Deliver until quiet: Alice's out-of-dialog INVITE goes to every UAS, her in-dialog
+    requests to the UAS their Request-URI names; the UASs' messages go to Alice, in the order
+    of ``bobs``."""
+
+    def pump(now: float) -> None:
+        for _ in range(50):
+            moved = False
+            for data in alice.drain():
+                moved = True
+                log.append(data)
+                msg = parse(data, strict=True)
+                uri = msg.uri if isinstance(msg, Request) else ""
+                for bob in bobs:
+                    if (msg.method == "INVITE" and not (msg.to and msg.to.tag)) or bob.host in uri:
+                        bob.receive(data, now)
+            for bob in bobs:
+                for data in bob.drain():
+                    moved = True
+                    log.append(data)
+                    alice.receive(data, now)
+            if not moved:
+                return
+
+    return pump
+
+
+def test_a_forked_2xx_after_the_bye_is_acked_and_byed_and_the_call_still_ends() -> None:
+    """13.2.2.4: a 2xx from another fork is ACKed and its dialog ended with BYE, also when
+    the UAC has hung up already (Terminating); the session then ends when its BYE is
+    answered. Mutant: ``Terminating --recv_2xx_fork--> Calling`` (the session never ends)."""
+    alice = UA("alice", "atlanta.example.com")
+    bob1 = UA("bob", "bob1.biloxi.example.com", name="bob1")
+    bob2 = UA("bob", "bob2.biloxi.example.com", name="bob2")
+    log: list[bytes] = []
+    pump = _forking_proxy(alice, (bob2, bob1), log)  # bob2's 2xx before bob1's answer to BYE
+    s = alice.invite(BOB, 0.0)
+    pump(0.0)
+    b1, b2 = bob1.sessions[0], bob2.sessions[0]
+    b1.answer(200, 0.1)
+    pump(0.1)
+    b2.answer(200, 0.2)
+    s.bye(0.2)
+    assert s.state == "Terminating"
+    pump(0.2)
+    now = 0.2
+    while now < 40:
+        now += 0.25
+        for ua in (alice, bob1, bob2):
+            ua.handle_timer(now)
+        pump(now)
+    requests = [b" ".join(d.split(b" ", 2)[:2]) for d in log if not d.startswith(b"SIP/")]
+    assert b"ACK sip:bob@bob2.biloxi.example.com" in requests
+    assert b"BYE sip:bob@bob2.biloxi.example.com" in requests
+    assert s.state == b1.state == b2.state == "Terminated"
+    assert alice.errors == bob1.errors == bob2.errors == []
