@@ -26,6 +26,8 @@ VALID = [
     (b"Session-Expires: 1800;refresher=uac;x=1", "se-params / generic-param (RFC 4028)"),
     (b"Event: presence", "Event = ... event-type *( SEMI event-param ): none (RFC 6665)"),
     (b"Reason: SIP;cause=200", "cause = 1*DIGIT (RFC 3326)"),
+    (b"Subscription-State: active", "substate-value *( SEMI subexp-params ): none (RFC 6665)"),
+    (b"P-Asserted-Identity: sip:alice@atlanta.example.com", "PAssertedID-value / addr-spec"),
 ]
 INVALID = [
     (b"Reason: SIP;cause=", "cause = 1*DIGIT: not empty (RFC 3326)"),

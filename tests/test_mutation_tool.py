@@ -18,7 +18,7 @@ from sipfsm.abnf.reader import parse_abnf
 from tools.mutation import abnf_ops, data, model_ops, mutmut_run, report, workspace
 from tools.mutation.__main__ import quick_sample
 from tools.mutation.edits import Context
-from tools.mutation.table import CORE, FULL_CAP, QUICK_SAMPLE
+from tools.mutation.table import CORE, DATA, FULL_CAP, NOT_DATA_JUDGES, QUICK_SAMPLE
 
 CTX = Context(22, frozenset({"rfc3261", "rfc6026"}))
 DATA_FILES = [path for path, _ in data.data_files()]
@@ -173,3 +173,12 @@ def test_report_renders_and_keeps_the_notes(
     (tmp_path / "m.md").write_text(text + "my notes\n")
     report.write(results)
     assert (tmp_path / "m.md").read_text().endswith(report.NOTES_MARKER + "\nmy notes\n")
+
+
+def test_every_test_file_judges_data_mutants_or_says_why_not() -> None:
+    """A new test file must go into a selection of tools/mutation/table.py's DATA (else the
+    data mutants it would kill survive) or into NOT_DATA_JUDGES with the reason."""
+    chosen = {t for entry in DATA for t in entry.tests} | set(NOT_DATA_JUDGES)
+    files = {f"tests/{p.name}" for p in (ROOT / "tests").glob("test_*.py")}
+    assert files - chosen == set()
+    assert chosen - files == set(), "the table names a test file that is not there"

@@ -4,20 +4,28 @@ Hypothesis profile ``mutation`` is the suite's deterministic ``ci`` profile (whi
 A mutant is killed by the first failing example; shrinking it would only cost time.
 
 With ``SIPFSM_MUTATION_CURRENT`` naming a file, the node id of each test is written there as
-it starts: when a mutant's run times out, the report names the test that hung."""
+it starts: when a mutant's run times out, the report names the test that hung.
+
+pytest-timeout (``--timeout``) bounds each test, not the collection: a mutant that hangs while
+a test module is imported (a table compiled at import) would only time out. So collection gets
+the same bound here: past it, the traceback is printed and the run ends with exit code 1 (a
+failure, so the mutant is killed)."""
 
 from __future__ import annotations
 
+import faulthandler
 import os
 from pathlib import Path
 
 import pytest
 from hypothesis import Phase, settings
 
+_BOUND: list[float] = []
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register (from ``tests/conftest.py``'s ``ci``, loaded before this hook) and load the
-    ``mutation`` profile."""
+    ``mutation`` profile; note the per-test bound (``--timeout``)."""
     settings.register_profile(
         "mutation",
         parent=settings.get_profile("ci"),
@@ -25,6 +33,21 @@ def pytest_configure(config: pytest.Config) -> None:
         database=None,
     )
     settings.load_profile("mutation")
+    bound = config.getoption("timeout", None)
+    if bound:
+        _BOUND[:] = [float(bound)]
+
+
+def pytest_collectstart(collector: pytest.Collector) -> None:
+    """Bound the collection of each test module (see the module docstring)."""
+    if _BOUND and isinstance(collector, pytest.Module):
+        faulthandler.dump_traceback_later(_BOUND[0], exit=True)
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    """The module is collected: the bound is lifted."""
+    if _BOUND:
+        faulthandler.cancel_dump_traceback_later()
 
 
 def pytest_runtest_logstart(nodeid: str, location: tuple[str, int | None, str]) -> None:

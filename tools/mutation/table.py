@@ -17,6 +17,7 @@ from dataclasses import dataclass
 SEED = 22
 
 _GRAMMAR_TESTS = (
+    "tests/test_grammar_edges.py",
     "tests/test_parse.py",
     "tests/test_rfc4475.py",
     "tests/test_uri.py",
@@ -36,15 +37,17 @@ _TX_TESTS = (
     "tests/test_tx_machines.py",
     "tests/test_tx_differential.py",
     "tests/test_tx_meta.py",
+    "tests/test_cli_trace.py",
 )
 _SESSION_TESTS = (
+    "tests/test_session_edges.py",
     "tests/test_dialog_state.py",
     "tests/test_session_flows.py",
     "tests/test_session_properties.py",
     "tests/test_session_meta.py",
 )
 _PROBE_TESTS = ("tests/test_probe.py",)
-_DIAGRAM_TESTS = ("tests/test_diagrams.py", "tests/test_cli_trace.py")
+_DIAGRAM_TESTS = ("tests/test_diagrams.py", "tests/test_cli_trace.py")  # the loader's pictures
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,18 @@ DATA: tuple[Data, ...] = (
     Data("models/dialog.toml", "diagrams", (*_SESSION_TESTS, "tests/test_tx_bugs.py")),
     Data("models/invite_session_*.toml", "diagrams", _SESSION_TESTS),
 )
+
+#: Test files that judge no data mutant, each with why (tests/test_mutation_tool.py fails on a
+#: test file that is neither here nor in a selection of DATA: a new test file must be placed).
+NOT_DATA_JUDGES = {
+    "tests/test_probe.py": "real-time probe runs, minutes: mutmut's probe shard judges them",
+    "tests/test_peers.py": "real SIP peers: not deterministic under load",
+    "tests/test_differential.py": "other parsers against ours (bench extras), not our data",
+    "tests/test_strategies.py": "the Hypothesis strategies themselves",
+    "tests/test_mutation_tool.py": "this tool",
+    "tests/test_diagrams.py": "regenerated from the mutant, the pictures agree with it (its drift"
+    " tests are how this tool checks that the regeneration happened)",
+}
 
 #: Most data mutants per (file, operator) in full mode.
 FULL_CAP = 6
