@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 from session_calls import BOB, answered_call
 
-from sipfsm import Request, parse
+from sipfsm import Request, Response, parse
+from sipfsm.sim.wire import Wire
 from sipfsm.ua.core import UA
 
 
@@ -78,3 +79,35 @@ def test_a_forked_2xx_after_the_bye_is_acked_and_byed_and_the_call_still_ends() 
     assert b"BYE sip:bob@bob2.biloxi.example.com" in requests
     assert s.state == b1.state == b2.state == "Terminated"
     assert alice.errors == bob1.errors == bob2.errors == []
+
+
+def test_a_second_invite_during_a_reinvite_gets_500_and_the_session_stays() -> None:
+    """14.2: a UAS that receives a second INVITE on a dialog before it has sent a final
+    response to a first INVITE with a lower CSeq MUST return a 500 with a Retry-After; the
+    pending re-INVITE and the session go on. Mutant: ``ReInvited --recv_invite--> Terminated``."""
+    alice = UA("alice", "atlanta.example.com", random=lambda: 0.5)
+    bob = UA("bob", "biloxi.example.com", random=lambda: 0.25)
+    w = Wire(alice, bob)
+    s = alice.invite(BOB, 0.0)
+    w.flush(0.0)
+    b = bob.sessions[0]
+    b.answer(200, 0.0)
+    w.flush(0.0)
+    s.reinvite(1.0)
+    w.flush(1.0)
+    assert b.state == "ReInvited"
+    first = [d for _, who, d, _ in w.log if who == "alice" and d.startswith(b"INVITE")][-1]
+    seq = parse(first, strict=True).cseq
+    assert seq is not None
+    second = first.replace(b"CSeq: %d INVITE" % seq.seq, b"CSeq: %d INVITE" % (seq.seq + 1))
+    second = second.replace(b";branch=z9hG4bK", b";branch=z9hG4bKsecond", 1)
+    assert second != first
+    bob.receive(second, 1.1)
+    answers = [parse(d, strict=True) for d in bob.drain()]
+    finals = [m for m in answers if isinstance(m, Response) and m.status >= 200]
+    assert [m.status for m in finals] == [500]
+    assert finals[0].get("Retry-After") is not None
+    assert b.state == "ReInvited"
+    b.answer(200, 1.2)
+    w.flush(1.2)
+    assert s.state == b.state == "Confirmed"
