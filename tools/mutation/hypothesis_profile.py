@@ -13,8 +13,10 @@ failure, so the mutant is killed)."""
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -41,7 +43,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collectstart(collector: pytest.Collector) -> None:
     """Bound the collection of each test module (see the module docstring)."""
     if _BOUND and isinstance(collector, pytest.Module):
-        faulthandler.dump_traceback_later(_BOUND[0], exit=True)
+        # mutmut replaces sys.stderr by objects without a file descriptor: the original one
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            faulthandler.dump_traceback_later(_BOUND[0], exit=True, file=sys.__stderr__.fileno())
 
 
 def pytest_collectreport(report: pytest.CollectReport) -> None:

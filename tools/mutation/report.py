@@ -70,6 +70,10 @@ def record_core(
             counts.subtract(Counter(s["status"] for s in old["survivors"] if s["name"] in rerun))
             counts.update(m.status for m in mutants)
             kept = [s for s in old["survivors"] if s["name"] not in rerun]
+            for m in mutants:
+                if m.status == "killed":
+                    what = f"`{r.path}:{m.line}` `{m.before}` -> `{m.after}`"
+                    _killed_later(results, what, {"detail": "a new test (mutmut)"})
             survivors = kept + [asdict(m) for m in mutants if m.status in SURVIVOR]
             stamp = {**stamp, "command": f"{old['command']}; then {stamp['command']}"}
             stamp["seconds"] += old["seconds"]
@@ -102,7 +106,20 @@ def record_data(
             }
         )
     for path, mutants in by_file.items():
+        old = results["data"].get(path, {}).get("mutants", [])
+        now = {m["key"]: m for m in mutants}
+        for m in old:
+            new = now.get(m["key"])
+            if m["status"] in DATA_SURVIVOR and new and new["status"] in ("killed", "rejected"):
+                _killed_later(results, f"`{path}:{new['line']}` {m['key'].split(': ', 1)[1]}", new)
         results["data"][path] = {**stamp, "mutants": mutants}
+
+
+def _killed_later(results: dict[str, Any], what: str, new: dict[str, Any]) -> None:
+    later = results.setdefault("killed_later", [])
+    entry = {"what": what, "by": new.get("detail", ""), "date": new.get("date", "")}
+    if all(e["what"] != what for e in later):
+        later.append(entry)
 
 
 def _pct(killed: int, total: int) -> str:
@@ -239,6 +256,10 @@ def render(results: dict[str, Any]) -> str:
             ops=per_op,
             code="\n".join(code_surv or ["- none recorded"]),
             datasurv="\n".join(data_surv or ["- none recorded"]),
+            later="\n".join(
+                f"- {e['what']}: killed by {e['by']}" for e in results.get("killed_later", [])
+            )
+            or "- none recorded",
             unreached=_unreached_table(),
         )
     )
