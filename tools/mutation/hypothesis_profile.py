@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import faulthandler
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -43,9 +42,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collectstart(collector: pytest.Collector) -> None:
     """Bound the collection of each test module (see the module docstring)."""
     if _BOUND and isinstance(collector, pytest.Module):
-        # mutmut replaces sys.stderr by objects without a file descriptor: the original one
-        with contextlib.suppress(AttributeError, ValueError, OSError):
-            faulthandler.dump_traceback_later(_BOUND[0], exit=True, file=sys.__stderr__.fileno())
+        # mutmut replaces sys.stderr by objects without a file descriptor: write to fd 2
+        with contextlib.suppress(ValueError, OSError):
+            faulthandler.dump_traceback_later(_BOUND[0], exit=True, file=2)
 
 
 def pytest_collectreport(report: pytest.CollectReport) -> None:
