@@ -26,7 +26,7 @@ from typing import TypeVar
 
 from tools.mutation import abnf_ops, model_ops, proc, workspace
 from tools.mutation.edits import Context, Mutant
-from tools.mutation.table import DATA, DRIFT_TESTS, SEED, TEST_TIMEOUT, Data
+from tools.mutation.table import DATA, DRIFT_TESTS, SEED, TIMEOUT_ARGS, Data
 
 Operator = Callable[[str, str, Context], Iterator[Mutant]]
 T = TypeVar("T")
@@ -123,7 +123,7 @@ def regenerate(copy: Path, kind: str) -> str | None:
 
 
 def _pytest(copy: Path, tests: Iterable[str], timeout: float) -> proc.Ran:
-    cmd = [sys.executable, "-m", "pytest", "-q", "-rfE", "-x", f"--timeout={TEST_TIMEOUT}"]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-rfE", "-x", *TIMEOUT_ARGS]
     cmd += ["-p", "no:cacheprovider"]
     cmd += ["-p", "tools.mutation.hypothesis_profile"]
     env = workspace.env(copy) | {"SIPFSM_MUTATION_CURRENT": str(copy / CURRENT)}
@@ -195,14 +195,16 @@ def judge(base: Path, mutant: Mutant, entry: Data, clean: float, slot: int) -> O
 
 
 def _outcome(mutant: Mutant, ran: proc.Ran, seconds: float, copy: Path) -> Outcome:
+    current = (copy / CURRENT).read_text() if (copy / CURRENT).exists() else "collection"
     if ran.returncode is None:
-        hung = (copy / CURRENT).read_text() if (copy / CURRENT).exists() else "?"
-        return Outcome(mutant, "timeout", f"did not finish in time, in {hung}", seconds)
+        return Outcome(mutant, "timeout", f"did not finish in time, in {current}", seconds)
     if ran.returncode == 0:
         return Outcome(mutant, "survived", "", seconds)
     failed = _FAILED.findall(ran.output)
     if ran.returncode in (1, 2, 3):
-        killer = failed[0] if failed else f"pytest exit {ran.returncode} (collection)"
+        killer = failed[0] if failed else f"{current}: hung past the per-test bound"
+        if "Timeout" not in ran.output and not failed:
+            killer = f"pytest exit {ran.returncode} in {current}"
         if any(killer.startswith(d) for d in DRIFT_TESTS):
             return Outcome(mutant, "error", f"drift test failed: {killer}", seconds)
         return Outcome(mutant, "killed", killer, seconds)

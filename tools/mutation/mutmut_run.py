@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -30,7 +31,7 @@ from pathlib import Path
 
 from tools.mutation import proc, workspace
 from tools.mutation.reach import skipped_by_mutmut
-from tools.mutation.table import CORE, PYTEST_ARGS, TEST_TIMEOUT
+from tools.mutation.table import CORE, PYTEST_ARGS, TEST_TIMEOUT, TIMEOUT_ARGS
 
 #: Statuses mutmut gives (its exit codes, ``mutmut.stats.status_by_exit_code`` of 3.8.1).
 _STATUS = {
@@ -115,8 +116,8 @@ def config(tests: tuple[str, ...] | None) -> str:
         "[tool.mutmut]",
         'source_paths = ["sipfsm"]',
         f"only_mutate = {_toml_list(globs)}",
-        'also_copy = ["models", "grammar", "diagrams", "tools"]',
-        f"pytest_add_cli_args = {_toml_list([*PYTEST_ARGS, f'--timeout={TEST_TIMEOUT}'])}",
+        f"also_copy = {_toml_list([n for n in _COPIED if n != 'tests'])}",
+        f"pytest_add_cli_args = {_toml_list([*PYTEST_ARGS, *TIMEOUT_ARGS])}",
         f"pytest_add_cli_args_test_selection = {_toml_list(tests or ('tests',))}",
         'process_isolation = "forkserver"',
         'forkserver_warmup = "none"',
@@ -131,9 +132,26 @@ def config(tests: tuple[str, ...] | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: What mutmut copies into ``mutants/`` besides the package (``also_copy`` and its defaults).
+_COPIED = ("tests", "models", "grammar", "diagrams", "tools")
+
+
+def _tidy(mutants: Path, folder: Path) -> None:
+    """mutmut copies over what it copied before: remove the copies of the folders (a test
+    file deleted since must not run) and the mutated files whose source is gone."""
+    for name in _COPIED:
+        shutil.rmtree(mutants / name, ignore_errors=True)
+    for path in sorted(mutants.glob("sipfsm/**/*")):
+        rel = path.relative_to(mutants)
+        source = folder / str(rel).removesuffix(".meta").removesuffix(".spans")
+        if path.is_file() and not path.is_symlink() and not source.exists():
+            path.unlink()
+
+
 def prepare(folder: Path, tests: tuple[str, ...] | None) -> None:
     """Bring the copy up to date, write its configuration, make the links in ``mutants/``."""
     workspace.sync(folder)
+    _tidy(folder / "mutants", folder)
     pyproject = folder / "pyproject.toml"
     text = (workspace.ROOT / "pyproject.toml").read_text()
     text = text.split("\n[tool.mutmut]\n")[0].rstrip("\n") + "\n\n" + config(tests)

@@ -73,7 +73,7 @@ def record_core(
             for m in mutants:
                 if m.status == "killed":
                     what = f"`{r.path}:{m.line}` `{m.before}` -> `{m.after}`"
-                    _killed_later(results, what, {"detail": "a new test (mutmut)"})
+                    _killed_later(results, what, {"detail": "a new test", "date": stamp["date"]})
             survivors = kept + [asdict(m) for m in mutants if m.status in SURVIVOR]
             stamp = {**stamp, "command": f"{old['command']}; then {stamp['command']}"}
             stamp["seconds"] += old["seconds"]
@@ -111,7 +111,8 @@ def record_data(
         for m in old:
             new = now.get(m["key"])
             if m["status"] in DATA_SURVIVOR and new and new["status"] in ("killed", "rejected"):
-                _killed_later(results, f"`{path}:{new['line']}` {m['key'].split(': ', 1)[1]}", new)
+                what = f"`{path}:{new['line']}` {m['key'].split(': ', 1)[1]}"
+                _killed_later(results, what, {**new, "date": stamp["date"]})
         results["data"][path] = {**stamp, "mutants": mutants}
 
 
@@ -257,7 +258,8 @@ def render(results: dict[str, Any]) -> str:
             code="\n".join(code_surv or ["- none recorded"]),
             datasurv="\n".join(data_surv or ["- none recorded"]),
             later="\n".join(
-                f"- {e['what']}: killed by {e['by']}" for e in results.get("killed_later", [])
+                f"- {e['what']}: killed by {e['by']} ({e['date']})"
+                for e in results.get("killed_later", [])
             )
             or "- none recorded",
             unreached=_unreached_table(),
