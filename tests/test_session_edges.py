@@ -111,27 +111,3 @@ def test_a_second_invite_during_a_reinvite_gets_500_and_the_session_stays() -> N
     b.answer(200, 1.2)
     w.flush(1.2)
     assert s.state == b.state == "Confirmed"
-
-
-def test_a_bye_before_the_ack_of_a_reinvites_2xx_leaves_no_timer() -> None:
-    """13.3.1.4 / 15.1.2: the re-INVITE's 2xx is retransmitted until its ACK; a BYE that
-    comes first ends the session, and with it the 2xx retransmissions and the wait for the
-    ACK (SCHEMA: no timer runs after Terminated). Mutant: ``ReAnswered --recv_bye-->``
-    without ``stop ackwait``."""
-    alice = UA("alice", "atlanta.example.com", random=lambda: 0.5)
-    bob = UA("bob", "biloxi.example.com", random=lambda: 0.25)
-    w = Wire(alice, bob, drop=lambda t, who, data: t >= 1.0 and data.startswith(b"ACK"))
-    s = alice.invite(BOB, 0.0)
-    w.flush(0.0)
-    b = bob.sessions[0]
-    b.answer(200, 0.0)
-    w.flush(0.0)
-    s.reinvite(1.0)
-    w.flush(1.0)
-    b.answer(200, 1.0)
-    w.flush(1.0)
-    assert b.state == "ReAnswered"
-    s.bye(1.1)
-    w.flush(1.1)
-    assert b.state == "Terminated"
-    assert b.runner.timers == {}

@@ -26,7 +26,7 @@ from typing import TypeVar
 
 from tools.mutation import abnf_ops, model_ops, proc, workspace
 from tools.mutation.edits import Context, Mutant
-from tools.mutation.table import DATA, DRIFT_TESTS, SEED, TIMEOUT_ARGS, Data
+from tools.mutation.table import DATA, DRIFT_TESTS, SEED, Data
 
 Operator = Callable[[str, str, Context], Iterator[Mutant]]
 T = TypeVar("T")
@@ -123,8 +123,7 @@ def regenerate(copy: Path, kind: str) -> str | None:
 
 
 def _pytest(copy: Path, tests: Iterable[str], timeout: float) -> proc.Ran:
-    cmd = [sys.executable, "-m", "pytest", "-q", "-rfE", "-x", *TIMEOUT_ARGS]
-    cmd += ["-p", "no:cacheprovider"]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-rfE", "-x", "-p", "no:cacheprovider"]
     cmd += ["-p", "tools.mutation.hypothesis_profile"]
     env = workspace.env(copy) | {"SIPFSM_MUTATION_CURRENT": str(copy / CURRENT)}
     return proc.run([*cmd, *tests], copy, env, timeout)
@@ -202,9 +201,8 @@ def _outcome(mutant: Mutant, ran: proc.Ran, seconds: float, copy: Path) -> Outco
         return Outcome(mutant, "survived", "", seconds)
     failed = _FAILED.findall(ran.output)
     if ran.returncode in (1, 2, 3):
-        killer = failed[0] if failed else f"{current}: hung past the per-test bound"
-        if "Timeout" not in ran.output and not failed:
-            killer = f"pytest exit {ran.returncode} in {current}"
+        unreported = f"{current} (exit {ran.returncode} without a report: hung past the bound)"
+        killer = failed[0] if failed else unreported
         if any(killer.startswith(d) for d in DRIFT_TESTS):
             return Outcome(mutant, "error", f"drift test failed: {killer}", seconds)
         return Outcome(mutant, "killed", killer, seconds)

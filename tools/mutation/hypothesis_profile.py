@@ -1,15 +1,17 @@
-"""pytest plugin of ``scripts/mutation`` (``-p tools.mutation.hypothesis_profile``): the
-Hypothesis profile ``mutation`` is the suite's deterministic ``ci`` profile (which
-``tests/conftest.py`` registers and, with ``HYPOTHESIS_PROFILE=ci``, loads) without shrinking.
-A mutant is killed by the first failing example; shrinking it would only cost time.
+"""pytest plugin of ``scripts/mutation`` (``-p tools.mutation.hypothesis_profile``).
 
-With ``SIPFSM_MUTATION_CURRENT`` naming a file, the node id of each test is written there as
-it starts: when a mutant's run times out, the report names the test that hung.
-
-pytest-timeout (``--timeout``) bounds each test, not the collection: a mutant that hangs while
-a test module is imported (a table compiled at import) would only time out. So collection gets
-the same bound here: past it, the traceback is printed and the run ends with exit code 1 (a
-failure, so the mutant is killed)."""
+* The Hypothesis profile ``mutation``: the suite's deterministic ``ci`` profile (which
+  ``tests/conftest.py`` registers and, with ``HYPOTHESIS_PROFILE=ci``, loads) without
+  shrinking. A mutant is killed by the first failing example; shrinking it only costs time.
+* With ``SIPFSM_MUTATION_BOUND`` (seconds), collecting a test module and running a test are
+  each bounded: past the bound, ``faulthandler`` prints the stacks and ends the run with exit
+  code 1, a failure, so a mutant that makes the code hang is killed, not timed out. Not
+  pytest-timeout: its signal method raises inside a Hypothesis test, which then replays the
+  example (and hangs again), and neither of its methods can interrupt a regular expression
+  that backtracks for minutes in C (``faulthandler``'s watchdog needs no GIL).
+* With ``SIPFSM_MUTATION_CURRENT`` naming a file, each test's node id is written there as it
+  starts: when a mutant's run times out, the report names the test that hung.
+"""
 
 from __future__ import annotations
 
@@ -21,12 +23,27 @@ from pathlib import Path
 import pytest
 from hypothesis import Phase, settings
 
-_BOUND: list[float] = []
+
+def _bound() -> float | None:
+    value = os.environ.get("SIPFSM_MUTATION_BOUND")
+    return float(value) if value else None
+
+
+def _arm() -> None:
+    bound = _bound()
+    if bound:  # fd 2: mutmut replaces sys.stderr by objects without a file descriptor
+        with contextlib.suppress(ValueError, OSError):
+            faulthandler.dump_traceback_later(bound, exit=True, file=2)
+
+
+def _disarm() -> None:
+    if _bound():
+        faulthandler.cancel_dump_traceback_later()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register (from ``tests/conftest.py``'s ``ci``, loaded before this hook) and load the
-    ``mutation`` profile; note the per-test bound (``--timeout``)."""
+    ``mutation`` profile."""
     settings.register_profile(
         "mutation",
         parent=settings.get_profile("ci"),
@@ -34,27 +51,25 @@ def pytest_configure(config: pytest.Config) -> None:
         database=None,
     )
     settings.load_profile("mutation")
-    bound = config.getoption("timeout", None)
-    if bound:
-        _BOUND[:] = [float(bound)]
 
 
 def pytest_collectstart(collector: pytest.Collector) -> None:
-    """Bound the collection of each test module (see the module docstring)."""
-    if _BOUND and isinstance(collector, pytest.Module):
-        # mutmut replaces sys.stderr by objects without a file descriptor: write to fd 2
-        with contextlib.suppress(ValueError, OSError):
-            faulthandler.dump_traceback_later(_BOUND[0], exit=True, file=2)
+    """Bound the import of each test module."""
+    if isinstance(collector, pytest.Module):
+        _arm()
 
 
 def pytest_collectreport(report: pytest.CollectReport) -> None:
-    """The module is collected: the bound is lifted."""
-    if _BOUND:
-        faulthandler.cancel_dump_traceback_later()
+    _disarm()
 
 
 def pytest_runtest_logstart(nodeid: str, location: tuple[str, int | None, str]) -> None:
-    """Note the test that starts (see the module docstring)."""
+    """Note the test that starts, and bound it."""
     current = os.environ.get("SIPFSM_MUTATION_CURRENT")
     if current:
         Path(current).write_text(nodeid)
+    _arm()
+
+
+def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    _disarm()

@@ -5,7 +5,10 @@
   written as ``5`` passed every behavioural test);
 * ``redirect``: a transition's ``dest`` replaced by another state that exists under every
   profile the rule applies to (chosen with the seeded generator);
-* ``drop-action``: one action of a transition's or of the start's ``actions`` removed.
+* ``drop-action``: one action of a transition's or of the start's ``actions`` removed; but
+  not a ``stop`` on the way to a terminal state of a dialog or session model: their runner
+  (``sipfsm/engine/runner.py``) stops every timer when the machine terminates, so that drop
+  is equivalent by construction (transactions keep it: their engine does not).
 
 Each mutant edits one line; the files are read with ``tomllib`` to know what the lines mean.
 """
@@ -125,14 +128,19 @@ def redirects(path: str, text: str, ctx: Context) -> Iterator[Mutant]:
 def dropped_actions(path: str, text: str, ctx: Context) -> Iterator[Mutant]:
     """``drop-action``: each action of each transition (and of ``[start]``) left out."""
     model = tomllib.loads(text)
+    terminal = {s["name"] for s in model.get("states", []) if s.get("terminal")}
+    cleared = model.get("machine", {}).get("kind") in ("dialog", "session")
     for header, index, n, offset, line in _blocks(text):
         key = _KEY.match(line)
         if key is None or key.group(2) != "actions" or header not in ("[[transitions]]", "[start]"):
             continue
         rule = model["start"] if header == "[start]" else model["transitions"][index]
+        ends = cleared and rule.get("dest") in terminal
         where = "start" if header == "[start]" else _rule(rule)
         items = list(_STRING.finditer(line))
         for i, item in enumerate(items):
+            if ends and item.group(1).startswith("stop "):
+                continue
             if i + 1 < len(items):
                 start, end = item.start(), items[i + 1].start()
             elif i > 0:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from tools.mutation import proc, workspace
 from tools.mutation.reach import skipped_by_mutmut
-from tools.mutation.table import CORE, PYTEST_ARGS, TEST_TIMEOUT, TIMEOUT_ARGS
+from tools.mutation.table import CORE, PYTEST_ARGS, TEST_TIMEOUT
 
 #: Statuses mutmut gives (its exit codes, ``mutmut.stats.status_by_exit_code`` of 3.8.1).
 _STATUS = {
@@ -117,7 +117,7 @@ def config(tests: tuple[str, ...] | None) -> str:
         'source_paths = ["sipfsm"]',
         f"only_mutate = {_toml_list(globs)}",
         f"also_copy = {_toml_list([n for n in _COPIED if n != 'tests'])}",
-        f"pytest_add_cli_args = {_toml_list([*PYTEST_ARGS, *TIMEOUT_ARGS])}",
+        f"pytest_add_cli_args = {_toml_list(PYTEST_ARGS)}",
         f"pytest_add_cli_args_test_selection = {_toml_list(tests or ('tests',))}",
         'process_isolation = "forkserver"',
         'forkserver_warmup = "none"',
@@ -125,7 +125,7 @@ def config(tests: tuple[str, ...] | None) -> str:
         # A mutant may loop for ever (a doubling timer that never reaches its cap): mutmut's
         # CPU limit is (tests' seconds + constant) * multiplier * 2 (its default 15 waited 13
         # min), its wall limit half that: at least 1.5 * TEST_TIMEOUT, so that a hanging test
-        # fails first (pytest-timeout) and the mutant counts as killed.
+        # fails first (hypothesis_profile.py's bound) and the mutant counts as killed.
         "timeout_multiplier = 3.0",
         f"timeout_constant = {TEST_TIMEOUT / 2:.1f}",
     ]

@@ -135,13 +135,11 @@ PYTEST_ARGS: tuple[str, ...] = (
     "tests/test_probe.py::test_reference_ua_passes_every_server_check",
 )
 
-#: Seconds one test may take under a mutant (``pytest-timeout``): far above any test's
-#: time on the unmutated tree, so a test that takes longer hangs, and fails: a mutant that
-#: makes the code loop for ever is killed, not timed out. The ``thread`` method ends the run
-#: (exit code 1): the ``signal`` method's exception inside a Hypothesis test only made
-#: Hypothesis replay the example, which hung again.
+#: Seconds one test (or the import of one test module) may take under a mutant: far above
+#: any test's time on the unmutated tree (the slowest takes a few seconds), so a test that
+#: takes longer hangs, and the run fails (``hypothesis_profile.py``): a mutant that makes the
+#: code loop for ever is killed, not timed out.
 TEST_TIMEOUT = 60
-TIMEOUT_ARGS = (f"--timeout={TEST_TIMEOUT}", "--timeout-method=thread")
 
 #: Quick mode's whole budget, seconds (issue 22: within 10 minutes).
 QUICK_BUDGET = 600.0

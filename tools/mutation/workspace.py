@@ -14,6 +14,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from tools.mutation.table import TEST_TIMEOUT
+
 #: The project root (the folder holding pyproject.toml).
 ROOT = Path(__file__).resolve().parents[2]
 #: Where every copy lives (git-ignored).
@@ -122,6 +124,7 @@ def env(copy: Path) -> dict[str, str]:
         SIPFSM_SHARED=str(shared_dir()),
         XDG_CACHE_HOME=str(WORK / ".cache"),
         HYPOTHESIS_PROFILE="ci",
+        SIPFSM_MUTATION_BOUND=str(TEST_TIMEOUT),
         PYTHONDONTWRITEBYTECODE="1",
     )
     out.pop("SIPFSM_MODELS", None)
