@@ -17,9 +17,12 @@ from hypothesis import HealthCheck, settings
 
 #: Project root (the folder holding pyproject.toml).
 ROOT = Path(__file__).resolve().parent.parent
+#: The read-only shared folder beside the project; SIPFSM_SHARED names it when the tests run
+#: in a copy elsewhere (scripts/mutation).
+SHARED = Path(os.environ.get("SIPFSM_SHARED", ROOT.parent / "shared"))
 #: The RFC 4475 torture messages, read in place by the tests (the package ships a byte-exact
 #: copy in sipfsm/data/rfc4475, checked by test_corpus_data.py).
-CORPUS = ROOT.parent / "shared" / "corpus" / "rfc4475"
+CORPUS = SHARED / "corpus" / "rfc4475"
 #: The modules a user imports from; every other sipfsm module is private (issue 10).
 PUBLIC_MODULES = ("sipfsm", "sipfsm.headers", "sipfsm.aio", "sipfsm.strategies", "sipfsm.testing")
 #: The one allow-list of planned skips: test node id pattern (fnmatch) -> reason.
