@@ -115,3 +115,25 @@ def test_a_second_invite_during_a_reinvite_gets_500_and_the_session_stays() -> N
     b.answer(200, 1.2)
     w.flush(1.2)
     assert s.state == b.state == "Confirmed"
+
+
+def test_a_bye_before_the_ack_arrives_is_answered_200() -> None:
+    """15.1.2: the UAS answers a BYE 2xx, also while its 2xx still waits for the ACK (every
+    ACK lost: session state Answered); the BYE ends the 2xx retransmissions too (13.3.1.4).
+    Mutant: ``Answered --recv_bye--> Terminated`` without ``respond_200``."""
+    alice = UA("alice", "atlanta.example.com", random=lambda: 0.5)
+    bob = UA("bob", "biloxi.example.com", random=lambda: 0.25)
+    w = answered_call(alice, bob, acks_lost=100, until=0.1)
+    assert bob.sessions[0].state == "Answered"
+    alice.sessions[0].bye(0.2)
+    w.run_until(40.0, 0.2)
+    to_alice = [parse(d) for t, who, d, ok in w.log if who == bob.name and ok and t >= 0.2]
+    answers = [m for m in to_alice if isinstance(m, Response) and m.cseq and m.cseq.method == "BYE"]
+    assert [m.status for m in answers][:1] == [200]
+    assert bob.sessions[0].terminated and alice.sessions[0].terminated
+    late_2xx = [m for t, who, d, ok in w.log if who == bob.name and t > 1.0 for m in [parse(d)]]
+    assert not [
+        m
+        for m in late_2xx
+        if isinstance(m, Response) and m.status == 200 and m.cseq and m.cseq.method == "INVITE"
+    ]
