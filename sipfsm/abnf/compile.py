@@ -113,9 +113,10 @@ UNROLL_DEPTH = 32
 RECURSIVE_RULE = "comment"
 
 
-def default_sources() -> list[Path]:
-    """The ABNF files of ``grammar/``, in reading order (:data:`SOURCES`)."""
-    return [GRAMMAR_DIR / s for s in SOURCES]
+def default_sources(directory: Path = GRAMMAR_DIR) -> list[Path]:
+    """The ABNF files of ``directory`` (the checkout's ``grammar/``), in reading order
+    (:data:`SOURCES`)."""
+    return [directory / s for s in SOURCES]
 
 
 def compile_grammar(sources: Sequence[Path] | None = None) -> str:
@@ -249,8 +250,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sipfsm.abnf.compile", description=__doc__)
     ap.add_argument("--check", action="store_true", help="exit 1 if the committed file is stale")
     ap.add_argument("--output", type=Path, default=OUTPUT)
+    ap.add_argument(
+        "--grammar", type=Path, default=GRAMMAR_DIR, help="the ABNF folder (default: grammar/)"
+    )
     args = ap.parse_args(argv)
-    text = compile_grammar()
+    text = compile_grammar(default_sources(args.grammar))
     if args.check:
         current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
         if current != text:
