@@ -21,6 +21,7 @@ from sipfsm.errors import ParseError
 from sipfsm.message.fields import WSP, Field, bare_cr_lf, line_col, parse_error, position
 from sipfsm.message.grammar import COMPACT_OF
 from sipfsm.message.limits import Limits
+from sipfsm.message.numbers import significant
 from sipfsm.message.startline import StartLine, start_line
 from sipfsm.message.strict import cut_strict, validate_fields
 
@@ -66,6 +67,12 @@ _CL_NAMES = "|".join(re.escape(n) for n in ("Content-Length", COMPACT_OF["Conten
 _CL_FIELD = re.compile(
     rf"\r\n(?:{_CL_NAMES})[ \t]*+:([^\r\n]*+(?:\r\n[ \t][^\r\n]*+)*+)", re.I | re.A
 )
+
+
+#: Significant digits of a Content-Length read as such; a longer one is :data:`_TOO_LONG`, an
+#: octet count beyond every message (any leading zeros, in linear time: no int() of it).
+_CL_DIGITS = 18
+_TOO_LONG = 10**_CL_DIGITS
 
 
 def _skip_crlf(data: bytes) -> int:
@@ -116,7 +123,7 @@ def frame_head(head: str, line0: int, limits: Limits, shape: bool) -> Frame:
                         "message-header",
                     )
     # Content-Length (section 20.14), once or more: found with one search, then read.
-    first = -1
+    first: str | None = None
     for m in _CL_FIELD.finditer(head, sl_end):
         raw = m.group(1)
         text = raw.replace("\r\n", "").strip(WSP) if "\r" in raw else raw.strip(WSP)
@@ -129,12 +136,13 @@ def frame_head(head: str, line0: int, limits: Limits, shape: bool) -> Frame:
                 *line_col(head, vpos, line0),
                 "Content-Length",
             )
-        value = int(text)
-        if first < 0:
-            first = value
-            f.content_length = value
+        sig = significant(text)
+        if first is None:
+            first = sig
+            # A number too long for any message is still one (it fails the size checks).
+            f.content_length = int(sig) if len(sig) <= _CL_DIGITS else _TOO_LONG
             f.cl_pos = m.start(1) + len(raw) - len(raw.lstrip(" \t\r\n"))
-        elif value != first:
+        elif sig != first:
             f.content_length = -1  # conflicting values
     return f
 

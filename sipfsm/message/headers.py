@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sipfsm.message.constants import MAGIC_COOKIE
+from sipfsm.message.numbers import decimal
 from sipfsm.message.split import Param, unquote
 from sipfsm.message.uri import URI
 
@@ -72,7 +73,14 @@ class HeaderParams:
 
 
 def _int_or_none(v: str | None) -> int | None:
-    return int(v) if v is not None and v.isdigit() else None
+    """A parameter's value as a number; None when absent or not a number it can read
+    (:func:`sipfsm.message.numbers.decimal`)."""
+    if v is None:
+        return None
+    try:
+        return decimal(v)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -103,7 +111,8 @@ class Via(HeaderParams):
         v = self.param("rport")
         if v is None:
             return None
-        return int(v) if v.isdigit() else True
+        n = _int_or_none(v)
+        return True if n is None else n
 
     @property
     def maddr(self) -> str | None:

@@ -22,6 +22,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sipfsm.message.grammar import BY_RULE, COMPACT_FORMS, LIST_HEADERS
+from sipfsm.message.numbers import decimal
 from sipfsm.message.split import parse_params, split_top, strip_lws
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -109,7 +110,7 @@ def _retry_after_tree(tree: Tree[Token]) -> H.RetryAfter:
     tail: list[str] = []
     for child in tree.children:
         if isinstance(child, Token) and child.type == "DELTA_SECONDS":
-            seconds = int(child)
+            seconds = decimal(child)
         elif _rule_name(child) == "comment":
             comment = _text_of(child).strip()[1:-1]
         else:
@@ -129,7 +130,7 @@ def _text(v: str) -> str:
 
 
 def _int(v: str) -> int:
-    return int(strip_lws(v))
+    return decimal(strip_lws(v))
 
 
 def _h(name: str) -> Callable[[str], object]:
