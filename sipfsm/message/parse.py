@@ -28,21 +28,34 @@ from __future__ import annotations
 
 from sipfsm.errors import ParseError
 from sipfsm.message.fields import parse_error
-from sipfsm.message.framing import finish, frame_head, parse_datagram
+from sipfsm.message.framing import bare_lf, find_bare_lf, finish, frame_head, parse_datagram
 from sipfsm.message.limits import DEFAULT_LIMITS, STREAM_LIMITS, Limits
 from sipfsm.message.message import Request, Response, from_frame
 
 __all__ = ["DEFAULT_LIMITS", "STREAM_LIMITS", "Limits", "StreamFramer", "parse"]
 
 
-def parse(data: bytes, *, strict: bool = False, limits: Limits | None = None) -> Request | Response:
+def parse(
+    data: bytes,
+    *,
+    strict: bool = False,
+    limits: Limits | None = None,
+    lenient_line_endings: bool = False,
+) -> Request | Response:
     """Parse one SIP message received as a datagram (UDP); see the module docstring.
 
     Returns a :class:`Request` or :class:`Response`; raises :class:`ParseError` (and nothing
     else) for any malformed input. Octets after Content-Length octets of body are discarded
     (section 18.3); without Content-Length the body runs to the end of ``data``.
+
+    Lines end in CRLF (section 7): a message whose lines end in LF alone is ``bare-lf``.
+    ``lenient_line_endings=True`` reads such a message (a file typed by hand) as if its
+    header lines ended in CRLF: the message's ``raw`` is then that CRLF form. It is never
+    applied in strict mode (ValueError).
     """
-    return parse_datagram(data, strict, limits or DEFAULT_LIMITS, from_frame)
+    if lenient_line_endings and strict:
+        raise ValueError("lenient_line_endings is never applied in strict mode (section 7)")
+    return parse_datagram(data, strict, limits or DEFAULT_LIMITS, from_frame, lenient_line_endings)
 
 
 class StreamFramer:
@@ -104,6 +117,9 @@ class StreamFramer:
             del buf[:i]
         hend = buf.find(b"\r\n\r\n")
         if hend < 0:
+            lf = buf.find(b"\n\n")  # never in a header section: lines end in LF alone
+            if lf >= 0:
+                raise bare_lf(buf[: lf + 1].decode("latin-1"), find_bare_lf(buf))
             if len(buf) > lim.max_message_size:
                 raise parse_error(
                     "message-too-large",
@@ -160,6 +176,7 @@ _FATAL = frozenset(
         "bad-folding",
         "bad-header-line",
         "bad-header-name",
+        "bare-lf",
         "internal-error",
     }
 )
