@@ -99,7 +99,7 @@ class Message(MessageAPI):
         return self._lines
 
     def _header(self, field: Field) -> Header:
-        return header_of(field, self._split(), self._line0)
+        return header_of(field, self._split(), self._line0, self._limits)
 
     @property
     def start_line(self) -> str:

@@ -87,12 +87,19 @@ class _Spec:
 
 
 def _text_of(node: Tree[Token] | Token) -> str:
-    """The source text under a tree node (tokens concatenated)."""
+    """The source text under a tree node (tokens concatenated; no recursion, so that a comment
+    nested deeper than Python's recursion limit reads too)."""
     from lark import Token
 
-    if isinstance(node, Token):
-        return str(node)
-    return "".join(_text_of(c) for c in node.children)
+    out: list[str] = []
+    todo: list[Tree[Token] | Token] = [node]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, Token):
+            out.append(str(n))
+        else:
+            todo.extend(reversed(n.children))
+    return "".join(out)
 
 
 def _rule_name(node: Tree[Token] | Token) -> str:
