@@ -83,6 +83,6 @@ def test_views_read_a_deep_comment() -> None:
     ra = sipfsm.parse(
         _message(b"Retry-After", b"5 " + b"(" * depth + b")" * depth), limits=RAISED
     ).retry_after
-    assert ra is not None and ra.seconds == 5 and ra.comment == "(" * (depth - 1) + ")" * (
-        depth - 1
+    assert (
+        ra is not None and ra.seconds == 5 and ra.comment == "(" * (depth - 1) + ")" * (depth - 1)
     )
