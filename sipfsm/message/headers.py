@@ -10,6 +10,7 @@ generic splitter of :mod:`sipfsm.message.split` (the builders of
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -83,6 +84,19 @@ def _int_or_none(v: str | None) -> int | None:
         return None
 
 
+#: A number as ``qvalue`` writes one (section 25.1: ``"0" [ "." 0*3DIGIT ]`` and the like),
+#: read loosely: any digits, an optional fraction.
+_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]*)?")
+
+
+def _qvalue(v: str | None) -> float | None:
+    """A ``q`` parameter's value as a number; None when absent or not a number (a ``q`` can
+    be a generic-param of any token or quoted string)."""
+    if v is None or _DECIMAL.fullmatch(v) is None:
+        return None
+    return float(v)
+
+
 @dataclass(frozen=True)
 class Via(HeaderParams):
     """One ``via-parm`` of a Via header (section 20.42): ``sent-protocol LWS sent-by *(SEMI
@@ -154,7 +168,7 @@ class NameAddr(HeaderParams):
     def q(self) -> float | None:
         """Contact ``q`` (20.10)."""
         v = self.param("q")
-        return float(v) if v else None
+        return _qvalue(v)
 
     @property
     def expires(self) -> int | None:
@@ -195,7 +209,7 @@ class MediaType(HeaderParams):
     def q(self) -> float | None:
         """Accept ``q`` (20.1)."""
         v = self.param("q")
-        return float(v) if v else None
+        return _qvalue(v)
 
     def matches(self, mime: str) -> bool:
         """True when ``mime`` (``type/subtype``) falls in this media range (20.1)."""
@@ -225,7 +239,7 @@ class LanguageRange(HeaderParams):
     def q(self) -> float | None:
         """``q`` (20.3)."""
         v = self.param("q")
-        return float(v) if v else None
+        return _qvalue(v)
 
 
 @dataclass(frozen=True)
