@@ -13,7 +13,9 @@ run, each figure with its target from issue 3 and whether it is met:
 2. linear time: cost per byte of a 64 KiB message against a 1 KiB one (target <= 2x), and
    the slowest of a set of adversarial inputs of about 60 KiB (target < 50 ms, parsed or
    rejected), default and raised limits;
-3. start-up: a fresh interpreter importing sipfsm and parsing one message, lazy and strict
+3. stream framing: a header section of 64 KiB and of 1 MiB trickled into a StreamFramer in
+   1-, 8- and 64-octet chunks (issue 11: linear, per-octet cost of 1 MiB <= 2x that of 64 KiB);
+4. start-up: a fresh interpreter importing sipfsm and parsing one message, lazy and strict
    (target <= 300 ms beyond a bare interpreter).
 
 Robust to a loaded machine: times are CPU time of this process (``time.process_time``) or of
@@ -390,6 +392,45 @@ def linear(rounds: int) -> None:
     )
 
 
+def trickled_head(size: int) -> bytes:
+    """A request whose header section is about ``size`` octets (1 KiB extension headers)."""
+    pad = b"X-Pad: " + b"a" * 1017 + b"\r\n"
+    head = b"OPTIONS sip:bob@biloxi.example.com SIP/2.0\r\n" + pad * (size // len(pad))
+    return head + b"Content-Length: 0\r\n\r\n"
+
+
+def _trickle(data: bytes, chunk: int, limits: Limits) -> None:
+    framer = sipfsm.StreamFramer(limits=limits)
+    got = 0
+    for i in range(0, len(data), chunk):
+        got += len(framer.feed(data[i : i + chunk]))
+    assert got == 1
+
+
+def stream(rounds: int) -> None:
+    """Issue 11, defect 3: a header section trickled over TCP costs linear time."""
+    lim = Limits(max_message_size=4 << 20, max_header_line=1 << 16, max_headers=1 << 16)
+    print(
+        f"\nStream framing (StreamFramer, one header section trickled in chunks; CPU time, "
+        f"best of {rounds};\ntarget: per-octet cost of 1 MiB <= 2x that of 64 KiB, i.e. linear)"
+    )
+    for chunk in (1, 8, 64):
+        costs = {}
+        for size in (64 << 10, 1 << 20):
+            data = trickled_head(size)
+            dt = min(_cpu(partial(_trickle, data, chunk, lim)) for _ in range(rounds))
+            costs[size] = dt / len(data)
+            print(
+                f"  {chunk:>2}-octet chunks, {len(data) >> 10:>5} KiB: {dt * 1e3:8.1f} ms "
+                f"({costs[size] * 1024e6:6.1f} us/KiB)"
+            )
+        ratio = costs[1 << 20] / costs[64 << 10]
+        print(
+            f"  {chunk:>2}-octet chunks: 1 MiB / 64 KiB per-octet cost {ratio:.2f}x "
+            f"(target <= 2x: {_met(ratio <= 2)})"
+        )
+
+
 def startup(runs: int) -> None:
     print(
         f"\nStart-up: fresh interpreter, import sipfsm, parse one message (best of {runs}; "
@@ -431,6 +472,7 @@ def main() -> int:
     rounds = 1 if args.quick else 5
     throughput(rounds)
     linear(max(rounds, 3))
+    stream(1 if args.quick else 3)
     startup(3 if args.quick else 7)
     return 0
 

@@ -121,3 +121,77 @@ def test_folded_header_lines_unfold() -> None:
     with pytest.raises(ParseError) as err:
         sipfsm.parse(bad, strict=True)
     assert err.value.code == "bad-folding"
+
+
+# -- issue 11, defect 3: linear time on a stream, however it is cut ---------------------------
+
+
+class _CountingBuffer(bytearray):
+    """The framer's buffer, counting the octets its searches look at and those its deletions
+    move: the work a feed does, counted instead of timed."""
+
+    searched = 0
+    moved = 0
+
+    def find(self, sub: bytes, start: int | None = None, end: int | None = None) -> int:  # type: ignore[override]
+        _CountingBuffer.searched += max(len(self) - (start or 0), 0)
+        return super().find(sub, start, end)
+
+    def __delitem__(self, key: slice) -> None:  # type: ignore[override]
+        super().__delitem__(key)
+        _CountingBuffer.moved += len(self)
+
+
+def _counted_feed(data: bytes, chunk: int, limits: Limits) -> tuple[int, int, int]:
+    """(messages, octets searched, octets moved) of ``data`` fed ``chunk`` octets at a time."""
+    framer = StreamFramer(limits=limits)
+    framer._buf = _CountingBuffer()  # the test counts the framer's own work
+    _CountingBuffer.searched = _CountingBuffer.moved = 0
+    got = 0
+    for i in range(0, len(data), chunk):
+        got += len(framer.feed(data[i : i + chunk]))
+    return got, _CountingBuffer.searched, _CountingBuffer.moved
+
+
+BIG = Limits(max_message_size=4 << 20, max_header_line=1 << 16, max_headers=1 << 16)
+
+
+def _big_head(size: int) -> bytes:
+    pad = b"X-Pad: " + b"a" * 1000 + b"\r\n"
+    return b"OPTIONS sip:a@b SIP/2.0\r\n" + pad * (size // len(pad)) + b"Content-Length: 0\r\n\r\n"
+
+
+@pytest.mark.parametrize(("size", "chunk"), [(64 << 10, 1), (64 << 10, 7), (1 << 20, 64)])
+def test_a_trickled_header_section_is_searched_once(size: int, chunk: int) -> None:
+    """Each feed resumes the search for the empty line where the last one stopped: the octets
+    searched stay a small multiple of the octets received (they were about size**2 / chunk:
+    7 s for 1 MiB in 64-octet chunks)."""
+    data = _big_head(size)
+    got, searched, _ = _counted_feed(data, chunk, BIG)
+    assert got == 1
+    assert searched <= 8 * len(data), (searched, len(data))
+
+
+def test_a_trickled_body_does_not_frame_the_head_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sipfsm.message.parse as parse_module
+    from sipfsm.message.framing import frame_head
+
+    calls: list[int] = []
+
+    def counting(*args: object, **kw: object) -> object:
+        calls.append(1)
+        return frame_head(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parse_module, "frame_head", counting)
+    body = b"b" * (1 << 20)
+    data = b"OPTIONS sip:a@b SIP/2.0\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    got, searched, _ = _counted_feed(data, 64, BIG)
+    assert got == 1 and len(calls) == 1
+    assert searched <= 8 * len(data)
+
+
+def test_many_messages_in_one_feed_move_the_buffer_once() -> None:
+    data = b"".join(msg(i) for i in range(5000))
+    got, _, moved = _counted_feed(data, len(data), BIG)
+    assert got == 5000
+    assert moved <= 2 * len(data), (moved, len(data))

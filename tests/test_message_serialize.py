@@ -237,3 +237,78 @@ def test_same_message_fails_for_messages_one_field_apart(field: str, data: st.Da
     a, b = data.draw(_one_field_apart(field))
     assert not sipfsm.same_message(a, b)
     assert not sipfsm.same_message(b, a) and not a.same_as(b)
+
+
+# --- issue 11, defect 4: what the serializer writes parses under the same Limits ------------
+
+_VIA = "SIP/2.0/UDP h{i}.example.com;branch=z9hG4bK{i}"
+
+
+def _options(*lines: str, body: bytes = b"") -> bytes:
+    head = "\r\n".join(["OPTIONS sip:b@b.example.com SIP/2.0", *lines])
+    return head.encode() + f"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
+
+
+def test_a_list_too_long_to_split_stays_on_its_line() -> None:
+    """257 Via values on one line: one line per value would be 257 header fields, over
+    max_headers (256); the canonical form keeps them on the line they came on."""
+    m = sipfsm.parse(
+        _options("Via: " + ", ".join(_VIA.format(i=i) for i in range(257))), strict=True
+    )
+    assert len(m.via) == 257
+    c = sipfsm.canonical(m)
+    again = sipfsm.parse(c, strict=True)
+    assert sipfsm.same_message(m, again) and len(again.headers) == 2
+    edited = m.with_header("Subject", "hi")
+    assert len(edited.via) == 257 and edited.subject == "hi"
+    # Under limits that allow one line per value, the canonical form splits them.
+    roomy = sipfsm.Limits(max_headers=300)
+    m = sipfsm.parse(sipfsm.serialize(m), limits=roomy)
+    split = sipfsm.canonical(m)
+    assert split.count(b"\r\nVia: ") == 257
+    assert sipfsm.same_message(sipfsm.parse(split, strict=True, limits=roomy), m)
+    assert len(m.with_header("Subject", "hi").headers) == 259
+
+
+def test_a_compact_line_at_the_length_limit_stays_compact() -> None:
+    """``v:`` written long (``Via: ``) would make a line at max_header_line too long."""
+    lim = sipfsm.Limits()
+    via = "SIP/2.0/UDP h.example.com;branch=z9hG4bK1;x="
+    line = "v:" + via + "a" * (lim.max_header_line - len(via))
+    m = sipfsm.parse(_options(line), strict=True)
+    again = sipfsm.parse(sipfsm.canonical(m), strict=True)
+    assert sipfsm.same_message(m, again)
+    assert sipfsm.same_message(
+        sipfsm.parse(m.with_header("Subject", "x").serialize()), m.with_header("Subject", "x")
+    )
+
+
+def test_a_message_at_the_size_limit_still_fits() -> None:
+    """Long names and the space after the colon add octets: a message at
+    max_message_size, written with compact names and no spaces, is written so again."""
+    lim = sipfsm.Limits()
+    lines = ["i:abc", "f:<sip:a@example.com>;tag=1", "t:<sip:b@example.com>", "CSeq:1 OPTIONS"]
+    lines += [f"v:{_VIA.format(i=i)}" for i in range(200)]
+    pad = ["X-Pad:" + "x" * 16000 for _ in range(3)]
+    base = _options(*lines, *pad)
+    data = _options(*lines, *pad, "s:" + "x" * (lim.max_message_size - len(base) - len("\r\ns:")))
+    assert len(data) == lim.max_message_size
+    m = sipfsm.parse(data, strict=True)
+    again = sipfsm.parse(sipfsm.canonical(m), strict=True)
+    assert sipfsm.same_message(m, again)
+
+
+@settings(max_examples=min(settings().max_examples, 100))
+@given(sips.messages(), st.integers(1, 40))
+def test_canonical_parses_under_the_limits_the_message_was_read_with(
+    m: sipfsm.Message, spare: int
+) -> None:
+    """Limits just large enough for ``m``: its canonical form parses under them too."""
+    fields = len(m.headers)
+    longest = max(len(line) for line in m.raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n"))
+    lim = sipfsm.Limits(
+        max_message_size=len(m.raw) + spare, max_headers=fields + 1, max_header_line=longest
+    )
+    read = sipfsm.parse(m.raw, strict=True, limits=lim)
+    again = sipfsm.parse(sipfsm.canonical(read), strict=True, limits=lim)
+    assert sipfsm.same_message(again, m)

@@ -166,7 +166,9 @@ def test_lazy_parsing_checks_header_lines_on_first_access() -> None:
         # separates list elements and a semicolon starts a header parameter.
         (b"Max-Forwards: 70", b"Contact: sip:a@b,sip:c@d;q=1, <http:e,f>", "", ""),
         (b"Max-Forwards: 70", b"Contact: http:a,b;q=1", "uri-needs-angle-brackets", "name-addr"),
-        (b"Max-Forwards: 70", b"Contact: sip:a@b;x=1,2", "uri-needs-angle-brackets", "name-addr"),
+        # (a comma can be in a SIP-URI's user part only: sip:a@b;x=1,2 is not a URI at all)
+        (b"Max-Forwards: 70", b"Contact: sip:a,b@c;x=1", "uri-needs-angle-brackets", "name-addr"),
+        (b"Max-Forwards: 70", b"Contact: sip:a@b;x=1,2", "bad-header-value", "contact-param"),
         (b"Max-Forwards: 70", b"Contact: sip:a@b;x=a/b", "uri-needs-angle-brackets", "name-addr"),
         (b"Max-Forwards: 70", b"Contact: sip:a@b, nonsense", "bad-header-value", "contact-param"),
         (b"Max-Forwards: 70", b'Contact: "a,b" <http:a,b>;x="1,2"', "", ""),
@@ -337,8 +339,10 @@ def _bare_uri_lists(size: int) -> list[tuple[bytes, bytes, str]]:
             (name, b"sip:a@b" + b";a" * (size // 2) + b'"', "unterminated-quoted-string"),
             (name, b"sip:a@b" + b";a" * (size // 2), ""),
             (name, b"sip:a@b" + b";a" * (size // 2) + b";x=a/b", "uri-needs-angle-brackets"),
-            # A trailing comma: an empty list element in Contact, part of the URI otherwise.
-            (name, b"sip:a@b" + b";a=b" * (size // 4) + b",", trailing),
+            # A trailing comma: an empty list element in Contact, part of the URI otherwise
+            # (of an absoluteURI: a SIP-URI holds a comma in its user part only).
+            (name, b"http:a" + b";a=b" * (size // 4) + b",", trailing),
+            (name, b"sip:a@b" + b";a=b" * (size // 4) + b",", "bad-header-value"),
         ]
     return out
 

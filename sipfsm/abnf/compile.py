@@ -37,6 +37,11 @@ file differs from what the ABNF gives). How the ABNF becomes a parser:
   :meth:`Compiler.list_element`). The lists whose plain element could hold such a comma are
   listed in ``@comma-split``: at run time they are cut at the top-level commas
   (``sipfsm.message.grammar.top_commas``).
+* RFC 3261 section 19.1.1 (and RFC 5118 section 4.2): a ``sip:`` or ``sips:`` URI is a
+  SIP-URI or SIPS-URI wherever a URI appears. ``grammar/rfc3261.abnf`` writes ``absoluteURI =
+  SIP-URI / SIPS-URI / scheme ":" ...`` (a departure it lists), and the generic alternative's
+  ``scheme`` takes every scheme but those the other alternatives spell, ``sip`` and ``sips``
+  (:meth:`Compiler.generic_scheme`): so ``REGISTER sip:2001:db8::10 SIP/2.0`` is invalid.
 * The rules that are not regular become Lark rules for its LALR parser; maximal regular
   runs inside them become terminals named after their rule.
 * REGULAR APPROXIMATION, EXACT UP TO DEPTH D (:data:`UNROLL_DEPTH`, 32, the default

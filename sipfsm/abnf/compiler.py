@@ -12,7 +12,14 @@ from sipfsm.abnf.ir import ALL, END, EPS, FAIL, IR, WS_MASK, alt_items, char_mas
 from sipfsm.abnf.reader import Alt, Grammar, Lit, Node, Range, Ref, Rep, Seq, check, refs
 from sipfsm.abnf.regex import RegexEmitter
 
-__all__ = ["ANGLE_OCTETS", "ANGLE_RULE", "CompileError", "Compiler", "nonregular_rules"]
+__all__ = [
+    "ANGLE_OCTETS",
+    "ANGLE_RULE",
+    "CompileError",
+    "Compiler",
+    "nonregular_rules",
+    "own_schemes",
+]
 
 #: Section 7.3.1 / 20.10: inside a quoted-string (quoted-pairs included) and between LAQUOT
 #: and RAQUOT, a comma does not separate the elements of a list
@@ -26,8 +33,36 @@ ANGLE_RULE = "addr-spec"
 ANGLE_OCTETS = (1 << ord(",")) | (1 << ord(";"))
 
 
+#: RFC 3261 section 19.1.1, RFC 5118 section 4.2: a ``sip:`` or ``sips:`` URI is a SIP-URI or
+#: SIPS-URI. ``grammar/rfc3261.abnf`` writes ``absoluteURI = SIP-URI / SIPS-URI / scheme ":"
+#: ...``; the generic alternative takes every ``scheme`` but those its other alternatives spell
+#: (their leading literal ``"sip:"``, ``"sips:"``): :meth:`Compiler.generic_scheme`.
+GENERIC_URI_RULE = "absoluteuri"
+SCHEME_RULE = "scheme"
+
+
 class CompileError(Exception):
     """The ABNF cannot be compiled as asked."""
+
+
+def own_schemes(grammar: Grammar) -> list[str]:
+    """The schemes that have their own rule among the alternatives of absoluteURI (the
+    leading literal ``"sip:"`` of SIP-URI, ...): empty when absoluteURI is the printed
+    ``scheme ":" ...``. ``scheme`` must then be used by absoluteURI alone."""
+    rule = grammar.rules.get(GENERIC_URI_RULE)
+    if rule is None or not isinstance(rule.body, Alt):
+        return []
+    words: list[str] = []
+    for alt in rule.body.items:
+        if isinstance(alt, Ref) and alt.key in grammar.rules:
+            body = grammar.rules[alt.key].body
+            head = body.items[0] if isinstance(body, Seq) else body
+            if isinstance(head, Lit) and head.text.endswith(":") and not head.case_sensitive:
+                words.append(head.text[:-1])
+    users = [k for k, r in grammar.rules.items() if SCHEME_RULE in refs(r.body)]
+    if words and users != [GENERIC_URI_RULE]:
+        raise CompileError(f"scheme is used by {users}, not by absoluteURI alone")
+    return words
 
 
 def nonregular_rules(grammar: Grammar) -> set[str]:
@@ -69,6 +104,61 @@ class Compiler(RegexEmitter):
         self.nonregular = nonregular_rules(grammar)
         self._ir: dict[str, IR] = {}
         self._top: dict[tuple[str, int, bool], IR] = {}
+        #: Rules compiled otherwise than their body says (``scheme``: :meth:`generic_scheme`).
+        self._override: dict[str, IR] = {}
+        schemes = own_schemes(grammar)
+        if schemes:
+            self._override[SCHEME_RULE] = self.generic_scheme(schemes)
+
+    # -- RFC 3261 section 19.1.1: the schemes with their own rules --------------------------
+    def generic_scheme(self, words: list[str]) -> IR:
+        """``scheme`` without the (case-insensitive) ``words``: every scheme but ``sip`` and
+        ``sips`` in the generic alternative of absoluteURI. ``scheme`` must have the shape
+        ``C0 *C1`` (one octet of class C0, then any of C1); the result is built on the trie
+        of ``words``, so it stays LL(1): at each prefix of a word, the next octet either goes
+        on along the trie or leaves it (then any C1 may follow), and the prefix itself ends a
+        scheme unless it is one of ``words``."""
+        plain = self.rule_ir(SCHEME_RULE)
+        items = plain.items if plain.kind == "seq" else ()
+        if (
+            len(items) != 2
+            or items[0].kind != "cls"
+            or items[1].kind != "rep"
+            or items[1].min != 0
+            or items[1].max is not None
+            or items[1].item is None
+            or items[1].item.kind != "cls"
+        ):
+            raise CompileError("scheme: expected the shape C0 *C1")
+        first, rest = items[0].mask, items[1].item.mask
+        trie: dict[str, dict] = {}  # type: ignore[type-arg]
+        for w in words:
+            node = trie
+            for c in w.lower():
+                node = node.setdefault(c, {})
+            node[""] = {}  # a word ends here
+        tail = mk_rep(0, None, mk_cls(rest))
+
+        def build(node: dict, cls: int, at_start: bool) -> IR:  # type: ignore[type-arg]
+            alts: list[IR] = []
+            taken = 0
+            for c, child in node.items():
+                if c:
+                    m = char_mask(c, True) & cls
+                    taken |= m
+                    alts.append(mk_seq([mk_cls(m), build(child, rest, False)]))
+            if cls & ~taken:
+                alts.append(mk_seq([mk_cls(cls & ~taken), tail]))
+            body = mk_alt(alts)
+            return body if at_start or "" in node else mk_rep(0, 1, body)
+
+        return build(trie, first, True)
+
+    def _overridden(self, key: str, octets: int) -> IR:
+        got = self._override[key]
+        if octets_of(got) & octets:
+            raise CompileError(f"{key}: section 20.10 would restrict a rule compiled otherwise")
+        return got
 
     # -- AST to IR ------------------------------------------------------------------------
     def ir(self, node: Node) -> IR:
@@ -93,6 +183,8 @@ class Compiler(RegexEmitter):
         key = key.lower()
         if key in self.nonregular:
             raise CompileError(f"rule {self.g.rules[key].name} is not regular")
+        if key in self._override:
+            return self._override[key]
         if key not in self._ir:
             self._ir[key] = self.ir(self.g.rules[key].body)
         return self._ir[key]
@@ -118,6 +210,8 @@ class Compiler(RegexEmitter):
                 return self.ir(node)
             if key in self.nonregular:
                 raise CompileError(f"rule {self.g.rules[key].name} is not regular")
+            if key in self._override:
+                return self._overridden(key, octets)
             if angle and key == ANGLE_RULE:
                 octets |= ANGLE_OCTETS
                 angle = False

@@ -1,9 +1,10 @@
-"""``sipfsm parse FILE... [--strict] [--json]``: parse SIP messages from files.
+"""``sipfsm parse FILE... [--strict | --lenient] [--json]``: parse SIP messages from files.
 
 Each file holds one message as received in a datagram (RFC 3261 section 18.3: octets after
 Content-Length octets of body are discarded). One line per file: ``FILE: ok START-LINE`` or
 ``FILE: error LINE:COLUMN CODE: REASON (rule RULE)``; with ``--json``, one JSON object per
-line instead. Exit 0 when every file parses, 1 when one does not, 2 on usage errors (a file
+line instead. ``--lenient`` reads header lines that end in LF alone (a hand-typed file) as
+ending in CRLF. Exit 0 when every file parses, 1 when one does not, 2 on usage errors (a file
 that cannot be read included).
 """
 
@@ -30,12 +31,20 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--strict", action="store_true", help="check every header value against its ABNF rule"
     )
+    p.add_argument(
+        "--lenient",
+        action="store_true",
+        help="read header lines ending in LF alone as ending in CRLF (hand-typed files; "
+        "never with --strict)",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per file")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Parse every file; print one line each; return the exit code."""
+    if args.lenient and args.strict:
+        raise SipfsmError("--lenient is never applied with --strict (RFC 3261 section 7: CRLF)")
     datas: list[tuple[str, bytes]] = []
     for path in args.files:
         try:
@@ -45,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     failed = False
     for name, data in datas:
         try:
-            msg = parse(data, strict=args.strict)
+            msg = parse(data, strict=args.strict, lenient_line_endings=args.lenient)
         except ParseError as exc:
             failed = True
             if args.json:

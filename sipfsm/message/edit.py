@@ -2,9 +2,10 @@
 
 Editing is immutable: ``msg.with_header(...)``, ``replace_header``, ``without_header``,
 ``with_body`` and ``evolve`` return a *new* message, built by writing the edited message
-canonically (:mod:`sipfsm.message.serialize`) and parsing it back strictly (so an edit can
-never produce a message the grammar rejects: it raises :class:`sipfsm.ParseError` instead).
-The new message's ``edited`` is True.
+canonically (:mod:`sipfsm.message.serialize`) and parsing it back strictly, under the limits
+the message was parsed with (so an edit can never produce a message the grammar or those
+limits reject: it raises :class:`sipfsm.ParseError` instead). The new message's ``edited`` is
+True and it keeps those limits.
 
 :class:`MessageAPI` is the mix-in that :class:`sipfsm.Message` inherits these methods, the
 serializer's and the typed header views (:class:`sipfsm.message.views.HeaderViews`) from. What
@@ -17,7 +18,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeVar
 
-from sipfsm.message.serialize import canonical, pairs_of, same_message, serialize, write
+from sipfsm.message.serialize import (
+    canonical,
+    limits_of,
+    pairs_of,
+    same_message,
+    serialize,
+    write,
+)
 from sipfsm.message.views import HeaderViews, canonical_name
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -88,7 +96,8 @@ class MessageAPI(HeaderViews):
         """
         start = self._edited_start(method, uri, status, reason)
         pairs = pairs_of(self) if headers is None else list(headers)
-        return self._reparse(write(start, pairs, self.body if body is None else body))
+        data = write(start, pairs, self.body if body is None else body, limits_of(self))
+        return self._reparse(data)
 
     def with_header(self: M, name: str, value: str, *, first: bool = False) -> M:
         """A copy with header ``name: value`` added last (or first, e.g. a new top Via,

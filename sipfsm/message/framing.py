@@ -21,10 +21,20 @@ from sipfsm.errors import ParseError
 from sipfsm.message.fields import WSP, Field, bare_cr_lf, line_col, parse_error, position
 from sipfsm.message.grammar import COMPACT_OF
 from sipfsm.message.limits import Limits
+from sipfsm.message.numbers import significant
 from sipfsm.message.startline import StartLine, start_line
 from sipfsm.message.strict import cut_strict, validate_fields
 
-__all__ = ["Build", "Frame", "finish", "frame_head", "parse_datagram"]
+__all__ = [
+    "Build",
+    "Frame",
+    "bare_lf",
+    "crlf_lines",
+    "find_bare_lf",
+    "finish",
+    "frame_head",
+    "parse_datagram",
+]
 
 T = TypeVar("T")
 
@@ -66,6 +76,55 @@ _CL_NAMES = "|".join(re.escape(n) for n in ("Content-Length", COMPACT_OF["Conten
 _CL_FIELD = re.compile(
     rf"\r\n(?:{_CL_NAMES})[ \t]*+:([^\r\n]*+(?:\r\n[ \t][^\r\n]*+)*+)", re.I | re.A
 )
+
+
+#: Significant digits of a Content-Length read as such; a longer one is :data:`_TOO_LONG`, an
+#: octet count beyond every message (any leading zeros, in linear time: no int() of it).
+_CL_DIGITS = 18
+_TOO_LONG = 10**_CL_DIGITS
+
+
+#: An LF that is not the end of a CRLF (RFC 3261 section 7: every line ends in CRLF).
+_BARE_LF = re.compile(rb"(?<!\r)\n")
+#: The first empty line, LF alone or CRLF: where a header section typed by hand ends.
+_EMPTY_LINE = re.compile(rb"\n\r?\n")
+#: CRLFs (or LFs) before the start line (section 7.5).
+_LEADING_LINES = re.compile(rb"(?:\r?\n)*+")
+
+
+def find_bare_lf(data: bytes | bytearray, start: int = 0) -> int:
+    """Offset of the first LF of ``data`` (from ``start``) that does not end a CRLF, or -1."""
+    m = _BARE_LF.search(data, start)
+    return -1 if m is None else m.start()
+
+
+def bare_lf(head: str, offset: int) -> ParseError:
+    """``bare-lf`` at the LF at ``offset`` of ``head``: the lines end in LF alone."""
+    return parse_error(
+        "bare-lf",
+        "the line ends in LF alone, not CRLF (RFC 3261 section 7); to read such a message, "
+        "parse it with lenient_line_endings=True (sipfsm parse --lenient)",
+        *position(head, offset),
+        "CRLF",
+    )
+
+
+def crlf_lines(data: bytes) -> bytes:
+    """``data`` with every line of its header section ending in CRLF: an LF alone (a file
+    typed by hand) becomes CRLF, up to the first empty line; the body is left as it is. Lenient
+    reading only, never strict: RFC 3261 section 7 says lines end in CRLF.
+
+    >>> crlf_lines(b"OPTIONS sip:a@b SIP/2.0\\nl: 2\\n\\nb\\n")
+    b'OPTIONS sip:a@b SIP/2.0\\r\\nl: 2\\r\\n\\r\\nb\\n'
+    """
+    lead = _LEADING_LINES.match(data)
+    start = lead.end() if lead is not None else 0
+    empty = _EMPTY_LINE.search(data, start)  # CRLF CRLF holds one too
+    if empty is None:
+        return data  # no end of the header section: the parser says what is wrong
+    lines = [line.removesuffix(b"\r") for line in data[start : empty.start()].split(b"\n")]
+    before = b"\r\n" * data.count(b"\n", 0, start)
+    return before + b"\r\n".join(lines) + b"\r\n\r\n" + data[empty.end() :]
 
 
 def _skip_crlf(data: bytes) -> int:
@@ -116,7 +175,7 @@ def frame_head(head: str, line0: int, limits: Limits, shape: bool) -> Frame:
                         "message-header",
                     )
     # Content-Length (section 20.14), once or more: found with one search, then read.
-    first = -1
+    first: str | None = None
     for m in _CL_FIELD.finditer(head, sl_end):
         raw = m.group(1)
         text = raw.replace("\r\n", "").strip(WSP) if "\r" in raw else raw.strip(WSP)
@@ -129,12 +188,13 @@ def frame_head(head: str, line0: int, limits: Limits, shape: bool) -> Frame:
                 *line_col(head, vpos, line0),
                 "Content-Length",
             )
-        value = int(text)
-        if first < 0:
-            first = value
-            f.content_length = value
+        sig = significant(text)
+        if first is None:
+            first = sig
+            # A number too long for any message is still one (it fails the size checks).
+            f.content_length = int(sig) if len(sig) <= _CL_DIGITS else _TOO_LONG
             f.cl_pos = m.start(1) + len(raw) - len(raw.lstrip(" \t\r\n"))
-        elif value != first:
+        elif sig != first:
             f.content_length = -1  # conflicting values
     return f
 
@@ -162,8 +222,12 @@ def finish(
     return build(f, start, data[body_start:body_end], data[:body_end], limits)
 
 
-def parse_datagram(data: bytes, strict: bool, limits: Limits, build: Build[T]) -> T:
-    """Frame and check one datagram (see the module docstring) and ``build`` the message.
+def parse_datagram(
+    data: bytes, strict: bool, limits: Limits, build: Build[T], lenient: bool = False
+) -> T:
+    """Frame and check one datagram (see the module docstring) and ``build`` the message;
+    with ``lenient``, header lines ending in LF alone are read as ending in CRLF
+    (:func:`crlf_lines`).
 
     Raises :class:`ParseError`, and nothing else, for any malformed input: any other error
     (a bug, a RecursionError, a MemoryError) becomes one."""
@@ -172,6 +236,8 @@ def parse_datagram(data: bytes, strict: bool, limits: Limits, build: Build[T]) -
             if not isinstance(data, bytes | bytearray | memoryview):
                 raise parse_error("bad-input", "parse() takes bytes", 1, 1, "SIP-message")
             data = bytes(data)
+        if lenient:
+            data = crlf_lines(data)
         return _datagram(data, strict, limits, build)
     except ParseError:
         raise
@@ -204,6 +270,9 @@ def _datagram(data: bytes, strict: bool, limits: Limits, build: Build[T]) -> T:
             raise parse_error(
                 "empty-message", "no start line", *position(head, start), "SIP-message"
             )
+        lf = find_bare_lf(data, start)
+        if lf >= 0:
+            raise bare_lf(head, lf)
         raise parse_error(
             "incomplete-message",
             "no empty line ends the header section (section 7)",

@@ -277,37 +277,60 @@ def _cache_file(text: str) -> str | bool:
 
 
 class _Lalr:
+    """Lark's LALR parser of the non-regular rules, with a lexer that cuts each token by the
+    terminals the parser takes in its current state (longest match first).
+
+    Linear time and memory at any nesting depth: which terminals a state takes is read from
+    the parse table, and whether the parser takes one (its reductions on that lookahead end
+    in a shift) is found by running those reductions on a view of the state stack
+    (:func:`_takes`), never on a copy of the stack or of the trees built so far."""
+
     def __init__(self) -> None:
         from lark import Lark  # imported on first use: lark costs tens of ms to import
 
         text, starts = _lalr_text()
         self.lark: Lark = Lark(text, parser="lalr", start=starts, cache=_cache_file(text))
         self.patterns = {t.name: re.compile(t.pattern.to_regexp()) for t in self.lark.terminals}
-        self._accepts: dict[tuple[int, ...], frozenset[str]] = {}
+        #: Parser state -> the terminals of its row of the parse table that have a pattern:
+        #: (name, pattern, whether the action is a shift: then the state surely takes it).
+        self._rows: dict[int, list[tuple[str, re.Pattern[str], bool]]] = {}
+
+    def _row(
+        self, states: dict[int, dict[str, tuple[object, object]]], state: int
+    ) -> list[tuple[str, re.Pattern[str], bool]]:
+        row = self._rows.get(state)
+        if row is None:
+            from lark.parsers.lalr_analysis import Shift
+
+            acts = states[state]
+            row = [
+                (t, self.patterns[t], acts[t][0] is Shift)
+                for t in sorted(acts)
+                if t in self.patterns
+            ]
+            self._rows[state] = row
+        return row
 
     def parse(self, value: str, start: str) -> Tree[Token]:
         from lark import Token, Tree
         from lark.exceptions import LarkError
 
         ip = self.lark.parse_interactive(None, start=start)
+        stack = ip.parser_state.state_stack
+        states = ip.parser_state.parse_conf.states
         pos = 0
         n = len(value)
         while pos < n:
-            key = tuple(ip.parser_state.state_stack)
-            acc = self._accepts.get(key)
-            if acc is None:
-                acc = frozenset(ip.accepts())  # type: ignore[no-untyped-call]
-                self._accepts[key] = acc
             best: tuple[int, str] | None = None
-            for name in acc:
-                pat = self.patterns.get(name)
-                if pat is None:
-                    continue
+            for name, pat, shift in self._row(states, stack[-1]):
                 m = pat.match(value, pos)
-                if m and m.end() > pos and (best is None or m.end() > best[0]):
+                if m is None or m.end() <= (pos if best is None else best[0]):
+                    continue
+                if shift or _takes(states, stack, name):
                     best = (m.end(), name)
             if best is None:
-                raise _LalrError(pos, sorted(acc))
+                row = self._row(states, stack[-1])
+                raise _LalrError(pos, [t for t, _, _ in row if _takes(states, stack, t)])
             end, name = best
             ip.feed_token(Token(name, value[pos:end], start_pos=pos))
             pos = end
@@ -317,6 +340,31 @@ class _Lalr:
             raise _LalrError(pos, ["end"]) from None
         assert isinstance(result, Tree)
         return result
+
+
+def _takes(
+    states: dict[int, dict[str, tuple[object, object]]], stack: list[int], term: str
+) -> bool:
+    """True when the LALR parser with state stack ``stack`` takes the terminal ``term``: the
+    reductions it makes on that lookahead end in a shift (as ``ParserState.feed_token`` does
+    them), run on a view of ``stack``: the states still in place below, and those pushed."""
+    from lark.parsers.lalr_analysis import Shift
+
+    depth = len(stack)  # stack[:depth] is what is left of the real stack
+    pushed: list[int] = []  # the states pushed on it since
+    while True:
+        act = states[pushed[-1] if pushed else stack[depth - 1]].get(term)
+        if act is None:
+            return False
+        action, rule = act
+        if action is Shift:
+            return True
+        size = len(rule.expansion)  # type: ignore[attr-defined]
+        gone = min(size, len(pushed))
+        del pushed[len(pushed) - gone :]
+        depth -= size - gone
+        below = pushed[-1] if pushed else stack[depth - 1]
+        pushed.append(states[below][rule.origin.name][1])  # type: ignore[attr-defined,arg-type]
 
 
 class _LalrError(Exception):

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from sipfsm.message.fields import Field
     from sipfsm.message.grammar import HeaderRule
+    from sipfsm.message.limits import Limits
 
 __all__ = ["Header", "decode_text", "header_of"]
 
@@ -38,7 +39,18 @@ class Header:
     otherwise the name as written (an ``extension-header``, kept verbatim).
     """
 
-    __slots__ = ("_li", "_line0", "_lines", "_nl", "_text", "_tree", "key", "name", "rule")
+    __slots__ = (
+        "_li",
+        "_limits",
+        "_line0",
+        "_lines",
+        "_nl",
+        "_text",
+        "_tree",
+        "key",
+        "name",
+        "rule",
+    )
 
     def __init__(
         self,
@@ -50,6 +62,7 @@ class Header:
         line0: int,
         rule: HeaderRule | None,
         key: str,
+        limits: Limits | None = None,
     ) -> None:
         self.name = name
         """The field name as written."""
@@ -63,6 +76,7 @@ class Header:
         self._nl = nl  # number of physical lines (more than 1 when folded)
         self._line0 = line0  # lines skipped before the start line (CRLFs, section 7.5)
         self._tree: Tree[Token] | None = None
+        self._limits = limits  # the limits the message was parsed with (None: the default)
 
     @property
     def canonical(self) -> str:
@@ -117,15 +131,16 @@ class Header:
         fields are ``Tree('extension_header', [Token('HEADER_VALUE', ...)])``.
         """
         if self._tree is None:
-            self._tree = check_header(self)
+            self._tree = check_header(self, self._limits)
         return self._tree
 
     def __repr__(self) -> str:
         return f"Header({self.name!r}, {self.value!r})"
 
 
-def header_of(field: Field, lines: list[str], line0: int) -> Header:
+def header_of(field: Field, lines: list[str], line0: int, limits: Limits | None = None) -> Header:
     """The :class:`Header` of ``field``, cut from the header section split into ``lines``
-    (``line0`` lines skipped before the start line, section 7.5)."""
+    (``line0`` lines skipped before the start line, section 7.5), of a message parsed under
+    ``limits`` (None: the default ones)."""
     li, nl, _colon, name, rule, key, text = field
-    return Header(name, text, lines, li, nl, line0, rule, key)
+    return Header(name, text, lines, li, nl, line0, rule, key, limits)

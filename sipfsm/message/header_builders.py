@@ -32,6 +32,7 @@ from sipfsm.message.headers import (
     Warning,
     Wildcard,
 )
+from sipfsm.message.numbers import decimal
 from sipfsm.message.split import Param, parse_params, split_name_addr, split_top, strip_lws, unquote
 from sipfsm.message.uri import URI
 
@@ -66,7 +67,7 @@ def _split_hostport(text: str) -> tuple[str, int | None]:
         tail = ":" + port if port else ""
     tail = strip_lws(tail)
     if tail.startswith(":"):
-        return strip_lws(host), int(strip_lws(tail[1:]))
+        return strip_lws(host), decimal(strip_lws(tail[1:]))
     return strip_lws(host), None
 
 
@@ -84,7 +85,7 @@ def build_contact(item: str) -> NameAddr | Wildcard:
 def build_cseq(value: str) -> CSeq:
     """CSeq (20.16)."""
     seq, method = value.split()
-    return CSeq(int(seq), method)
+    return CSeq(decimal(seq), method)
 
 
 def build_media_type(item: str) -> MediaType:
@@ -149,7 +150,7 @@ def build_warning(item: str) -> Warning:
     v = strip_lws(item)
     code, rest = v.split(None, 1)
     agent, text = strip_lws(rest).split(None, 1)
-    return Warning(int(code), agent, unquote(text))
+    return Warning(decimal(code), agent, unquote(text))
 
 
 def build_date(value: str) -> SipDate:
@@ -171,7 +172,7 @@ def build_retry_after(value: str) -> RetryAfter:
         i = head.index("(")
         comment = head[i + 1 : head.rindex(")")]
         head = strip_lws(head[:i])
-    return RetryAfter(params, int(head), comment)
+    return RetryAfter(params, decimal(head), comment)
 
 
 def build_timestamp(value: str) -> Timestamp:
@@ -189,7 +190,7 @@ def build_info(item: str) -> InfoItem:
 def build_rack(value: str) -> RAck:
     """RAck (RFC 3262)."""
     rnum, cnum, method = value.split()
-    return RAck(int(rnum), int(cnum), method)
+    return RAck(decimal(rnum), decimal(cnum), method)
 
 
 def build_reason(item: str) -> ReasonValue:
@@ -201,7 +202,7 @@ def build_reason(item: str) -> ReasonValue:
 def build_delta_params(value: str) -> DeltaParams:
     """Session-Expires / Min-SE (RFC 4028)."""
     head, params = parse_params(value)
-    return DeltaParams(params, int(head))
+    return DeltaParams(params, decimal(head))
 
 
 def build_event(value: str) -> Event:

@@ -10,11 +10,13 @@ generic splitter of :mod:`sipfsm.message.split` (the builders of
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sipfsm.message.constants import MAGIC_COOKIE
+from sipfsm.message.numbers import decimal
 from sipfsm.message.split import Param, unquote
 from sipfsm.message.uri import URI
 
@@ -72,7 +74,27 @@ class HeaderParams:
 
 
 def _int_or_none(v: str | None) -> int | None:
-    return int(v) if v is not None and v.isdigit() else None
+    """A parameter's value as a number; None when absent or not a number it can read
+    (:func:`sipfsm.message.numbers.decimal`)."""
+    if v is None:
+        return None
+    try:
+        return decimal(v)
+    except ValueError:
+        return None
+
+
+#: A number as ``qvalue`` writes one (section 25.1: ``"0" [ "." 0*3DIGIT ]`` and the like),
+#: read loosely: any digits, an optional fraction.
+_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]*)?")
+
+
+def _qvalue(v: str | None) -> float | None:
+    """A ``q`` parameter's value as a number; None when absent or not a number (a ``q`` can
+    be a generic-param of any token or quoted string)."""
+    if v is None or _DECIMAL.fullmatch(v) is None:
+        return None
+    return float(v)
 
 
 @dataclass(frozen=True)
@@ -103,7 +125,8 @@ class Via(HeaderParams):
         v = self.param("rport")
         if v is None:
             return None
-        return int(v) if v.isdigit() else True
+        n = _int_or_none(v)
+        return True if n is None else n
 
     @property
     def maddr(self) -> str | None:
@@ -145,7 +168,7 @@ class NameAddr(HeaderParams):
     def q(self) -> float | None:
         """Contact ``q`` (20.10)."""
         v = self.param("q")
-        return float(v) if v else None
+        return _qvalue(v)
 
     @property
     def expires(self) -> int | None:
@@ -186,7 +209,7 @@ class MediaType(HeaderParams):
     def q(self) -> float | None:
         """Accept ``q`` (20.1)."""
         v = self.param("q")
-        return float(v) if v else None
+        return _qvalue(v)
 
     def matches(self, mime: str) -> bool:
         """True when ``mime`` (``type/subtype``) falls in this media range (20.1)."""
@@ -216,7 +239,7 @@ class LanguageRange(HeaderParams):
     def q(self) -> float | None:
         """``q`` (20.3)."""
         v = self.param("q")
-        return float(v) if v else None
+        return _qvalue(v)
 
 
 @dataclass(frozen=True)

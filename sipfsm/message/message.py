@@ -29,6 +29,7 @@ from sipfsm.message.fields import Field, cut_fields
 from sipfsm.message.framing import Frame, parse_datagram
 from sipfsm.message.header import Header, decode_text, header_of
 from sipfsm.message.limits import DEFAULT_LIMITS, Limits
+from sipfsm.message.serialize import limits_of
 from sipfsm.message.startline import StartLine
 
 __all__ = ["Header", "Message", "Request", "Response", "from_frame"]
@@ -99,7 +100,7 @@ class Message(MessageAPI):
         return self._lines
 
     def _header(self, field: Field) -> Header:
-        return header_of(field, self._split(), self._line0)
+        return header_of(field, self._split(), self._line0, self._limits)
 
     @property
     def start_line(self) -> str:
@@ -138,7 +139,7 @@ class Message(MessageAPI):
         return [h.canonical for h in self.headers]
 
     def _reparse(self: M, data: bytes) -> M:
-        msg = parse_datagram(data, True, DEFAULT_LIMITS, from_frame)
+        msg = parse_datagram(data, True, limits_of(self), from_frame)
         object.__setattr__(msg, "_edited", True)
         return msg  # type: ignore[return-value]
 

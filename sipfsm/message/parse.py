@@ -28,21 +28,41 @@ from __future__ import annotations
 
 from sipfsm.errors import ParseError
 from sipfsm.message.fields import parse_error
-from sipfsm.message.framing import finish, frame_head, parse_datagram
+from sipfsm.message.framing import (
+    Frame,
+    bare_lf,
+    find_bare_lf,
+    finish,
+    frame_head,
+    parse_datagram,
+)
 from sipfsm.message.limits import DEFAULT_LIMITS, STREAM_LIMITS, Limits
 from sipfsm.message.message import Request, Response, from_frame
 
 __all__ = ["DEFAULT_LIMITS", "STREAM_LIMITS", "Limits", "StreamFramer", "parse"]
 
 
-def parse(data: bytes, *, strict: bool = False, limits: Limits | None = None) -> Request | Response:
+def parse(
+    data: bytes,
+    *,
+    strict: bool = False,
+    limits: Limits | None = None,
+    lenient_line_endings: bool = False,
+) -> Request | Response:
     """Parse one SIP message received as a datagram (UDP); see the module docstring.
 
     Returns a :class:`Request` or :class:`Response`; raises :class:`ParseError` (and nothing
     else) for any malformed input. Octets after Content-Length octets of body are discarded
     (section 18.3); without Content-Length the body runs to the end of ``data``.
+
+    Lines end in CRLF (section 7): a message whose lines end in LF alone is ``bare-lf``.
+    ``lenient_line_endings=True`` reads such a message (a file typed by hand) as if its
+    header lines ended in CRLF: the message's ``raw`` is then that CRLF form. It is never
+    applied in strict mode (ValueError).
     """
-    return parse_datagram(data, strict, limits or DEFAULT_LIMITS, from_frame)
+    if lenient_line_endings and strict:
+        raise ValueError("lenient_line_endings is never applied in strict mode (section 7)")
+    return parse_datagram(data, strict, limits or DEFAULT_LIMITS, from_frame, lenient_line_endings)
 
 
 class StreamFramer:
@@ -55,19 +75,27 @@ class StreamFramer:
     message that is framed correctly but malformed inside (``strict``) is skipped and its
     ParseError raised; messages framed before it in the same call are returned by the next
     ``feed`` call.
+
+    Linear time however the stream is cut: each search for the empty line ending a header
+    section resumes where the last one stopped, a header section is framed once however its
+    body trickles in, and the octets of the messages taken are dropped from the buffer once
+    per call.
     """
 
     def __init__(self, *, strict: bool = False, limits: Limits | None = None) -> None:
         self.strict = strict
         self.limits = limits or STREAM_LIMITS
         self._buf = bytearray()
+        self._pos = 0  # where the next message starts in _buf (what is before is taken)
+        self._scan = 0  # where the search for CRLF CRLF resumes (none starts before it)
+        self._framed: tuple[Frame, int, int] | None = None  # (frame, body start, end)
         self._ready: list[Request | Response] = []
         self._broken: ParseError | None = None
 
     @property
     def buffered(self) -> int:
         """Octets received but not yet part of a complete message."""
-        return len(self._buf)
+        return len(self._buf) - self._pos
 
     def feed(self, data: bytes) -> list[Request | Response]:
         """Add ``data``; return every message now complete, in order."""
@@ -82,29 +110,62 @@ class StreamFramer:
                 self._ready.append(msg)
         except ParseError as exc:
             if exc.code in _FATAL:
-                self._broken = exc
-                self._buf.clear()
+                self._break(exc)
             raise
         except Exception as exc:
             err = parse_error("internal-error", f"{type(exc).__name__}: {exc}", 1, 1, "SIP-message")
-            self._broken = err
+            self._break(err)
             raise err from None
+        finally:
+            self._compact()
         out, self._ready = self._ready, []
         return out
 
+    def _break(self, err: ParseError) -> None:
+        self._broken = err
+        self._buf.clear()
+        self._pos = self._scan = 0
+        self._framed = None
+
+    def _compact(self) -> None:
+        """Drop the octets of the messages taken (once per feed: linear time)."""
+        if self._pos:
+            del self._buf[: self._pos]
+            self._scan = max(self._scan - self._pos, 0)
+            self._pos = 0
+
     def _next(self) -> Request | Response | None:
         buf = self._buf
-        lim = self.limits
-        # Section 7.5: CRLFs before the start line are ignored (and keep-alives).
-        i = 0
-        n = len(buf)
-        while i + 1 < n and buf[i] == 0x0D and buf[i + 1] == 0x0A:
-            i += 2
-        if i:
-            del buf[:i]
-        hend = buf.find(b"\r\n\r\n")
+        if self._framed is None:
+            # Section 7.5: CRLFs before the start line are ignored (and keep-alives).
+            pos, n = self._pos, len(buf)
+            while pos + 1 < n and buf[pos] == 0x0D and buf[pos + 1] == 0x0A:
+                pos += 2
+            self._pos = pos
+            self._scan = max(self._scan, pos)
+            if not self._frame():
+                return None
+        assert self._framed is not None
+        f, body_start, total = self._framed
+        pos = self._pos
+        if len(buf) - pos < total:
+            return None
+        whole = bytes(buf[pos : pos + total])
+        self._pos = self._scan = pos + total
+        self._framed = None
+        return finish(whole, f, self.strict, self.limits, body_start, total, from_frame)
+
+    def _frame(self) -> bool:
+        """Find and frame the header section of the message at ``_pos``; False while it is
+        incomplete."""
+        buf, pos, lim = self._buf, self._pos, self.limits
+        hend = buf.find(b"\r\n\r\n", max(self._scan - 3, pos))
         if hend < 0:
-            if len(buf) > lim.max_message_size:
+            lf = buf.find(b"\n\n", max(self._scan - 1, pos))  # never in a header section
+            if lf >= 0:
+                raise bare_lf(buf[pos : lf + 1].decode("latin-1"), find_bare_lf(buf, pos) - pos)
+            self._scan = len(buf)
+            if len(buf) - pos > lim.max_message_size:
                 raise parse_error(
                     "message-too-large",
                     f"no end of header section within {lim.max_message_size} octets",
@@ -112,8 +173,8 @@ class StreamFramer:
                     1,
                     "SIP-message",
                 )
-            return None
-        f = frame_head(buf[:hend].decode("latin-1"), 0, lim, self.strict)
+            return False
+        f = frame_head(buf[pos:hend].decode("latin-1"), 0, lim, self.strict)
         cl = f.content_length
         if cl is None:
             raise parse_error(
@@ -132,7 +193,8 @@ class StreamFramer:
                 col,
                 "Content-Length",
             )
-        total = hend + 4 + cl
+        body_start = hend + 4 - pos
+        total = body_start + cl
         if total > lim.max_message_size:
             raise parse_error(
                 "message-too-large",
@@ -141,11 +203,8 @@ class StreamFramer:
                 1,
                 "SIP-message",
             )
-        if len(buf) < total:
-            return None
-        whole = bytes(buf[:total])
-        del buf[:total]
-        return finish(whole, f, self.strict, lim, hend + 4, total, from_frame)
+        self._framed = (f, body_start, total)
+        return True
 
 
 _FATAL = frozenset(
@@ -160,6 +219,7 @@ _FATAL = frozenset(
         "bad-folding",
         "bad-header-line",
         "bad-header-name",
+        "bare-lf",
         "internal-error",
     }
 )

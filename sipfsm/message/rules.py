@@ -15,6 +15,7 @@ from sipfsm.errors import ParseError
 from sipfsm.message import grammar as _grammar
 from sipfsm.message.fields import WSP, Field
 from sipfsm.message.header import Header, header_of
+from sipfsm.message.numbers import significant, within
 from sipfsm.message.values import value_error
 
 __all__ = [
@@ -47,8 +48,10 @@ _EXPIRES_PARAM = re.compile(r";[ \t]*expires[ \t]*=[ \t]*([0-9]+)", re.IGNORECAS
 _BRACKETED = re.compile(r'<[^>]*>|"(?:[^"\\]|\\.)*"')
 
 
-def _range_error(h: Header, value: int, why: str, offset: int, rule: str) -> ParseError:
-    return value_error(h, "value-out-of-range", f"{h.canonical} {value}: {why}", offset, rule)
+def _range_error(h: Header, digits: str, why: str, offset: int, rule: str) -> ParseError:
+    sig = significant(digits)
+    shown = sig if len(sig) <= 20 else f"of {len(sig)} digits"
+    return value_error(h, "value-out-of-range", f"{h.canonical} {shown}: {why}", offset, rule)
 
 
 def check_field_rules(lines: list[str], line0: int, field: Field, method: str | None) -> None:
@@ -74,11 +77,11 @@ def _scalar_rules(lines: list[str], line0: int, field: Field, method: str | None
     scalar = SCALARS[key]
     m = _DIGITS.match(text)
     if m is not None:
-        n = int(m.group())
+        digits = m.group()
         low = 1 if key in ("rseq", "rack") else 0
-        if not low <= n <= scalar[0]:
+        if not within(digits, scalar[0]) or (low and significant(digits) == "0"):
             h = header_of(field, lines, line0)
-            raise _range_error(h, n, scalar[1], 0, h.rule.rule if h.rule else key)
+            raise _range_error(h, digits, scalar[1], 0, h.rule.rule if h.rule else key)
     if key == "cseq" and method is not None:
         cseq_method = text[m.end() :].strip(" \t") if m is not None else text
         if cseq_method != method:
@@ -92,10 +95,10 @@ def _scalar_rules(lines: list[str], line0: int, field: Field, method: str | None
             )
     elif key == "rack":
         parts = text.split()
-        if len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) > 2**31 - 1:
+        if len(parts) >= 2 and parts[1].isdigit() and not within(parts[1], 2**31 - 1):
             raise _range_error(
                 header_of(field, lines, line0),
-                int(parts[1]),
+                parts[1],
                 "RFC 3262 section 7.2: CSeq-num is below 2**31",
                 0,
                 "RAck",
@@ -135,11 +138,10 @@ def _addr_rules(lines: list[str], line0: int, field: Field) -> None:
 def _check_expires_param(h: Header, item: str, offset: int) -> None:
     outside = _BRACKETED.sub(lambda m: " " * len(m.group()), item)
     for m in _EXPIRES_PARAM.finditer(outside):
-        n = int(m.group(1))
-        if n > 2**32 - 1:
+        if not within(m.group(1), 2**32 - 1):
             raise _range_error(
                 h,
-                n,
+                m.group(1),
                 "RFC 3261 section 20.10: the expires parameter is at most 2**32-1",
                 offset + m.start(1),
                 "c-p-expires",

@@ -20,6 +20,8 @@ import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from sipfsm.message.numbers import decimal
+
 __all__ = ["URI", "URIError", "escape", "unescape"]
 
 _ALPHANUM = string.ascii_letters + string.digits
@@ -221,7 +223,10 @@ class URI:
         if tail:
             if not (tail.startswith(":") and tail[1:].isdigit() and tail[1:].isascii()):
                 raise URIError(text, f"invalid text {tail!r} after host (25.1 hostport)")
-            port = int(tail[1:])
+            try:
+                port = decimal(tail[1:])
+            except ValueError as exc:
+                raise URIError(text, f"port: {exc}") from None
         params: list[tuple[str, str | None]] = []
         for p in ptexts:
             name, eq, value = p.partition("=")
@@ -356,7 +361,10 @@ class URI:
     def ttl(self) -> int | None:
         """``ttl`` uri-parameter as int (19.1.1)."""
         v = self.param("ttl")
-        return int(v) if v and v.isdigit() else None
+        try:
+            return decimal(v) if v else None
+        except ValueError:
+            return None
 
     @property
     def method(self) -> str | None:

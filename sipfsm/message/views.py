@@ -22,6 +22,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sipfsm.message.grammar import BY_RULE, COMPACT_FORMS, LIST_HEADERS
+from sipfsm.message.numbers import decimal
 from sipfsm.message.split import parse_params, split_top, strip_lws
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -86,12 +87,19 @@ class _Spec:
 
 
 def _text_of(node: Tree[Token] | Token) -> str:
-    """The source text under a tree node (tokens concatenated)."""
+    """The source text under a tree node (tokens concatenated; no recursion, so that a comment
+    nested deeper than Python's recursion limit reads too)."""
     from lark import Token
 
-    if isinstance(node, Token):
-        return str(node)
-    return "".join(_text_of(c) for c in node.children)
+    out: list[str] = []
+    todo: list[Tree[Token] | Token] = [node]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, Token):
+            out.append(str(n))
+        else:
+            todo.extend(reversed(n.children))
+    return "".join(out)
 
 
 def _rule_name(node: Tree[Token] | Token) -> str:
@@ -109,7 +117,7 @@ def _retry_after_tree(tree: Tree[Token]) -> H.RetryAfter:
     tail: list[str] = []
     for child in tree.children:
         if isinstance(child, Token) and child.type == "DELTA_SECONDS":
-            seconds = int(child)
+            seconds = decimal(child)
         elif _rule_name(child) == "comment":
             comment = _text_of(child).strip()[1:-1]
         else:
@@ -129,7 +137,7 @@ def _text(v: str) -> str:
 
 
 def _int(v: str) -> int:
-    return int(strip_lws(v))
+    return decimal(strip_lws(v))
 
 
 def _h(name: str) -> Callable[[str], object]:
