@@ -111,6 +111,15 @@ FRAMER_RULES = (
     "COMMA",
 )
 
+#: Rules of a URI that the typed view (``sipfsm.message.uri``) matches by themselves.
+URI_RULES = ("host",)
+#: Start-line parts that the request-line fast path (``sipfsm.message.grammar.request_line``)
+#: joins with SP into one regex: each is emitted for SP following it (``<RULE>_SP``), so the
+#: joined regex has the language of ``Method SP Request-URI SP`` (a terminal emitted for the
+#: end of input may look for the end with ``\\Z``).
+SP_FOLLOWED_RULES = ("Method", "Request-URI")
+SP_MASK = 1 << 0x20
+
 #: Depth to which the recursive rule is unrolled in the ``@unrolled`` terminals (a regular
 #: approximation, exact up to this depth): ``sipfsm.message.limits.Limits.max_nesting``'s default.
 UNROLL_DEPTH = 32
@@ -138,6 +147,13 @@ def compile_grammar(sources: Sequence[Path] | None = None) -> str:
         tname = em.terminal(grammar.rules[key].name, comp.rule_regex(rule, END))
         em.rules.setdefault(lark_name(rule), tname)
         found.directives.append(f"//@rule {grammar.rules[key].name} {tname}")
+    for rule in URI_RULES:
+        tname = em.terminal(grammar.rules[rule.lower()].name, comp.rule_regex(rule, END))
+        found.directives.append(f"//@rule {grammar.rules[rule.lower()].name} {tname}")
+    for rule in SP_FOLLOWED_RULES:
+        name = grammar.rules[rule.lower()].name
+        tname = em.terminal(f"{name}-SP", comp.rule_regex(rule, SP_MASK, ws=False))
+        found.directives.append(f"//@rule {name}-SP {tname}")
     unused = [u for u in grammar.unused([ROOT_RULE]) if u.lower() not in _core_names(files)]
     found.directives.append("//@angle " + " ".join(found.angle))
     found.directives.append("//@comma-split " + " ".join(found.comma_split))
@@ -201,7 +217,8 @@ def _preamble(files: Sequence[Path]) -> list[str]:
         "//   @header RULE LARK-RULE KIND ITEM NAME... : a header field, its value rule (regex:",
         "//     one terminal matched with re.fullmatch; lalr: Lark's LALR parser) and, for",
         "//     comma lists, the terminal of one element (or -).",
-        "//   @rule RULE TERMINAL : a rule the framer matches by itself (start line, ...).",
+        "//   @rule RULE TERMINAL : a rule the framer (or the URI view) matches by itself (start",
+        "//     line, host, ...); RULE-SP: the rule emitted for SP following it (request line).",
         "//   @angle RULE... : header fields with a bare addr-spec: RFC 3261 section 20.10 (a URI",
         "//     with a comma, semicolon or question mark MUST be in <>) is in their terminals",
         "//     for the comma and the semicolon; sipfsm.message.rules checks the question mark.",

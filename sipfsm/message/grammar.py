@@ -158,18 +158,20 @@ def fullmatcher(terminal: str) -> Matcher:
 
 @cache
 def request_line() -> Matcher:
-    """``Method SP Request-URI SP "SIP/2.0"`` in one regex: the fast path of section 7.1."""
-    return re.compile(
-        f"(?:{TERMINALS['METHOD']}) (?:{TERMINALS['REQUEST_URI']}) {re.escape(SIP_VERSION)}"
-    ).fullmatch
+    """``Method SP Request-URI SP "SIP/2.0"`` in one regex: the fast path of section 7.1 (its
+    parts are emitted for the SP that follows them: ``METHOD_SP``, ``REQUEST_URI_SP``)."""
+    method, uri = TERMINALS["METHOD_SP"], TERMINALS["REQUEST_URI_SP"]
+    return re.compile(f"(?:{method}) (?:{uri}) {re.escape(SIP_VERSION)}").fullmatch
 
 
 @cache
 def status_line() -> Matcher:
     """``"SIP/2.0" SP Status-Code SP Reason-Phrase`` in one regex (section 7.2 fast path);
-    group 1 is the code, group 2 the phrase."""
+    group 1 is the code, group 2 the phrase. Status-Code is the ABNF's (``3DIGIT``): the range
+    100-699 (section 21) is the caller's check, ``value-out-of-range``."""
     version = re.escape(SIP_VERSION)
-    return re.compile(f"{version} ([1-6][0-9][0-9]) ({TERMINALS['REASON_PHRASE']})").fullmatch
+    code, phrase = TERMINALS["STATUS_CODE"], TERMINALS["REASON_PHRASE"]
+    return re.compile(f"{version} ({code}) ({phrase})").fullmatch
 
 
 @cache

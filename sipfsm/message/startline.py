@@ -40,7 +40,7 @@ def start_line(line: str, line0: int) -> StartLine:
     """(is_request, method, uri, version, status, reason) of the start line ``line`` (7.1,
     7.2), ``line0`` lines after the first of the datagram (CRLFs skipped, 7.5)."""
     ln = line0 + 1
-    if line.startswith("SIP/"):
+    if line[:4].upper() == "SIP/":  # SIP-Version is case-insensitive (section 7.1)
         return _status_line(line, ln)
     if (_REQUEST_LINE or _start_lines()[0])(line) is not None:
         method, uri, version = line.split(" ")
@@ -137,7 +137,8 @@ def _status_line(line: str, ln: int) -> StartLine:
     fast = (_STATUS_LINE or _start_lines()[1])(line)
     if fast is not None:
         code, reason = fast.groups()
-        return False, "", "", SIP_VERSION, int(code), reason
+        if 100 <= int(code) <= 699:  # else value-out-of-range, below
+            return False, "", "", SIP_VERSION, int(code), reason
     parts = line.split(" ", 2)
     version = parts[0]
     _check_version(version, ln, 1)

@@ -35,6 +35,7 @@ from sipfsm.message.values import (
     nesting,
     open_parens,
     too_deep,
+    value_error,
 )
 
 __all__ = ["LALR_ERROR_MAX", "cut_strict", "validate_fields", "validate_unrolled"]
@@ -107,7 +108,12 @@ def cut_strict(
         field = (li, nl, len(raw_name), ent[0], ent[1], ent[2], text)
         append(field)
         fm = ent[3]
-        if fm is None or fm(text) is None or (ent[4] and not surely_passes(ent[4], text, method)):
+        if (
+            fm is None
+            or fm(text) is None
+            or (ent[4] and not surely_passes(ent[4], text, method))
+            or rest[-1:] in _WSP_END
+        ):
             doubtful.append(field)
         li += nl
     return lines, out, doubtful
@@ -126,8 +132,39 @@ def validate_fields(
             check_header(header_of(field, lines, line0), limits)
         elif _grammar.fullmatcher(rule.terminal)(field[6]) is None:
             raise fail_value(header_of(field, lines, line0), rule.rule)
+        if rule is not None and field[6]:
+            _check_trailing_space(lines, line0, field, rule)
         if field[5] in SCALARS or field[5] in ADDR_FIELDS:
             check_field_rules(lines, line0, field, method)
+
+
+_WSP_END = (" ", "\t")
+
+
+def _check_trailing_space(lines: list[str], line0: int, field: Field, rule: HeaderRule) -> None:
+    """White space after a value is the value's own: section 25 ends a header field where its
+    rule ends (``message-header = ( ... ) CRLF``), so only a rule ending in white space takes
+    it (``RAQUOT = ">" SWS``, ``RPAREN = SWS ")" SWS``, ...; ``CSeq: 1 INVITE<HTAB>`` is
+    malformed). The values are matched stripped; this matches one that had such white space
+    with it. (For the non-regular rules, only a closing comment's ``RPAREN`` ends in it.)"""
+    last = lines[field[0] + field[1] - 1]
+    tail = last[len(last.rstrip(WSP)) :]
+    if not tail:
+        return
+    text = field[6]
+    if rule.kind == "lalr":
+        ok = text.endswith(")")
+    else:
+        ok = _grammar.fullmatcher(rule.terminal)(text + tail) is not None
+    if not ok:
+        raise value_error(
+            header_of(field, lines, line0),
+            "bad-header-value",
+            f"{rule.long_name}: white space after the value, where its rule ends "
+            "(section 25: the field ends with its rule, then CRLF)",
+            len(text),
+            rule.rule,
+        )
 
 
 def validate_unrolled(

@@ -20,6 +20,7 @@ import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from sipfsm.message import grammar as _grammar
 from sipfsm.message.numbers import decimal
 
 __all__ = ["URI", "URIError", "escape", "unescape"]
@@ -43,12 +44,8 @@ COMPONENT_EXTRA: Mapping[str, str] = {
 _HEX = "0123456789ABCDEFabcdef"
 _ESCAPE_RE = re.compile(r"%([0-9A-Fa-f]{2})")
 
-_HOSTNAME = (
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?"
-)
-_IPV4 = r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}"
-_IPV6 = r"\[[0-9A-Fa-f:.]+\]"
-_HOST_RE = re.compile(rf"(?:{_IPV4}|{_HOSTNAME}|{_IPV6})")
+#: ``host`` (25.1, with RFC 5954's IPv4address and IPv6address), as compiled from the ABNF.
+_HOST_RE = re.compile(_grammar.TERMINALS["HOST"])
 _ESC = r"%[0-9A-Fa-f]{2}"
 _UNR = r"A-Za-z0-9\-_.!~*'()"
 _USER_RE = re.compile(rf"(?:[{_UNR}&=+$,;?/]|{_ESC})+")
@@ -214,12 +211,15 @@ class URI:
                     raise URIError(text, f"invalid URI header {item!r} (25.1 header)")
                 headers.append((name, value))
         hostport, *ptexts = rest.split(";")
-        hm = _HOST_RE.match(hostport)
-        if hm is None:
+        if hostport.startswith("["):  # IPv6reference
+            end = hostport.find("]") + 1 or len(hostport)
+        else:
+            end = hostport.find(":")
+            end = len(hostport) if end < 0 else end
+        host, tail = hostport[:end], hostport[end:]
+        if _HOST_RE.fullmatch(host) is None:
             raise URIError(text, "missing or invalid host (25.1 host)")
-        host = hm.group(0)
         port: int | None = None
-        tail = hostport[hm.end() :]
         if tail:
             if not (tail.startswith(":") and tail[1:].isdigit() and tail[1:].isascii()):
                 raise URIError(text, f"invalid text {tail!r} after host (25.1 hostport)")
