@@ -152,9 +152,7 @@ class ReferenceTarget:
         self.port = self.server.port
         return self
 
-    def _element(
-        self, transport: Transport, addr: tuple[str, int]
-    ) -> UasBehaviour | FlawedElement:
+    def _element(self, transport: Transport, addr: tuple[str, int]) -> UasBehaviour | FlawedElement:
         """One transport's UA, behind the UAS checks of 8.2."""
         ua = UA(
             "ref",
@@ -246,6 +244,7 @@ class ReferenceTarget:
         assert self.server is not None
         self.server.call(side.transport, send)
         self._tu(side.transport)
+
 
 class ReferenceThread:
     """:class:`ReferenceTarget` on its own event loop in its own thread, so the probe's load
