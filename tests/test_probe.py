@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import threading
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -351,6 +352,8 @@ def _probe_cmd(target: str, out: Path, *extra: str) -> list[str]:
         "1",
         "--max-shrinks",
         "0",
+        "--seed",
+        "1",
         "--duration",
         "100",
         "--json",
@@ -419,6 +422,83 @@ def _assert_verdicts(result: tuple[int, dict[str, Any], str], role: str) -> None
     assert (code == 1) == any(c["verdict"] == "fail" for c in checks)
 
 
+#: The verdicts known per peer and version (issue 22, item 8): tests/peer_verdicts.toml.
+PINNED: dict[str, dict[str, dict[str, dict[str, Any]]]] = tomllib.loads(
+    (Path(__file__).with_name("peer_verdicts.toml")).read_text(encoding="utf-8")
+)
+#: The binary whose version keys each peer run's pins.
+PEER_PROGRAMS = {
+    "kamailio": "kamailio",
+    "sipp-uas": "sipp",
+    "baresip": "baresip",
+    "sipp-uac": "sipp",
+}
+
+
+def _pin_problems(pins: dict[str, dict[str, Any]], seen: dict[str, tuple[str, str]]) -> list[str]:
+    """Where the verdicts ``seen`` (id -> verdict, observed) differ from ``pins``."""
+    problems = [f"{i}: pinned, not run" for i in sorted(set(pins) - set(seen))]
+    for cid, (verdict, observed) in seen.items():
+        pin = pins.get(cid)
+        if pin is None:
+            problems.append(f"{cid}: not pinned; seen {verdict}: {observed}")
+        elif "unstable" in pin:
+            if verdict not in pin["seen"]:
+                problems.append(
+                    f"{cid}: unstable, seen so far {pin['seen']}; now {verdict}: {observed}"
+                )
+        elif verdict != pin["verdict"]:
+            problems.append(f"{cid}: pinned {pin['verdict']}, seen {verdict}: {observed}")
+        elif "observed" in pin and pin["observed"] not in observed:
+            problems.append(f"{cid}: pinned observation {pin['observed']!r}, seen {observed!r}")
+    return problems
+
+
+def _assert_pinned(name: str, result: tuple[int, dict[str, Any], str]) -> None:
+    """The verdicts of peer run ``name`` are the ones pinned for its version."""
+    from peer_harness import peer_version
+
+    program = PEER_PROGRAMS[name]
+    version = peer_version(program)
+    print(f"probe of {name}: {program} {version}")
+    seen = {c["id"]: (c["verdict"], c["observed"]) for c in result[1]["checks"]}
+    pins = PINNED.get(name, {}).get(version)
+    table = "\n".join(f'{i} = {{ verdict = "{v}" }}  # {o[:100]}' for i, (v, o) in seen.items())
+    assert pins is not None, (
+        f"no verdicts pinned for {name} ({program} {version}) in peer_verdicts.toml; "
+        f'seen, to pin as ["{name}"."{version}"]:\n{table}'
+    )
+    problems = _pin_problems(pins, seen)
+    assert not problems, f"{name} ({program} {version}):\n" + "\n".join(problems)
+
+
+def test_pinned_verdicts_are_compared() -> None:
+    """The comparison itself: a changed verdict, a lost observation, an unpinned check, a
+    verdict outside an unstable pin's and a pin that did not run are each reported."""
+    pins: dict[str, dict[str, Any]] = {
+        "a": {"verdict": "fail", "observed": "3 seen"},
+        "b": {"verdict": "pass"},
+        "c": {"unstable": "lag", "seen": ["pass", "fail"]},
+        "d": {"verdict": "skip"},
+    }
+    ok = {
+        "a": ("fail", "only 3 seen here"),
+        "b": ("pass", ""),
+        "c": ("fail", ""),
+        "d": ("skip", ""),
+    }
+    assert _pin_problems(pins, ok) == []
+    bad = {"a": ("fail", "2 seen"), "b": ("fail", "late"), "c": ("skip", "x"), "e": ("pass", "")}
+    problems = _pin_problems(pins, bad)
+    assert problems == [
+        "d: pinned, not run",
+        "a: pinned observation '3 seen', seen '2 seen'",
+        "b: pinned pass, seen fail: late",
+        "c: unstable, seen so far ['pass', 'fail']; now skip: x",
+        "e: not pinned; seen pass: ",
+    ]
+
+
 @pytest.mark.peer
 def test_probe_kamailio(peer_reports: dict[str, Any]) -> None:
     _assert_verdicts(peer_reports["kamailio"], "client")
@@ -426,6 +506,7 @@ def test_probe_kamailio(peer_reports: dict[str, Any]) -> None:
     # INVITE to an unknown user: 404 from tm, so the Timer G check ran to a verdict
     assert checks["invite-server-final-retransmit"]["verdict"] in ("pass", "fail")
     assert "404" in json.dumps(checks["invite-server-final-retransmit"]["trace"])
+    _assert_pinned("kamailio", peer_reports["kamailio"])
 
 
 @pytest.mark.peer
@@ -433,11 +514,13 @@ def test_probe_sipp_uas(peer_reports: dict[str, Any]) -> None:
     _assert_verdicts(peer_reports["sipp-uas"], "client")
     checks = {c["id"]: c for c in peer_reports["sipp-uas"][1]["checks"]}
     assert checks["uas-2xx-retransmit"]["verdict"] in ("pass", "fail")
+    _assert_pinned("sipp-uas", peer_reports["sipp-uas"])
 
 
 @pytest.mark.peer
 def test_probe_baresip(peer_reports: dict[str, Any]) -> None:
     _assert_verdicts(peer_reports["baresip"], "client")
+    _assert_pinned("baresip", peer_reports["baresip"])
 
 
 @pytest.mark.peer
@@ -445,3 +528,4 @@ def test_probe_sipp_uac_role_server(peer_reports: dict[str, Any]) -> None:
     _assert_verdicts(peer_reports["sipp-uac"], "server")
     checks = {c["id"]: c for c in peer_reports["sipp-uac"][1]["checks"]}
     assert checks["ack-for-non-2xx"]["verdict"] in ("pass", "fail")
+    _assert_pinned("sipp-uac", peer_reports["sipp-uac"])
