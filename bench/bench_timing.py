@@ -16,8 +16,15 @@ What it does (everything on loopback, bounded by sipfsm.net.aio.Bounds):
    the datagram actually left, and prints p50 / p99 / max of the difference, the peak number
    of transactions in flight and the responses received. Target: p99 <= 10 ms.
 
+Before that, without any peer, it prints the lateness of one :class:`Driver` on an idle loop
+(20 deadlines 20 ms apart, and one deadline armed by ``handle()`` under a later one) against
+:data:`DRIVER_BASELINE`: the figures tests/test_peers.py asserted until issue 22 moved the wall
+clock out of the unit tests (which now check order and "never early" on the wall clock, and
+"exactly at the deadline" on the virtual clock). ``--driver-only`` stops there.
+
 Usage: .venv/bin/python bench/bench_timing.py [--transactions 250] [--delay 4] [--json]
-Exit status: 0 when the target is met, 1 when not, 2 when a peer is unavailable.
+                                              [--driver-only]
+Exit status: 0 when the targets are met, 1 when not, 2 when a peer is unavailable.
 """
 
 from __future__ import annotations
@@ -41,6 +48,47 @@ from sipfsm.net.aio import Bounds, Driver, Firing, Received, SipEndpoint, timing
 T1 = 0.5  # RFC 3261 Table 4 default; Timer F = 64*T1
 TARGET_P99 = 0.010
 TxOut = list[Output]
+#: Lateness of one Driver on an idle loop, in ms: what tests/test_peers.py asserted before
+#: issue 22 (test_driver_fires_on_time: p50 <= 5, max <= 50; test_driver_rearms_after_handle_
+#: and_cancels_stale_deadline: the re-armed deadline < 50 late).
+DRIVER_BASELINE_NAME = "test_peers.py before issue 22"
+DRIVER_BASELINE = {"p50": 5.0, "max": 50.0, "rearm": 50.0}
+
+
+class Deadlines:
+    """A timer-driven object firing a list of deadlines (and one more on ``handle``)."""
+
+    def __init__(self, deadlines: list[float]) -> None:
+        self.deadlines = sorted(deadlines)
+
+    def get_timer(self) -> float | None:
+        return self.deadlines[0] if self.deadlines else None
+
+    def handle_timer(self, now: float) -> list[float]:
+        due = [d for d in self.deadlines if d <= now]
+        self.deadlines = [d for d in self.deadlines if d > now]
+        return due
+
+    def handle(self, event: float, now: float) -> list[float]:
+        self.deadlines = sorted([*self.deadlines, now + event])
+        return []
+
+
+async def driver_latency() -> dict[str, object]:
+    """The two scenarios of :data:`DRIVER_BASELINE` on this machine's loop, in ms."""
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.05
+    with Driver(Deadlines([start + 0.02 * i for i in range(20)])) as driver:
+        await driver.wait_idle(10.0)
+    stats = driver.timing()
+    rearm = Driver(Deadlines([loop.time() + 5.0])).start()
+    rearm.handle(0.03)
+    await asyncio.sleep(0.2)
+    late = rearm.firings[0].error if rearm.firings else float("inf")
+    rearm.close()
+    out = {"p50": stats.p50 * 1e3, "max": stats.max * 1e3, "rearm": late * 1e3}
+    met = all(out[k] <= DRIVER_BASELINE[k] for k in out)
+    return {**out, "baseline": DRIVER_BASELINE_NAME, "baseline_met": met}
 
 
 class Starter:
@@ -216,7 +264,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--spacing", type=float, default=0.002, help="seconds between starts")
     ap.add_argument("--port", type=int, default=None, help="Kamailio port (default: free)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--driver-only", action="store_true", help="only the Driver's lateness")
     args = ap.parse_args(argv)
+    drv = asyncio.run(driver_latency())
+    print(
+        f"driver on an idle loop: p50 {drv['p50']:.3f} ms, max {drv['max']:.3f} ms, "
+        f"re-armed deadline {drv['rearm']:.3f} ms late; baseline {DRIVER_BASELINE_NAME!r}: "
+        f"p50 <= {DRIVER_BASELINE['p50']} ms, max <= {DRIVER_BASELINE['max']} ms, re-armed "
+        f"<= {DRIVER_BASELINE['rearm']} ms: {'met' if drv['baseline_met'] else 'NOT met'}"
+    )
+    if args.driver_only:
+        return 0 if drv["baseline_met"] else 1
     with tempfile.TemporaryDirectory(prefix="sipfsm-bench-") as tmp:
         kam = Kamailio(Path(tmp) / "kamailio", port=args.port or free_port(5070))
         try:

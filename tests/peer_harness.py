@@ -47,6 +47,7 @@ __all__ = [
     "ensure_installed",
     "free_port",
     "options_request",
+    "peer_version",
     "port_bound",
     "register_contact",
     "run_sipp_uac",
@@ -68,6 +69,35 @@ LOOPBACK = "127.0.0.1"
 KAMAILIO_PORT = 5070
 SIPP_UAS_PORT = 5080
 BARESIP_PORT = 5090
+
+
+# --------------------------------------------------------------------------- versions
+
+#: How each peer binary says its version: the command and the pattern of its output; the
+#: Debian package's version (dpkg-query) when that fails.
+VERSION_COMMANDS: Mapping[str, tuple[tuple[str, ...], str, str]] = {
+    "kamailio": (("kamailio", "-v"), r"version: kamailio (\S+)", "kamailio"),
+    "sipp": (("sipp", "-v"), r"SIPp v(\S+?)\.?(?:\s|$)", "sip-tester"),
+    "baresip": (("baresip", "-h"), r"baresip v(\S+)", "baresip"),
+}
+
+
+def peer_version(program: str) -> str:
+    """The version ``program`` (kamailio, sipp, baresip) reports, e.g. ``5.6.3``; else
+    ``dpkg VERSION`` of its Debian package; else ``unknown``."""
+    argv, pattern, package = VERSION_COMMANDS[program]
+    for command in (list(argv), ["dpkg-query", "-W", "-f=${Version}", package]):
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=20, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        text = done.stdout + done.stderr
+        if command[0] == "dpkg-query":
+            return f"dpkg {done.stdout.strip()}" if done.returncode == 0 and text else "unknown"
+        found = re.search(pattern, text, re.MULTILINE)
+        if found:
+            return found.group(1)
+    return "unknown"
 
 
 # --------------------------------------------------------------------------- installing

@@ -33,6 +33,7 @@ from sipfsm.net.aio import (
     TargetRefused,
     check_target,
 )
+from sipfsm.sim.aio_clock import run as run_on_virtual_clock
 
 pytest_plugins = ["peers"]
 
@@ -384,7 +385,21 @@ class Timers:
         return []
 
 
-def test_driver_fires_on_time() -> None:
+def run_virtual(coro: Awaitable[T], timeout: float = 10.0) -> T:
+    """Run one test coroutine on the virtual clock (every timer fires at its deadline)."""
+
+    async def bounded() -> T:
+        return await asyncio.wait_for(coro, timeout)
+
+    return run_on_virtual_clock(bounded())
+
+
+@pytest.mark.parametrize("clock", ["wall", "virtual"])
+def test_driver_fires_on_time(clock: str) -> None:
+    """Every deadline fires once, in order, never before it; on the virtual clock exactly at
+    it. How late the wall clock fires is the machine's figure, not the driver's:
+    bench/bench_timing.py prints it against its baseline."""
+
     async def main() -> None:
         loop = asyncio.get_running_loop()
         start = loop.time() + 0.05
@@ -397,25 +412,28 @@ def test_driver_fires_on_time() -> None:
         assert all(now >= deadline for deadline, now in machine.fired)
         stats = driver.timing()
         assert stats.count == 20
-        assert -0.001 <= stats.p50 <= 0.005, stats
-        assert stats.max <= 0.05, stats
+        assert stats.p50 >= -0.001, stats  # never early (asyncio's clock resolution aside)
+        if clock == "virtual":
+            assert all(abs(f.error) <= 1e-9 for f in driver.firings), driver.firings
 
-    run(main())
+    (run if clock == "wall" else run_virtual)(main())
 
 
 def test_driver_rearms_after_handle_and_cancels_stale_deadline() -> None:
     async def main() -> None:
-        machine = Timers([asyncio.get_running_loop().time() + 5.0])
+        t0 = asyncio.get_running_loop().time()
+        machine = Timers([t0 + 5.0])
         driver = Driver(machine).start()
-        driver.handle(0.03)  # an earlier deadline: must fire first, at ~30 ms
+        driver.handle(0.03)  # an earlier deadline: must fire first, at 30 ms
         await asyncio.sleep(0.2)
         assert len(driver.firings) == 1
-        assert driver.firings[0].error < 0.05
+        assert driver.firings[0].scheduled == pytest.approx(t0 + 0.03)
+        assert abs(driver.firings[0].error) <= 1e-9  # the virtual clock: at its deadline
         assert machine.get_timer() is not None  # the 5 s one, still armed
         driver.close()
         await driver.wait_idle(0.1)
 
-    run(main())
+    run_virtual(main())
 
 
 def test_driver_close_cancels() -> None:

@@ -1,17 +1,23 @@
 """``sipfsm probe``: the oracle, the embedded reference UA (must pass everything), a broken
 reference UA (must be caught, with a shrunk minimal trace and a ladder), the CLI's exit codes
 and JSON, Ctrl-C, and real peers (``peer``: Kamailio, SIPp as UAS and UAC, baresip).
+
+The reference UA is judged on the virtual clock (``virtual_clock``: every timer at its
+deadline, so a verdict never depends on how busy the machine is); over loopback in real time
+only by the checks whose tolerance is seconds, and the runs that must fail or are interrupted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
 import threading
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -23,19 +29,36 @@ from sipfsm.probe.corpus import EXPECT, corpus_available, corpus_cases
 from sipfsm.probe.io import UsageError, parse_target
 from sipfsm.probe.oracle import Base, Tolerance, doubling, judge_train
 from sipfsm.probe.report import ladder_dot, table, write_ladders
+from sipfsm.probe.runner import run as run_probe_on
 
 pytest_plugins = ["peers"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SIPFSM = [sys.executable, "-m", "sipfsm"]
-FAST = 0.05  # T1 of the embedded runs: Timer H / J / B / F windows are 3.2 s
+FAST = 0.05  # a scaled T1 (17.1.1.1): Timer H / J / B / F windows are 3.2 s
+#: T1 of the virtual-clock runs: the RFC's (Table 4), and a scaled one.
+T1S = [pytest.param(None, id="t1=0.5"), pytest.param(FAST, id="t1=0.05")]
+#: The checks whose tolerance is seconds (no retransmission train is timed): the ones a real-time
+#: run on a busy machine can judge without lag deciding the verdict.
+TIMED_IN_SECONDS = {
+    "client": ["cancel", "cancel-unknown", "malformed"],
+    "server": ["ack-for-non-2xx", "ack-for-2xx"],
+}
 
 
 def run_probe(cfg: ProbeConfig, timeout: float = 120.0) -> Report:
+    """In real time over loopback; ``timeout`` only catches hangs."""
+
     async def main() -> Report:
         return await asyncio.wait_for(probe(cfg), timeout)
 
     return asyncio.run(main())
+
+
+def run_virtual(cfg: ProbeConfig) -> Report:
+    """On the virtual clock (the reference UA in this process)."""
+    cfg.virtual_clock = True
+    return run_probe_on(cfg, progress_stream=io.StringIO())
 
 
 # --------------------------------------------------------------------------- the oracle
@@ -115,20 +138,36 @@ def test_corpus_rewritten_for_the_target() -> None:
 # --------------------------------------------------------------------------- embedded target
 
 
-def test_reference_ua_passes_every_client_check() -> None:
+@pytest.mark.parametrize("t1", T1S)
+def test_reference_ua_passes_every_client_check(t1: float | None) -> None:
     """The checks do not accuse a correct implementation (role client)."""
-    report = run_probe(ProbeConfig(t1=FAST, max_examples=3, seed=1))
+    report = run_virtual(ProbeConfig(t1=t1, max_examples=3, seed=1))
     verdicts = {r.check.id: (r.verdict, r.observed) for r in report.results}
     assert all(v == "pass" for v, _ in verdicts.values()), verdicts
-    # It ran to its end, not to its --duration deadline; hangs: run_probe's bound (120 s).
+    # It ran to its end, not to its --duration deadline.
     assert report.stopped_by is None and not report.interrupted
 
 
-def test_reference_ua_passes_every_server_check() -> None:
+@pytest.mark.parametrize("t1", T1S)
+def test_reference_ua_passes_every_server_check(t1: float | None) -> None:
     """Role server: the reference UA sends, the probe judges its client side."""
-    report = run_probe(ProbeConfig(t1=FAST, max_examples=3, role="server", seed=1))
+    report = run_virtual(ProbeConfig(t1=t1, max_examples=3, role="server", seed=1))
     verdicts = {r.check.id: (r.verdict, r.observed) for r in report.results}
     assert all(v == "pass" for v, _ in verdicts.values()), verdicts
+    assert report.stopped_by is None and not report.interrupted
+
+
+@pytest.mark.parametrize("role", ["client", "server"])
+def test_reference_ua_over_loopback_in_real_time(role: str) -> None:
+    """The reference UA in its own process over loopback sockets, at the RFC's T1, passes the
+    checks a busy machine cannot sway (the timed trains are judged on the virtual clock)."""
+    report = run_probe(
+        ProbeConfig(role=role, checks=TIMED_IN_SECONDS[role], max_examples=2, seed=1)
+    )
+    verdicts = {r.check.id: (r.verdict, r.observed) for r in report.results}
+    assert set(verdicts) == set(TIMED_IN_SECONDS[role])
+    assert all(v == "pass" for v, _ in verdicts.values()), verdicts
+    assert "virtual" not in report.target and report.stopped_by is None
 
 
 @pytest.mark.parametrize(
@@ -141,7 +180,7 @@ def test_reference_ua_passes_every_server_check() -> None:
 def test_broken_reference_ua_is_caught(flaw: str, check: str, tmp_path: Path) -> None:
     """A reference UA that stops Timer G after two retransmissions, or stops retransmitting
     its 2xx once the interval reaches T2 (JsSIP's bug), fails with a minimal trace."""
-    report = run_probe(
+    report = run_virtual(
         ProbeConfig(
             t1=FAST, max_examples=4, checks=[check], flaws=frozenset({flaw}), seed=2, max_shrinks=4
         )
@@ -183,8 +222,7 @@ def cli(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
 def test_cli_exit_0_and_json(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     done = cli(
-        "--t1",
-        str(FAST),
+        "--virtual-clock",
         "--max-examples",
         "2",
         "--checks",
@@ -208,6 +246,7 @@ def test_cli_exit_0_and_json(tmp_path: Path) -> None:
 def test_cli_exit_1_with_ladder(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     done = cli(
+        "--virtual-clock",
         "--t1",
         str(FAST),
         "--max-examples",
@@ -238,6 +277,7 @@ def test_cli_exit_1_with_ladder(tmp_path: Path) -> None:
         ["ftp:127.0.0.1"],  # not a target
         ["--checks", "no-such-check"],
         ["--role", "server", "udp:127.0.0.1:5999"],  # server without --trigger
+        ["--virtual-clock", "udp:127.0.0.1:5999"],  # a live target keeps its own time
     ],
 )
 def test_cli_usage_errors_exit_2(args: list[str]) -> None:
@@ -312,6 +352,8 @@ def _probe_cmd(target: str, out: Path, *extra: str) -> list[str]:
         "1",
         "--max-shrinks",
         "0",
+        "--seed",
+        "1",
         "--duration",
         "100",
         "--json",
@@ -380,6 +422,83 @@ def _assert_verdicts(result: tuple[int, dict[str, Any], str], role: str) -> None
     assert (code == 1) == any(c["verdict"] == "fail" for c in checks)
 
 
+#: The verdicts known per peer and version (issue 22, item 8): tests/peer_verdicts.toml.
+PINNED: dict[str, dict[str, dict[str, dict[str, Any]]]] = tomllib.loads(
+    (Path(__file__).with_name("peer_verdicts.toml")).read_text(encoding="utf-8")
+)
+#: The binary whose version keys each peer run's pins.
+PEER_PROGRAMS = {
+    "kamailio": "kamailio",
+    "sipp-uas": "sipp",
+    "baresip": "baresip",
+    "sipp-uac": "sipp",
+}
+
+
+def _pin_problems(pins: dict[str, dict[str, Any]], seen: dict[str, tuple[str, str]]) -> list[str]:
+    """Where the verdicts ``seen`` (id -> verdict, observed) differ from ``pins``."""
+    problems = [f"{i}: pinned, not run" for i in sorted(set(pins) - set(seen))]
+    for cid, (verdict, observed) in seen.items():
+        pin = pins.get(cid)
+        if pin is None:
+            problems.append(f"{cid}: not pinned; seen {verdict}: {observed}")
+        elif "unstable" in pin:
+            if verdict not in pin["seen"]:
+                problems.append(
+                    f"{cid}: unstable, seen so far {pin['seen']}; now {verdict}: {observed}"
+                )
+        elif verdict != pin["verdict"]:
+            problems.append(f"{cid}: pinned {pin['verdict']}, seen {verdict}: {observed}")
+        elif "observed" in pin and pin["observed"] not in observed:
+            problems.append(f"{cid}: pinned observation {pin['observed']!r}, seen {observed!r}")
+    return problems
+
+
+def _assert_pinned(name: str, result: tuple[int, dict[str, Any], str]) -> None:
+    """The verdicts of peer run ``name`` are the ones pinned for its version."""
+    from peer_harness import peer_version
+
+    program = PEER_PROGRAMS[name]
+    version = peer_version(program)
+    print(f"probe of {name}: {program} {version}")
+    seen = {c["id"]: (c["verdict"], c["observed"]) for c in result[1]["checks"]}
+    pins = PINNED.get(name, {}).get(version)
+    table = "\n".join(f'{i} = {{ verdict = "{v}" }}  # {o[:100]}' for i, (v, o) in seen.items())
+    assert pins is not None, (
+        f"no verdicts pinned for {name} ({program} {version}) in peer_verdicts.toml; "
+        f'seen, to pin as ["{name}"."{version}"]:\n{table}'
+    )
+    problems = _pin_problems(pins, seen)
+    assert not problems, f"{name} ({program} {version}):\n" + "\n".join(problems)
+
+
+def test_pinned_verdicts_are_compared() -> None:
+    """The comparison itself: a changed verdict, a lost observation, an unpinned check, a
+    verdict outside an unstable pin's and a pin that did not run are each reported."""
+    pins: dict[str, dict[str, Any]] = {
+        "a": {"verdict": "fail", "observed": "3 seen"},
+        "b": {"verdict": "pass"},
+        "c": {"unstable": "lag", "seen": ["pass", "fail"]},
+        "d": {"verdict": "skip"},
+    }
+    ok = {
+        "a": ("fail", "only 3 seen here"),
+        "b": ("pass", ""),
+        "c": ("fail", ""),
+        "d": ("skip", ""),
+    }
+    assert _pin_problems(pins, ok) == []
+    bad = {"a": ("fail", "2 seen"), "b": ("fail", "late"), "c": ("skip", "x"), "e": ("pass", "")}
+    problems = _pin_problems(pins, bad)
+    assert problems == [
+        "d: pinned, not run",
+        "a: pinned observation '3 seen', seen '2 seen'",
+        "b: pinned pass, seen fail: late",
+        "c: unstable, seen so far ['pass', 'fail']; now skip: x",
+        "e: not pinned; seen pass: ",
+    ]
+
+
 @pytest.mark.peer
 def test_probe_kamailio(peer_reports: dict[str, Any]) -> None:
     _assert_verdicts(peer_reports["kamailio"], "client")
@@ -387,6 +506,7 @@ def test_probe_kamailio(peer_reports: dict[str, Any]) -> None:
     # INVITE to an unknown user: 404 from tm, so the Timer G check ran to a verdict
     assert checks["invite-server-final-retransmit"]["verdict"] in ("pass", "fail")
     assert "404" in json.dumps(checks["invite-server-final-retransmit"]["trace"])
+    _assert_pinned("kamailio", peer_reports["kamailio"])
 
 
 @pytest.mark.peer
@@ -394,11 +514,13 @@ def test_probe_sipp_uas(peer_reports: dict[str, Any]) -> None:
     _assert_verdicts(peer_reports["sipp-uas"], "client")
     checks = {c["id"]: c for c in peer_reports["sipp-uas"][1]["checks"]}
     assert checks["uas-2xx-retransmit"]["verdict"] in ("pass", "fail")
+    _assert_pinned("sipp-uas", peer_reports["sipp-uas"])
 
 
 @pytest.mark.peer
 def test_probe_baresip(peer_reports: dict[str, Any]) -> None:
     _assert_verdicts(peer_reports["baresip"], "client")
+    _assert_pinned("baresip", peer_reports["baresip"])
 
 
 @pytest.mark.peer
@@ -406,3 +528,4 @@ def test_probe_sipp_uac_role_server(peer_reports: dict[str, Any]) -> None:
     _assert_verdicts(peer_reports["sipp-uac"], "server")
     checks = {c["id"]: c for c in peer_reports["sipp-uac"][1]["checks"]}
     assert checks["ack-for-non-2xx"]["verdict"] in ("pass", "fail")
+    _assert_pinned("sipp-uac", peer_reports["sipp-uac"])

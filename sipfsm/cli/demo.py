@@ -173,14 +173,18 @@ def _probe_step(ctx: DemoContext) -> list[str]:
 
     report = ctx.out / "probe.json"
     print("sipfsm probe tests live SIP implementations against RFC 3261's rules. With no")
-    print("target it starts sipfsm's own reference UA on loopback and probes it: a correct")
-    print("implementation must pass every check. (T1 = 50 ms here, so it takes seconds.)")
-    print(f"  $ sipfsm probe --t1 0.05 --max-examples 2 --json {report}\n", flush=True)
-    code = cli.main(["probe", "--t1", "0.05", "--max-examples", "2", "--json", str(report)])
+    print("target it probes sipfsm's own reference UA: a correct implementation must pass")
+    print("every check. Here both run on the virtual clock, over an in-memory network, with")
+    print("the RFC's T1 = 500 ms: every timer fires at its deadline however busy the machine,")
+    print("and the 32 s windows of Timers B, F, H and J pass in an instant.")
+    argv = ["probe", "--virtual-clock", "--max-examples", "2", "--json", str(report)]
+    print(f"  $ sipfsm {' '.join(argv)}\n", flush=True)
+    code = cli.main(argv)
     ctx.written.append(report)
     return [
         "",
-        f"  exit code {code}; point it at your own stack with: sipfsm probe udp:127.0.0.1:5060",
+        f"  exit code {code}; over loopback in real time: sipfsm probe --t1 0.05; point it at",
+        "  your own stack with: sipfsm probe udp:127.0.0.1:5060",
     ]
 
 

@@ -10,14 +10,14 @@ reference UA (which must pass everything). Exit codes: 0 nothing failed, 1 a che
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 
 from sipfsm.probe.checks import CHECKS, Users
 from sipfsm.probe.oracle import Tolerance
 from sipfsm.probe.reference import FLAWS
-from sipfsm.probe.runner import ProbeConfig, Report, probe
+from sipfsm.probe.runner import ProbeConfig, Report
+from sipfsm.probe.runner import run as run_probe
 
 __all__ = ["register", "run"]
 
@@ -27,6 +27,7 @@ sip:bob@127.0.0.1:5090;transport=tcp. Only loopback unless --allow-remote.
 
 examples:
   sipfsm probe --t1 0.05                       # the embedded reference UA (must pass)
+  sipfsm probe --virtual-clock                 # the same on the virtual clock, T1 = 0.5 s
   sipfsm probe udp+tcp:127.0.0.1:5070 --json out/kamailio.json --report-dir out/kamailio
   sipfsm probe sip:bob@127.0.0.1:5090 --checks uas-2xx-retransmit,cancel
   sipfsm probe udp:127.0.0.1:5081 --role server \\
@@ -140,6 +141,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=[],
         help="(testing) break the embedded reference UA on purpose",
     )
+    p.add_argument(
+        "--virtual-clock",
+        action="store_true",
+        help="no TARGET: probe the embedded reference UA in this process on a virtual clock "
+        "and an in-memory network (every timer at its deadline however busy the machine; "
+        "64*T1 windows cost no waiting)",
+    )
     p.add_argument("--all-ladders", action="store_true", help="draw every check, not only failures")
     p.set_defaults(func=run)
 
@@ -180,6 +188,7 @@ def _config(args: argparse.Namespace) -> ProbeConfig:
         tolerance=Tolerance(args.tolerance, args.tolerance_ratio),
         run_dir=args.report_dir,
         sequential=args.sequential,
+        virtual_clock=args.virtual_clock,
     )
 
 
@@ -193,7 +202,7 @@ def run(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 2
     try:
-        report: Report = asyncio.run(probe(cfg))
+        report: Report = run_probe(cfg)
     except KeyboardInterrupt:  # a second Ctrl-C, or one before the handler was installed
         print("sipfsm probe: interrupted", file=sys.stderr)
         return 130

@@ -18,9 +18,10 @@ statelessly. Each datagram is parsed once.
 For the role-server checks the same UA is the *client*: :meth:`ReferenceTarget.trigger`
 makes it send an INVITE (or OPTIONS) to the probe's listener.
 
-``flaws`` breaks it on purpose, on the wire, so tests can see the probe catch real bugs:
-``timer-g-2`` stops non-2xx retransmissions after two (17.2.1 violated), ``2xx-until-t2``
-stops 2xx retransmissions once the interval reaches T2 (JsSIP's bug, 13.3.1.4 violated).
+``flaws`` breaks it on purpose, on the wire, so tests can see the probe catch real bugs: each
+flaw of :mod:`sipfsm.probe.flaws` violates one rule (``timer-g-2`` stops non-2xx
+retransmissions after two, 17.2.1; ``2xx-until-t2`` stops 2xx retransmissions once the interval
+reaches T2, JsSIP's bug, 13.3.1.4; ...).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import functools
 from dataclasses import dataclass, field
 
 from sipfsm.errors import ParseError, SipfsmError
-from sipfsm.message.message import Request, Response
+from sipfsm.message.message import Request
 from sipfsm.message.parse import parse
 from sipfsm.message.uri import URI
 from sipfsm.message.validate import validate
@@ -39,13 +40,11 @@ from sipfsm.model.timers import Timers
 from sipfsm.net.bounds import Bounds
 from sipfsm.net.endpoint import Transport
 from sipfsm.net.server import Server
+from sipfsm.probe.flaws import FLAWS, FlawedElement
 from sipfsm.ua.core import UA, InviteSession
 from sipfsm.ua.screen import UA_METHODS, UasBehaviour
 
 __all__ = ["FLAWS", "ReferenceTarget"]
-
-#: The deliberate bugs :class:`ReferenceTarget` can be given.
-FLAWS = ("timer-g-2", "2xx-until-t2")
 
 
 def _answer_at(session: InviteSession, status: int, now: float) -> None:
@@ -130,7 +129,6 @@ class ReferenceTarget:
         )
         self.server: Server | None = None
         self.sides: dict[Transport, _Side] = {}
-        self._sent: dict[bytes, list[float]] = {}  # key of a response -> send instants
 
     @property
     def errors(self) -> list[BaseException]:
@@ -149,13 +147,12 @@ class ReferenceTarget:
             port=self.port,
             bounds=self.bounds,
             on_received=self._tu,
-            suppress=self._flawed,
         )
         await self.server.start()
         self.port = self.server.port
         return self
 
-    def _element(self, transport: Transport, addr: tuple[str, int]) -> UasBehaviour:
+    def _element(self, transport: Transport, addr: tuple[str, int]) -> UasBehaviour | FlawedElement:
         """One transport's UA, behind the UAS checks of 8.2."""
         ua = UA(
             "ref",
@@ -165,7 +162,12 @@ class ReferenceTarget:
             name=f"ref{transport}",
         )
         self.sides[transport] = _Side(transport, ua)
+        if self.flaws:
+            return FlawedElement(UasBehaviour(ua), self.flaws, self.timers, self._time)
         return UasBehaviour(ua)
+
+    def _time(self) -> float:
+        return self.server.time() if self.server is not None else 0.0
 
     async def close(self) -> None:
         """Stop the drivers, close the sockets."""
@@ -242,34 +244,6 @@ class ReferenceTarget:
         assert self.server is not None
         self.server.call(side.transport, send)
         self._tu(side.transport)
-
-    # -- the deliberate flaws
-
-    def _flawed(self, msg: Request | Response, data: bytes) -> bool:
-        """Whether a deliberate flaw suppresses this message on the wire."""
-        if not self.flaws or not isinstance(msg, Response):
-            return False
-        resp = msg
-        if resp.cseq is None or resp.cseq.method != "INVITE":
-            return False
-        key = f"{resp.call_id}|{resp.cseq.seq}|{resp.status}".encode()
-        now = self.server.time() if self.server is not None else 0.0
-        sent = self._sent.setdefault(key, [])
-        retransmission = bool(sent)
-        if "timer-g-2" in self.flaws and resp.status >= 300 and retransmission and len(sent) >= 3:
-            return True
-        if "2xx-until-t2" in self.flaws and 200 <= resp.status < 300 and retransmission:
-            base = self.timers.base()  # models/timers.toml fills in what is not given
-            t1, t2 = base["T1"], base["T2"]
-            # the instant the doubling interval first reaches T2 (13.3.1.4)
-            at, interval = 0.0, t1
-            while interval < t2:
-                at += interval
-                interval *= 2
-            if now - sent[0] > at + 1e-3:
-                return True
-        sent.append(now)
-        return False
 
 
 class ReferenceThread:

@@ -15,6 +15,11 @@ For every selected :class:`~sipfsm.probe.checks.Check`:
 Checks run concurrently (each exchange has its own Call-ID, and in role server its own
 listener), so the 64*T1 windows of Timers B, F, H and J overlap instead of adding up.
 Ctrl-C and ``duration`` set one stop event: every wait ends at once and the report is partial.
+
+With ``virtual_clock`` (no target: the embedded reference UA only) the reference UA runs in
+this process, on the same :class:`~sipfsm.sim.aio_clock.VirtualClockLoop` as the probe, over
+its in-memory network: every timer fires at its deadline however busy the machine, so the
+verdicts are those of the timeline alone, and a 64*T1 window costs no waiting (:func:`run`).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import datetime as _dt
 import os
 import signal
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -37,11 +42,13 @@ from sipfsm.probe.checks import Check, Outcome, ProbeContext, Trigger, Users, by
 from sipfsm.probe.io import Event, ProbeIO, Stopped, Target, UsageError, parse_target
 from sipfsm.probe.oracle import Base, Tolerance
 from sipfsm.probe.progress import Progress
-from sipfsm.probe.reference import ReferenceProcess, _warm_up
+from sipfsm.probe.reference import ReferenceProcess, ReferenceTarget, _warm_up
 from sipfsm.probe.triggers import CommandTrigger, EmbeddedTrigger
 from sipfsm.probe.wire import Call
+from sipfsm.sim.aio_clock import VirtualClockLoop
+from sipfsm.sim.aio_clock import run as run_virtual
 
-__all__ = ["CheckResult", "ProbeConfig", "Report", "Unreachable", "probe"]
+__all__ = ["CheckResult", "ProbeConfig", "Report", "Unreachable", "probe", "run"]
 
 
 class Unreachable(SipfsmError):
@@ -74,6 +81,8 @@ class ProbeConfig:
     run_dir: Path | None = None
     #: Role server: run the checks one at a time (a trigger command that cannot run twice).
     sequential: bool = False
+    #: Probe the embedded reference UA on the virtual clock and an in-memory network (:func:`run`).
+    virtual_clock: bool = False
 
     def base(self) -> Base:
         """T1/T2/T4 for the oracle (and the reference UA): the oracle's Table 4 unless given."""
@@ -213,6 +222,14 @@ async def _safe(check: Check, ctx: ProbeContext, params: dict[str, Any]) -> Outc
     return out
 
 
+def _from_thread(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Outcome]) -> Outcome:
+    """Run an exchange on the loop from Hypothesis's worker thread and wait for it (on the
+    virtual clock, the clock may move only while the thread waits)."""
+    if isinstance(loop, VirtualClockLoop):
+        return loop.run_from_thread(coro)
+    return asyncio.run_coroutine_threadsafe(coro, loop).result()
+
+
 class _Failed(Exception):
     """Raised inside the Hypothesis test when an exchange failed (makes it shrink)."""
 
@@ -269,8 +286,7 @@ async def _run_check(
                     if shrinks >= cfg.max_shrinks:
                         return
                     shrinks += 1
-                fut = asyncio.run_coroutine_threadsafe(_safe(check, ctx, params), loop)
-                out = fut.result()
+                out = _from_thread(loop, _safe(check, ctx, params))
                 cache[key] = out
                 res.examples += 1
                 recorded.append(out)
@@ -443,7 +459,12 @@ async def probe(
         rate=cfg.rate,
         burst=max(1, min(100, int(cfg.rate))),
     )
-    ref: ReferenceProcess | None = None
+    if cfg.virtual_clock and (cfg.target is not None or not isinstance(loop, VirtualClockLoop)):
+        raise UsageError(
+            "the virtual clock probes the embedded reference UA only (a live target keeps "
+            "its own time), on a VirtualClockLoop (sipfsm.probe.runner.run)"
+        )
+    ref: ReferenceProcess | ReferenceTarget | None = None
     io: ProbeIO | None = None
     interrupted = False
     stopped_by: str | None = None
@@ -472,13 +493,17 @@ async def probe(
         _warm_up()
         if cfg.target is None:
             timers = Timers(t1=base.t1, t2=base.t2, t4=base.t4)
-            ref = await ReferenceProcess(timers, flaws=cfg.flaws).start()
+            if cfg.virtual_clock:  # in this process, on this loop's clock and network
+                ref = await ReferenceTarget(timers, flaws=cfg.flaws).start()
+            else:
+                ref = await ReferenceProcess(timers, flaws=cfg.flaws).start()
+            where = "on the virtual clock, " if cfg.virtual_clock else ""
             target = Target(
                 ("udp", "tcp"),
                 ref.host,
                 ref.port,
                 None,
-                f"embedded reference UA (udp+tcp:{ref.host}:{ref.port})",
+                f"embedded reference UA ({where}udp+tcp:{ref.host}:{ref.port})",
             )
             users = Users("answer", ("busy", "status-404", "status-603"), "ring")
         else:
@@ -553,6 +578,18 @@ async def probe(
             else None
         )
     return report
+
+
+def run(
+    cfg: ProbeConfig,
+    *,
+    progress_stream: TextIO | None = None,
+    on_ready: Callable[[Report], None] | None = None,
+) -> Report:
+    """:func:`probe` on a new event loop: the wall clock's, or with ``cfg.virtual_clock`` a
+    :class:`~sipfsm.sim.aio_clock.VirtualClockLoop`."""
+    main = probe(cfg, progress_stream=progress_stream, on_ready=on_ready)
+    return run_virtual(main) if cfg.virtual_clock else asyncio.run(main)
 
 
 __all__ += ["CommandTrigger", "EmbeddedTrigger", "Progress", "TargetRefused"]

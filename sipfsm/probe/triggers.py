@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sipfsm.probe.io import UsageError
-from sipfsm.probe.reference import ReferenceProcess
+from sipfsm.probe.reference import ReferenceProcess, ReferenceTarget
 
 __all__ = ["CommandTrigger", "EmbeddedTrigger"]
 
@@ -17,7 +17,7 @@ __all__ = ["CommandTrigger", "EmbeddedTrigger"]
 class EmbeddedTrigger:
     """Role server against the reference UA: it sends the request itself."""
 
-    def __init__(self, ref: ReferenceProcess) -> None:
+    def __init__(self, ref: ReferenceProcess | ReferenceTarget) -> None:
         self.ref = ref
 
     async def start(self, kind: str, host: str, port: int, transport: str) -> None:

@@ -1,0 +1,73 @@
+"""Every probe check can fail (issue 22, item 4): for each registered check, the deliberate
+flaw of the reference UA that violates exactly its rule (the table tests/probe_flaws.toml)
+makes it fail, for that reason, and leaves every other check passing.
+
+Each row is one probe run of both roles on the virtual clock (:func:`sipfsm.probe.runner.run`
+with ``virtual_clock``: the reference UA in-process, every timer at its deadline), at the RFC's
+T1 = 500 ms, with a fixed seed: the verdicts depend on the timeline alone, never on how busy
+the machine is.
+"""
+
+from __future__ import annotations
+
+import io
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sipfsm.probe import ProbeConfig
+from sipfsm.probe.checks import CHECKS
+from sipfsm.probe.flaws import CATALOGUE, FLAWS
+from sipfsm.probe.runner import CheckResult, run
+
+TABLE = Path(__file__).with_name("probe_flaws.toml")
+ROWS: dict[str, dict[str, Any]] = tomllib.loads(TABLE.read_text(encoding="utf-8"))["rows"]
+#: Flaws that are no row, and the test that uses each.
+OTHER_FLAWS = {"2xx-until-t2": "test_probe.py::test_broken_reference_ua_is_caught"}
+
+
+def probe_both_roles(flaws: frozenset[str]) -> dict[str, CheckResult]:
+    """Every check, both roles, against the reference UA with ``flaws``: id -> result."""
+    results: dict[str, CheckResult] = {}
+    for role in ("client", "server"):
+        cfg = ProbeConfig(role=role, flaws=flaws, max_examples=3, seed=1, virtual_clock=True)
+        report = run(cfg, progress_stream=io.StringIO())
+        assert report.stopped_by is None, report.stopped_by
+        results.update((r.check.id, r) for r in report.results)
+    return results
+
+
+def test_every_check_has_a_row() -> None:
+    registered = {c.id for c in CHECKS}
+    missing, unknown = registered - set(ROWS), set(ROWS) - registered
+    assert not missing, f"checks with no flaw in {TABLE.name}: {sorted(missing)}"
+    assert not unknown, f"rows of {TABLE.name} for no registered check: {sorted(unknown)}"
+
+
+def test_every_flaw_is_known_and_used() -> None:
+    used = [row["flaw"] for row in ROWS.values()]
+    assert len(used) == len(set(used)), "one flaw per check"
+    assert set(used) <= set(FLAWS), sorted(set(used) - set(FLAWS))
+    assert set(FLAWS) == set(used) | set(OTHER_FLAWS)
+    assert all(CATALOGUE[f].section and CATALOGUE[f].what for f in FLAWS)
+
+
+@pytest.mark.parametrize("check_id", sorted(ROWS))
+def test_flaw_fails_its_check_and_no_other(check_id: str) -> None:
+    row = ROWS[check_id]
+    results = probe_both_roles(frozenset({row["flaw"]}))
+    mine = results[check_id]
+    assert mine.verdict == "fail", (row["flaw"], mine.verdict, mine.observed)
+    assert row["observed"] in mine.observed, mine.observed
+    others = {i: (r.verdict, r.observed) for i, r in results.items() if i != check_id}
+    assert all(v == "pass" for v, _ in others.values()), others
+
+
+def test_reference_ua_without_flaws_passes_both_roles() -> None:
+    """The table's baseline: with no flaw, every check passes."""
+    results = probe_both_roles(frozenset())
+    assert {r.verdict for r in results.values()} == {"pass"}, {
+        i: (r.verdict, r.observed) for i, r in results.items()
+    }
