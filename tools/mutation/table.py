@@ -28,6 +28,12 @@ _GRAMMAR_TESTS = (
     "tests/test_framing.py",
     "tests/test_abnf.py",
     "tests/test_grammar.py",
+    "tests/test_sip_uri.py",
+    "tests/test_parse_digits.py",
+    "tests/test_line_endings.py",
+    "tests/test_comment_nesting.py",
+    "tests/test_judge_grammar.py",
+    "tests/test_judge_differential.py",
 )
 _TX_TESTS = (
     "tests/test_model_timers.py",
@@ -106,6 +112,7 @@ NOT_DATA_JUDGES = {
     "tests/test_differential.py": "other parsers against ours (bench extras), not our data",
     "tests/test_strategies.py": "the Hypothesis strategies themselves",
     "tests/test_mutation_tool.py": "this tool",
+    "tests/test_probe_flaws.py": "probe checks against deliberately flawed reference UAs",
     "tests/test_api_docs.py": "the API reference built from docstrings",
     "tests/test_corpus_data.py": "the shipped RFC 4475 copy against ../shared",
     "tests/test_faces_imports.py": "import rules of the faces (reads the source, no data)",
