@@ -15,7 +15,7 @@ import re
 from types import ModuleType
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, SHARED
 from judge.texts import (
     RFC3261_ABNF,
     RFC5954_PATCH,
@@ -27,7 +27,7 @@ from judge.texts import (
     verbatim_text,
 )
 
-RFC3261_TEXT = ROOT.parent / "shared" / "spec" / "rfc3261.txt"
+RFC3261_TEXT = SHARED / "spec" / "rfc3261.txt"
 
 
 def _extractor() -> ModuleType:

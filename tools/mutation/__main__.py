@@ -128,8 +128,16 @@ def _run_core(
         print("   mutmut stopped: time budget spent (the rest: not checked)")
     elif ran.returncode != 0 and mutmut_run.NOTHING_MATCHES in ran.output:
         print("   mutmut made no mutant of these files")
+    elif ran.returncode != 0 and mutmut_run.STATS_FAILED in ran.output:
+        why = mutmut_run.rerun_clean(folder, tests, deadline)
+        raise SystemExit(
+            f"mutation: mutmut's run of the unmutated tests in {folder / 'mutants'} failed;"
+            f" the same tests run there by pytest:\n{why}"
+        )
     elif ran.returncode != 0:
-        tail = "\n".join(ran.output.replace("\r", "\n").splitlines()[-25:])
+        lines = ran.output.replace("\r", "\n").splitlines()
+        spinner = ("Running stats", "Generating mutants")  # mutmut's progress lines
+        tail = "\n".join([ln for ln in lines if ln.strip() and not ln.endswith(spinner)][-25:])
         raise SystemExit(f"mutation: mutmut failed (exit {ran.returncode}):\n{tail}")
     out = mutmut_run.results(folder, paths)
     for r in out:

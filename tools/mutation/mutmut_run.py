@@ -133,7 +133,7 @@ def config(tests: tuple[str, ...] | None) -> str:
 
 
 #: What mutmut copies into ``mutants/`` besides the package (``also_copy`` and its defaults).
-_COPIED = ("tests", "models", "grammar", "diagrams", "tools")
+_COPIED = ("tests", "models", "grammar", "diagrams", "tools", "scripts")
 
 
 def _tidy(mutants: Path, folder: Path) -> None:
@@ -151,6 +151,7 @@ def _tidy(mutants: Path, folder: Path) -> None:
 def prepare(folder: Path, tests: tuple[str, ...] | None) -> None:
     """Bring the copy up to date, write its configuration, make the links in ``mutants/``."""
     workspace.sync(folder)
+    workspace.link_shared(folder)  # the tests run in folder/mutants: ROOT.parent is folder
     _tidy(folder / "mutants", folder)
     pyproject = folder / "pyproject.toml"
     text = (workspace.ROOT / "pyproject.toml").read_text()
@@ -198,6 +199,21 @@ def run(
     cmd = [mutmut, "run", "--max-children", str(max_children), *names]
     timeout = 1e9 if deadline is None else deadline - time.monotonic()
     return proc.run(cmd, folder, workspace.env(folder), timeout, log=folder / "mutmut.log")
+
+
+#: What mutmut says when the unmutated tests fail in ``mutants/`` (it shows none of their output).
+STATS_FAILED = "failed to collect stats"
+
+
+def rerun_clean(folder: Path, tests: tuple[str, ...] | None, deadline: float | None) -> str:
+    """The tail of the tests mutmut's stats run ran, run again by pytest itself in
+    ``folder/mutants`` (same arguments, no mutant active): why that run failed."""
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-rs", *PYTEST_ARGS, *(tests or ("tests",))]
+    env = workspace.env(folder / "mutants")
+    env["PYTHONPATH"] = os.pathsep.join([str(folder / "mutants"), str(folder)])
+    timeout = 900.0 if deadline is None else max(deadline - time.monotonic(), 60.0)
+    ran = proc.run(cmd, folder / "mutants", env, timeout)
+    return "\n".join(ran.output.splitlines()[-30:]) or f"(pytest exit {ran.returncode})"
 
 
 def results(folder: Path, paths: list[str]) -> list[FileResult]:
