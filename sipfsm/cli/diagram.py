@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sipfsm.cli.models import load, model_command, models_directory, select
+from sipfsm.cli.outputs import output_folder, writing
 from sipfsm.errors import SipfsmError
 from sipfsm.model.loader import DEFAULT_PROFILE, PROFILES
 from sipfsm.render import diagram as _diagram
@@ -39,12 +40,14 @@ def run(args: argparse.Namespace) -> int:
     models = select(load(args), args.models)
     profiles = [args.profile] if args.profile else list(ALL_PROFILES)
     directory = models_directory(args)
-    out = Path(args.out)
+    out = output_folder(Path(args.out), "--out")
     for machine in models:
         for profile in profiles:
-            for path in _diagram.write(
-                machine, profile, formats, out, args.highlight, directory=directory
-            ):
+            with writing(out, "--out"):
+                written = _diagram.write(
+                    machine, profile, formats, out, args.highlight, directory=directory
+                )
+            for path in written:
                 print(path)
     return 0
 

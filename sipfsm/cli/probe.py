@@ -13,6 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from sipfsm.cli.outputs import output_file, output_folder, writing
 from sipfsm.probe.checks import CHECKS, Users
 from sipfsm.probe.oracle import Tolerance
 from sipfsm.probe.reference import FLAWS
@@ -192,6 +193,17 @@ def _config(args: argparse.Namespace) -> ProbeConfig:
     )
 
 
+def _check_outputs(args: argparse.Namespace) -> Path | None:
+    """Check ``--json`` and the ladders' folder before the probe runs; return that folder."""
+    if args.json:
+        output_file(args.json, "--json")
+    if args.report_dir:
+        return output_folder(args.report_dir, "--report-dir")
+    if args.json:
+        return output_folder(args.json.parent / (args.json.stem + "-ladders"), "--json")
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the probe; print the table; write JSON and ladders; return the exit code."""
     from sipfsm.probe.report import table, write_json, write_ladders
@@ -201,19 +213,21 @@ def run(args: argparse.Namespace) -> int:
     except SystemExit as exc:
         print(exc, file=sys.stderr)
         return 2
+    directory = _check_outputs(args)
     try:
         report: Report = run_probe(cfg)
     except KeyboardInterrupt:  # a second Ctrl-C, or one before the handler was installed
         print("sipfsm probe: interrupted", file=sys.stderr)
         return 130
-    directory = args.report_dir or (
-        args.json.parent / (args.json.stem + "-ladders") if args.json else None
-    )
-    if directory is not None:
-        write_ladders(report, directory, all_checks=args.all_ladders)
-    if args.json:
-        write_json(report, args.json)
-    print(table(report))
+    try:
+        if directory is not None:
+            with writing(directory, "--report-dir"):
+                write_ladders(report, directory, all_checks=args.all_ladders)
+        if args.json:
+            with writing(args.json, "--json"):
+                write_json(report, args.json)
+    finally:  # the verdicts are shown even when a report could not be written
+        print(table(report))
     if args.json:
         print(f"\nJSON report: {args.json}")
     if report.interrupted:
