@@ -272,6 +272,32 @@ def test_unknown_highlight(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
     assert code == 2 and "Nowhere" in err and "Calling" in err
 
 
+def test_highlight_over_every_model_and_profile(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``--highlight`` with all models and both profiles: drawn where the state exists (its
+    name in any case), the other drawings plain; an error only when no drawing has it."""
+    code, out, err = _run(
+        ["diagram", "--highlight", "accepted", "--format", "dot", "--out", str(tmp_path)], capsys
+    )
+    assert code == 0, err
+    names = {Path(line).name for line in out.splitlines()}
+    having = {
+        (n, p)
+        for n, p in PAIRS
+        if any(s.name == "Accepted" for s in MODELS[n].states if p in s.profiles)
+    }
+    assert having and having != set(PAIRS)  # RFC 6026's Accepted: only some drawings have it
+    assert names == {
+        f"{n}.{p}.Accepted.dot" if (n, p) in having else f"{n}.{p}.dot" for n, p in PAIRS
+    }
+    for n, p in having:
+        text = (tmp_path / f"{n}.{p}.Accepted.dot").read_text(encoding="utf-8")
+        assert text == diagram.to_dot(MODELS[n], p, "Accepted")
+    code, _, err = _run(["diagram", "--highlight", "Nowhere", "--out", str(tmp_path)], capsys)
+    assert code == 2 and "Nowhere" in err and "Calling" in err and "Confirmed" in err
+
+
 def test_bad_format(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = _run(["diagram", "--format", "gif", "--out", str(tmp_path)], capsys)
     assert code == 2 and "gif" in err
