@@ -221,10 +221,17 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_models_list(capsys: pytest.CaptureFixture[str]) -> None:
+    """The list names every model with its title and number of states; --long its states."""
     code, out, _ = _run(["models"], capsys)
     assert code == 0
+    rows = {line.split()[0]: line for line in out.splitlines()[2:]}
     for machine in MODELS.values():
-        assert machine.name in out and machine.title in out
+        assert machine.title in rows[machine.name]
+        assert rows[machine.name].split()[-1] == str(len(machine.states))
+    code, out, _ = _run(["models", "--long"], capsys)
+    assert code == 0
+    for machine in MODELS.values():
+        assert f"{machine.name}: {machine.title}" in out
         assert all(s.name in out for s in machine.states)
 
 

@@ -234,13 +234,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _description() -> str:
+    """What ``sipfsm demo --help`` says: the steps of :data:`STEPS`, so it cannot go stale."""
+    steps = "; ".join(f"{n}. {step.title}" for n, step in enumerate(STEPS, 1))
+    return (
+        f"A short guided tour of sipfsm in {len(STEPS)} steps: {steps}. It writes only under "
+        "--out: the diagrams (DOT, SVG, PNG) and the probe's JSON report."
+    )
+
+
 def register(subparsers: Any) -> None:
     """Add ``sipfsm demo``."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "demo",
-        help="a short guided tour: the models, their pictures, and more",
-        description="Show what sipfsm does: list the state machines, draw every one under "
-        "both profiles (DOT, SVG, PNG) and say where the files are.",
+        help="a short guided tour: models, pictures, parser, traces, a call, the probe",
+        description=_description(),
     )
     parser.add_argument(
         "--out",

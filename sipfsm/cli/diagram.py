@@ -94,7 +94,7 @@ def register(subparsers: Any) -> None:
         "models",
         nargs="*",
         metavar="MODEL",
-        help="models to draw (default: all; see `sipfsm models`)",
+        help="models to draw (default: all; see: sipfsm models)",
     )
     parser.add_argument(
         "--format",

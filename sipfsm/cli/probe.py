@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 
 from sipfsm.cli.outputs import output_file, output_folder, writing
@@ -35,7 +36,15 @@ examples:
       --trigger 'sipp -sn uac {host}:{port} -i 127.0.0.1 -p {free_port} -m 1 -nostdin -timeout 40s'
 
 checks:
-""" + "\n".join(f"  {c.id:<38} {c.section:<10} {c.role:<6} {c.title}" for c in CHECKS)
+""" + "\n".join(
+    textwrap.fill(
+        f"  {c.id:<38} {c.section:<10} {c.role:<6} {c.title}",
+        100,
+        subsequent_indent=" " * 59,
+        break_on_hyphens=False,
+    )
+    for c in CHECKS
+)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -140,7 +149,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="append",
         choices=FLAWS,
         default=[],
-        help="(testing) break the embedded reference UA on purpose",
+        metavar="FLAW",
+        help="(testing) break the embedded reference UA on purpose, once per FLAW: "
+        + ", ".join(FLAWS),
     )
     p.add_argument(
         "--virtual-clock",
