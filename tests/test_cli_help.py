@@ -77,3 +77,23 @@ def test_trace_usage_names_model_and_events(capsys: pytest.CaptureFixture[str]) 
         cli_main(["trace"])
     err = capsys.readouterr().err
     assert done.value.code == 2 and err.splitlines()[-1].endswith("required: MODEL")
+
+
+def test_bare_probe_says_how_long_it_will_take(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At the default T1 (0.5 s) a bare ``sipfsm probe`` waits out 64*T1 = 32 s windows for
+    each of its 5 examples: it says so before the run (the run itself is stubbed out here)."""
+    from sipfsm.cli import probe as cli_probe
+
+    def stopped(_cfg: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_probe, "run_probe", stopped)
+    assert cli_main(["probe"]) == 130
+    first = capsys.readouterr().err.splitlines()[0]
+    assert first.startswith("sipfsm probe: expect up to about 160 s:"), first
+    assert "64*T1 = 32 s" in first and "--virtual-clock" in first
+    for quick in (["--virtual-clock"], ["--t1", "0.05"]):
+        assert cli_main(["probe", *quick]) == 130
+        assert "expect" not in capsys.readouterr().err

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sipfsm.cli.outputs import output_file, output_folder, writing
 from sipfsm.probe.checks import CHECKS, Users
+from sipfsm.probe.checks.registry import by_id
 from sipfsm.probe.oracle import Tolerance
 from sipfsm.probe.reference import FLAWS
 from sipfsm.probe.runner import ProbeConfig, Report
@@ -204,6 +205,27 @@ def _config(args: argparse.Namespace) -> ProbeConfig:
     )
 
 
+def expected_line(cfg: ProbeConfig) -> str | None:
+    """What a real-time run will cost, said before it starts: the checks that wait out a
+    64*T1 window (Timers B, F, H, J; 13.3.1.4) take that long per example (None: a short run)."""
+    if cfg.virtual_clock:
+        return None
+    try:
+        checks = by_id(cfg.checks, cfg.role)
+    except ValueError:
+        return None  # the runner reports the unknown check
+    window = 64 * cfg.base().t1
+    if not any(c.long for c in checks) or window < 5:
+        return None
+    expected = min(cfg.max_examples * window, cfg.duration)
+    faster = "" if cfg.target else "; --virtual-clock gives the same checks in seconds"
+    return (
+        f"sipfsm probe: expect up to about {expected:.0f} s: checks that wait out "
+        f"64*T1 = {window:g} s, {cfg.max_examples} examples each, run side by side "
+        f"(--duration {cfg.duration:g} s at most){faster}"
+    )
+
+
 def _check_outputs(args: argparse.Namespace) -> Path | None:
     """Check ``--json`` and the ladders' folder before the probe runs; return that folder."""
     if args.json:
@@ -225,6 +247,9 @@ def run(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 2
     directory = _check_outputs(args)
+    expected = expected_line(cfg)
+    if expected:
+        print(expected, file=sys.stderr, flush=True)
     try:
         report: Report = run_probe(cfg)
     except KeyboardInterrupt:  # a second Ctrl-C, or one before the handler was installed
