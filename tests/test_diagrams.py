@@ -221,10 +221,17 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_models_list(capsys: pytest.CaptureFixture[str]) -> None:
+    """The list names every model with its title and number of states; --long its states."""
     code, out, _ = _run(["models"], capsys)
     assert code == 0
+    rows = {line.split()[0]: line for line in out.splitlines()[2:]}
     for machine in MODELS.values():
-        assert machine.name in out and machine.title in out
+        assert machine.title in rows[machine.name]
+        assert rows[machine.name].split()[-1] == str(len(machine.states))
+    code, out, _ = _run(["models", "--long"], capsys)
+    assert code == 0
+    for machine in MODELS.values():
+        assert f"{machine.name}: {machine.title}" in out
         assert all(s.name in out for s in machine.states)
 
 
@@ -270,6 +277,32 @@ def test_unknown_highlight(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
         capsys,
     )
     assert code == 2 and "Nowhere" in err and "Calling" in err
+
+
+def test_highlight_over_every_model_and_profile(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``--highlight`` with all models and both profiles: drawn where the state exists (its
+    name in any case), the other drawings plain; an error only when no drawing has it."""
+    code, out, err = _run(
+        ["diagram", "--highlight", "accepted", "--format", "dot", "--out", str(tmp_path)], capsys
+    )
+    assert code == 0, err
+    names = {Path(line).name for line in out.splitlines()}
+    having = {
+        (n, p)
+        for n, p in PAIRS
+        if any(s.name == "Accepted" for s in MODELS[n].states if p in s.profiles)
+    }
+    assert having and having != set(PAIRS)  # RFC 6026's Accepted: only some drawings have it
+    assert names == {
+        f"{n}.{p}.Accepted.dot" if (n, p) in having else f"{n}.{p}.dot" for n, p in PAIRS
+    }
+    for n, p in having:
+        text = (tmp_path / f"{n}.{p}.Accepted.dot").read_text(encoding="utf-8")
+        assert text == diagram.to_dot(MODELS[n], p, "Accepted")
+    code, _, err = _run(["diagram", "--highlight", "Nowhere", "--out", str(tmp_path)], capsys)
+    assert code == 2 and "Nowhere" in err and "Calling" in err and "Confirmed" in err
 
 
 def test_bad_format(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import time
 from pathlib import Path
@@ -452,11 +453,67 @@ def test_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_cli_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    assert cli_main(["parse", str(tmp_path / "missing.sip")]) == 2
-    assert "cannot read" in capsys.readouterr().err
+    missing = str(tmp_path / "missing.sip")
+    assert cli_main(["parse", missing]) == 2
+    assert capsys.readouterr().out == f"{missing}: error cannot read: No such file or directory\n"
     with pytest.raises(SystemExit) as exit_:
         cli_main(["parse"])
     assert exit_.value.code == 2
+
+
+def test_cli_a_missing_file_is_its_own_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The batch goes on past a file that cannot be read (a folder, a missing file): each is
+    reported in its turn, the others parsed; the exit code is 2 (bad input)."""
+    ok, bad = str(CORPUS / "wsinv.dat"), str(CORPUS / "badvers.dat")
+    missing = str(tmp_path / "missing.sip")
+    assert cli_main(["parse", missing, ok, str(tmp_path), bad]) == 2
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(": ", 2)[:2] for line in lines] == [
+        [missing, "error cannot read"],
+        [ok, "ok INVITE sip:vivekg@chair-dnrc.example.com;unknownparam SIP/2.0"],
+        [str(tmp_path), "error cannot read"],
+        [bad, "error 1:34 bad-version"],
+    ]
+    assert cli_main(["parse", "--json", missing, ok]) == 2
+    first, second = (json.loads(x) for x in capsys.readouterr().out.splitlines())
+    assert first == {"file": missing, "ok": False, "code": "unreadable", "reason": first["reason"]}
+    assert second["ok"] is True
+
+
+def _stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data), encoding="latin-1"))
+
+
+def test_cli_reads_standard_input(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _stdin(monkeypatch, INVITE)
+    assert cli_main(["parse", "--strict", "-"]) == 0
+    assert capsys.readouterr().out == "-: ok INVITE sip:bob@biloxi.example.com SIP/2.0\n"
+    _stdin(monkeypatch, (CORPUS / "badvers.dat").read_bytes())
+    assert cli_main(["parse", "--json", "-"]) == 1
+    assert json.loads(capsys.readouterr().out)["code"] == "bad-version"
+
+
+def test_cli_validate_prints_the_findings(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--validate``: validate()'s findings for ``--role`` under each message (8.2.2.1: an
+    unknown Request-URI scheme is answered 416); a reject or drop finding exits 1."""
+    unknown_scheme = str(CORPUS / "unkscm.dat")
+    ok = str(CORPUS / "wsinv.dat")
+    assert cli_main(["parse", ok]) == 0 and cli_main(["parse", unknown_scheme]) == 0
+    capsys.readouterr()
+    assert cli_main(["parse", "--validate", unknown_scheme]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"{unknown_scheme}: ok OPTIONS nobodyKnowsThisScheme:")
+    assert lines[1].startswith("  reject 416 unsupported-uri-scheme (8.2.2.1")
+    assert len(lines) == 2
+    assert cli_main(["parse", "--validate", "--json", "--role", "proxy", unknown_scheme]) == 1
+    found = json.loads(capsys.readouterr().out)["findings"]
+    assert [(f["code"], f["action"], f["response"]) for f in found] == [
+        ("unsupported-uri-scheme", "reject", 416)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

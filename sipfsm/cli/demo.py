@@ -18,6 +18,7 @@ from typing import Any
 
 from sipfsm.cli.diagram import ALL_PROFILES
 from sipfsm.cli.models import add_models_dir, list_models, load, models_directory
+from sipfsm.cli.outputs import output_file, output_folder
 from sipfsm.data import RFC4475_DIR
 from sipfsm.errors import ParseError
 from sipfsm.message.parse import parse
@@ -168,10 +169,14 @@ def _call_step(ctx: DemoContext) -> list[str]:
     return lines
 
 
+#: The probe step's JSON report, under ``--out`` (its ladders beside it, ``probe-ladders/``).
+_PROBE_REPORT = "probe.json"
+
+
 def _probe_step(ctx: DemoContext) -> list[str]:
     from sipfsm.cli import main as cli  # the probe's own command line, exactly as a user runs it
 
-    report = ctx.out / "probe.json"
+    report = ctx.out / _PROBE_REPORT
     print("sipfsm probe tests live SIP implementations against RFC 3261's rules. With no")
     print("target it probes sipfsm's own reference UA: a correct implementation must pass")
     print("every check. Here both run on the virtual clock, over an in-memory network, with")
@@ -199,10 +204,18 @@ STEPS: list[Step] = [
 ]
 
 
+def _check_outputs(out: Path) -> Path:
+    """Check, before the first step, every place the steps write (``--out`` and its parts)."""
+    for folder in (out, out / "diagrams", out / "png"):
+        output_folder(folder, "--out")
+    output_file(out / _PROBE_REPORT, "--out")
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     """Run every demo step and say where the files are."""
     ctx = DemoContext(
-        out=Path(args.out),
+        out=_check_outputs(Path(args.out)),
         models=load(args),
         directory=models_directory(args),
         corpus=Path(args.corpus) if args.corpus else RFC4475_DIR,
@@ -221,13 +234,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _description() -> str:
+    """What ``sipfsm demo --help`` says: the steps of :data:`STEPS`, so it cannot go stale."""
+    steps = "; ".join(f"{n}. {step.title}" for n, step in enumerate(STEPS, 1))
+    return (
+        f"A short guided tour of sipfsm in {len(STEPS)} steps: {steps}. It writes only under "
+        "--out: the diagrams (DOT, SVG, PNG) and the probe's JSON report."
+    )
+
+
 def register(subparsers: Any) -> None:
     """Add ``sipfsm demo``."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "demo",
-        help="a short guided tour: the models, their pictures, and more",
-        description="Show what sipfsm does: list the state machines, draw every one under "
-        "both profiles (DOT, SVG, PNG) and say where the files are.",
+        help="a short guided tour: models, pictures, parser, traces, a call, the probe",
+        description=_description(),
     )
     parser.add_argument(
         "--out",

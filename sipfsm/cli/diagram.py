@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from sipfsm.cli.models import load, model_command, models_directory, select
+from sipfsm.cli.outputs import output_folder, writing
 from sipfsm.errors import SipfsmError
-from sipfsm.model.loader import DEFAULT_PROFILE, PROFILES
+from sipfsm.model.loader import DEFAULT_PROFILE, PROFILES, Machine
 from sipfsm.render import diagram as _diagram
 
 #: Profiles drawn when none is asked for: the default (amended) first, then as published.
@@ -33,18 +34,46 @@ def parse_formats(text: str) -> list[str]:
     return list(dict.fromkeys(formats))
 
 
+def highlight_states(
+    models: list[Machine], profiles: list[str], wanted: str | None
+) -> dict[tuple[str, str], str]:
+    """The state ``--highlight`` names in each (model, profile) that has it, in any case; a
+    name no drawing has is an error listing the states there are."""
+    if wanted is None:
+        return {}
+    found: dict[tuple[str, str], str] = {}
+    known: dict[str, None] = {}
+    for machine in models:
+        for profile in profiles:
+            names = machine.state_names(profile)
+            known.update(dict.fromkeys(names))
+            match = [n for n in names if n.casefold() == wanted.casefold()]
+            if match:
+                found[(machine.name, profile)] = match[0]
+    if not found:
+        raise SipfsmError(
+            f"--highlight {wanted!r}: no such state in {', '.join(m.name for m in models)} "
+            f"(states: {', '.join(known)})"
+        )
+    return found
+
+
 def run(args: argparse.Namespace) -> int:
     """Write the diagrams asked for and print their paths."""
     formats = parse_formats(args.format)
     models = select(load(args), args.models)
     profiles = [args.profile] if args.profile else list(ALL_PROFILES)
     directory = models_directory(args)
-    out = Path(args.out)
+    highlights = highlight_states(models, profiles, args.highlight)
+    out = output_folder(Path(args.out), "--out")
     for machine in models:
         for profile in profiles:
-            for path in _diagram.write(
-                machine, profile, formats, out, args.highlight, directory=directory
-            ):
+            highlight = highlights.get((machine.name, profile))
+            with writing(out, "--out"):
+                written = _diagram.write(
+                    machine, profile, formats, out, highlight, directory=directory
+                )
+            for path in written:
                 print(path)
     return 0
 
@@ -65,7 +94,7 @@ def register(subparsers: Any) -> None:
         "models",
         nargs="*",
         metavar="MODEL",
-        help="models to draw (default: all; see `sipfsm models`)",
+        help="models to draw (default: all; see: sipfsm models)",
     )
     parser.add_argument(
         "--format",
@@ -83,5 +112,8 @@ def register(subparsers: Any) -> None:
         help="rfc3261 (as published) or rfc6026 (as amended, changes marked); default: both",
     )
     parser.add_argument(
-        "--highlight", metavar="STATE", help="emphasise one state and its outgoing transitions"
+        "--highlight",
+        metavar="STATE",
+        help="emphasise one state and its outgoing transitions, in every model that has it "
+        "(any case)",
     )

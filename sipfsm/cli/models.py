@@ -11,7 +11,9 @@ other subcommands that read models.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -102,13 +104,68 @@ def _states_text(machine: Machine) -> str:
     return ", ".join(parts)
 
 
+#: Width every line of the model list fits in (``--long`` wraps to it as well).
+WIDTH = 100
+
+
 def list_models(models: dict[str, Machine]) -> list[str]:
-    """The model list: name, title, RFC section and figure, states."""
+    """The model list, one line each within :data:`WIDTH`: name, title, RFC section and the
+    number of states (the states themselves and the figure: :func:`long_list`)."""
     rows = [
-        [m.name, m.title, section_title(m.section), _states_text(m), m.figure or "-"]
+        [m.name, m.title, section_title(m.section), str(len(m.states))] for m in models.values()
+    ]
+    lines = format_table(["MODEL", "TITLE", "SECTION", "STATES"], rows)
+    return [_cut(line) for line in lines]
+
+
+def _cut(line: str) -> str:
+    return line if len(line) <= WIDTH else line[: WIDTH - 3] + "..."
+
+
+def long_list(models: dict[str, Machine]) -> list[str]:
+    """Each model in a paragraph wrapped to :data:`WIDTH`: title, section, file, figure,
+    states (terminal ones and those of one profile marked) and events."""
+    lines: list[str] = []
+    for m in models.values():
+        lines += textwrap.wrap(f"{m.name}: {m.title}", WIDTH, subsequent_indent="  ")
+        for label, text in (
+            ("section", f"{section_title(m.section)} (file {m.file})"),
+            ("figure", m.figure or "-"),
+            ("states", _states_text(m)),
+            ("events", ", ".join(m.events)),
+        ):
+            lines += textwrap.wrap(
+                text, WIDTH, initial_indent=f"  {label + ':':<9}", subsequent_indent=" " * 11
+            )
+        lines.append("")
+    return lines[:-1]
+
+
+def json_list(models: dict[str, Machine]) -> str:
+    """The models as a JSON list (every detail of :func:`long_list`, in fields)."""
+    rows = [
+        {
+            "name": m.name,
+            "title": m.title,
+            "kind": m.kind,
+            "role": m.role,
+            "section": m.section,
+            "figure": m.figure,
+            "file": m.file,
+            "states": [
+                {
+                    "name": st.name,
+                    "section": st.section,
+                    "terminal": st.terminal,
+                    "profiles": [p for p in PROFILES if p in st.profiles],
+                }
+                for st in m.states
+            ],
+            "events": list(m.events),
+        }
         for m in models.values()
     ]
-    return format_table(["MODEL", "TITLE", "SECTION", "STATES", "FIGURE"], rows)
+    return json.dumps(rows, indent=2, ensure_ascii=False)
 
 
 def totality_table(machine: Machine, profile: str) -> list[str]:
@@ -145,8 +202,10 @@ def run(args: argparse.Namespace) -> int:
     if args.table:
         machine = select(models, [args.table])[0]
         lines = totality_table(machine, args.profile)
+    elif args.json:
+        lines = [json_list(models)]
     else:
-        lines = list_models(models)
+        lines = long_list(models) if args.long else list_models(models)
     print("\n".join(lines))
     return 0
 
@@ -158,11 +217,17 @@ def register(subparsers: Any) -> None:
         "models",
         run,
         summary="list the state machines, or print one's totality table",
-        description="List every state machine of models/ (title, RFC section and figure, "
-        "states), or with --table MODEL print every (state, event) pair with its "
-        "decision: -> destination, ignore or error, guard, actions, section.",
+        description="List every state machine of models/ (title, RFC section, number of "
+        "states; --long adds the figure, the states and the events), or with --table MODEL "
+        "print every (state, event) pair with its decision: -> destination, ignore or error, "
+        "guard, actions, section.",
     )
     parser.add_argument("--table", metavar="MODEL", help="print the totality table of MODEL")
+    shape = parser.add_mutually_exclusive_group()
+    shape.add_argument(
+        "--long", action="store_true", help="each model with its figure, states and events"
+    )
+    shape.add_argument("--json", action="store_true", help="the model list as JSON")
     parser.add_argument(
         "--profile",
         choices=PROFILES,

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 
+from sipfsm.cli.outputs import output_file, output_folder, writing
 from sipfsm.probe.checks import CHECKS, Users
+from sipfsm.probe.checks.registry import by_id
 from sipfsm.probe.oracle import Tolerance
 from sipfsm.probe.reference import FLAWS
 from sipfsm.probe.runner import ProbeConfig, Report
@@ -34,7 +37,15 @@ examples:
       --trigger 'sipp -sn uac {host}:{port} -i 127.0.0.1 -p {free_port} -m 1 -nostdin -timeout 40s'
 
 checks:
-""" + "\n".join(f"  {c.id:<38} {c.section:<10} {c.role:<6} {c.title}" for c in CHECKS)
+""" + "\n".join(
+    textwrap.fill(
+        f"  {c.id:<38} {c.section:<10} {c.role:<6} {c.title}",
+        100,
+        subsequent_indent=" " * 59,
+        break_on_hyphens=False,
+    )
+    for c in CHECKS
+)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -139,7 +150,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="append",
         choices=FLAWS,
         default=[],
-        help="(testing) break the embedded reference UA on purpose",
+        metavar="FLAW",
+        help="(testing) break the embedded reference UA on purpose, once per FLAW: "
+        + ", ".join(FLAWS),
     )
     p.add_argument(
         "--virtual-clock",
@@ -192,6 +205,38 @@ def _config(args: argparse.Namespace) -> ProbeConfig:
     )
 
 
+def expected_line(cfg: ProbeConfig) -> str | None:
+    """What a real-time run will cost, said before it starts: the checks that wait out a
+    64*T1 window (Timers B, F, H, J; 13.3.1.4) take that long per example (None: a short run)."""
+    if cfg.virtual_clock:
+        return None
+    try:
+        checks = by_id(cfg.checks, cfg.role)
+    except ValueError:
+        return None  # the runner reports the unknown check
+    window = 64 * cfg.base().t1
+    if not any(c.long for c in checks) or window < 5:
+        return None
+    expected = min(cfg.max_examples * window, cfg.duration)
+    faster = "" if cfg.target else "; --virtual-clock gives the same checks in seconds"
+    return (
+        f"sipfsm probe: expect up to about {expected:.0f} s: checks that wait out "
+        f"64*T1 = {window:g} s, {cfg.max_examples} examples each, run side by side "
+        f"(--duration {cfg.duration:g} s at most){faster}"
+    )
+
+
+def _check_outputs(args: argparse.Namespace) -> Path | None:
+    """Check ``--json`` and the ladders' folder before the probe runs; return that folder."""
+    if args.json:
+        output_file(args.json, "--json")
+    if args.report_dir:
+        return output_folder(args.report_dir, "--report-dir")
+    if args.json:
+        return output_folder(args.json.parent / (args.json.stem + "-ladders"), "--json")
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the probe; print the table; write JSON and ladders; return the exit code."""
     from sipfsm.probe.report import table, write_json, write_ladders
@@ -201,19 +246,24 @@ def run(args: argparse.Namespace) -> int:
     except SystemExit as exc:
         print(exc, file=sys.stderr)
         return 2
+    directory = _check_outputs(args)
+    expected = expected_line(cfg)
+    if expected:
+        print(expected, file=sys.stderr, flush=True)
     try:
         report: Report = run_probe(cfg)
     except KeyboardInterrupt:  # a second Ctrl-C, or one before the handler was installed
         print("sipfsm probe: interrupted", file=sys.stderr)
         return 130
-    directory = args.report_dir or (
-        args.json.parent / (args.json.stem + "-ladders") if args.json else None
-    )
-    if directory is not None:
-        write_ladders(report, directory, all_checks=args.all_ladders)
-    if args.json:
-        write_json(report, args.json)
-    print(table(report))
+    try:
+        if directory is not None:
+            with writing(directory, "--report-dir"):
+                write_ladders(report, directory, all_checks=args.all_ladders)
+        if args.json:
+            with writing(args.json, "--json"):
+                write_json(report, args.json)
+    finally:  # the verdicts are shown even when a report could not be written
+        print(table(report))
     if args.json:
         print(f"\nJSON report: {args.json}")
     if report.interrupted:

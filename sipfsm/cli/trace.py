@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from typing import Any
 
 from sipfsm.cli.models import add_models_dir, load, models_directory, select
@@ -48,15 +49,22 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "trace",
         help="run one transaction, session or dialog through events on a virtual clock",
-        description="Run one transaction of MODEL from t=0 (client: request sent; server: "
-        "request received) through EVENTs, printing every step. A session model "
-        "runs a UA against a scripted peer; the dialog model a caller's dialog.",
+        description=textwrap.fill(
+            "Run one transaction of MODEL from t=0 (client: request sent; server: "
+            "request received) through EVENTs, printing every step. A session model "
+            "runs a UA against a scripted peer; the dialog model a caller's dialog.",
+            79,
+        ),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        usage="%(prog)s [-h] [options] MODEL [EVENT ...]",
     )
     parser.add_argument("model", metavar="MODEL", help="a model of models/, e.g. invite_client")
     # REMAINDER, re-parsed in run(): argparse cannot mix options among positionals otherwise.
-    parser.add_argument("events", metavar="EVENT", nargs=argparse.REMAINDER, help="see below")
+    events = parser.add_argument(
+        "events", metavar="EVENT", nargs=argparse.REMAINDER, help="see below"
+    )
+    events.required = False  # no EVENT is a trace of the start alone
     _add_options(parser)
     parser.set_defaults(func=run)
 
