@@ -33,3 +33,43 @@ def answered_call(alice: UA, bob: UA, *, acks_lost: int, until: float, status: i
     bob.sessions[0].answer(status, 0.0)
     w.run_until(until, 0.0)
     return w
+
+
+def drop_nth(method: bytes, n: int) -> Callable[[float, str, bytes], bool]:
+    """A network that loses every copy of the ``n``-th distinct request ``method`` (by
+    branch) it sees."""
+    seen: list[bytes] = []
+
+    def drop(t: float, who: str, data: bytes) -> bool:
+        if not data.startswith(method + b" "):
+            return False
+        branch = data.split(b";branch=", 1)[1].split(b"\r\n", 1)[0]
+        if branch not in seen:
+            seen.append(branch)
+        return seen.index(branch) == n - 1
+
+    return drop
+
+
+def established(alice: UA, bob: UA) -> Wire:
+    """Alice calls Bob, who answers 200 at once; the ACK arrives."""
+    w = Wire(alice, bob)
+    alice.invite(BOB, 0.0)
+    w.flush(0.0)
+    bob.sessions[0].answer(200, 0.0)
+    w.flush(0.0)
+    return w
+
+
+def bye_during_reinvite(alice: UA, bob: UA, *, until: float = 60.0) -> Wire:
+    """15.1.2: Alice's re-INVITE is lost at first (she is ReInviting) when Bob hangs up at
+    1.1 s; from then on the network loses nothing; the clock runs to ``until``."""
+    w = established(alice, bob)
+    w.drop = drop_nth(b"INVITE", 1)
+    alice.sessions[0].reinvite(1.0)
+    w.flush(1.0)
+    bob.sessions[0].bye(1.1)
+    w.flush(1.1)
+    w.drop = lambda t, who, d: False
+    w.run_until(until, 1.1)
+    return w

@@ -321,19 +321,155 @@ def _close(a: list[float], b: list[float]) -> bool:
 
 def check_no_request_after_bye(grams: list[Datagram], sender: str) -> None:
     """12.3 and 15: once a BYE was sent or received on a dialog, the UA sends no new request
-    on it (retransmissions of that BYE by its transaction excepted)."""
+    on it (retransmissions by their transactions of requests sent before excepted; an ACK is
+    no new request: 13.2.2.4 and 17.1.1.3 require it for every final response received)."""
     ended: dict[tuple[str, str, str], str] = {}
+    before: set[tuple[str, str]] = set()
     for d in grams:
         m = d.msg
-        if not isinstance(m, Request) or m.method in ("CANCEL",):
+        if not isinstance(m, Request) or m.method in ("CANCEL", "ACK"):
             continue
         frm, to = _tags(m)
         mine = d.sender == sender
         key = (m.call_id or "", frm, to) if mine else (m.call_id or "", to, frm)
-        if mine and key in ended and _branch(m) != ended[key]:
+        again = (_branch(m), m.method) in before
+        if mine and key in ended and _branch(m) != ended[key] and not again:
             raise AssertionError(f"12.3: {sender} sent {m.method} on a dialog ended by BYE")
+        if mine:
+            before.add((_branch(m), m.method))
         if m.method == "BYE" and (mine or d.delivered):
             ended.setdefault(key, _branch(m) if mine else "")
+
+
+def _final_from(grams: list[Datagram], start: int, uas: str, req: Request) -> Response | None:
+    """The first final response ``uas`` sent to ``req`` (its branch and method) after
+    position ``start`` of the log."""
+    for d in grams[start:]:
+        m = d.msg
+        if (
+            d.sender == uas
+            and isinstance(m, Response)
+            and m.status >= 200
+            and _method(d) == req.method
+            and _branch(m) == _branch(req)
+        ):
+            return m
+    return None
+
+
+def _answered_before(grams: list[Datagram], end: int, uas: str, req: Request) -> bool:
+    return _final_from(grams[:end], 0, uas, req) is not None
+
+
+def _in_progress(grams: list[Datagram], end: int, sender: str, call_id: str) -> bool:
+    """Whether an INVITE ``sender`` sent in the call ``call_id`` has had no final response
+    delivered to it by position ``end`` of the log (14.2: "in progress")."""
+    for d in first_sends(grams[:end], sender):
+        m = d.msg
+        if isinstance(m, Request) and m.method == "INVITE" and m.call_id == call_id:
+            got = [
+                e
+                for e in grams[:end]
+                if e.sender != sender
+                and e.delivered
+                and isinstance(e.msg, Response)
+                and e.msg.status >= 200
+                and _method(e) == "INVITE"
+                and _branch(e.msg) == _branch(m)
+            ]
+            if not got:
+                return True
+    return False
+
+
+def _glare_status(grams: list[Datagram], i: int, uas: str, req: Request) -> set[int]:
+    """14.2: what the INVITE at position ``i``, on a dialog of ``uas`` (it has a To tag), must
+    be answered: 491 while an INVITE ``uas`` sent in the call is in progress; 500 while an
+    INVITE of the peer with a lower CSeq on the dialog has no final response yet."""
+    want: set[int] = set()
+    call = req.call_id or ""
+    if _in_progress(grams, i, uas, call):
+        want.add(491)
+    seq = req.cseq.seq if req.cseq else 0
+    for d in first_sends(grams[:i], grams[i].sender):
+        m = d.msg
+        if (
+            isinstance(m, Request)
+            and m.method == "INVITE"
+            and m.call_id == call
+            and _tags(m)[0] == _tags(req)[0]
+            and m.cseq is not None
+            and m.cseq.seq < seq
+            and d.delivered
+            and not _answered_before(grams, i, uas, m)
+        ):
+            want.add(500)
+    return want
+
+
+def _ended_by_bye(grams: list[Datagram], i: int, uas: str, req: Request) -> bool:
+    """15.1.2: a BYE on the dialog of ``req`` reached ``uas``, or ``uas`` sent one, after it."""
+    peer_tag = _tags(req)[0]
+    for d in grams[i + 1 :]:
+        m = d.msg
+        if not isinstance(m, Request) or m.method != "BYE" or m.call_id != req.call_id:
+            continue
+        if (d.sender != uas and d.delivered and _tags(m)[0] == peer_tag) or (
+            d.sender == uas and _tags(m)[1] == peer_tag
+        ):
+            return True
+    return False
+
+
+def _cancelled(grams: list[Datagram], i: int, uas: str, req: Request) -> bool:
+    """9.2: a CANCEL of ``req`` (its branch) reached ``uas`` after it."""
+    return any(
+        d.sender != uas
+        and d.delivered
+        and isinstance(d.msg, Request)
+        and d.msg.method == "CANCEL"
+        and _branch(d.msg) == _branch(req)
+        for d in grams[i + 1 :]
+    )
+
+
+def check_requests_answered(grams: list[Datagram], uas: str) -> None:
+    """Every request delivered to ``uas`` gets a final response from it (8.2.6, 17.2): every
+    non-INVITE request (ACK excepted: it has none); an INVITE once a CANCEL of it arrived
+    (9.2), once a BYE ended its dialog (15.1.2: "The UAS MUST still respond to any pending
+    requests received for that dialog"; and a BYE the UAS sends itself, 15), and an INVITE on
+    a dialog of ``uas`` at once with the code 14.2 prescribes: 491 while an INVITE ``uas``
+    sent on the dialog is in progress, 500 with a Retry-After of 0-10 s while an INVITE of
+    the peer with a lower CSeq has no final response yet. (An INVITE that waits for its TU
+    otherwise may wait: 13.3.1 sets no bound without Expires.)"""
+    seen: set[tuple[str, str]] = set()
+    for i, d in enumerate(grams):
+        m = d.msg
+        if d.sender == uas or not d.delivered or not isinstance(m, Request) or m.method == "ACK":
+            continue
+        key = (_branch(m), m.method)
+        if key in seen:
+            continue
+        seen.add(key)
+        final = _final_from(grams, i, uas, m)
+        what = f"{m.method} CSeq {m.cseq.seq if m.cseq else 0} from {d.sender} at {d.t}"
+        if m.method != "INVITE":
+            assert final is not None, f"8.2.6, 15.1.2: {uas} never answered {what}"
+            continue
+        want = _glare_status(grams, i, uas, m) if _tags(m)[1] else set()
+        if want:
+            assert final is not None and final.status in want, (
+                f"14.2: {uas} answered {what} {final.status if final else 'never'}, not {want}"
+            )
+            if final.status == 500:
+                after = final.get("Retry-After") or ""
+                assert after.isdigit() and 0 <= int(after) <= 10, (
+                    f"14.2: the 500 to {what} has Retry-After {after!r}, not 0-10 s"
+                )
+        elif _cancelled(grams, i, uas, m):
+            assert final is not None, f"9.2: {uas} never answered the cancelled {what}"
+        elif _ended_by_bye(grams, i, uas, m):
+            assert final is not None, f"15.1.2: {uas} never answered {what}, its dialog ended"
 
 
 def check_glare_retry(grams: list[Datagram], uac: str, owner: bool) -> None:
@@ -376,6 +512,7 @@ def check_call(
         check_acks(grams, who)
         check_non_2xx_acks(grams, who, t1)
         check_2xx_retransmissions(grams, who, t1, t2, until)
+        check_requests_answered(grams, who)
 
 
 def sequence(grams: list[Datagram], *, delivered_only: bool = True) -> list[str]:

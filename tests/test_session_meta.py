@@ -20,12 +20,13 @@ import pytest
 from sipfsm import Machine, Request, Response
 from sipfsm.message.build import build_ack
 from sipfsm.model.loader import Action, TimerTable, load_machine, load_timers, models_dir
+from sipfsm.sim.wire import Wire
 from sipfsm.ua.core import UA
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import session_oracle as oracle
-from session_calls import answered_call
+from session_calls import answered_call, bye_during_reinvite
 
 END = 100.0  # well past 64*T1 = 32 s
 
@@ -241,3 +242,48 @@ def test_a_missing_non_2xx_ack_is_caught(monkeypatch: pytest.MonkeyPatch) -> Non
     ]
     with pytest.raises(AssertionError, match=r"17\.1\.1\.2: 300-699 responses not ACKed"):
         oracle.check_non_2xx_acks(grams, "alice")
+
+
+# --- issue 12: obligations of 9.1, 12-15 the UAs broke, each reintroduced --------------------
+
+#: (mutant of Alice's or Bob's models, the flow that reaches it, what the oracle must name).
+Obligation = tuple[str, Callable[[], Mutant], Callable[[UA, UA], Wire], str]
+
+OBLIGATION_MUTANTS: dict[str, Obligation] = {
+    # Deviation 1: a BYE received in ReInviting is refused again, so never answered.
+    "BYE refused while our re-INVITE is pending": (
+        "alice",
+        lambda: ({CLIENT: _break(CLIENT, "ReInviting", "recv_bye", kind="error", dest=None)}, None),
+        bye_during_reinvite,
+        r"8\.2\.6, 15\.1\.2: alice never answered BYE",
+    ),
+}
+
+
+def _obligation_call(name: str, *, real: bool) -> list[oracle.Datagram]:
+    side, mutant, flow, _ = OBLIGATION_MUTANTS[name]
+    models, table = _real() if real else mutant()
+    alice, bob = (
+        UA(
+            user,
+            f"{place}.example.com",
+            random=lambda: 0.5,
+            models=models if user == side else None,
+            timer_table=table if user == side else None,
+        )
+        for user, place in (("alice", "atlanta"), ("bob", "biloxi"))
+    )
+    return oracle.read(flow(alice, bob).log)
+
+
+@pytest.mark.parametrize("name", list(OBLIGATION_MUTANTS))
+def test_an_obligation_kept_by_the_real_models(name: str) -> None:
+    oracle.check_call(_obligation_call(name, real=True), until=END)
+
+
+@pytest.mark.parametrize("name", list(OBLIGATION_MUTANTS))
+def test_an_obligation_broken_is_caught(name: str) -> None:
+    """Each deviation of issue 12 put back into the models: the oracle names its rule."""
+    grams = _obligation_call(name, real=False)
+    with pytest.raises(AssertionError, match=OBLIGATION_MUTANTS[name][3]):
+        oracle.check_call(grams, until=END)

@@ -1,0 +1,62 @@
+"""Issue 12: obligations of RFC 3261 9.1, 12-15 that sipfsm UAs broke, each driven over the
+virtual network between two or three sipfsm UAs, and each checked again by the session oracle
+(``tests/session_oracle.py``, written from the RFC text) on the whole log."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from sipfsm import Request, Response, parse
+from sipfsm.sim.wire import Wire
+from sipfsm.ua.core import UA
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import session_oracle as oracle
+from session_calls import bye_during_reinvite
+
+PROFILES = ["rfc6026", "rfc3261"]
+
+
+def _uas(profile: str) -> tuple[UA, UA]:
+    alice = UA("alice", "atlanta.example.com", profile=profile, random=lambda: 0.5)
+    bob = UA("bob", "biloxi.example.com", profile=profile, random=lambda: 0.25)
+    return alice, bob
+
+
+def _sent(w: Wire, who: str) -> list[Request | Response]:
+    return [parse(d, strict=True) for _, sender, d, _ in w.log if sender == who]
+
+
+def _finals_to(msgs: list[Request | Response], method: str) -> list[int]:
+    return [
+        m.status
+        for m in msgs
+        if isinstance(m, Response) and m.status >= 200 and m.cseq and m.cseq.method == method
+    ]
+
+
+# --- deviation 1: a BYE while our re-INVITE is pending (15.1.2) -------------------------------
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_bye_during_our_reinvite_is_answered_200(profile: str) -> None:
+    """15.1.2: whether or not it ends its participation, the UAS core MUST generate a 2xx to
+    a BYE. Alice's re-INVITE is lost (session state ReInviting) when Bob hangs up: Alice
+    answers the BYE 200 at once (it was refused, and Bob retransmitted it 11 times); her
+    re-INVITE then meets a dialog Bob ended (481, 12.2.2), ACKed by its transaction."""
+    alice, bob = _uas(profile)
+    w = bye_during_reinvite(alice, bob)
+    s, b = alice.sessions[0], bob.sessions[0]
+    assert [e.state for e in alice.trace if "BYE" in e.what][:1] == ["ReInviting"]
+    bye_sent = [m for m in _sent(w, "bob") if isinstance(m, Request) and m.method == "BYE"]
+    assert len(bye_sent) == 1 and _finals_to(_sent(w, "alice"), "BYE") == [200]
+    assert _finals_to(_sent(w, "bob"), "INVITE") == [200, 481]  # 12.2.2: the dialog is over
+    assert s.terminated and b.terminated
+    assert alice.errors == bob.errors == []
+    grams = oracle.read(w.log)
+    oracle.check_call(grams, until=w.clock)
+    oracle.check_requests_answered(grams, "alice")
