@@ -73,3 +73,26 @@ def bye_during_reinvite(alice: UA, bob: UA, *, until: float = 60.0) -> Wire:
     w.drop = lambda t, who, d: False
     w.run_until(until, 1.1)
     return w
+
+
+def reinvite_on_early_dialog(alice: UA, bob: UA, *, sender: str, until: float = 60.0) -> Wire:
+    """14.2: Bob answers 180 (an early dialog), then ``sender`` (``alice`` or ``bob``) sends
+    an INVITE within that early dialog, built per 12.2.1.1 from its own dialog (a TU of
+    sipfsm may not: no re-INVITE before the initial INVITE is done, 14.1) and passed to an INVITE
+    client transaction of its own (its final response goes to the TU); at 1 s Bob answers
+    the initial INVITE 200, and the clock runs to ``until``."""
+    w = Wire(alice, bob)
+    s = alice.invite(BOB, 0.0)
+    w.flush(0.0)
+    b = bob.sessions[0]
+    b.answer(180, 0.0)
+    w.flush(0.0)
+    ua, session = (alice, s) if sender == "alice" else (bob, b)
+    (dialog,) = session.dialogs.values()
+    contact = f"<sip:{ua.user}@{ua.host}>"
+    invite = dialog.request("INVITE", **ua._ids.via(), contact=contact)
+    ua._send_request(invite, None, "request", 0.5)  # its own INVITE client transaction (17.1)
+    w.flush(0.5)
+    b.answer(200, 1.0)
+    w.run_until(until, 1.0)
+    return w

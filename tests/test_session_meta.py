@@ -26,7 +26,7 @@ from sipfsm.ua.core import UA
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import session_oracle as oracle
-from session_calls import answered_call, bye_during_reinvite
+from session_calls import answered_call, bye_during_reinvite, reinvite_on_early_dialog
 
 END = 100.0  # well past 64*T1 = 32 s
 
@@ -256,6 +256,34 @@ OBLIGATION_MUTANTS: dict[str, Obligation] = {
         lambda: ({CLIENT: _break(CLIENT, "ReInviting", "recv_bye", kind="error", dest=None)}, None),
         bye_during_reinvite,
         r"8\.2\.6, 15\.1\.2: alice never answered BYE",
+    ),
+    # Deviation 6: a re-INVITE on an early dialog gets no final response, or the wrong one.
+    "re-INVITE on an early dialog refused by the callee": (
+        "bob",
+        lambda: (
+            {SERVER: _break(SERVER, "Proceeding", "recv_invite", kind="error", dest=None)},
+            None,
+        ),
+        lambda alice, bob: reinvite_on_early_dialog(alice, bob, sender="alice"),
+        r"14\.2: bob answered INVITE CSeq 2 from alice at 0\.5 never",
+    ),
+    "re-INVITE on an early dialog answered 491 by the callee": (
+        "bob",
+        lambda: (
+            {SERVER: _break(SERVER, "Proceeding", "recv_invite", actions=_actions("respond_491"))},
+            None,
+        ),
+        lambda alice, bob: reinvite_on_early_dialog(alice, bob, sender="alice"),
+        r"14\.2: bob answered INVITE CSeq 2 from alice at 0\.5 491, not \{500\}",
+    ),
+    "INVITE on an early dialog refused by the caller": (
+        "alice",
+        lambda: (
+            {CLIENT: _break(CLIENT, "Proceeding", "recv_invite", kind="error", dest=None)},
+            None,
+        ),
+        lambda alice, bob: reinvite_on_early_dialog(alice, bob, sender="bob"),
+        r"14\.2: alice answered INVITE CSeq 1 from bob at 0\.5 never, not \{491\}",
     ),
 }
 

@@ -16,7 +16,7 @@ from sipfsm.ua.core import UA
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import session_oracle as oracle
-from session_calls import bye_during_reinvite
+from session_calls import bye_during_reinvite, reinvite_on_early_dialog
 
 PROFILES = ["rfc6026", "rfc3261"]
 
@@ -60,3 +60,34 @@ def test_a_bye_during_our_reinvite_is_answered_200(profile: str) -> None:
     grams = oracle.read(w.log)
     oracle.check_call(grams, until=w.clock)
     oracle.check_requests_answered(grams, "alice")
+
+
+# --- deviation 6: a re-INVITE on an early dialog (14.2) ---------------------------------------
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize(("sender", "status"), [("alice", 500), ("bob", 491)])
+def test_a_reinvite_on_an_early_dialog_gets_its_14_2_answer(
+    profile: str, sender: str, status: int
+) -> None:
+    """14.2: a UAS that receives a second INVITE before it sent the final response to a
+    first INVITE with a lower CSeq on the same dialog MUST return 500 with a Retry-After of
+    0-10 s (Bob, the callee, in Proceeding); one that receives an INVITE on a dialog while an
+    INVITE it sent on that dialog is in progress MUST return 491 (Alice, the caller, in
+    Proceeding). It got no final response at all (the dialog model refused the target
+    refresh of an early dialog). The call then goes on: the initial INVITE is answered 200."""
+    alice, bob = _uas(profile)
+    w = reinvite_on_early_dialog(alice, bob, sender=sender)
+    receiver = "bob" if sender == "alice" else "alice"
+    finals = [
+        m
+        for m in _sent(w, receiver)
+        if isinstance(m, Response) and m.status >= 200 and m.cseq and m.cseq.method == "INVITE"
+    ]
+    assert [m.status for m in finals][:1] == [status]
+    if status == 500:
+        assert finals[0].get("Retry-After") in {str(n) for n in range(11)}
+    assert alice.errors == bob.errors == []
+    assert alice.sessions[0].state == bob.sessions[0].state == "Confirmed"
+    grams = oracle.read(w.log)
+    oracle.check_call(grams, until=w.clock)
