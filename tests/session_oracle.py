@@ -99,24 +99,27 @@ def check_dialog_requests(grams: list[Datagram], sender: str) -> None:
             assert _routes(m) == routes[key], f"12.2.1.2: the route set of {key} changed"
 
 
-def check_acks(grams: list[Datagram], uac: str, *, terminated_ok: bool = True) -> None:
+def check_acks(grams: list[Datagram], uac: str, *, t1: float = 0.5) -> None:
     """13.2.2.4: the UAC core ACKs every 2xx to an INVITE it receives, retransmissions
-    included, once each: To tag of that 2xx, the CSeq number of the INVITE, a new branch
-    (not the INVITE's: the ACK of a 2xx is its own transaction, 17.1.1.3 is for non-2xx),
-    Route = the 2xx's Record-Route reversed (12.1.2). A 2xx arriving after the UAC sent BYE on
-    its dialog may go un-ACKed (the dialog is terminated, 12.3)."""
+    included, once each, also after it sent BYE on the 2xx's dialog or its session ended: To
+    tag of that 2xx, the CSeq number of the INVITE, a new branch (not the INVITE's: the ACK of
+    a 2xx is its own transaction, 17.1.1.3 is for non-2xx), Route = the 2xx's Record-Route
+    reversed (12.1.2); and for a retransmission the SAME ACK again ("The ACK MUST be passed to
+    the client transport every time a retransmission of the 2xx final response that
+    triggered the ACK arrives"). A 2xx arriving more than 64*T1 after the first 2xx to its
+    INVITE is not judged: the UAC core considers the INVITE transaction completed then
+    (13.2.2.4), and RFC 6026 8.9 has such a stray response discarded."""
     invites = {
         (d.msg.cseq.seq if d.msg.cseq else 0): _branch(d.msg)
         for d in grams
         if d.sender == uac and isinstance(d.msg, Request) and d.msg.method == "INVITE"
     }
-    byes: dict[tuple[str, str], float] = {}
     pending: list[Response] = []
     route_sets: dict[tuple[str, str], list[Any]] = {}
+    first_2xx: dict[tuple[str, int], float] = {}
+    sent: dict[tuple[str, str, int], bytes] = {}
     for d in grams:
         m = d.msg
-        if d.sender == uac and isinstance(m, Request) and m.method == "BYE":
-            byes.setdefault(_tags(m), d.t)
         if (
             d.sender != uac
             and isinstance(m, Response)
@@ -124,7 +127,8 @@ def check_acks(grams: list[Datagram], uac: str, *, terminated_ok: bool = True) -
             and 200 <= m.status < 300
             and _method(d) == "INVITE"
         ):
-            if terminated_ok and _tags(m) in byes:
+            call = (m.call_id or "", m.cseq.seq if m.cseq else 0)
+            if d.t > first_2xx.setdefault(call, d.t) + 64 * t1 + 1e-9:
                 continue
             pending.append(m)
             # 12.1.2: the route set is the Record-Route of the 2xx that created (or
@@ -147,6 +151,11 @@ def check_acks(grams: list[Datagram], uac: str, *, terminated_ok: bool = True) -
             assert _branch(m) != invites.get(m.cseq.seq), "13.2.2.4: ACK of 2xx reuses branch"
             assert _routes(m) == _expected_route(route_sets[_tags(r)], r), (
                 "12.1.2, 12.2.1.1, 13.2.2.4: the ACK's Route is not from the route set"
+            )
+            first = sent.setdefault((*_tags(m), m.cseq.seq), m.raw)
+            assert m.raw == first, (
+                f"13.2.2.4: ACK {m.cseq.seq} to tag {_tags(m)[1]} for a 2xx retransmission "
+                "is not the same ACK as the first"
             )
     assert not pending, f"13.2.2.4: {len(pending)} 2xx received but never ACKed"
 
@@ -509,7 +518,7 @@ def check_call(
         check_cseq_increasing(grams, who)
         check_dialog_requests(grams, who)
         check_no_request_after_bye(grams, who)
-        check_acks(grams, who)
+        check_acks(grams, who, t1=t1)
         check_non_2xx_acks(grams, who, t1)
         check_2xx_retransmissions(grams, who, t1, t2, until)
         check_requests_answered(grams, who)

@@ -21,12 +21,20 @@ from sipfsm import Machine, Request, Response
 from sipfsm.message.build import build_ack
 from sipfsm.model.loader import Action, TimerTable, load_machine, load_timers, models_dir
 from sipfsm.sim.wire import Wire
-from sipfsm.ua.core import UA
+from sipfsm.ua.core import UA, InviteSession
+from sipfsm.ua.dialog import Dialog
+from sipfsm.ua.uac import UACore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import session_oracle as oracle
-from session_calls import answered_call, bye_during_reinvite, reinvite_on_early_dialog
+from session_calls import (
+    answered_call,
+    bye_crosses_a_2xx_retransmission,
+    bye_during_reinvite,
+    fork_answers_after_the_call,
+    reinvite_on_early_dialog,
+)
 
 END = 100.0  # well past 64*T1 = 32 s
 
@@ -285,6 +293,20 @@ OBLIGATION_MUTANTS: dict[str, Obligation] = {
         lambda alice, bob: reinvite_on_early_dialog(alice, bob, sender="bob"),
         r"14\.2: alice answered INVITE CSeq 1 from bob at 0\.5 never, not \{491\}",
     ),
+    # Deviation 2: the 2xx again while our BYE is out is absorbed, never ACKed.
+    "2xx again in Terminating not ACKed": (
+        "alice",
+        lambda: (
+            {
+                CLIENT: _break(
+                    CLIENT, "Terminating", "recv_2xx_again", kind="ignore", dest=None, actions=()
+                )
+            },
+            None,
+        ),
+        bye_crosses_a_2xx_retransmission,
+        r"13\.2\.2\.4: 1 2xx received but never ACKed",
+    ),
 }
 
 
@@ -315,3 +337,42 @@ def test_an_obligation_broken_is_caught(name: str) -> None:
     grams = _obligation_call(name, real=False)
     with pytest.raises(AssertionError, match=OBLIGATION_MUTANTS[name][3]):
         oracle.check_call(grams, until=END)
+
+
+def test_a_new_ack_for_each_2xx_retransmission_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """13.2.2.4: the UAC core forgets the ACK it sent (as before issue 12: a new ACK, with a
+    new branch, for each retransmission of the 2xx): check_acks names the rule."""
+    real = UACore._ack_2xx
+
+    def forgetful(
+        self: UACore, s: InviteSession, resp: Response, dialog: Dialog | None, now: float
+    ) -> None:
+        s.acks.clear()
+        real(self, s, resp, dialog, now)
+
+    monkeypatch.setattr(UACore, "_ack_2xx", forgetful)
+    grams = _call(_real(), "alice", 2)
+    with pytest.raises(AssertionError, match=r"13\.2\.2\.4: .* is not the same ACK"):
+        oracle.check_acks(grams, "alice")
+
+
+def test_a_fork_2xx_after_the_session_left_alone_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """13.2.2.4: once the session is over, the UAC core drops a fork's 2xx (as before issue
+    12): check_acks names the rule; with the real core the same flow passes."""
+    parties = [
+        UA("alice", "atlanta.example.com"),
+        UA("bob", "bob1.biloxi.example.com", name="bob1"),
+        UA("bob", "bob2.biloxi.example.com", name="bob2"),
+    ]
+    oracle.check_acks(oracle.read(fork_answers_after_the_call(*parties)), "alice")
+    monkeypatch.setattr(UACore, "_late_2xx", lambda self, s, resp, dialog, now: None)
+    parties = [
+        UA("alice", "atlanta.example.com"),
+        UA("bob", "bob1.biloxi.example.com", name="bob1"),
+        UA("bob", "bob2.biloxi.example.com", name="bob2"),
+    ]
+    grams = oracle.read(fork_answers_after_the_call(*parties))
+    with pytest.raises(AssertionError, match=r"13\.2\.2\.4: \d+ 2xx received but never ACKed"):
+        oracle.check_acks(grams, "alice")

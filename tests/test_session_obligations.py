@@ -16,7 +16,12 @@ from sipfsm.ua.core import UA
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import session_oracle as oracle
-from session_calls import bye_during_reinvite, reinvite_on_early_dialog
+from session_calls import (
+    bye_crosses_a_2xx_retransmission,
+    bye_during_reinvite,
+    fork_answers_after_the_call,
+    reinvite_on_early_dialog,
+)
 
 PROFILES = ["rfc6026", "rfc3261"]
 
@@ -91,3 +96,50 @@ def test_a_reinvite_on_an_early_dialog_gets_its_14_2_answer(
     assert alice.sessions[0].state == bob.sessions[0].state == "Confirmed"
     grams = oracle.read(w.log)
     oracle.check_call(grams, until=w.clock)
+
+
+# --- deviation 2: every 2xx is ACKed, the same ACK again for each retransmission (13.2.2.4) ---
+
+
+def _acks(log: list[tuple[float, str, bytes, bool]], who: str) -> list[bytes]:
+    return [d for _, sender, d, _ in log if sender == who and d.startswith(b"ACK ")]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_2xx_again_after_our_bye_gets_the_same_ack(profile: str) -> None:
+    """13.2.2.4: the UAC core MUST generate an ACK for each 2xx received from the
+    transaction layer, and MUST pass the ACK to the transport every time a retransmission of
+    the 2xx that triggered it arrives. Alice's ACK is lost and she hangs up: the 2xx comes
+    again while her BYE is out (Terminating). It was dropped ("its dialog is over"); and an
+    ACK sent again was a new one, on a new branch."""
+    alice, bob = _uas(profile)
+    w = bye_crosses_a_2xx_retransmission(alice, bob)
+    acks = _acks(w.log, "alice")
+    assert len(acks) == 2 and acks[0] == acks[1]  # the same ACK, byte for byte
+    assert alice.sessions[0].terminated and bob.sessions[0].terminated
+    assert alice.errors == bob.errors == []
+    grams = oracle.read(w.log)
+    oracle.check_call(grams, until=w.clock)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_fork_2xx_after_the_session_ended_is_acked_and_byed(profile: str) -> None:
+    """13.2.2.4: a 2xx from another fork is ACKed, and if, after acknowledging it, the UAC
+    does not want the dialog it MUST send a BYE (15); also once the session is over. Bob2's
+    2xx got no ACK: he retransmitted it for 64*T1 and sent his own BYE at 34 s."""
+    alice = UA("alice", "atlanta.example.com", profile=profile)
+    bob1 = UA("bob", "bob1.biloxi.example.com", name="bob1", profile=profile)
+    bob2 = UA("bob", "bob2.biloxi.example.com", name="bob2", profile=profile)
+    log = fork_answers_after_the_call(alice, bob1, bob2)
+    assert alice.sessions[0].terminated
+    to_bob2 = [d.split(b" ", 2)[:2] for _, who, d, _ in log if who == "alice" and b"bob2" in d]
+    assert [b"ACK", b"sip:bob@bob2.biloxi.example.com"] in to_bob2
+    assert [b"BYE", b"sip:bob@bob2.biloxi.example.com"] in to_bob2
+    ok_2xx = [d for _, who, d, _ in log if who == "bob2" and d.startswith(b"SIP/2.0 200 ")]
+    assert len([d for d in ok_2xx if b" INVITE\r\n" in d]) == 1  # not retransmitted
+    assert not [d for _, who, d, _ in log if who == "bob2" and d.startswith(b"BYE ")]
+    assert bob2.sessions[0].terminated
+    assert alice.errors == bob1.errors == bob2.errors == []
+    grams = oracle.read(log)
+    oracle.check_acks(grams, "alice")
+    oracle.check_no_request_after_bye(grams, "alice")
