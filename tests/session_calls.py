@@ -173,3 +173,35 @@ def fork_answers_after_the_call(alice: UA, bob1: UA, bob2: UA, *, until: float =
             ua.handle_timer(now)
         pump(now)
     return log
+
+
+def bye_in(state: str, alice: UA, bob: UA, *, until: float = 60.0) -> Wire:
+    """15: a TU hangs up in ``state``. ``ReInviting``: Alice's re-INVITE is lost at first,
+    she hangs up at 1.1 s. ``ReInvited``: Bob hangs up at 1.1 s before answering Alice's
+    re-INVITE. ``ReAnswered``: Bob answers it 200, the ACK is lost, he hangs up at 1.1 s.
+    ``Answered``: Bob answers the initial INVITE, the first ACK is lost, he hangs up at 0.1 s.
+    From then on the network loses nothing; the clock runs to ``until``."""
+    if state == "Answered":
+        w = Wire(alice, bob, drop=lose_acks(1))
+        alice.invite(BOB, 0.0)
+        w.flush(0.0)
+        bob.sessions[0].answer(200, 0.0)
+        w.flush(0.0)
+        bob.sessions[0].bye(0.1)
+        w.run_until(until, 0.1)
+        return w
+    w = established(alice, bob)
+    s, b = alice.sessions[0], bob.sessions[0]
+    if state == "ReInviting":
+        w.drop = drop_nth(b"INVITE", 1)
+    s.reinvite(1.0)
+    w.flush(1.0)
+    if state == "ReAnswered":
+        w.drop = lose_acks(1)
+        b.answer(200, 1.0)
+        w.flush(1.0)
+    (s if state == "ReInviting" else b).bye(1.1)
+    w.flush(1.1)
+    w.drop = lambda t, who, d: False
+    w.run_until(until, 1.1)
+    return w

@@ -481,6 +481,42 @@ def check_requests_answered(grams: list[Datagram], uas: str) -> None:
             assert final is not None, f"15.1.2: {uas} never answered {what}, its dialog ended"
 
 
+def check_callee_bye_after_ack(grams: list[Datagram], uas: str, t1: float = 0.5) -> None:
+    """15: "the callee's UA MUST NOT send a BYE on a confirmed dialog until it has received an
+    ACK for its 2xx response or until the server transaction times out" (64*T1: Timer H,
+    13.3.1.4). The callee: ``uas`` answering 2xx to an INVITE without To tag it received."""
+    initial = {
+        (d.msg.call_id or "", d.msg.cseq.seq)
+        for d in grams
+        if d.sender != uas
+        and isinstance(d.msg, Request)
+        and d.msg.method == "INVITE"
+        and d.msg.cseq
+        and not _tags(d.msg)[1]
+    }
+    answered: dict[str, float] = {}  # Call-ID -> when the first 2xx went
+    acked: set[str] = set()
+    for d in grams:
+        m = d.msg
+        call = m.call_id or ""
+        if (
+            d.sender == uas
+            and isinstance(m, Response)
+            and 200 <= m.status < 300
+            and _method(d) == "INVITE"
+            and m.cseq
+            and (call, m.cseq.seq) in initial
+        ):
+            answered.setdefault(call, d.t)
+        elif d.sender != uas and d.delivered and isinstance(m, Request) and m.method == "ACK":
+            acked.add(call)
+        elif d.sender == uas and isinstance(m, Request) and m.method == "BYE" and call in answered:
+            t0 = answered[call]
+            assert call in acked or d.t >= t0 + 64 * t1 - 1e-6, (
+                f"15: {uas} sent BYE at {d.t} before the ACK of its 2xx (sent at {t0})"
+            )
+
+
 def check_glare_retry(grams: list[Datagram], uac: str, owner: bool) -> None:
     """14.1: after a 491 to its re-INVITE, a UAC retries (if it does) after a random time in
     units of 10 ms: 2.1-4 s when it owns the Call-ID, 0-2 s otherwise."""
@@ -520,8 +556,9 @@ def check_call(
         check_no_request_after_bye(grams, who)
         check_acks(grams, who, t1=t1)
         check_non_2xx_acks(grams, who, t1)
-        check_2xx_retransmissions(grams, who, t1, t2, until)
         check_requests_answered(grams, who)
+        check_callee_bye_after_ack(grams, who, t1)
+        check_2xx_retransmissions(grams, who, t1, t2, until)
 
 
 def sequence(grams: list[Datagram], *, delivered_only: bool = True) -> list[str]:

@@ -32,6 +32,7 @@ from session_calls import (
     answered_call,
     bye_crosses_a_2xx_retransmission,
     bye_during_reinvite,
+    bye_in,
     fork_answers_after_the_call,
     reinvite_on_early_dialog,
 )
@@ -306,6 +307,41 @@ OBLIGATION_MUTANTS: dict[str, Obligation] = {
         ),
         bye_crosses_a_2xx_retransmission,
         r"13\.2\.2\.4: 1 2xx received but never ACKed",
+    ),
+    # Deviation 5: the callee's BYE goes at once, before the ACK of its 2xx.
+    "callee BYE before the ACK": (
+        "bob",
+        lambda: (
+            {
+                SERVER: _break(
+                    SERVER,
+                    "Answered",
+                    "tu_bye",
+                    dest="Terminating",
+                    actions=_actions("stop 2xx", "stop ackwait", "send_bye", "tu_session_end"),
+                )
+            },
+            None,
+        ),
+        lambda alice, bob: bye_in("Answered", alice, bob),
+        r"15: bob sent BYE at 0\.1 before the ACK",
+    ),
+    # Deviation 5: hanging up in ReInvited leaves the peer's re-INVITE unanswered.
+    "BYE in ReInvited without answering the re-INVITE": (
+        "bob",
+        lambda: (
+            {
+                SERVER: _break(
+                    SERVER,
+                    "ReInvited",
+                    "tu_bye",
+                    actions=_actions("send_bye", "tu_session_end"),
+                )
+            },
+            None,
+        ),
+        lambda alice, bob: bye_in("ReInvited", alice, bob),
+        r"15\.1\.2: bob never answered INVITE CSeq 2",
     ),
 }
 

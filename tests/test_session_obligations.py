@@ -19,6 +19,7 @@ import session_oracle as oracle
 from session_calls import (
     bye_crosses_a_2xx_retransmission,
     bye_during_reinvite,
+    bye_in,
     fork_answers_after_the_call,
     reinvite_on_early_dialog,
 )
@@ -143,3 +144,34 @@ def test_a_fork_2xx_after_the_session_ended_is_acked_and_byed(profile: str) -> N
     grams = oracle.read(log)
     oracle.check_acks(grams, "alice")
     oracle.check_no_request_after_bye(grams, "alice")
+
+
+# --- deviation 5: the TU may send BYE in every state the RFC allows (15) ----------------------
+
+
+def _sent_at(w: Wire, who: str, method: bytes) -> list[float]:
+    return [t for t, sender, d, _ in w.log if sender == who and d.startswith(method + b" ")]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("state", ["ReInviting", "ReInvited", "ReAnswered", "Answered"])
+def test_a_bye_from_the_tu_in_every_established_state(profile: str, state: str) -> None:
+    """15: either party MAY send BYE on a confirmed dialog (the callee not until the ACK of
+    its 2xx arrived or the server transaction timed out); 15.1.2 and 8.2.6: a re-INVITE still
+    pending at the UA that hangs up is answered (487, 21.4.22: terminated by a BYE). The TU's
+    BYE was refused in ReInviting, ReInvited, ReAnswered and Answered. In ReAnswered and
+    Answered it is held until the ACK (or 64*T1), then sent."""
+    alice, bob = _uas(profile)
+    w = bye_in(state, alice, bob)
+    hanger = "alice" if state == "ReInviting" else "bob"
+    byes = _sent_at(w, hanger, b"BYE")
+    assert len(byes) == 1
+    if state in ("ReAnswered", "Answered"):
+        acks = [t for t, who, d, ok in w.log if who == "alice" and ok and d.startswith(b"ACK ")]
+        assert byes[0] == acks[-1] > 0.4  # held until the ACK of the 2xx retransmission
+    if state == "ReInvited":
+        assert _finals_to(_sent(w, "bob"), "INVITE") == [200, 487]
+    assert alice.sessions[0].terminated and bob.sessions[0].terminated
+    assert alice.errors == bob.errors == []
+    grams = oracle.read(w.log)
+    oracle.check_call(grams, until=w.clock)
