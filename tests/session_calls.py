@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sipfsm import Request, parse
 from sipfsm.sim.wire import Wire
 from sipfsm.ua.core import UA
 
@@ -32,4 +33,175 @@ def answered_call(alice: UA, bob: UA, *, acks_lost: int, until: float, status: i
     w.flush(0.0)
     bob.sessions[0].answer(status, 0.0)
     w.run_until(until, 0.0)
+    return w
+
+
+def drop_nth(method: bytes, n: int) -> Callable[[float, str, bytes], bool]:
+    """A network that loses every copy of the ``n``-th distinct request ``method`` (by
+    branch) it sees."""
+    seen: list[bytes] = []
+
+    def drop(t: float, who: str, data: bytes) -> bool:
+        if not data.startswith(method + b" "):
+            return False
+        branch = data.split(b";branch=", 1)[1].split(b"\r\n", 1)[0]
+        if branch not in seen:
+            seen.append(branch)
+        return seen.index(branch) == n - 1
+
+    return drop
+
+
+def established(alice: UA, bob: UA) -> Wire:
+    """Alice calls Bob, who answers 200 at once; the ACK arrives."""
+    w = Wire(alice, bob)
+    alice.invite(BOB, 0.0)
+    w.flush(0.0)
+    bob.sessions[0].answer(200, 0.0)
+    w.flush(0.0)
+    return w
+
+
+def bye_during_reinvite(alice: UA, bob: UA, *, until: float = 60.0) -> Wire:
+    """15.1.2: Alice's re-INVITE is lost at first (she is ReInviting) when Bob hangs up at
+    1.1 s; from then on the network loses nothing; the clock runs to ``until``."""
+    w = established(alice, bob)
+    w.drop = drop_nth(b"INVITE", 1)
+    alice.sessions[0].reinvite(1.0)
+    w.flush(1.0)
+    bob.sessions[0].bye(1.1)
+    w.flush(1.1)
+    w.drop = lambda t, who, d: False
+    w.run_until(until, 1.1)
+    return w
+
+
+def reinvite_on_early_dialog(alice: UA, bob: UA, *, sender: str, until: float = 60.0) -> Wire:
+    """14.2: Bob answers 180 (an early dialog), then ``sender`` (``alice`` or ``bob``) sends
+    an INVITE within that early dialog, built per 12.2.1.1 from its own dialog (a TU of
+    sipfsm may not: no re-INVITE before the initial INVITE is done, 14.1) and passed to an INVITE
+    client transaction of its own (its final response goes to the TU); at 1 s Bob answers
+    the initial INVITE 200, and the clock runs to ``until``."""
+    w = Wire(alice, bob)
+    s = alice.invite(BOB, 0.0)
+    w.flush(0.0)
+    b = bob.sessions[0]
+    b.answer(180, 0.0)
+    w.flush(0.0)
+    ua, session = (alice, s) if sender == "alice" else (bob, b)
+    (dialog,) = session.dialogs.values()
+    contact = f"<sip:{ua.user}@{ua.host}>"
+    invite = dialog.request("INVITE", **ua._ids.via(), contact=contact)
+    ua._send_request(invite, None, "request", 0.5)  # its own INVITE client transaction (17.1)
+    w.flush(0.5)
+    b.answer(200, 1.0)
+    w.run_until(until, 1.0)
+    return w
+
+
+Log = list[tuple[float, str, bytes, bool]]
+
+
+def forking_proxy(alice: UA, bobs: tuple[UA, ...], log: Log) -> Callable[[float], None]:
+    """Deliver until quiet: Alice's out-of-dialog INVITE goes to every UAS, her in-dialog
+    requests to the UAS their Request-URI names; the UASs' messages go to Alice, in the order
+    of ``bobs``. ``log`` gets ``(t, sender, bytes, True)`` as a :class:`Wire` logs."""
+
+    def pump(now: float) -> None:
+        for _ in range(50):
+            moved = False
+            for data in alice.drain():
+                moved = True
+                log.append((now, alice.name, data, True))
+                msg = parse(data, strict=True)
+                uri = msg.uri if isinstance(msg, Request) else ""
+                for bob in bobs:
+                    if (
+                        isinstance(msg, Request)
+                        and msg.method == "INVITE"
+                        and not (msg.to and msg.to.tag)
+                    ) or bob.host in uri:
+                        bob.receive(data, now)
+            for bob in bobs:
+                for data in bob.drain():
+                    moved = True
+                    log.append((now, bob.name, data, True))
+                    alice.receive(data, now)
+            if not moved:
+                return
+
+    return pump
+
+
+def bye_crosses_a_2xx_retransmission(alice: UA, bob: UA, *, until: float = 60.0) -> Wire:
+    """13.2.2.4: Bob answers 200 at once; Alice's ACK is lost and so is the first copy of
+    her BYE (sent at 0.2 s): Bob's 2xx retransmission at T1 reaches her in Terminating, before
+    her BYE's retransmission reaches Bob. From then on the network loses nothing."""
+    w = Wire(alice, bob, drop=lose_acks(1))
+    s = alice.invite(BOB, 0.0)
+    w.flush(0.0)
+    bob.sessions[0].answer(200, 0.0)
+    w.flush(0.0)
+    w.drop = drop_nth(b"BYE", 1)
+    s.bye(0.2)
+    w.flush(0.2)
+    w.run_until(0.6, 0.2)  # the 2xx again at 0.5 s; the BYE again at 0.7 s gets through
+    w.drop = lambda t, who, d: False
+    w.run_until(until, 0.6)
+    return w
+
+
+def fork_answers_after_the_call(alice: UA, bob1: UA, bob2: UA, *, until: float = 60.0) -> Log:
+    """13.2.2.4: Alice's INVITE forks to Bob1 and Bob2 (a forking proxy); Bob1 answers 200,
+    Alice hangs up at 1 s and her BYE is answered; at 2 s Bob2 answers 200 too, after
+    Alice's session is over (within 64*T1 of the first 2xx). Returns what went over the
+    wire, in order."""
+    log: Log = []
+    pump = forking_proxy(alice, (bob1, bob2), log)
+    s = alice.invite(BOB, 0.0)
+    pump(0.0)
+    bob1.sessions[0].answer(200, 0.1)
+    pump(0.1)
+    s.bye(1.0)
+    pump(1.0)
+    bob2.sessions[0].answer(200, 2.0)
+    pump(2.0)
+    now = 2.0
+    while now < until:
+        now += 0.25
+        for ua in (alice, bob1, bob2):
+            ua.handle_timer(now)
+        pump(now)
+    return log
+
+
+def bye_in(state: str, alice: UA, bob: UA, *, until: float = 60.0) -> Wire:
+    """15: a TU hangs up in ``state``. ``ReInviting``: Alice's re-INVITE is lost at first,
+    she hangs up at 1.1 s. ``ReInvited``: Bob hangs up at 1.1 s before answering Alice's
+    re-INVITE. ``ReAnswered``: Bob answers it 200, the ACK is lost, he hangs up at 1.1 s.
+    ``Answered``: Bob answers the initial INVITE, the first ACK is lost, he hangs up at 0.1 s.
+    From then on the network loses nothing; the clock runs to ``until``."""
+    if state == "Answered":
+        w = Wire(alice, bob, drop=lose_acks(1))
+        alice.invite(BOB, 0.0)
+        w.flush(0.0)
+        bob.sessions[0].answer(200, 0.0)
+        w.flush(0.0)
+        bob.sessions[0].bye(0.1)
+        w.run_until(until, 0.1)
+        return w
+    w = established(alice, bob)
+    s, b = alice.sessions[0], bob.sessions[0]
+    if state == "ReInviting":
+        w.drop = drop_nth(b"INVITE", 1)
+    s.reinvite(1.0)
+    w.flush(1.0)
+    if state == "ReAnswered":
+        w.drop = lose_acks(1)
+        b.answer(200, 1.0)
+        w.flush(1.0)
+    (s if state == "ReInviting" else b).bye(1.1)
+    w.flush(1.1)
+    w.drop = lambda t, who, d: False
+    w.run_until(until, 1.1)
     return w

@@ -99,24 +99,27 @@ def check_dialog_requests(grams: list[Datagram], sender: str) -> None:
             assert _routes(m) == routes[key], f"12.2.1.2: the route set of {key} changed"
 
 
-def check_acks(grams: list[Datagram], uac: str, *, terminated_ok: bool = True) -> None:
+def check_acks(grams: list[Datagram], uac: str, *, t1: float = 0.5) -> None:
     """13.2.2.4: the UAC core ACKs every 2xx to an INVITE it receives, retransmissions
-    included, once each: To tag of that 2xx, the CSeq number of the INVITE, a new branch
-    (not the INVITE's: the ACK of a 2xx is its own transaction, 17.1.1.3 is for non-2xx),
-    Route = the 2xx's Record-Route reversed (12.1.2). A 2xx arriving after the UAC sent BYE on
-    its dialog may go un-ACKed (the dialog is terminated, 12.3)."""
+    included, once each, also after it sent BYE on the 2xx's dialog or its session ended: To
+    tag of that 2xx, the CSeq number of the INVITE, a new branch (not the INVITE's: the ACK of
+    a 2xx is its own transaction, 17.1.1.3 is for non-2xx), Route = the 2xx's Record-Route
+    reversed (12.1.2); and for a retransmission the SAME ACK again ("The ACK MUST be passed to
+    the client transport every time a retransmission of the 2xx final response that
+    triggered the ACK arrives"). A 2xx arriving more than 64*T1 after the first 2xx to its
+    INVITE is not judged: the UAC core considers the INVITE transaction completed then
+    (13.2.2.4), and RFC 6026 8.9 has such a stray response discarded."""
     invites = {
         (d.msg.cseq.seq if d.msg.cseq else 0): _branch(d.msg)
         for d in grams
         if d.sender == uac and isinstance(d.msg, Request) and d.msg.method == "INVITE"
     }
-    byes: dict[tuple[str, str], float] = {}
     pending: list[Response] = []
     route_sets: dict[tuple[str, str], list[Any]] = {}
+    first_2xx: dict[tuple[str, int], float] = {}
+    sent: dict[tuple[str, str, int], bytes] = {}
     for d in grams:
         m = d.msg
-        if d.sender == uac and isinstance(m, Request) and m.method == "BYE":
-            byes.setdefault(_tags(m), d.t)
         if (
             d.sender != uac
             and isinstance(m, Response)
@@ -124,7 +127,8 @@ def check_acks(grams: list[Datagram], uac: str, *, terminated_ok: bool = True) -
             and 200 <= m.status < 300
             and _method(d) == "INVITE"
         ):
-            if terminated_ok and _tags(m) in byes:
+            call = (m.call_id or "", m.cseq.seq if m.cseq else 0)
+            if d.t > first_2xx.setdefault(call, d.t) + 64 * t1 + 1e-9:
                 continue
             pending.append(m)
             # 12.1.2: the route set is the Record-Route of the 2xx that created (or
@@ -147,6 +151,11 @@ def check_acks(grams: list[Datagram], uac: str, *, terminated_ok: bool = True) -
             assert _branch(m) != invites.get(m.cseq.seq), "13.2.2.4: ACK of 2xx reuses branch"
             assert _routes(m) == _expected_route(route_sets[_tags(r)], r), (
                 "12.1.2, 12.2.1.1, 13.2.2.4: the ACK's Route is not from the route set"
+            )
+            first = sent.setdefault((*_tags(m), m.cseq.seq), m.raw)
+            assert m.raw == first, (
+                f"13.2.2.4: ACK {m.cseq.seq} to tag {_tags(m)[1]} for a 2xx retransmission "
+                "is not the same ACK as the first"
             )
     assert not pending, f"13.2.2.4: {len(pending)} 2xx received but never ACKed"
 
@@ -321,19 +330,191 @@ def _close(a: list[float], b: list[float]) -> bool:
 
 def check_no_request_after_bye(grams: list[Datagram], sender: str) -> None:
     """12.3 and 15: once a BYE was sent or received on a dialog, the UA sends no new request
-    on it (retransmissions of that BYE by its transaction excepted)."""
+    on it (retransmissions by their transactions of requests sent before excepted; an ACK is
+    no new request: 13.2.2.4 and 17.1.1.3 require it for every final response received)."""
     ended: dict[tuple[str, str, str], str] = {}
+    before: set[tuple[str, str]] = set()
     for d in grams:
         m = d.msg
-        if not isinstance(m, Request) or m.method in ("CANCEL",):
+        if not isinstance(m, Request) or m.method in ("CANCEL", "ACK"):
             continue
         frm, to = _tags(m)
         mine = d.sender == sender
         key = (m.call_id or "", frm, to) if mine else (m.call_id or "", to, frm)
-        if mine and key in ended and _branch(m) != ended[key]:
+        again = (_branch(m), m.method) in before
+        if mine and key in ended and _branch(m) != ended[key] and not again:
             raise AssertionError(f"12.3: {sender} sent {m.method} on a dialog ended by BYE")
+        if mine:
+            before.add((_branch(m), m.method))
         if m.method == "BYE" and (mine or d.delivered):
             ended.setdefault(key, _branch(m) if mine else "")
+
+
+def _final_from(grams: list[Datagram], start: int, uas: str, req: Request) -> Response | None:
+    """The first final response ``uas`` sent to ``req`` (its branch and method) after
+    position ``start`` of the log."""
+    for d in grams[start:]:
+        m = d.msg
+        if (
+            d.sender == uas
+            and isinstance(m, Response)
+            and m.status >= 200
+            and _method(d) == req.method
+            and _branch(m) == _branch(req)
+        ):
+            return m
+    return None
+
+
+def _answered_before(grams: list[Datagram], end: int, uas: str, req: Request) -> bool:
+    return _final_from(grams[:end], 0, uas, req) is not None
+
+
+def _in_progress(grams: list[Datagram], end: int, sender: str, call_id: str) -> bool:
+    """Whether an INVITE ``sender`` sent in the call ``call_id`` has had no final response
+    delivered to it by position ``end`` of the log (14.2: "in progress")."""
+    for d in first_sends(grams[:end], sender):
+        m = d.msg
+        if isinstance(m, Request) and m.method == "INVITE" and m.call_id == call_id:
+            got = [
+                e
+                for e in grams[:end]
+                if e.sender != sender
+                and e.delivered
+                and isinstance(e.msg, Response)
+                and e.msg.status >= 200
+                and _method(e) == "INVITE"
+                and _branch(e.msg) == _branch(m)
+            ]
+            if not got:
+                return True
+    return False
+
+
+def _glare_status(grams: list[Datagram], i: int, uas: str, req: Request) -> set[int]:
+    """14.2: what the INVITE at position ``i``, on a dialog of ``uas`` (it has a To tag), must
+    be answered: 491 while an INVITE ``uas`` sent in the call is in progress; 500 while an
+    INVITE of the peer with a lower CSeq on the dialog has no final response yet."""
+    want: set[int] = set()
+    call = req.call_id or ""
+    if _in_progress(grams, i, uas, call):
+        want.add(491)
+    seq = req.cseq.seq if req.cseq else 0
+    for d in first_sends(grams[:i], grams[i].sender):
+        m = d.msg
+        if (
+            isinstance(m, Request)
+            and m.method == "INVITE"
+            and m.call_id == call
+            and _tags(m)[0] == _tags(req)[0]
+            and m.cseq is not None
+            and m.cseq.seq < seq
+            and d.delivered
+            and not _answered_before(grams, i, uas, m)
+        ):
+            want.add(500)
+    return want
+
+
+def _ended_by_bye(grams: list[Datagram], i: int, uas: str, req: Request) -> bool:
+    """15.1.2: a BYE on the dialog of ``req`` reached ``uas``, or ``uas`` sent one, after it."""
+    peer_tag = _tags(req)[0]
+    for d in grams[i + 1 :]:
+        m = d.msg
+        if not isinstance(m, Request) or m.method != "BYE" or m.call_id != req.call_id:
+            continue
+        if (d.sender != uas and d.delivered and _tags(m)[0] == peer_tag) or (
+            d.sender == uas and _tags(m)[1] == peer_tag
+        ):
+            return True
+    return False
+
+
+def _cancelled(grams: list[Datagram], i: int, uas: str, req: Request) -> bool:
+    """9.2: a CANCEL of ``req`` (its branch) reached ``uas`` after it."""
+    return any(
+        d.sender != uas
+        and d.delivered
+        and isinstance(d.msg, Request)
+        and d.msg.method == "CANCEL"
+        and _branch(d.msg) == _branch(req)
+        for d in grams[i + 1 :]
+    )
+
+
+def check_requests_answered(grams: list[Datagram], uas: str) -> None:
+    """Every request delivered to ``uas`` gets a final response from it (8.2.6, 17.2): every
+    non-INVITE request (ACK excepted: it has none); an INVITE once a CANCEL of it arrived
+    (9.2), once a BYE ended its dialog (15.1.2: "The UAS MUST still respond to any pending
+    requests received for that dialog"; and a BYE the UAS sends itself, 15), and an INVITE on
+    a dialog of ``uas`` at once with the code 14.2 prescribes: 491 while an INVITE ``uas``
+    sent on the dialog is in progress, 500 with a Retry-After of 0-10 s while an INVITE of
+    the peer with a lower CSeq has no final response yet. (An INVITE that waits for its TU
+    otherwise may wait: 13.3.1 sets no bound without Expires.)"""
+    seen: set[tuple[str, str]] = set()
+    for i, d in enumerate(grams):
+        m = d.msg
+        if d.sender == uas or not d.delivered or not isinstance(m, Request) or m.method == "ACK":
+            continue
+        key = (_branch(m), m.method)
+        if key in seen:
+            continue
+        seen.add(key)
+        final = _final_from(grams, i, uas, m)
+        what = f"{m.method} CSeq {m.cseq.seq if m.cseq else 0} from {d.sender} at {d.t}"
+        if m.method != "INVITE":
+            assert final is not None, f"8.2.6, 15.1.2: {uas} never answered {what}"
+            continue
+        want = _glare_status(grams, i, uas, m) if _tags(m)[1] else set()
+        if want:
+            assert final is not None and final.status in want, (
+                f"14.2: {uas} answered {what} {final.status if final else 'never'}, not {want}"
+            )
+            if final.status == 500:
+                after = final.get("Retry-After") or ""
+                assert after.isdigit() and 0 <= int(after) <= 10, (
+                    f"14.2: the 500 to {what} has Retry-After {after!r}, not 0-10 s"
+                )
+        elif _cancelled(grams, i, uas, m):
+            assert final is not None, f"9.2: {uas} never answered the cancelled {what}"
+        elif _ended_by_bye(grams, i, uas, m):
+            assert final is not None, f"15.1.2: {uas} never answered {what}, its dialog ended"
+
+
+def check_callee_bye_after_ack(grams: list[Datagram], uas: str, t1: float = 0.5) -> None:
+    """15: "the callee's UA MUST NOT send a BYE on a confirmed dialog until it has received an
+    ACK for its 2xx response or until the server transaction times out" (64*T1: Timer H,
+    13.3.1.4). The callee: ``uas`` answering 2xx to an INVITE without To tag it received."""
+    initial = {
+        (d.msg.call_id or "", d.msg.cseq.seq)
+        for d in grams
+        if d.sender != uas
+        and isinstance(d.msg, Request)
+        and d.msg.method == "INVITE"
+        and d.msg.cseq
+        and not _tags(d.msg)[1]
+    }
+    answered: dict[str, float] = {}  # Call-ID -> when the first 2xx went
+    acked: set[str] = set()
+    for d in grams:
+        m = d.msg
+        call = m.call_id or ""
+        if (
+            d.sender == uas
+            and isinstance(m, Response)
+            and 200 <= m.status < 300
+            and _method(d) == "INVITE"
+            and m.cseq
+            and (call, m.cseq.seq) in initial
+        ):
+            answered.setdefault(call, d.t)
+        elif d.sender != uas and d.delivered and isinstance(m, Request) and m.method == "ACK":
+            acked.add(call)
+        elif d.sender == uas and isinstance(m, Request) and m.method == "BYE" and call in answered:
+            t0 = answered[call]
+            assert call in acked or d.t >= t0 + 64 * t1 - 1e-6, (
+                f"15: {uas} sent BYE at {d.t} before the ACK of its 2xx (sent at {t0})"
+            )
 
 
 def check_glare_retry(grams: list[Datagram], uac: str, owner: bool) -> None:
@@ -373,8 +554,10 @@ def check_call(
         check_cseq_increasing(grams, who)
         check_dialog_requests(grams, who)
         check_no_request_after_bye(grams, who)
-        check_acks(grams, who)
+        check_acks(grams, who, t1=t1)
         check_non_2xx_acks(grams, who, t1)
+        check_requests_answered(grams, who)
+        check_callee_bye_after_ack(grams, who, t1)
         check_2xx_retransmissions(grams, who, t1, t2, until)
 
 

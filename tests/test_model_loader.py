@@ -59,6 +59,7 @@ def test_both_session_models_include_the_shared_rules() -> None:
         "RetryWait",
         "ReInvited",
         "ReAnswered",
+        "ByeHeld",
         "Terminating",
         "Terminated",
     }

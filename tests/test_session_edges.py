@@ -4,11 +4,9 @@ model passed every other session test."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from session_calls import BOB, Log, answered_call, forking_proxy
 
-from session_calls import BOB, answered_call
-
-from sipfsm import Request, Response, parse
+from sipfsm import Response, parse
 from sipfsm.sim.wire import Wire
 from sipfsm.ua.core import UA
 
@@ -23,37 +21,6 @@ def test_the_ack_of_the_2xx_reaches_the_uas_tu() -> None:
     assert bob.sessions[0].state == "Confirmed"
 
 
-def _forking_proxy(alice: UA, bobs: tuple[UA, ...], log: list[bytes]) -> Callable[[float], None]:
-    """Deliver until quiet: Alice's out-of-dialog INVITE goes to every UAS, her in-dialog
-    requests to the UAS their Request-URI names; the UASs' messages go to Alice, in the order
-    of ``bobs``."""
-
-    def pump(now: float) -> None:
-        for _ in range(50):
-            moved = False
-            for data in alice.drain():
-                moved = True
-                log.append(data)
-                msg = parse(data, strict=True)
-                uri = msg.uri if isinstance(msg, Request) else ""
-                for bob in bobs:
-                    if (
-                        isinstance(msg, Request)
-                        and msg.method == "INVITE"
-                        and not (msg.to and msg.to.tag)
-                    ) or bob.host in uri:
-                        bob.receive(data, now)
-            for bob in bobs:
-                for data in bob.drain():
-                    moved = True
-                    log.append(data)
-                    alice.receive(data, now)
-            if not moved:
-                return
-
-    return pump
-
-
 def test_a_forked_2xx_after_the_bye_is_acked_and_byed_and_the_call_still_ends() -> None:
     """13.2.2.4: a 2xx from another fork is ACKed and its dialog ended with BYE, also when
     the UAC has hung up already (Terminating); the session then ends when its BYE is
@@ -61,8 +28,8 @@ def test_a_forked_2xx_after_the_bye_is_acked_and_byed_and_the_call_still_ends() 
     alice = UA("alice", "atlanta.example.com")
     bob1 = UA("bob", "bob1.biloxi.example.com", name="bob1")
     bob2 = UA("bob", "bob2.biloxi.example.com", name="bob2")
-    log: list[bytes] = []
-    pump = _forking_proxy(alice, (bob2, bob1), log)  # bob2's 2xx before bob1's answer to BYE
+    log: Log = []
+    pump = forking_proxy(alice, (bob2, bob1), log)  # bob2's 2xx before bob1's answer to BYE
     s = alice.invite(BOB, 0.0)
     pump(0.0)
     b1, b2 = bob1.sessions[0], bob2.sessions[0]
@@ -78,7 +45,7 @@ def test_a_forked_2xx_after_the_bye_is_acked_and_byed_and_the_call_still_ends() 
         for ua in (alice, bob1, bob2):
             ua.handle_timer(now)
         pump(now)
-    requests = [b" ".join(d.split(b" ", 2)[:2]) for d in log if not d.startswith(b"SIP/")]
+    requests = [b" ".join(d.split(b" ", 2)[:2]) for _, _, d, _ in log if not d.startswith(b"SIP/")]
     assert b"ACK sip:bob@bob2.biloxi.example.com" in requests
     assert b"BYE sip:bob@bob2.biloxi.example.com" in requests
     assert s.state == b1.state == b2.state == "Terminated"

@@ -20,12 +20,22 @@ import pytest
 from sipfsm import Machine, Request, Response
 from sipfsm.message.build import build_ack
 from sipfsm.model.loader import Action, TimerTable, load_machine, load_timers, models_dir
-from sipfsm.ua.core import UA
+from sipfsm.sim.wire import Wire
+from sipfsm.ua.core import UA, InviteSession
+from sipfsm.ua.dialog import Dialog
+from sipfsm.ua.uac import UACore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import session_oracle as oracle
-from session_calls import answered_call
+from session_calls import (
+    answered_call,
+    bye_crosses_a_2xx_retransmission,
+    bye_during_reinvite,
+    bye_in,
+    fork_answers_after_the_call,
+    reinvite_on_early_dialog,
+)
 
 END = 100.0  # well past 64*T1 = 32 s
 
@@ -241,3 +251,164 @@ def test_a_missing_non_2xx_ack_is_caught(monkeypatch: pytest.MonkeyPatch) -> Non
     ]
     with pytest.raises(AssertionError, match=r"17\.1\.1\.2: 300-699 responses not ACKed"):
         oracle.check_non_2xx_acks(grams, "alice")
+
+
+# --- issue 12: obligations of 9.1, 12-15 the UAs broke, each reintroduced --------------------
+
+#: (mutant of Alice's or Bob's models, the flow that reaches it, what the oracle must name).
+Obligation = tuple[str, Callable[[], Mutant], Callable[[UA, UA], Wire], str]
+
+OBLIGATION_MUTANTS: dict[str, Obligation] = {
+    # Deviation 1: a BYE received in ReInviting is refused again, so never answered.
+    "BYE refused while our re-INVITE is pending": (
+        "alice",
+        lambda: ({CLIENT: _break(CLIENT, "ReInviting", "recv_bye", kind="error", dest=None)}, None),
+        bye_during_reinvite,
+        r"8\.2\.6, 15\.1\.2: alice never answered BYE",
+    ),
+    # Deviation 6: a re-INVITE on an early dialog gets no final response, or the wrong one.
+    "re-INVITE on an early dialog refused by the callee": (
+        "bob",
+        lambda: (
+            {SERVER: _break(SERVER, "Proceeding", "recv_invite", kind="error", dest=None)},
+            None,
+        ),
+        lambda alice, bob: reinvite_on_early_dialog(alice, bob, sender="alice"),
+        r"14\.2: bob answered INVITE CSeq 2 from alice at 0\.5 never",
+    ),
+    "re-INVITE on an early dialog answered 491 by the callee": (
+        "bob",
+        lambda: (
+            {SERVER: _break(SERVER, "Proceeding", "recv_invite", actions=_actions("respond_491"))},
+            None,
+        ),
+        lambda alice, bob: reinvite_on_early_dialog(alice, bob, sender="alice"),
+        r"14\.2: bob answered INVITE CSeq 2 from alice at 0\.5 491, not \{500\}",
+    ),
+    "INVITE on an early dialog refused by the caller": (
+        "alice",
+        lambda: (
+            {CLIENT: _break(CLIENT, "Proceeding", "recv_invite", kind="error", dest=None)},
+            None,
+        ),
+        lambda alice, bob: reinvite_on_early_dialog(alice, bob, sender="bob"),
+        r"14\.2: alice answered INVITE CSeq 1 from bob at 0\.5 never, not \{491\}",
+    ),
+    # Deviation 2: the 2xx again while our BYE is out is absorbed, never ACKed.
+    "2xx again in Terminating not ACKed": (
+        "alice",
+        lambda: (
+            {
+                CLIENT: _break(
+                    CLIENT, "Terminating", "recv_2xx_again", kind="ignore", dest=None, actions=()
+                )
+            },
+            None,
+        ),
+        bye_crosses_a_2xx_retransmission,
+        r"13\.2\.2\.4: 1 2xx received but never ACKed",
+    ),
+    # Deviation 5: the callee's BYE goes at once, before the ACK of its 2xx.
+    "callee BYE before the ACK": (
+        "bob",
+        lambda: (
+            {
+                SERVER: _break(
+                    SERVER,
+                    "Answered",
+                    "tu_bye",
+                    dest="Terminating",
+                    actions=_actions("stop 2xx", "stop ackwait", "send_bye", "tu_session_end"),
+                )
+            },
+            None,
+        ),
+        lambda alice, bob: bye_in("Answered", alice, bob),
+        r"15: bob sent BYE at 0\.1 before the ACK",
+    ),
+    # Deviation 5: hanging up in ReInvited leaves the peer's re-INVITE unanswered.
+    "BYE in ReInvited without answering the re-INVITE": (
+        "bob",
+        lambda: (
+            {
+                SERVER: _break(
+                    SERVER,
+                    "ReInvited",
+                    "tu_bye",
+                    actions=_actions("send_bye", "tu_session_end"),
+                )
+            },
+            None,
+        ),
+        lambda alice, bob: bye_in("ReInvited", alice, bob),
+        r"15\.1\.2: bob never answered INVITE CSeq 2",
+    ),
+}
+
+
+def _obligation_call(name: str, *, real: bool) -> list[oracle.Datagram]:
+    side, mutant, flow, _ = OBLIGATION_MUTANTS[name]
+    models, table = _real() if real else mutant()
+    alice, bob = (
+        UA(
+            user,
+            f"{place}.example.com",
+            random=lambda: 0.5,
+            models=models if user == side else None,
+            timer_table=table if user == side else None,
+        )
+        for user, place in (("alice", "atlanta"), ("bob", "biloxi"))
+    )
+    return oracle.read(flow(alice, bob).log)
+
+
+@pytest.mark.parametrize("name", list(OBLIGATION_MUTANTS))
+def test_an_obligation_kept_by_the_real_models(name: str) -> None:
+    oracle.check_call(_obligation_call(name, real=True), until=END)
+
+
+@pytest.mark.parametrize("name", list(OBLIGATION_MUTANTS))
+def test_an_obligation_broken_is_caught(name: str) -> None:
+    """Each deviation of issue 12 put back into the models: the oracle names its rule."""
+    grams = _obligation_call(name, real=False)
+    with pytest.raises(AssertionError, match=OBLIGATION_MUTANTS[name][3]):
+        oracle.check_call(grams, until=END)
+
+
+def test_a_new_ack_for_each_2xx_retransmission_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """13.2.2.4: the UAC core forgets the ACK it sent (as before issue 12: a new ACK, with a
+    new branch, for each retransmission of the 2xx): check_acks names the rule."""
+    real = UACore._ack_2xx
+
+    def forgetful(
+        self: UACore, s: InviteSession, resp: Response, dialog: Dialog | None, now: float
+    ) -> None:
+        s.acks.clear()
+        real(self, s, resp, dialog, now)
+
+    monkeypatch.setattr(UACore, "_ack_2xx", forgetful)
+    grams = _call(_real(), "alice", 2)
+    with pytest.raises(AssertionError, match=r"13\.2\.2\.4: .* is not the same ACK"):
+        oracle.check_acks(grams, "alice")
+
+
+def test_a_fork_2xx_after_the_session_left_alone_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """13.2.2.4: once the session is over, the UAC core drops a fork's 2xx (as before issue
+    12): check_acks names the rule; with the real core the same flow passes."""
+    parties = [
+        UA("alice", "atlanta.example.com"),
+        UA("bob", "bob1.biloxi.example.com", name="bob1"),
+        UA("bob", "bob2.biloxi.example.com", name="bob2"),
+    ]
+    oracle.check_acks(oracle.read(fork_answers_after_the_call(*parties)), "alice")
+    monkeypatch.setattr(UACore, "_late_2xx", lambda self, s, resp, dialog, now: None)
+    parties = [
+        UA("alice", "atlanta.example.com"),
+        UA("bob", "bob1.biloxi.example.com", name="bob1"),
+        UA("bob", "bob2.biloxi.example.com", name="bob2"),
+    ]
+    grams = oracle.read(fork_answers_after_the_call(*parties))
+    with pytest.raises(AssertionError, match=r"13\.2\.2\.4: \d+ 2xx received but never ACKed"):
+        oracle.check_acks(grams, "alice")

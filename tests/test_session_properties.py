@@ -5,8 +5,10 @@ network; after every step and at the end the oracle (``tests/session_oracle.py``
 from RFC 3261 12-15 and 9, reading no model) checks the bytes that went over the wire: CSeq
 strictly increasing per direction, route set fixed once confirmed, dialog ID stable, every 2xx
 ACKed once per reception with its To tag and route set, 2xx retransmission instants and the
-BYE at 64*T1, the glare windows, no request in a terminated dialog. Plus the named bugs of
-JsSIP (2xx retransmits stopping at T2) and sipml5 (200 retransmits after the ACK).
+BYE at 64*T1, the glare windows, no request in a terminated dialog; and (issue 12) every 2xx
+ACKed also after the BYE, the same ACK for each retransmission, every request delivered given
+its final response (8.2.6, 9.2, 14.2, 15.1.2), no callee BYE before the ACK (15). Plus the
+named bugs of JsSIP (2xx retransmits stopping at T2) and sipml5 (200 retransmits after the ACK).
 """
 
 from __future__ import annotations

@@ -290,7 +290,8 @@ class Dialog:
         route has no ``lr``): Request-URI = the first route without the parameters a
         Request-URI may not carry, Route = the rest and the remote target last.
         """
-        if self.id is None or self.terminated:
+        # 13.2.2.4: every 2xx is ACKed, also one that reaches a dialog our BYE has ended.
+        if self.id is None or (self.terminated and method != "ACK"):
             raise ProtocolError(
                 "dialog",
                 self.state,

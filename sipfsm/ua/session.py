@@ -75,6 +75,9 @@ class InviteSession:
         self.dialog: Dialog | None = None
         self.dialogs: dict[str, Dialog] = {}  # by remote tag (UAC) / our tag (UAS)
         self.acked: set[tuple[str, int]] = set()  # (To tag, CSeq) of 2xx received
+        #: The ACK sent for each 2xx, by (To tag, CSeq): sent again, the same, for each
+        #: retransmission of that 2xx (13.2.2.4).
+        self.acks: dict[tuple[str, int], Request] = {}
         self.t0 = now
         self._state = runner.state
 

@@ -115,6 +115,8 @@ class UACore(CoreBase):
             dialog = Dialog("uac", s.invite, self.profile, model=self.model("dialog"))
             s.dialogs[tag] = dialog
         if s.terminated:
+            if 200 <= resp.status < 300:
+                self._late_2xx(s, resp, dialog, now)
             return
         if 200 <= resp.status < 300:
             self._invite_2xx(s, resp, dialog, initial, now)
@@ -145,9 +147,6 @@ class UACore(CoreBase):
         tag = (resp.to.tag if resp.to else None) or ""
         seq = resp.cseq.seq if resp.cseq else -1
         if (tag, seq) in s.acked:
-            if dialog is None or dialog.terminated:
-                self._note(now, f"{resp.status} again: its dialog is over, dropped", s)
-                return
             self._session_event(s, "recv_2xx_again", now, Context(message=resp, dialog=dialog))
             return
         s.acked.add((tag, seq))
@@ -167,6 +166,25 @@ class UACore(CoreBase):
         else:
             self._session_event(s, "recv_2xx_fork", now, Context(message=resp, dialog=dialog))
 
+    def _late_2xx(
+        self, s: InviteSession, resp: Response, dialog: Dialog | None, now: float
+    ) -> None:
+        """A 2xx to our INVITE once the session is over (its machine is destroyed): 13.2.2.4
+        still holds for the UAC core. It MUST ACK each 2xx received, the same ACK again for a
+        retransmission; a 2xx of a dialog it does not want (another fork's) it ACKs, then
+        ends the dialog with BYE (15)."""
+        tag = (resp.to.tag if resp.to else None) or ""
+        seq = resp.cseq.seq if resp.cseq else -1
+        if (tag, seq) in s.acks or dialog is None:
+            if (tag, seq) in s.acks:
+                self._ack_2xx(s, resp, dialog, now)
+            return
+        s.acked.add((tag, seq))
+        dialog.response(resp)
+        self._register(s, dialog)
+        self._ack_2xx(s, resp, dialog, now)
+        self._bye_on(s, dialog, now)
+
     # --- the session verbs that send requests ---------------------------------------------
 
     def _send_invite(self, s: InviteSession, action: CoreAction, ctx: Context, now: float) -> None:
@@ -184,10 +202,22 @@ class UACore(CoreBase):
 
     def _send_ack_2xx(self, s: InviteSession, action: CoreAction, ctx: Context, now: float) -> None:
         """13.2.2.4: one ACK per 2xx received, on the 2xx's dialog, with a new branch."""
-        resp = ctx.message
-        dialog = ctx.dialog
-        assert isinstance(resp, Response) and dialog is not None
-        ack = dialog.ack(resp, **self._ids.via())
+        assert isinstance(ctx.message, Response)
+        self._ack_2xx(s, ctx.message, ctx.dialog, now)
+
+    def _ack_2xx(self, s: InviteSession, resp: Response, dialog: Dialog | None, now: float) -> None:
+        """13.2.2.4: the ACK of ``resp`` straight to the transport; for a retransmission of
+        a 2xx already ACKed, the same ACK again ("The ACK MUST be passed to the client
+        transport every time a retransmission of the 2xx final response that triggered the
+        ACK arrives")."""
+        key = ((resp.to.tag if resp.to else None) or "", resp.cseq.seq if resp.cseq else -1)
+        ack = s.acks.get(key)
+        if ack is not None:
+            self.outbox.append(ack.raw)
+            self._note(now, f"resend ACK ({resp.status})", s)
+            return
+        assert dialog is not None
+        ack = s.acks[key] = dialog.ack(resp, **self._ids.via())
         self.outbox.append(ack.raw)
         self._note(now, f"send ACK ({resp.status})", s)
 
@@ -200,6 +230,9 @@ class UACore(CoreBase):
         """15.1.1: a BYE within the dialog (the session's, or a fork's, 13.2.2.4)."""
         dialog = ctx.dialog or s.dialog
         assert dialog is not None
+        self._bye_on(s, dialog, now)
+
+    def _bye_on(self, s: InviteSession, dialog: Dialog, now: float) -> None:
         bye = dialog.request("BYE", **self._ids.via())
         dialog.bye()
         purpose = "bye" if dialog is s.dialog else "fork-bye"

@@ -15,6 +15,7 @@ from __future__ import annotations
 from sipfsm.engine.outputs import CoreAction
 from sipfsm.engine.transaction import Transaction
 from sipfsm.engine.txlayer import TransactionKey
+from sipfsm.errors import ProtocolError
 from sipfsm.message.message import Request
 from sipfsm.ua.base import CoreBase
 from sipfsm.ua.dialog import Dialog, DialogID
@@ -85,7 +86,11 @@ class UASCore(CoreBase):
             self._owner[tx] = (owner, "invite-server")
             saved = (owner.server_invite, owner.server_tx)
             owner.server_invite, owner.server_tx = req, tx
-            self._session_event(owner, "recv_invite", now, ctx)
+            try:
+                self._session_event(owner, "recv_invite", now, ctx)
+            except ProtocolError:  # refused: the INVITE waiting for the TU, if any, stays
+                owner.server_invite, owner.server_tx = saved
+                raise
             if owner.server_tx is tx and tx.state != "Proceeding":
                 # 491 or 500 given (14.2): the INVITE waiting for the TU, if any, stays.
                 owner.server_invite, owner.server_tx = saved

@@ -52,6 +52,7 @@ _SESSION_TESTS = (
     "tests/test_session_flows.py",
     "tests/test_session_properties.py",
     "tests/test_session_meta.py",
+    "tests/test_session_obligations.py",
 )
 _PROBE_TESTS = ("tests/test_probe.py",)
 _DIAGRAM_TESTS = ("tests/test_diagrams.py", "tests/test_cli_trace.py")  # the loader's pictures

@@ -1,0 +1,177 @@
+"""Issue 12: obligations of RFC 3261 9.1, 12-15 that sipfsm UAs broke, each driven over the
+virtual network between two or three sipfsm UAs, and each checked again by the session oracle
+(``tests/session_oracle.py``, written from the RFC text) on the whole log."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from sipfsm import Request, Response, parse
+from sipfsm.sim.wire import Wire
+from sipfsm.ua.core import UA
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import session_oracle as oracle
+from session_calls import (
+    bye_crosses_a_2xx_retransmission,
+    bye_during_reinvite,
+    bye_in,
+    fork_answers_after_the_call,
+    reinvite_on_early_dialog,
+)
+
+PROFILES = ["rfc6026", "rfc3261"]
+
+
+def _uas(profile: str) -> tuple[UA, UA]:
+    alice = UA("alice", "atlanta.example.com", profile=profile, random=lambda: 0.5)
+    bob = UA("bob", "biloxi.example.com", profile=profile, random=lambda: 0.25)
+    return alice, bob
+
+
+def _sent(w: Wire, who: str) -> list[Request | Response]:
+    return [parse(d, strict=True) for _, sender, d, _ in w.log if sender == who]
+
+
+def _finals_to(msgs: list[Request | Response], method: str) -> list[int]:
+    return [
+        m.status
+        for m in msgs
+        if isinstance(m, Response) and m.status >= 200 and m.cseq and m.cseq.method == method
+    ]
+
+
+# --- deviation 1: a BYE while our re-INVITE is pending (15.1.2) -------------------------------
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_bye_during_our_reinvite_is_answered_200(profile: str) -> None:
+    """15.1.2: whether or not it ends its participation, the UAS core MUST generate a 2xx to
+    a BYE. Alice's re-INVITE is lost (session state ReInviting) when Bob hangs up: Alice
+    answers the BYE 200 at once (it was refused, and Bob retransmitted it 11 times); her
+    re-INVITE then meets a dialog Bob ended (481, 12.2.2), ACKed by its transaction."""
+    alice, bob = _uas(profile)
+    w = bye_during_reinvite(alice, bob)
+    s, b = alice.sessions[0], bob.sessions[0]
+    assert [e.state for e in alice.trace if "BYE" in e.what][:1] == ["ReInviting"]
+    bye_sent = [m for m in _sent(w, "bob") if isinstance(m, Request) and m.method == "BYE"]
+    assert len(bye_sent) == 1 and _finals_to(_sent(w, "alice"), "BYE") == [200]
+    assert _finals_to(_sent(w, "bob"), "INVITE") == [200, 481]  # 12.2.2: the dialog is over
+    assert s.terminated and b.terminated
+    assert alice.errors == bob.errors == []
+    grams = oracle.read(w.log)
+    oracle.check_call(grams, until=w.clock)
+    oracle.check_requests_answered(grams, "alice")
+
+
+# --- deviation 6: a re-INVITE on an early dialog (14.2) ---------------------------------------
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize(("sender", "status"), [("alice", 500), ("bob", 491)])
+def test_a_reinvite_on_an_early_dialog_gets_its_14_2_answer(
+    profile: str, sender: str, status: int
+) -> None:
+    """14.2: a UAS that receives a second INVITE before it sent the final response to a
+    first INVITE with a lower CSeq on the same dialog MUST return 500 with a Retry-After of
+    0-10 s (Bob, the callee, in Proceeding); one that receives an INVITE on a dialog while an
+    INVITE it sent on that dialog is in progress MUST return 491 (Alice, the caller, in
+    Proceeding). It got no final response at all (the dialog model refused the target
+    refresh of an early dialog). The call then goes on: the initial INVITE is answered 200."""
+    alice, bob = _uas(profile)
+    w = reinvite_on_early_dialog(alice, bob, sender=sender)
+    receiver = "bob" if sender == "alice" else "alice"
+    finals = [
+        m
+        for m in _sent(w, receiver)
+        if isinstance(m, Response) and m.status >= 200 and m.cseq and m.cseq.method == "INVITE"
+    ]
+    assert [m.status for m in finals][:1] == [status]
+    if status == 500:
+        assert finals[0].get("Retry-After") in {str(n) for n in range(11)}
+    assert alice.errors == bob.errors == []
+    assert alice.sessions[0].state == bob.sessions[0].state == "Confirmed"
+    grams = oracle.read(w.log)
+    oracle.check_call(grams, until=w.clock)
+
+
+# --- deviation 2: every 2xx is ACKed, the same ACK again for each retransmission (13.2.2.4) ---
+
+
+def _acks(log: list[tuple[float, str, bytes, bool]], who: str) -> list[bytes]:
+    return [d for _, sender, d, _ in log if sender == who and d.startswith(b"ACK ")]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_2xx_again_after_our_bye_gets_the_same_ack(profile: str) -> None:
+    """13.2.2.4: the UAC core MUST generate an ACK for each 2xx received from the
+    transaction layer, and MUST pass the ACK to the transport every time a retransmission of
+    the 2xx that triggered it arrives. Alice's ACK is lost and she hangs up: the 2xx comes
+    again while her BYE is out (Terminating). It was dropped ("its dialog is over"); and an
+    ACK sent again was a new one, on a new branch."""
+    alice, bob = _uas(profile)
+    w = bye_crosses_a_2xx_retransmission(alice, bob)
+    acks = _acks(w.log, "alice")
+    assert len(acks) == 2 and acks[0] == acks[1]  # the same ACK, byte for byte
+    assert alice.sessions[0].terminated and bob.sessions[0].terminated
+    assert alice.errors == bob.errors == []
+    grams = oracle.read(w.log)
+    oracle.check_call(grams, until=w.clock)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_fork_2xx_after_the_session_ended_is_acked_and_byed(profile: str) -> None:
+    """13.2.2.4: a 2xx from another fork is ACKed, and if, after acknowledging it, the UAC
+    does not want the dialog it MUST send a BYE (15); also once the session is over. Bob2's
+    2xx got no ACK: he retransmitted it for 64*T1 and sent his own BYE at 34 s."""
+    alice = UA("alice", "atlanta.example.com", profile=profile)
+    bob1 = UA("bob", "bob1.biloxi.example.com", name="bob1", profile=profile)
+    bob2 = UA("bob", "bob2.biloxi.example.com", name="bob2", profile=profile)
+    log = fork_answers_after_the_call(alice, bob1, bob2)
+    assert alice.sessions[0].terminated
+    to_bob2 = [d.split(b" ", 2)[:2] for _, who, d, _ in log if who == "alice" and b"bob2" in d]
+    assert [b"ACK", b"sip:bob@bob2.biloxi.example.com"] in to_bob2
+    assert [b"BYE", b"sip:bob@bob2.biloxi.example.com"] in to_bob2
+    ok_2xx = [d for _, who, d, _ in log if who == "bob2" and d.startswith(b"SIP/2.0 200 ")]
+    assert len([d for d in ok_2xx if b" INVITE\r\n" in d]) == 1  # not retransmitted
+    assert not [d for _, who, d, _ in log if who == "bob2" and d.startswith(b"BYE ")]
+    assert bob2.sessions[0].terminated
+    assert alice.errors == bob1.errors == bob2.errors == []
+    grams = oracle.read(log)
+    oracle.check_acks(grams, "alice")
+    oracle.check_no_request_after_bye(grams, "alice")
+
+
+# --- deviation 5: the TU may send BYE in every state the RFC allows (15) ----------------------
+
+
+def _sent_at(w: Wire, who: str, method: bytes) -> list[float]:
+    return [t for t, sender, d, _ in w.log if sender == who and d.startswith(method + b" ")]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("state", ["ReInviting", "ReInvited", "ReAnswered", "Answered"])
+def test_a_bye_from_the_tu_in_every_established_state(profile: str, state: str) -> None:
+    """15: either party MAY send BYE on a confirmed dialog (the callee not until the ACK of
+    its 2xx arrived or the server transaction timed out); 15.1.2 and 8.2.6: a re-INVITE still
+    pending at the UA that hangs up is answered (487, 21.4.22: terminated by a BYE). The TU's
+    BYE was refused in ReInviting, ReInvited, ReAnswered and Answered. In ReAnswered and
+    Answered it is held until the ACK (or 64*T1), then sent."""
+    alice, bob = _uas(profile)
+    w = bye_in(state, alice, bob)
+    hanger = "alice" if state == "ReInviting" else "bob"
+    byes = _sent_at(w, hanger, b"BYE")
+    assert len(byes) == 1
+    if state in ("ReAnswered", "Answered"):
+        acks = [t for t, who, d, ok in w.log if who == "alice" and ok and d.startswith(b"ACK ")]
+        assert byes[0] == acks[-1] > 0.4  # held until the ACK of the 2xx retransmission
+    if state == "ReInvited":
+        assert _finals_to(_sent(w, "bob"), "INVITE") == [200, 487]
+    assert alice.sessions[0].terminated and bob.sessions[0].terminated
+    assert alice.errors == bob.errors == []
+    grams = oracle.read(w.log)
+    oracle.check_call(grams, until=w.clock)
