@@ -108,6 +108,41 @@ def test_judge_train() -> None:
     assert judge_train(10.0, [10.5, 11.5], exp, 32.0, tol, watched_until=11.6).ok
 
 
+def test_responses_match_their_client_transaction_per_17_1_3() -> None:
+    """A response matches our request's transaction by top Via branch, sent-by and CSeq method
+    (17.1.3), never by Call-ID: another branch, sent-by or method is someone else's."""
+    from sipfsm.message.message import Request
+    from sipfsm.message.parse import parse
+    from sipfsm.probe.wire import Call, Local, Msg, response_to
+
+    call = Call("sip:bob@127.0.0.1:5070", Local("udp", "127.0.0.1", 40000))
+    invite = parse(call.request("INVITE"))
+    assert isinstance(invite, Request)
+    resp = response_to(invite, 486, to_tag="t1")
+
+    def msg(data: bytes) -> Msg:
+        return Msg.of(0.0, data, "udp", ("127.0.0.1", 5070))
+
+    # received/rport added by the target (18.2.1, RFC 3581) and the host's case do not matter
+    echoed = resp.replace(b";rport", b";rport=40000;received=127.0.0.1").replace(
+        b"127.0.0.1:40000", b"127.0.0.1:40000".upper()
+    )
+    assert call.matches(msg(resp), "INVITE") and call.matches(msg(echoed), "INVITE")
+    assert not call.matches(msg(resp), "CANCEL")
+    other_branch = resp.replace(call.branch.encode(), b"z9hG4bKsomeoneelse")
+    other_sent_by = resp.replace(b"127.0.0.1:40000", b"127.0.0.1:40001")
+    other_method = resp.replace(b"1 INVITE", b"1 OPTIONS")
+    for data in (other_branch, other_sent_by, other_method):
+        assert not call.matches(msg(data), "INVITE"), data
+    # the CANCEL has the INVITE's branch (9.1): the CSeq method tells their responses apart
+    cancel = parse(call.cancel())
+    assert isinstance(cancel, Request)
+    ok = msg(response_to(cancel, 200, to_tag="t1"))
+    assert call.matches(ok, "CANCEL") and not call.matches(ok, "INVITE")
+    # a new Call-ID on a matching response changes nothing: 17.1.3 does not look at it
+    assert call.matches(msg(resp.replace(call.call_id.encode(), b"other@x")), "INVITE")
+
+
 def test_targets() -> None:
     t = parse_target("sip:bob@127.0.0.1:5090;transport=tcp")
     assert (t.transports, t.host, t.port, t.user) == (("tcp",), "127.0.0.1", 5090, "bob")

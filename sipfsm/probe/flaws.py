@@ -79,6 +79,11 @@ CATALOGUE: dict[str, Flaw] = {
             "the ACK of a non-2xx final has a new branch, not the INVITE's",
         ),
         Flaw("2xx-ack-same-branch", "13.2.2.4", "the ACK of a 2xx reuses the INVITE's branch"),
+        Flaw(
+            "wrong-branch",
+            "8.2.6.2, 17.1.3",
+            "every response carries a new random top Via branch, not the request's",
+        ),
     )
 }
 
@@ -111,6 +116,12 @@ def _as_200(data: bytes) -> bytes:
 
 def _fresh_branch() -> str:
     return f"{MAGIC_COOKIE}flaw{secrets.token_hex(6)}"
+
+
+def _rebranched(resp: Response, data: bytes) -> bytes:
+    """``data`` with its top Via's branch replaced by a fresh one (8.2.6.2 copies it)."""
+    branch = _branch(resp)
+    return data.replace(branch.encode(), _fresh_branch().encode(), 1) if branch else data
 
 
 class FlawedElement:
@@ -224,6 +235,8 @@ class FlawedElement:
         return self._firings[key] > _FIRINGS
 
     def _response(self, resp: Response, data: bytes, by_timer: bool) -> bytes | None:
+        if "wrong-branch" in self.flaws:
+            data = _rebranched(resp, data)
         seq, method = _cseq(resp)
         status, flaws = resp.status, self.flaws
         if method == "CANCEL" and status == 481 and "cancel-unknown-200" in flaws:

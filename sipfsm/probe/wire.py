@@ -19,7 +19,7 @@ from sipfsm.message.constants import MAGIC_COOKIE
 from sipfsm.message.message import Request, Response
 from sipfsm.message.parse import parse
 
-__all__ = ["Call", "Local", "Msg", "branch", "response_to", "summary", "token"]
+__all__ = ["Call", "Local", "Msg", "branch", "hostport", "response_to", "summary", "token"]
 
 
 def token(n: int = 6) -> str:
@@ -32,6 +32,12 @@ def branch() -> str:
     return MAGIC_COOKIE + "sfp" + token(8)
 
 
+def hostport(host: str, port: int | None) -> str:
+    """``host:port`` as 17.1.3 compares a sent-by: the host without case, the port 5060 when
+    absent (18.1.1 and 19.1.2: the default of SIP over UDP and TCP)."""
+    return f"{host.lower()}:{port if port is not None else 5060}"
+
+
 @dataclass(frozen=True, slots=True)
 class Local:
     """Our side of an exchange: where the target reaches us (Via sent-by, Contact)."""
@@ -40,6 +46,11 @@ class Local:
     host: str
     port: int
     contact_port: int | None = None  # TCP: our listener (the Via carries the connection's)
+
+    @property
+    def sent_by(self) -> str:
+        """The sent-by of our Via, as :func:`hostport` writes it."""
+        return hostport(self.host, self.port)
 
     @property
     def contact(self) -> str:
@@ -105,6 +116,12 @@ class Msg:
         return vias[0].branch if vias else None
 
     @property
+    def sent_by(self) -> str | None:
+        """The top Via's sent-by, as :func:`hostport` writes it."""
+        vias = _quiet(lambda: self.msg.via if self.msg is not None else None)
+        return hostport(vias[0].host, vias[0].port) if vias else None
+
+    @property
     def call_id(self) -> str | None:
         """Its Call-ID."""
         return _quiet(lambda: self.msg.call_id if self.msg is not None else None)
@@ -163,6 +180,22 @@ class Call:
     route: list[str] = field(default_factory=list)
     remote_target: str | None = None
     remote_tag: str | None = None
+    #: The branch of the latest request sent of each method: its client transaction (17.1.3).
+    branches: dict[str, str] = field(default_factory=dict)
+
+    def matches(self, m: Msg, method: str) -> bool:
+        """17.1.3: whether ``m`` is a response of our latest ``method`` client transaction:
+        the top Via's branch is that request's, its sent-by ours, and the CSeq method
+        ``method`` (a CANCEL has the INVITE's branch: the method tells them apart). The
+        Call-ID plays no part."""
+        br = self.branches.get(method)
+        return (
+            br is not None
+            and m.response is not None
+            and m.branch == br
+            and m.sent_by == self.local.sent_by
+            and m.method == method
+        )
 
     def _via(self, br: str) -> str:
         return (
@@ -188,6 +221,7 @@ class Call:
         """A request outside any dialog (8.1.1): INVITE, OPTIONS, REGISTER, MESSAGE."""
         if new_branch:
             self.branch = branch()
+        self.branches[method] = self.branch
         headers = [
             ("Via", self._via(self.branch)),
             ("Max-Forwards", "70"),
@@ -231,6 +265,7 @@ class Call:
         br = branch()
         if method != "ACK":
             self.branch = br
+            self.branches[method] = br
         target = self.remote_target or self.ruri
         route = list(self.route)
         if route and ";lr" not in route[0]:  # 12.2.1.1 strict routing: first route is R-URI
@@ -248,6 +283,7 @@ class Call:
 
     def cancel(self) -> bytes:
         """9.1: Request-URI, Call-ID, To, From, CSeq number and top Via of the INVITE."""
+        self.branches["CANCEL"] = self.branch
         headers = [
             ("Via", self._via(self.branch)),
             ("Max-Forwards", "70"),

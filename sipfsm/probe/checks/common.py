@@ -12,6 +12,8 @@ __all__ = [
     "any_transport",
     "expected_train",
     "finish",
+    "foreign",
+    "give_up",
     "is_final",
     "is_response",
     "judged",
@@ -19,16 +21,58 @@ __all__ = [
     "send_to_target",
     "skipped",
     "start_invite",
+    "unmatched",
     "wait_final",
 ]
 
 
 def is_final(m: Msg, call: Call, method: str = "INVITE") -> bool:
-    return m.status >= 200 and m.call_id == call.call_id and m.method == method
+    """A final response of our ``method`` transaction (matched per 17.1.3)."""
+    return m.status >= 200 and call.matches(m, method)
 
 
 def is_response(m: Msg, call: Call, method: str = "INVITE") -> bool:
-    return m.status > 0 and m.call_id == call.call_id and m.method == method
+    """Any response of our ``method`` transaction (matched per 17.1.3)."""
+    return call.matches(m, method)
+
+
+def foreign(x: Exchange, call: Call) -> list[Msg]:
+    """What reached this exchange (by Call-ID or branch) that is neither a request nor a
+    response of one of ``call``'s transactions (17.1.3): a response with another top Via
+    branch, sent-by or CSeq method, or bytes that do not parse."""
+    return [
+        m
+        for m in x.received
+        if m.request is None and not any(call.matches(m, method) for method in call.branches)
+    ]
+
+
+def _why_foreign(m: Msg, call: Call) -> str:
+    if m.msg is None:
+        return f"unparsable ({m.error})"
+    mine = call.branches.get(m.method)
+    if mine is None:
+        return f"CSeq method {m.method}: we sent no such request"
+    if m.branch != mine:
+        return f"top Via branch {m.branch}, ours {mine}"
+    return f"top Via sent-by {m.sent_by}, ours {call.local.sent_by}"
+
+
+def unmatched(x: Exchange, call: Call, expected: str, what: str) -> Outcome | None:
+    """A failing outcome when ``what`` never came on our transaction but other messages did:
+    8.2.6.2 copies the request's Via into the response, so a response the target meant for
+    us matches our client transaction (17.1.3). None when nothing foreign came."""
+    odd = foreign(x, call)
+    if not odd:
+        return None
+    return Outcome(
+        "fail",
+        expected,
+        f"no response matched our transaction (17.1.3) while waiting for {what}: "
+        f"{len(odd)} other message(s) with our Call-ID, first {odd[0].summary()} "
+        f"({_why_foreign(odd[0], call)}; 8.2.6.2: a response copies the request's Via)",
+        list(x.trace),
+    )
 
 
 def expected_train(start_rel: float, offsets: list[float], label: str) -> list[Event]:
@@ -95,6 +139,17 @@ async def finish(
             await x.reply(response_to(req, 200), m)
     except Exception:
         return
+
+
+async def give_up(
+    ctx: ProbeContext, x: Exchange, call: Call, final: Msg | None, transport: str, why: str
+) -> Outcome:
+    """The exchange cannot judge its rule: leave the target clean (:func:`finish`) and skip
+    with ``why``; but when no final response came on our transaction and other messages did,
+    fail (:func:`unmatched`)."""
+    await finish(ctx, x, call, final, transport)
+    odd = unmatched(x, call, "", "a final response") if final is None else None
+    return odd if odd is not None else skipped(x, why)
 
 
 async def answer_byes(x: Exchange, msgs: list[Msg]) -> None:

@@ -9,6 +9,7 @@ from sipfsm.probe.checks.common import (
     answer_byes,
     expected_train,
     finish,
+    give_up,
     is_final,
     is_response,
     judged,
@@ -34,9 +35,12 @@ async def invite_server_final_retransmit(ctx: ProbeContext, p: Params) -> Outcom
         call = await start_invite(ctx, x, p["user"], transport)
         final = await wait_final(ctx, x, call, max(ctx.answer_wait, 4 * ctx.base.t1))
         if final is None or final.status < 300:
-            await finish(ctx, x, call, final, transport)
-            return skipped(
+            return await give_up(
+                ctx,
                 x,
+                call,
+                final,
+                transport,
                 f"target answered {final.status if final else 'no final'} "
                 "within the wait; the check needs a non-2xx final response",
             )
@@ -84,9 +88,12 @@ async def invite_server_ack_stops_retransmit(ctx: ProbeContext, p: Params) -> Ou
         call = await start_invite(ctx, x, p["user"], transport)
         final = await wait_final(ctx, x, call, max(ctx.answer_wait, 4 * ctx.base.t1))
         if final is None or final.status < 300:
-            await finish(ctx, x, call, final, transport)
-            return skipped(
+            return await give_up(
+                ctx,
                 x,
+                call,
+                final,
+                transport,
                 f"target answered {final.status if final else 'no final'}; "
                 "the check needs a non-2xx final response",
             )
@@ -153,9 +160,12 @@ async def _answered_call(
     call = await start_invite(ctx, x, ctx.users.answer, transport)
     final = await wait_final(ctx, x, call, max(ctx.answer_wait, 8 * ctx.base.t1))
     if final is None or final.status >= 300:
-        await finish(ctx, x, call, final, transport)
-        return skipped(
+        return await give_up(
+            ctx,
             x,
+            call,
+            final,
+            transport,
             f"target answered {final.status if final else 'no final'}; "
             "the check needs a 2xx (an answering user)",
         )
@@ -312,9 +322,12 @@ async def invite_server_absorbs_retransmit(ctx: ProbeContext, p: Params) -> Outc
                 x.now + ctx.answer_wait, lambda m: is_response(m, call) and m.status > 100
             )
             if first is None or first.status >= 200:
-                await finish(ctx, x, call, first if first and first.status >= 200 else None, "udp")
-                return skipped(
+                return await give_up(
+                    ctx,
                     x,
+                    call,
+                    first,
+                    "udp",
                     f"user {user} answered "
                     f"{first.status if first else 'nothing but 100'}; "
                     "the check needs a provisional response",
@@ -322,9 +335,12 @@ async def invite_server_absorbs_retransmit(ctx: ProbeContext, p: Params) -> Outc
         else:
             first = await wait_final(ctx, x, call, max(ctx.answer_wait, 4 * ctx.base.t1))
             if first is None or first.status < 300:
-                await finish(ctx, x, call, first, "udp")
-                return skipped(
+                return await give_up(
+                    ctx,
                     x,
+                    call,
+                    first,
+                    "udp",
                     f"target answered {first.status if first else 'no final'}; "
                     "the check needs a non-2xx final (Completed) or a ringing user",
                 )
