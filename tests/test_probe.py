@@ -25,6 +25,7 @@ from typing import IO, Any
 import pytest
 
 from sipfsm.probe import ProbeConfig, Report, probe
+from sipfsm.probe.checks import Users
 from sipfsm.probe.corpus import EXPECT, corpus_available, corpus_cases
 from sipfsm.probe.io import UsageError, parse_target
 from sipfsm.probe.oracle import Base, Tolerance, doubling, judge_train
@@ -238,6 +239,23 @@ def test_broken_reference_ua_is_caught(flaw: str, check: str, tmp_path: Path) ->
     assert "expected (oracle" in ladder_dot(r, report.target)
     text = table(report)
     assert "FAIL" in text and check in text and "minimal exchange" in text
+
+
+def test_absorbs_retransmit_follows_the_last_response() -> None:
+    """17.2.1: a UAS that rings, then declines with 603, answers a retransmitted INVITE in
+    Completed with that 603: the probe expects the last response sent, not the first 180."""
+    report = run_virtual(
+        ProbeConfig(
+            checks=["invite-server-absorbs-retransmit"],
+            users=Users("answer", (), "ring-603"),
+            max_examples=5,
+            seed=1,
+        )
+    )
+    (r,) = report.results
+    assert r.verdict == "pass", r.observed
+    assert "180, then 603" in r.expected, r.expected  # a retransmission came after the 603
+    assert any("603" in e.summary and e.dir == "recv" for e in r.trace), r.trace
 
 
 # --------------------------------------------------------------------------- the CLI

@@ -72,6 +72,7 @@ class ProbeConfig:
     rate: float = 200.0
     max_in_flight: int = 64
     max_messages: int = 20_000
+    #: The users to address (None: the target's user, or the embedded UA's own).
     users: Users | None = None
     flaws: frozenset[str] = frozenset()
     seed: int | None = None
@@ -505,7 +506,7 @@ async def probe(
                 None,
                 f"embedded reference UA ({where}udp+tcp:{ref.host}:{ref.port})",
             )
-            users = Users("answer", ("busy", "status-404", "status-603"), "ring")
+            users = cfg.users or Users("answer", ("busy", "status-404", "status-603"), "ring")
         else:
             target = parse_target(cfg.target, cfg.allow_remote)
             users = cfg.users or Users(target.user or "bob", ("sipfsm-nobody",), None)

@@ -315,7 +315,6 @@ async def invite_server_absorbs_retransmit(ctx: ProbeContext, p: Params) -> Outc
     x = ctx.io.exchange("invite-server-absorbs-retransmit")
     try:
         call = await start_invite(ctx, x, user, "udp")
-        invite = call.request("INVITE", new_branch=False)
         ringing = user == ctx.users.ring
         if ringing:
             _, first = await x.until(
@@ -346,59 +345,99 @@ async def invite_server_absorbs_retransmit(ctx: ProbeContext, p: Params) -> Outc
                 )
         window = ctx.t64 * 0.9
         times = sorted({first.t + window * d / 10 for d in p["at"]})
-        problems: list[str] = []
         exp = [
             *prefix_until(x, first.t),
             Event(x.rel(first.t), "recv", f"{first.status} (last response)"),
         ]
-        wait = max(0.2, 4 * ctx.tol.absolute)
-        for t in times:
-            await x.sleep_until(t)
-            sent = await send_to_target(ctx, x, invite, "udp")
-            exp += [
-                Event(x.rel(sent), "send", "INVITE again (same branch)"),
-                Event(x.rel(sent), "recv", f"{first.status} again (17.2.1)"),
-            ]
-            _got, answer = await x.until(
-                sent + wait, lambda m: is_response(m, call) and m.status == first.status
-            )
-            if answer is None:
-                problems.append(
-                    f"no {first.status} within {wait:.2f} s of the retransmitted "
-                    f"INVITE at +{x.rel(sent):.3f} s"
-                )
-                break
-        tail = await x.sleep_until(x.now + wait)
-        mine = [m for m in x.received if is_response(m, call)]
-        tags = {m.to_tag for m in mine if m.to_tag}
-        if len(tags) > 1:
-            problems.append(f"several To tags {sorted(tags)}: a new transaction")
-        if not ringing:
-            after = [m for m in mine if m.t > first.t and m.status < 200]
-            if after:
-                problems.append(f"{after[0].status} after the final: a new transaction")
-        trying = [m for m in mine if m.status == 100]
-        if len(trying) > 1 + len(times) and not ringing:
-            problems.append(f"{len(trying)} x 100 Trying: a second 100 train")
-        if ringing:
+        last, problems = await _retransmit_invite(ctx, x, call, first, times, exp)
+        problems += _new_transaction_signs(x, call, ringing, len(times))
+        if last.status < 200:
             await finish(ctx, x, call, None, "udp")
+        elif last.status < 300:
+            await finish(ctx, x, call, last, "udp")
         else:
-            await send_to_target(ctx, x, call.ack_non_2xx(first.response), "udp")  # type: ignore[arg-type]
-            t_ack2 = await send_to_target(ctx, x, call.ack_non_2xx(first.response), "udp")  # type: ignore[arg-type]
-            exp.append(Event(x.rel(t_ack2), "send", "ACK, ACK again: absorbed (Timer I)"))
-            extra = await x.sleep_until(t_ack2 + wait)
-            answered = [
-                m
-                for m in extra
-                if m.request is None and m.t > t_ack2 + ctx.grace and is_response(m, call)
-            ]
-            if answered:
-                problems.append(f"answered the retransmitted ACK: {answered[0].summary()}")
-        del tail
+            problems += await _acks_absorbed(ctx, x, call, last, exp)
         expected_line = (
-            f"each of {len(times)} retransmitted INVITE(s) answered with the "
-            f"last response ({first.status}), same To tag, no new transaction"
+            f"each of {len(times)} retransmitted INVITE(s) answered with the last response "
+            f"({_statuses(first, last)}), same To tag, no new transaction"
         )
         return judged(x, problems, expected_line, f"{len(times)} retransmission(s) absorbed", exp)
     finally:
         x.close()
+
+
+def _statuses(first: Msg, last: Msg) -> str:
+    return f"{first.status}" if last is first else f"{first.status}, then {last.status}"
+
+
+def _latest(last: Msg, msgs: list[Msg], call: Call) -> Msg:
+    """The last response of our INVITE transaction after ``msgs`` (17.2.1: a final ends the
+    provisionals; the transaction then resends the final)."""
+    for m in msgs:
+        if is_response(m, call) and (m.status >= 200 or last.status < 200):
+            last = m
+    return last
+
+
+async def _retransmit_invite(
+    ctx: ProbeContext, x: Exchange, call: Call, first: Msg, times: list[float], exp: list[Event]
+) -> tuple[Msg, list[str]]:
+    """17.2.1: send the INVITE again at ``times``; each must be answered with the last
+    response sent so far (the latest provisional in Proceeding, the final once it came).
+    Returns the last response seen and the problems."""
+    invite = call.request("INVITE", new_branch=False)
+    wait = max(0.2, 4 * ctx.tol.absolute)
+    last = first
+    for t in times:
+        last = _latest(last, await x.sleep_until(t), call)
+        sent = await send_to_target(ctx, x, invite, "udp")
+        want = last.status
+        exp += [
+            Event(x.rel(sent), "send", "INVITE again (same branch)"),
+            Event(x.rel(sent), "recv", f"{want} again (17.2.1)"),
+        ]
+
+        def answers(m: Msg, want: int = want) -> bool:
+            # a final may cross our retransmission: it is then the last response
+            return is_response(m, call) and (m.status == want or (want < 200 <= m.status))
+
+        _got, answer = await x.until(sent + wait, answers)
+        if answer is None:
+            return last, [
+                f"no {want} within {wait:.2f} s of the retransmitted INVITE at +{x.rel(sent):.3f} s"
+            ]
+        last = _latest(last, [answer], call)
+    return _latest(last, await x.sleep_until(x.now + wait), call), []
+
+
+def _new_transaction_signs(x: Exchange, call: Call, ringing: bool, sent: int) -> list[str]:
+    """What only a new server transaction would send: another To tag, a provisional after
+    the final, a second 100 train (17.2.1 absorbs a retransmission)."""
+    mine = [m for m in x.received if is_response(m, call)]
+    problems = []
+    tags = {m.to_tag for m in mine if m.to_tag}
+    if len(tags) > 1:
+        problems.append(f"several To tags {sorted(tags)}: a new transaction")
+    final = next((m for m in mine if m.status >= 200), None)
+    after = [m for m in mine if final is not None and m.t > final.t and m.status < 200]
+    if after:
+        problems.append(f"{after[0].status} after the final: a new transaction")
+    trying = [m for m in mine if m.status == 100]
+    if len(trying) > 1 + sent and not ringing:
+        problems.append(f"{len(trying)} x 100 Trying: a second 100 train")
+    return problems
+
+
+async def _acks_absorbed(
+    ctx: ProbeContext, x: Exchange, call: Call, final: Msg, exp: list[Event]
+) -> list[str]:
+    """17.2.1: ACK the non-2xx final twice; the second is absorbed in Confirmed (Timer I)."""
+    resp = final.response
+    assert resp is not None
+    wait = max(0.2, 4 * ctx.tol.absolute)
+    await send_to_target(ctx, x, call.ack_non_2xx(resp), "udp")
+    t_ack2 = await send_to_target(ctx, x, call.ack_non_2xx(resp), "udp")
+    exp.append(Event(x.rel(t_ack2), "send", "ACK, ACK again: absorbed (Timer I)"))
+    extra = await x.sleep_until(t_ack2 + wait)
+    answered = [m for m in extra if m.t > t_ack2 + ctx.grace and is_response(m, call)]
+    return [f"answered the retransmitted ACK: {answered[0].summary()}"] if answered else []
