@@ -38,6 +38,7 @@ from typing import Any, TextIO
 from sipfsm.errors import SipfsmError
 from sipfsm.model.timers import Timers
 from sipfsm.net.aio import Bounds, LimitExceeded, TargetRefused
+from sipfsm.probe import sdp
 from sipfsm.probe.checks import Check, Outcome, ProbeContext, Trigger, Users, by_id
 from sipfsm.probe.io import Event, ProbeIO, Stopped, Target, UsageError, parse_target
 from sipfsm.probe.oracle import Base, Tolerance
@@ -406,7 +407,8 @@ async def _reachable(ctx: ProbeContext) -> None:
             try:
                 local = await io.local(transport)
                 user = target.user if method == "OPTIONS" else ctx.users.answer
-                call = Call(target.uri(user), local)
+                offer = sdp.offer(local.host) if method == "INVITE" else b""
+                call = Call(target.uri(user), local, offer=offer)
                 x.watch(call.call_id)
                 await x.send(call.request(method), transport, target.host, target.port)
                 _, m = await x.until(x.now + ctx.answer_wait / 2, lambda m: m.status >= 100)

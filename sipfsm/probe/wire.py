@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from sipfsm.errors import ParseError
-from sipfsm.message.constants import MAGIC_COOKIE
+from sipfsm.message.constants import MAGIC_COOKIE, REASONS
 from sipfsm.message.message import Request, Response
 from sipfsm.message.parse import parse
+from sipfsm.probe import sdp
 
 __all__ = ["Call", "Local", "Msg", "branch", "hostport", "response_to", "summary", "token"]
 
@@ -182,6 +183,8 @@ class Call:
     remote_tag: str | None = None
     #: The branch of the latest request sent of each method: its client transaction (17.1.3).
     branches: dict[str, str] = field(default_factory=dict)
+    #: The session description offered in our INVITEs (13.2.1); empty: no offer.
+    offer: bytes = b""
 
     def matches(self, m: Msg, method: str) -> bool:
         """17.1.3: whether ``m`` is a response of our latest ``method`` client transaction:
@@ -222,6 +225,8 @@ class Call:
         if new_branch:
             self.branch = branch()
         self.branches[method] = self.branch
+        if method == "INVITE" and self.offer and not body:  # 13.2.1: the offer, every copy
+            body, extra = self.offer, [*extra, ("Content-Type", sdp.MIME)]
         headers = [
             ("Via", self._via(self.branch)),
             ("Max-Forwards", "70"),
@@ -256,9 +261,18 @@ class Call:
         self.route = list(reversed(resp.get_all("Record-Route")))
         self.remote_tag = resp.to.tag if resp.to is not None else None
 
-    def in_dialog(self, method: str, cseq: int | None = None) -> bytes:
+    def ack_2xx(self, resp: Response) -> bytes:
+        """13.2.2.4: the ACK of a 2xx (the dialog taken from it first, 12.1.2): the INVITE's
+        CSeq number, a new branch, and the answer when the 2xx carries the offer (we made
+        none)."""
+        self.dialog_from(resp)
+        if self.offer or not sdp.carries_sdp(resp):
+            return self.in_dialog("ACK", cseq=self.cseq)
+        return self.in_dialog("ACK", cseq=self.cseq, body=sdp.answer(resp.body, self.local.host))
+
+    def in_dialog(self, method: str, cseq: int | None = None, body: bytes = b"") -> bytes:
         """12.2.1.1 / 13.2.2.4: a request within the dialog; an ACK of a 2xx has the INVITE's
-        CSeq number and a new branch."""
+        CSeq number and a new branch. ``body``: a session description."""
         if cseq is None:
             self.cseq += 1
             cseq = self.cseq
@@ -278,8 +292,9 @@ class Call:
             ("To", self._to(self.remote_tag)),
             ("Call-ID", self.call_id),
             ("CSeq", f"{cseq} {method}"),
+            *([("Content-Type", sdp.MIME)] if body else []),
         ]
-        return _lines(f"{method} {target} SIP/2.0", headers)
+        return _lines(f"{method} {target} SIP/2.0", headers, body)
 
     def cancel(self) -> bytes:
         """9.1: Request-URI, Call-ID, To, From, CSeq number and top Via of the INVITE."""
@@ -319,21 +334,5 @@ def response_to(
         headers += [("Record-Route", rr) for rr in req.get_all("Record-Route")]
     if contact:
         headers.append(("Contact", f"<{contact}>"))
-    phrase = reason or _REASONS.get(status, "Probe")
+    phrase = reason or REASONS.get(status, "Probe")
     return _lines(f"SIP/2.0 {status} {phrase}", headers)
-
-
-_REASONS = {
-    100: "Trying",
-    180: "Ringing",
-    200: "OK",
-    400: "Bad Request",
-    404: "Not Found",
-    480: "Temporarily Unavailable",
-    481: "Call/Transaction Does Not Exist",
-    486: "Busy Here",
-    487: "Request Terminated",
-    500: "Server Internal Error",
-    503: "Service Unavailable",
-    603: "Decline",
-}

@@ -3,6 +3,7 @@ response, leaving the target clean (ACK, BYE, CANCEL), and building the outcome.
 
 from __future__ import annotations
 
+from sipfsm.probe import sdp
 from sipfsm.probe.checks.base import Outcome, ProbeContext, st
 from sipfsm.probe.io import Event, Exchange
 from sipfsm.probe.wire import Call, Msg, response_to
@@ -91,7 +92,7 @@ async def start_invite(
 ) -> Call:
     assert ctx.io is not None
     local = await ctx.io.local(transport)
-    call = Call(ctx.target.uri(user), local)
+    call = Call(ctx.target.uri(user), local, offer=sdp.offer(local.host))  # 13.2.1
     x.watch(call.call_id)
     await send_to_target(ctx, x, call.request("INVITE"), transport)
     return call
@@ -112,7 +113,8 @@ async def finish(
     ctx: ProbeContext, x: Exchange, call: Call, final: Msg | None, transport: str
 ) -> None:
     """Leave the target clean: ACK a non-2xx (17.1.1.3), ACK and BYE a 2xx (13.2.2.4, 15.1.1),
-    CANCEL a call still ringing (9.1); answer a BYE from the target (15.1.2)."""
+    CANCEL a call still ringing (9.1). (A BYE from the target is answered by
+    :class:`~sipfsm.probe.io.ProbeIO` the moment it arrives.)"""
     try:
         if final is None:
             await send_to_target(ctx, x, call.cancel(), transport)
@@ -124,19 +126,9 @@ async def finish(
         if resp.status >= 300:
             await send_to_target(ctx, x, call.ack_non_2xx(resp), transport)
             return
-        call.dialog_from(resp)
-        await send_to_target(ctx, x, call.in_dialog("ACK", cseq=call.cseq), transport)
+        await send_to_target(ctx, x, call.ack_2xx(resp), transport)
         await send_to_target(ctx, x, call.in_dialog("BYE"), transport)
-        end = x.now + ctx.answer_wait
-        while True:
-            _got, m = await x.until(
-                end,
-                lambda m: is_final(m, call, "BYE") or (m.request is not None and m.method == "BYE"),
-            )
-            if m is None or m.request is None:
-                return
-            req = m.request
-            await x.reply(response_to(req, 200), m)
+        await x.until(x.now + ctx.answer_wait, lambda m: is_final(m, call, "BYE"))
     except Exception:
         return
 
@@ -153,6 +145,7 @@ async def give_up(
 
 
 async def answer_byes(x: Exchange, msgs: list[Msg]) -> None:
+    """Role server: answer the BYEs among ``msgs`` (15.1.2) on a listener of our own."""
     for m in msgs:
         if m.request is not None and m.method == "BYE":
             await x.reply(response_to(m.request, 200), m)

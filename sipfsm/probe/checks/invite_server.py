@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from sipfsm.probe.checks.base import Outcome, Params, ProbeContext
 from sipfsm.probe.checks.common import (
-    answer_byes,
     expected_train,
     finish,
     give_up,
@@ -21,7 +20,7 @@ from sipfsm.probe.checks.common import (
 )
 from sipfsm.probe.io import Event, Exchange
 from sipfsm.probe.oracle import doubling, judge_train
-from sipfsm.probe.wire import Call, Msg, response_to
+from sipfsm.probe.wire import Call, Msg
 
 
 async def invite_server_final_retransmit(ctx: ProbeContext, p: Params) -> Outcome:
@@ -47,7 +46,6 @@ async def invite_server_final_retransmit(ctx: ProbeContext, p: Params) -> Outcom
         offsets = [] if reliable else doubling(ctx.base.t1, ctx.base.t2, ctx.t64)
         end = final.t + ctx.t64 + ctx.tol.of(ctx.t64) + ctx.grace
         msgs = await x.sleep_until(end)
-        await answer_byes(x, msgs)
         same = [m for m in msgs if is_response(m, call) and m.status == final.status]
         other = [m for m in msgs if is_response(m, call) and m.status != final.status]
         tags = {m.to_tag for m in same} - {final.to_tag}
@@ -193,16 +191,14 @@ async def uas_2xx_retransmit(ctx: ProbeContext, p: Params) -> Outcome:
                 seen.append(m)
             return len(seen) >= k
 
-        msgs, _ = await x.until(due, count)
-        await answer_byes(x, msgs)
+        await x.until(due, count)
         watched = x.now
         verdict = judge_train(
             final.t, [m.t for m in seen], offsets, ctx.t64, ctx.tol, watched_until=watched
         )
         resp = final.response
         assert resp is not None
-        call.dialog_from(resp)
-        t_ack = await send_to_target(ctx, x, call.in_dialog("ACK", cseq=call.cseq), transport)
+        t_ack = await send_to_target(ctx, x, call.ack_2xx(resp), transport)
         nxt = [o for o in offsets if final.t + o > t_ack]
         watch = max(
             final.t
@@ -211,7 +207,6 @@ async def uas_2xx_retransmit(ctx: ProbeContext, p: Params) -> Outcome:
             t_ack + 4 * ctx.base.t1,
         )
         after = await x.sleep_until(watch)
-        await answer_byes(x, after)
         late = [
             m
             for m in after
@@ -265,9 +260,8 @@ async def uas_2xx_no_ack_bye(ctx: ProbeContext, p: Params) -> Outcome:
             msgs += got
             if m is None:
                 break
-            if bye is None:
+            if bye is None:  # answered by ProbeIO as it arrived (15.1.2)
                 bye = m
-            await x.reply(response_to(m.request, 200), m)  # type: ignore[arg-type]
         train = [
             m
             for m in msgs

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sipfsm.probe import sdp
 from sipfsm.probe.checks.base import Outcome, Params, ProbeContext, st
 from sipfsm.probe.checks.common import finish, send_to_target, skipped
 from sipfsm.probe.corpus import Case, corpus_available, corpus_cases
@@ -103,6 +104,8 @@ async def malformed(ctx: ProbeContext, p: Params) -> Outcome:
                     call_id=resp.call_id or "",
                     from_tag=(resp.from_.tag if resp.from_ else None) or "",
                     cseq=resp.cseq.seq if resp.cseq else 1,
+                    # the corpus request's own offer, if it made one: the ACK then has no answer
+                    offer=case.data if sdp.MIME.encode() in case.data.lower() else b"",
                 )
                 await finish(ctx, x, call, final, "udp")
         ok, why = case.expect.judge(final.status if final is not None else None)
