@@ -29,7 +29,13 @@ ROWS: dict[str, dict[str, Any]] = DOC["rows"]
 #: Flaws that break several checks at once: flaw -> {checks, observed}.
 SEVERAL: dict[str, dict[str, Any]] = DOC.get("several", {})
 #: Flaws that are no row, and the test that uses each.
-OTHER_FLAWS = {"2xx-until-t2": "test_probe.py::test_broken_reference_ua_is_caught"}
+OTHER_FLAWS = {
+    "2xx-until-t2": "test_probe.py::test_broken_reference_ua_is_caught",
+    **{
+        hostile: "test_probe_hostile.py (no PASS against a hostile peer)"
+        for hostile in ("garbage", "truncated", "flood", "silent")
+    },
+}
 
 
 def probe_both_roles(flaws: frozenset[str]) -> dict[str, CheckResult]:

@@ -395,7 +395,7 @@ def _conclude(
 async def _reachable(ctx: ProbeContext) -> None:
     """Send OPTIONS over each transport; when nothing answers, an INVITE to the answering
     user (a target that only takes calls, like SIPp's UAS), cleaned up after. Raise
-    :class:`Unreachable` when nothing is answered."""
+    :class:`Unreachable` when nothing comes back."""
     from sipfsm.probe.checks.common import finish
 
     io, target = ctx.io, ctx.target
@@ -411,7 +411,9 @@ async def _reachable(ctx: ProbeContext) -> None:
                 call = Call(target.uri(user), local, offer=offer)
                 x.watch(call.call_id)
                 await x.send(call.request(method), transport, target.host, target.port)
-                _, m = await x.until(x.now + ctx.answer_wait / 2, lambda m: m.status >= 100)
+                # anything sent back for our call shows the target alive, even a message
+                # that does not parse or matches no transaction: the checks judge those
+                _, m = await x.until(x.now + ctx.answer_wait / 2, lambda m: m.request is None)
                 if m is not None:
                     if method == "INVITE":
                         _, final = await x.until(x.now + ctx.answer_wait, lambda m: m.status >= 200)
