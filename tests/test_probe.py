@@ -25,6 +25,7 @@ from typing import IO, Any
 import pytest
 
 from sipfsm.probe import ProbeConfig, Report, probe
+from sipfsm.probe.checks import Users
 from sipfsm.probe.corpus import EXPECT, corpus_available, corpus_cases
 from sipfsm.probe.io import UsageError, parse_target
 from sipfsm.probe.oracle import Base, Tolerance, doubling, judge_train
@@ -106,6 +107,41 @@ def test_judge_train() -> None:
     assert not judge_train(10.0, [10.0 + e for e in [*exp, 35.5]], exp, 32.0, tol).ok
     # watching only part of the train (we sent the ACK)
     assert judge_train(10.0, [10.5, 11.5], exp, 32.0, tol, watched_until=11.6).ok
+
+
+def test_responses_match_their_client_transaction_per_17_1_3() -> None:
+    """A response matches our request's transaction by top Via branch, sent-by and CSeq method
+    (17.1.3), never by Call-ID: another branch, sent-by or method is someone else's."""
+    from sipfsm.message.message import Request
+    from sipfsm.message.parse import parse
+    from sipfsm.probe.wire import Call, Local, Msg, response_to
+
+    call = Call("sip:bob@127.0.0.1:5070", Local("udp", "127.0.0.1", 40000))
+    invite = parse(call.request("INVITE"))
+    assert isinstance(invite, Request)
+    resp = response_to(invite, 486, to_tag="t1")
+
+    def msg(data: bytes) -> Msg:
+        return Msg.of(0.0, data, "udp", ("127.0.0.1", 5070))
+
+    # received/rport added by the target (18.2.1, RFC 3581) and the host's case do not matter
+    echoed = resp.replace(b";rport", b";rport=40000;received=127.0.0.1").replace(
+        b"127.0.0.1:40000", b"127.0.0.1:40000".upper()
+    )
+    assert call.matches(msg(resp), "INVITE") and call.matches(msg(echoed), "INVITE")
+    assert not call.matches(msg(resp), "CANCEL")
+    other_branch = resp.replace(call.branch.encode(), b"z9hG4bKsomeoneelse")
+    other_sent_by = resp.replace(b"127.0.0.1:40000", b"127.0.0.1:40001")
+    other_method = resp.replace(b"1 INVITE", b"1 OPTIONS")
+    for data in (other_branch, other_sent_by, other_method):
+        assert not call.matches(msg(data), "INVITE"), data
+    # the CANCEL has the INVITE's branch (9.1): the CSeq method tells their responses apart
+    cancel = parse(call.cancel())
+    assert isinstance(cancel, Request)
+    ok = msg(response_to(cancel, 200, to_tag="t1"))
+    assert call.matches(ok, "CANCEL") and not call.matches(ok, "INVITE")
+    # a new Call-ID on a matching response changes nothing: 17.1.3 does not look at it
+    assert call.matches(msg(resp.replace(call.call_id.encode(), b"other@x")), "INVITE")
 
 
 def test_targets() -> None:
@@ -203,6 +239,123 @@ def test_broken_reference_ua_is_caught(flaw: str, check: str, tmp_path: Path) ->
     assert "expected (oracle" in ladder_dot(r, report.target)
     text = table(report)
     assert "FAIL" in text and check in text and "minimal exchange" in text
+
+
+def test_absorbs_retransmit_follows_the_last_response() -> None:
+    """17.2.1: a UAS that rings, then declines with 603, answers a retransmitted INVITE in
+    Completed with that 603: the probe expects the last response sent, not the first 180."""
+    report = run_virtual(
+        ProbeConfig(
+            checks=["invite-server-absorbs-retransmit"],
+            users=Users("answer", (), "ring-603"),
+            max_examples=5,
+            seed=1,
+        )
+    )
+    (r,) = report.results
+    assert r.verdict == "pass", r.observed
+    assert "180, then 603" in r.expected, r.expected  # a retransmission came after the 603
+    assert any("603" in e.summary and e.dir == "recv" for e in r.trace), r.trace
+
+
+def test_the_probe_offers_a_session_and_answers_an_offer_in_the_ack() -> None:
+    """13.2.1: the probe's INVITE carries an SDP offer, the same in every copy; 13.2.2.4: the
+    ACK of a 2xx carrying an offer (the INVITE had none) carries the answer, one m= line per
+    offered one; when we offered, the 2xx holds the answer and the ACK no body."""
+    from sipfsm.message.message import Request
+    from sipfsm.message.parse import parse
+    from sipfsm.probe import sdp
+    from sipfsm.probe.wire import Call, Local, response_to
+
+    local = Local("udp", "127.0.0.1", 40000)
+    call = Call("sip:bob@127.0.0.1:5070", local, offer=sdp.offer(local.host))
+    first = call.request("INVITE")
+    invite = parse(first)
+    assert isinstance(invite, Request) and sdp.carries_sdp(invite)
+    assert b"m=audio " in invite.body and b"c=IN IP4 127.0.0.1" in invite.body
+    assert call.request("INVITE", new_branch=False) == first  # a retransmission is a copy
+    assert not sdp.carries_sdp(parse(call.request("OPTIONS")))
+
+    peer_offer = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    peer_offer += b"m=audio 4000 RTP/AVP 8 0\r\nm=video 4002 RTP/AVP 96\r\n"
+
+    def two_hundred(c: Call, body: bytes) -> Any:
+        req = parse(c.request("INVITE"))
+        assert isinstance(req, Request)
+        raw = response_to(req, 200, to_tag="t9", contact="sip:bob@127.0.0.1:5070")
+        head = raw[: -len(b"Content-Length: 0\r\n\r\n")]
+        return parse(
+            head
+            + b"Content-Type: application/sdp\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+
+    bare = Call("sip:bob@127.0.0.1:5070", local)  # an INVITE without an offer
+    ack = parse(bare.ack_2xx(two_hundred(bare, peer_offer)))
+    assert isinstance(ack, Request) and ack.method == "ACK" and sdp.carries_sdp(ack)
+    media = [line for line in ack.body.split(b"\r\n") if line.startswith(b"m=")]
+    assert media == [b"m=audio 9 RTP/AVP 8", b"m=video 9 RTP/AVP 96"]
+    offered = parse(call.ack_2xx(two_hundred(call, sdp.answer(first, local.host))))
+    assert isinstance(offered, Request) and not offered.body
+
+
+def test_the_probe_answers_every_request_of_the_target_at_once() -> None:
+    """A request of the target gets its answer the moment it arrives (a BYE ending a call of
+    an exchange: 200, 15.1.2), in the exchange's trace; a BYE of no exchange 481 (12.2.2),
+    OPTIONS 200 (11.2), a method the probe lacks 501; an ACK nothing."""
+    from sipfsm.net.aio import Bounds, Received, SipEndpoint
+    from sipfsm.probe.io import ProbeIO, Target
+    from sipfsm.sim.aio_clock import run as run_on_virtual_clock
+
+    def request(method: str, call_id: str, port: int) -> bytes:
+        return (
+            f"{method} sip:probe@127.0.0.1:{port} SIP/2.0\r\n"
+            "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKpeer" + call_id + "\r\n"
+            "Max-Forwards: 70\r\nFrom: <sip:bob@127.0.0.1>;tag=b1\r\n"
+            "To: <sip:probe@127.0.0.1>;tag=p1\r\n"
+            f"Call-ID: {call_id}\r\nCSeq: 7 {method}\r\nContent-Length: 0\r\n\r\n"
+        ).encode()
+
+    async def main() -> tuple[list[tuple[float, bytes]], list[str], float]:
+        got: list[tuple[float, bytes]] = []
+        loop = asyncio.get_running_loop()
+
+        def heard(r: Received) -> None:
+            got.append((loop.time(), r.data))
+
+        stop = asyncio.Event()
+        peer = await SipEndpoint(udp_port=5070, on_message=heard).start()
+        io = await ProbeIO(
+            Target(("udp",), "127.0.0.1", 5070), bounds=Bounds(), allow_remote=False, stop=stop
+        ).start()
+        x = io.exchange("test")
+        x.watch("call-a")
+        port = io.ep.udp_addr[1]
+        t0 = loop.time()
+        for method, cid in [("BYE", "call-a"), ("BYE", "call-z"), ("OPTIONS", "o"), ("INFO", "i")]:
+            await peer.send(request(method, cid, port), "udp", "127.0.0.1", port)
+        await peer.send(request("ACK", "call-a", port), "udp", "127.0.0.1", port)
+        await asyncio.sleep(1.0)
+        trace = [e.summary for e in x.trace if e.dir == "send"]
+        await io.close()
+        await peer.close()
+        return got, trace, t0
+
+    got, trace, t0 = run_on_virtual_clock(main())
+    lines = sorted(data.split(b"\r\n", 1)[0] + b" " + _call_id(data) for _, data in got)
+    assert lines == [
+        b"SIP/2.0 200 OK call-a",
+        b"SIP/2.0 200 OK o",
+        b"SIP/2.0 481 Call/Transaction Does Not Exist call-z",
+        b"SIP/2.0 501 Not Implemented i",
+    ], lines
+    assert all(t == t0 for t, _ in got), got  # at once: no virtual time passed
+    assert trace == ["200 OK (BYE) tag=p1"], trace
+
+
+def _call_id(data: bytes) -> bytes:
+    return next(v.split(b": ", 1)[1] for v in data.split(b"\r\n") if v.startswith(b"Call-ID"))
 
 
 # --------------------------------------------------------------------------- the CLI

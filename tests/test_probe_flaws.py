@@ -1,6 +1,7 @@
 """Every probe check can fail (issue 22, item 4): for each registered check, the deliberate
 flaw of the reference UA that violates exactly its rule (the table tests/probe_flaws.toml)
-makes it fail, for that reason, and leaves every other check passing.
+makes it fail, for that reason, and leaves every other check passing; a flaw that necessarily
+breaks several checks (the table's [several]) fails each of them and leaves the rest passing.
 
 Each row is one probe run of both roles on the virtual clock (:func:`sipfsm.probe.runner.run`
 with ``virtual_clock``: the reference UA in-process, every timer at its deadline), at the RFC's
@@ -23,9 +24,18 @@ from sipfsm.probe.flaws import CATALOGUE, FLAWS
 from sipfsm.probe.runner import CheckResult, run
 
 TABLE = Path(__file__).with_name("probe_flaws.toml")
-ROWS: dict[str, dict[str, Any]] = tomllib.loads(TABLE.read_text(encoding="utf-8"))["rows"]
+DOC: dict[str, Any] = tomllib.loads(TABLE.read_text(encoding="utf-8"))
+ROWS: dict[str, dict[str, Any]] = DOC["rows"]
+#: Flaws that break several checks at once: flaw -> {checks, observed}.
+SEVERAL: dict[str, dict[str, Any]] = DOC.get("several", {})
 #: Flaws that are no row, and the test that uses each.
-OTHER_FLAWS = {"2xx-until-t2": "test_probe.py::test_broken_reference_ua_is_caught"}
+OTHER_FLAWS = {
+    "2xx-until-t2": "test_probe.py::test_broken_reference_ua_is_caught",
+    **{
+        hostile: "test_probe_hostile.py (no PASS against a hostile peer)"
+        for hostile in ("garbage", "truncated", "flood", "silent")
+    },
+}
 
 
 def probe_both_roles(flaws: frozenset[str]) -> dict[str, CheckResult]:
@@ -49,6 +59,11 @@ def test_every_check_has_a_row() -> None:
 def test_every_flaw_is_known_and_used() -> None:
     used = [row["flaw"] for row in ROWS.values()]
     assert len(used) == len(set(used)), "one flaw per check"
+    assert not set(used) & set(SEVERAL), "a flaw is a row or breaks several checks, not both"
+    used += list(SEVERAL)
+    for flaw, row in SEVERAL.items():
+        assert len(row["checks"]) > 1, f"{flaw} breaks one check: make it a row"
+        assert set(row["checks"]) <= set(ROWS), sorted(set(row["checks"]) - set(ROWS))
     assert set(used) <= set(FLAWS), sorted(set(used) - set(FLAWS))
     assert set(FLAWS) == set(used) | set(OTHER_FLAWS)
     assert all(CATALOGUE[f].section and CATALOGUE[f].what for f in FLAWS)
@@ -62,6 +77,17 @@ def test_flaw_fails_its_check_and_no_other(check_id: str) -> None:
     assert mine.verdict == "fail", (row["flaw"], mine.verdict, mine.observed)
     assert row["observed"] in mine.observed, mine.observed
     others = {i: (r.verdict, r.observed) for i, r in results.items() if i != check_id}
+    assert all(v == "pass" for v, _ in others.values()), others
+
+
+@pytest.mark.parametrize("flaw", sorted(SEVERAL))
+def test_flaw_fails_its_checks_and_no_other(flaw: str) -> None:
+    """A flaw of [several]: each check it lists fails for that reason, every other passes."""
+    row = SEVERAL[flaw]
+    results = probe_both_roles(frozenset({flaw}))
+    failed = {i: (r.verdict, r.observed) for i, r in results.items() if i in row["checks"]}
+    assert all(v == "fail" and row["observed"] in o for v, o in failed.values()), failed
+    others = {i: (r.verdict, r.observed) for i, r in results.items() if i not in row["checks"]}
     assert all(v == "pass" for v, _ in others.values()), others
 
 

@@ -10,7 +10,9 @@ The pieces (each module's docstring says more):
 * :mod:`~sipfsm.probe.corpus`: the malformed requests (RFC 4475, generated defects) and the
   verdict each deserves;
 * :mod:`~sipfsm.probe.io` and :mod:`~sipfsm.probe.wire`: exchanges over
-  :mod:`sipfsm.net.aio`, and the messages the probe writes;
+  :mod:`sipfsm.net.aio` (every request of the target answered at once), and the messages the
+  probe writes (matched to their transactions per 17.1.3);
+* :mod:`~sipfsm.probe.sdp`: the offer in the probe's INVITEs and the answer in an ACK;
 * :mod:`~sipfsm.probe.runner`: Hypothesis drives and shrinks each check against the target
   (:mod:`~sipfsm.probe.triggers` make it send, role server; :mod:`~sipfsm.probe.progress`
   shows how far it got);

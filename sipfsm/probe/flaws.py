@@ -38,6 +38,9 @@ class Flaw:
     what: str
 
 
+#: Copies of each response the ``flood`` peer sends.
+_FLOOD = 16
+
 CATALOGUE: dict[str, Flaw] = {
     f.name: f
     for f in (
@@ -79,6 +82,21 @@ CATALOGUE: dict[str, Flaw] = {
             "the ACK of a non-2xx final has a new branch, not the INVITE's",
         ),
         Flaw("2xx-ack-same-branch", "13.2.2.4", "the ACK of a 2xx reuses the INVITE's branch"),
+        Flaw(
+            "wrong-branch",
+            "8.2.6.2, 17.1.3",
+            "every response carries a new random top Via branch, not the request's",
+        ),
+        # hostile peers (tests/test_probe_hostile.py): no check needing a matching
+        # transaction may pass against them
+        Flaw("garbage", "7", "every message sent has a start line that is not SIP"),
+        Flaw("truncated", "7.5, 18.3", "every message sent is cut in the middle of its headers"),
+        Flaw(
+            "flood",
+            "8.2.6.2, 17.1.3",
+            f"every response becomes {_FLOOD} copies, each with a new random top Via branch",
+        ),
+        Flaw("silent", "8.2.6", "nothing is ever sent"),
     )
 }
 
@@ -111,6 +129,12 @@ def _as_200(data: bytes) -> bytes:
 
 def _fresh_branch() -> str:
     return f"{MAGIC_COOKIE}flaw{secrets.token_hex(6)}"
+
+
+def _rebranched(resp: Response, data: bytes) -> bytes:
+    """``data`` with its top Via's branch replaced by a fresh one (8.2.6.2 copies it)."""
+    branch = _branch(resp)
+    return data.replace(branch.encode(), _fresh_branch().encode(), 1) if branch else data
 
 
 class FlawedElement:
@@ -163,7 +187,22 @@ class FlawedElement:
         """What the UA sends, with the flaws applied."""
         by_timer, self._by_timer = self._by_timer, False
         out = [self._outbound(data, by_timer) for data in self.inner.drain()]
-        return [data for data in out if data is not None]
+        return [hostile for data in out if data is not None for hostile in self._hostile(data)]
+
+    def _hostile(self, data: bytes) -> list[bytes]:
+        """The hostile peers' flaws, last: what goes on the wire instead of ``data``."""
+        flaws = self.flaws
+        if "silent" in flaws:
+            return []
+        if "garbage" in flaws:
+            data = b"\x00\xffNOT-SIP " + secrets.token_hex(6).encode() + data[data.find(b"\r\n") :]
+        if "truncated" in flaws:
+            data = data[: data.find(b"\r\n\r\n") // 2]
+        if "flood" in flaws and data.startswith(b"SIP/2.0 "):
+            resp = parse(data)
+            if isinstance(resp, Response):
+                return [_rebranched(resp, data) for _ in range(_FLOOD)]
+        return [data]
 
     def get_timer(self) -> float | None:
         """The UA's next deadline."""
@@ -224,6 +263,8 @@ class FlawedElement:
         return self._firings[key] > _FIRINGS
 
     def _response(self, resp: Response, data: bytes, by_timer: bool) -> bytes | None:
+        if "wrong-branch" in self.flaws:
+            data = _rebranched(resp, data)
         seq, method = _cseq(resp)
         status, flaws = resp.status, self.flaws
         if method == "CANCEL" and status == 481 and "cancel-unknown-200" in flaws:

@@ -10,6 +10,7 @@ Every wait is bounded and ends early when the run is stopped (Ctrl-C, ``--durati
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,8 +19,9 @@ from urllib.parse import unquote
 from sipfsm.errors import SipfsmError
 from sipfsm.message.constants import DEFAULT_PORT
 from sipfsm.message.grammar import names_of
+from sipfsm.message.message import Request
 from sipfsm.net.aio import Bounds, Received, SipEndpoint, check_target
-from sipfsm.probe.wire import Local, Msg, summary
+from sipfsm.probe.wire import Local, Msg, response_to, summary, token
 
 __all__ = ["Event", "Exchange", "ProbeIO", "Stopped", "Target", "UsageError", "parse_target"]
 
@@ -108,7 +110,8 @@ class Event:
 
 class ProbeIO:
     """One shared endpoint (UDP, and TCP when needed) for the client-role exchanges, routing
-    every received message to the exchange whose Call-ID or branch it carries."""
+    every received message to the exchange whose Call-ID or branch it carries, and answering
+    every request of the target the moment it arrives (:meth:`_answer`)."""
 
     def __init__(
         self,
@@ -131,6 +134,7 @@ class ProbeIO:
             on_message=self._dispatch,
         )
         self._by_key: dict[str, Exchange] = {}
+        self._answering: set[asyncio.Task[None]] = set()  # answers to the target's requests
         #: Messages that belong to no exchange (late retransmissions of finished ones).
         self.stray: list[Msg] = []
 
@@ -145,11 +149,38 @@ class ProbeIO:
 
     def _dispatch(self, rcv: Received) -> None:
         m = Msg.of(rcv.time, rcv.data, rcv.transport, rcv.peer)
-        for key in (m.call_id, m.branch, *_call_ids(rcv.data)):
-            if key and key in self._by_key:
-                self._by_key[key].deliver(m)
-                return
-        self.stray.append(m)
+        x = next(
+            (
+                self._by_key[key]
+                for key in (m.call_id, m.branch, *_call_ids(rcv.data))
+                if key and key in self._by_key
+            ),
+            None,
+        )
+        if x is not None:
+            x.deliver(m)
+        else:
+            self.stray.append(m)
+        if m.request is not None and m.method != "ACK":
+            task = asyncio.ensure_future(self._answer(m, m.request, x))
+            self._answering.add(task)
+            task.add_done_callback(self._answering.discard)
+
+    async def _answer(self, m: Msg, req: Request, x: Exchange | None) -> None:
+        """Answer a request of the target at once, as a UA does (8.2): BYE 200 (15.1.2) in a
+        call of an exchange, else 481 (12.2.2: no such dialog any more); OPTIONS 200
+        (11.2); a re-INVITE 488 (the probe changes no session, 14.2); CANCEL 481 (9.2: the
+        probe has no pending INVITE of the target's); anything else 501 (21.5.2). The answer
+        goes back the way the request came (18.2.2) and into the exchange's trace."""
+        status = _ANSWERS.get(req.method, 501)
+        if req.method == "BYE" and x is None:
+            status = 481
+        data = response_to(req, status, to_tag=token(4))
+        with contextlib.suppress(Stopped, OSError, SipfsmError):
+            if x is not None:
+                await x.reply(data, m)
+            else:
+                await self.ep.send(data, m.transport, m.peer[0], m.peer[1])  # type: ignore[arg-type]
 
     def register(self, key: str, x: Exchange) -> None:
         """Route messages with this Call-ID or branch to ``x``."""
@@ -172,6 +203,9 @@ class ProbeIO:
         """A new exchange on the shared endpoint."""
         return Exchange(self.ep, self.stop, label, self)
 
+
+#: What the probe answers each request of the target with (:meth:`ProbeIO._answer`).
+_ANSWERS = {"BYE": 200, "OPTIONS": 200, "INVITE": 488, "CANCEL": 481}
 
 _CID_NAMES = "|".join(names_of("Call-ID")).encode()  # long and compact (7.3.3)
 _CID = re.compile(rb"^(?:%s)[ \t]*:[ \t]*(\S+)" % _CID_NAMES, re.IGNORECASE | re.MULTILINE)

@@ -8,6 +8,7 @@ same port), with a small TU that answers by user name:
 * ``answer``: 180 then 200 (13.3.1.4 then retransmits the 2xx until the ACK);
 * ``busy``: 486; ``status-NNN``: NNN; any other user: 404 (21.4.5);
 * ``ring``: 180 and nothing more (until CANCEL, 9.2);
+* ``ring-603``: 180, then 603 after 8*T1 (a callee who gives up: 17.2.1 Completed);
 * OPTIONS: 200 (11.2); other methods outside a dialog: 405 (8.2.1).
 
 Before a request reaches the UA, the UAS checks of 8.2 run (:mod:`sipfsm.ua.screen`): a message
@@ -83,6 +84,25 @@ def _warm_up() -> None:
         wire.run_until(3.0, 2.0)
 
 
+#: ``ring-603`` declines after this many T1 of ringing (inside Timer H's window).
+GIVE_UP_T1 = 8
+
+
+def _plan(user: str) -> list[tuple[float, int]]:
+    """What the TU answers an INVITE to ``user`` with: (after how many T1, status)."""
+    if user == "answer":
+        return [(0, 180), (0, 200)]
+    if user == "ring":
+        return [(0, 180)]
+    if user == "ring-603":  # rings, then gives up: 17.2.1 Completed resends the 603
+        return [(0, 180), (GIVE_UP_T1, 603)]
+    if user == "busy":
+        return [(0, 486)]
+    if user.startswith("status-") and user[7:].isdigit() and 101 <= int(user[7:]) < 700:
+        return [(0, int(user[7:]))]
+    return [(0, 404)]
+
+
 def _user(text: str) -> str:
     """The user part of a SIP URI (19.1.1), empty when it has none or does not parse."""
     try:
@@ -129,6 +149,7 @@ class ReferenceTarget:
         )
         self.server: Server | None = None
         self.sides: dict[Transport, _Side] = {}
+        self._later: list[asyncio.TimerHandle] = []  # answers the TU gives later
 
     @property
     def errors(self) -> list[BaseException]:
@@ -171,6 +192,8 @@ class ReferenceTarget:
 
     async def close(self) -> None:
         """Stop the drivers, close the sockets."""
+        for handle in self._later:
+            handle.cancel()
         if self.server is not None:
             await self.server.close()
 
@@ -213,19 +236,14 @@ class ReferenceTarget:
 
     def _answer(self, side: _Side, session: InviteSession, req: object) -> None:
         user = _user(req.uri) if isinstance(req, Request) else ""
-        plan: list[int]
-        if user == "answer":
-            plan = [180, 200]
-        elif user == "ring":
-            plan = [180]
-        elif user == "busy":
-            plan = [486]
-        elif user.startswith("status-") and user[7:].isdigit() and 101 <= int(user[7:]) < 700:
-            plan = [int(user[7:])]
-        else:
-            plan = [404]
-        for status in plan:
-            self._call(side, functools.partial(_answer_at, session, status))
+        t1 = self.timers.base()["T1"]  # models/timers.toml fills in what is not given
+        for after, status in _plan(user):
+            answer = functools.partial(_answer_at, session, status)
+            if after:
+                loop = asyncio.get_running_loop()
+                self._later.append(loop.call_later(after * t1, self._call, side, answer))
+            else:
+                self._call(side, answer)
 
     # -- role server: the reference UA as the client
 

@@ -38,6 +38,7 @@ from typing import Any, TextIO
 from sipfsm.errors import SipfsmError
 from sipfsm.model.timers import Timers
 from sipfsm.net.aio import Bounds, LimitExceeded, TargetRefused
+from sipfsm.probe import sdp
 from sipfsm.probe.checks import Check, Outcome, ProbeContext, Trigger, Users, by_id
 from sipfsm.probe.io import Event, ProbeIO, Stopped, Target, UsageError, parse_target
 from sipfsm.probe.oracle import Base, Tolerance
@@ -72,6 +73,7 @@ class ProbeConfig:
     rate: float = 200.0
     max_in_flight: int = 64
     max_messages: int = 20_000
+    #: The users to address (None: the target's user, or the embedded UA's own).
     users: Users | None = None
     flaws: frozenset[str] = frozenset()
     seed: int | None = None
@@ -393,7 +395,7 @@ def _conclude(
 async def _reachable(ctx: ProbeContext) -> None:
     """Send OPTIONS over each transport; when nothing answers, an INVITE to the answering
     user (a target that only takes calls, like SIPp's UAS), cleaned up after. Raise
-    :class:`Unreachable` when nothing is answered."""
+    :class:`Unreachable` when nothing comes back."""
     from sipfsm.probe.checks.common import finish
 
     io, target = ctx.io, ctx.target
@@ -405,10 +407,13 @@ async def _reachable(ctx: ProbeContext) -> None:
             try:
                 local = await io.local(transport)
                 user = target.user if method == "OPTIONS" else ctx.users.answer
-                call = Call(target.uri(user), local)
+                offer = sdp.offer(local.host) if method == "INVITE" else b""
+                call = Call(target.uri(user), local, offer=offer)
                 x.watch(call.call_id)
                 await x.send(call.request(method), transport, target.host, target.port)
-                _, m = await x.until(x.now + ctx.answer_wait / 2, lambda m: m.status >= 100)
+                # anything sent back for our call shows the target alive, even a message
+                # that does not parse or matches no transaction: the checks judge those
+                _, m = await x.until(x.now + ctx.answer_wait / 2, lambda m: m.request is None)
                 if m is not None:
                     if method == "INVITE":
                         _, final = await x.until(x.now + ctx.answer_wait, lambda m: m.status >= 200)
@@ -505,7 +510,7 @@ async def probe(
                 None,
                 f"embedded reference UA ({where}udp+tcp:{ref.host}:{ref.port})",
             )
-            users = Users("answer", ("busy", "status-404", "status-603"), "ring")
+            users = cfg.users or Users("answer", ("busy", "status-404", "status-603"), "ring")
         else:
             target = parse_target(cfg.target, cfg.allow_remote)
             users = cfg.users or Users(target.user or "bob", ("sipfsm-nobody",), None)

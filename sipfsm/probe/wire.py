@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from sipfsm.errors import ParseError
-from sipfsm.message.constants import MAGIC_COOKIE
+from sipfsm.message.constants import MAGIC_COOKIE, REASONS
 from sipfsm.message.message import Request, Response
 from sipfsm.message.parse import parse
+from sipfsm.probe import sdp
 
-__all__ = ["Call", "Local", "Msg", "branch", "response_to", "summary", "token"]
+__all__ = ["Call", "Local", "Msg", "branch", "hostport", "response_to", "summary", "token"]
 
 
 def token(n: int = 6) -> str:
@@ -32,6 +33,12 @@ def branch() -> str:
     return MAGIC_COOKIE + "sfp" + token(8)
 
 
+def hostport(host: str, port: int | None) -> str:
+    """``host:port`` as 17.1.3 compares a sent-by: the host without case, the port 5060 when
+    absent (18.1.1 and 19.1.2: the default of SIP over UDP and TCP)."""
+    return f"{host.lower()}:{port if port is not None else 5060}"
+
+
 @dataclass(frozen=True, slots=True)
 class Local:
     """Our side of an exchange: where the target reaches us (Via sent-by, Contact)."""
@@ -40,6 +47,11 @@ class Local:
     host: str
     port: int
     contact_port: int | None = None  # TCP: our listener (the Via carries the connection's)
+
+    @property
+    def sent_by(self) -> str:
+        """The sent-by of our Via, as :func:`hostport` writes it."""
+        return hostport(self.host, self.port)
 
     @property
     def contact(self) -> str:
@@ -105,6 +117,12 @@ class Msg:
         return vias[0].branch if vias else None
 
     @property
+    def sent_by(self) -> str | None:
+        """The top Via's sent-by, as :func:`hostport` writes it."""
+        vias = _quiet(lambda: self.msg.via if self.msg is not None else None)
+        return hostport(vias[0].host, vias[0].port) if vias else None
+
+    @property
     def call_id(self) -> str | None:
         """Its Call-ID."""
         return _quiet(lambda: self.msg.call_id if self.msg is not None else None)
@@ -163,6 +181,24 @@ class Call:
     route: list[str] = field(default_factory=list)
     remote_target: str | None = None
     remote_tag: str | None = None
+    #: The branch of the latest request sent of each method: its client transaction (17.1.3).
+    branches: dict[str, str] = field(default_factory=dict)
+    #: The session description offered in our INVITEs (13.2.1); empty: no offer.
+    offer: bytes = b""
+
+    def matches(self, m: Msg, method: str) -> bool:
+        """17.1.3: whether ``m`` is a response of our latest ``method`` client transaction:
+        the top Via's branch is that request's, its sent-by ours, and the CSeq method
+        ``method`` (a CANCEL has the INVITE's branch: the method tells them apart). The
+        Call-ID plays no part."""
+        br = self.branches.get(method)
+        return (
+            br is not None
+            and m.response is not None
+            and m.branch == br
+            and m.sent_by == self.local.sent_by
+            and m.method == method
+        )
 
     def _via(self, br: str) -> str:
         return (
@@ -188,6 +224,9 @@ class Call:
         """A request outside any dialog (8.1.1): INVITE, OPTIONS, REGISTER, MESSAGE."""
         if new_branch:
             self.branch = branch()
+        self.branches[method] = self.branch
+        if method == "INVITE" and self.offer and not body:  # 13.2.1: the offer, every copy
+            body, extra = self.offer, [*extra, ("Content-Type", sdp.MIME)]
         headers = [
             ("Via", self._via(self.branch)),
             ("Max-Forwards", "70"),
@@ -222,15 +261,25 @@ class Call:
         self.route = list(reversed(resp.get_all("Record-Route")))
         self.remote_tag = resp.to.tag if resp.to is not None else None
 
-    def in_dialog(self, method: str, cseq: int | None = None) -> bytes:
+    def ack_2xx(self, resp: Response) -> bytes:
+        """13.2.2.4: the ACK of a 2xx (the dialog taken from it first, 12.1.2): the INVITE's
+        CSeq number, a new branch, and the answer when the 2xx carries the offer (we made
+        none)."""
+        self.dialog_from(resp)
+        if self.offer or not sdp.carries_sdp(resp):
+            return self.in_dialog("ACK", cseq=self.cseq)
+        return self.in_dialog("ACK", cseq=self.cseq, body=sdp.answer(resp.body, self.local.host))
+
+    def in_dialog(self, method: str, cseq: int | None = None, body: bytes = b"") -> bytes:
         """12.2.1.1 / 13.2.2.4: a request within the dialog; an ACK of a 2xx has the INVITE's
-        CSeq number and a new branch."""
+        CSeq number and a new branch. ``body``: a session description."""
         if cseq is None:
             self.cseq += 1
             cseq = self.cseq
         br = branch()
         if method != "ACK":
             self.branch = br
+            self.branches[method] = br
         target = self.remote_target or self.ruri
         route = list(self.route)
         if route and ";lr" not in route[0]:  # 12.2.1.1 strict routing: first route is R-URI
@@ -243,11 +292,13 @@ class Call:
             ("To", self._to(self.remote_tag)),
             ("Call-ID", self.call_id),
             ("CSeq", f"{cseq} {method}"),
+            *([("Content-Type", sdp.MIME)] if body else []),
         ]
-        return _lines(f"{method} {target} SIP/2.0", headers)
+        return _lines(f"{method} {target} SIP/2.0", headers, body)
 
     def cancel(self) -> bytes:
         """9.1: Request-URI, Call-ID, To, From, CSeq number and top Via of the INVITE."""
+        self.branches["CANCEL"] = self.branch
         headers = [
             ("Via", self._via(self.branch)),
             ("Max-Forwards", "70"),
@@ -283,21 +334,5 @@ def response_to(
         headers += [("Record-Route", rr) for rr in req.get_all("Record-Route")]
     if contact:
         headers.append(("Contact", f"<{contact}>"))
-    phrase = reason or _REASONS.get(status, "Probe")
+    phrase = reason or REASONS.get(status, "Probe")
     return _lines(f"SIP/2.0 {status} {phrase}", headers)
-
-
-_REASONS = {
-    100: "Trying",
-    180: "Ringing",
-    200: "OK",
-    400: "Bad Request",
-    404: "Not Found",
-    480: "Temporarily Unavailable",
-    481: "Call/Transaction Does Not Exist",
-    486: "Busy Here",
-    487: "Request Terminated",
-    500: "Server Internal Error",
-    503: "Service Unavailable",
-    603: "Decline",
-}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sipfsm.probe.checks.base import Outcome, Params, ProbeContext
 from sipfsm.probe.checks.common import (
     finish,
+    give_up,
     is_final,
     is_response,
     judged,
@@ -13,6 +14,7 @@ from sipfsm.probe.checks.common import (
     send_to_target,
     skipped,
     start_invite,
+    unmatched,
     wait_final,
 )
 from sipfsm.probe.io import Event
@@ -29,9 +31,12 @@ async def cancel(ctx: ProbeContext, p: Params) -> Outcome:
         call = await start_invite(ctx, x, user, transport)
         _, prov = await x.until(x.now + ctx.answer_wait, lambda m: is_response(m, call))
         if prov is None or prov.status >= 200:
-            await finish(ctx, x, call, prov, transport)
-            return skipped(
+            return await give_up(
+                ctx,
                 x,
+                call,
+                prov,
+                transport,
                 f"user {user} answered {prov.status if prov else 'nothing'} "
                 "before a CANCEL could be sent; the check needs a ringing user",
             )
@@ -93,6 +98,9 @@ async def cancel_unknown(ctx: ProbeContext, p: Params) -> Outcome:
             Event(x.rel(t), "recv", "481 (CANCEL)"),
         ]
         if final is None:
+            odd = unmatched(x, call, "481 Call/Transaction Does Not Exist", "the 481")
+            if odd is not None:
+                return odd
             return Outcome(
                 "fail",
                 "481 Call/Transaction Does Not Exist",

@@ -3,6 +3,7 @@ response, leaving the target clean (ACK, BYE, CANCEL), and building the outcome.
 
 from __future__ import annotations
 
+from sipfsm.probe import sdp
 from sipfsm.probe.checks.base import Outcome, ProbeContext, st
 from sipfsm.probe.io import Event, Exchange
 from sipfsm.probe.wire import Call, Msg, response_to
@@ -12,6 +13,8 @@ __all__ = [
     "any_transport",
     "expected_train",
     "finish",
+    "foreign",
+    "give_up",
     "is_final",
     "is_response",
     "judged",
@@ -19,16 +22,58 @@ __all__ = [
     "send_to_target",
     "skipped",
     "start_invite",
+    "unmatched",
     "wait_final",
 ]
 
 
 def is_final(m: Msg, call: Call, method: str = "INVITE") -> bool:
-    return m.status >= 200 and m.call_id == call.call_id and m.method == method
+    """A final response of our ``method`` transaction (matched per 17.1.3)."""
+    return m.status >= 200 and call.matches(m, method)
 
 
 def is_response(m: Msg, call: Call, method: str = "INVITE") -> bool:
-    return m.status > 0 and m.call_id == call.call_id and m.method == method
+    """Any response of our ``method`` transaction (matched per 17.1.3)."""
+    return call.matches(m, method)
+
+
+def foreign(x: Exchange, call: Call) -> list[Msg]:
+    """What reached this exchange (by Call-ID or branch) that is neither a request nor a
+    response of one of ``call``'s transactions (17.1.3): a response with another top Via
+    branch, sent-by or CSeq method, or bytes that do not parse."""
+    return [
+        m
+        for m in x.received
+        if m.request is None and not any(call.matches(m, method) for method in call.branches)
+    ]
+
+
+def _why_foreign(m: Msg, call: Call) -> str:
+    if m.msg is None:
+        return f"unparsable ({m.error})"
+    mine = call.branches.get(m.method)
+    if mine is None:
+        return f"CSeq method {m.method}: we sent no such request"
+    if m.branch != mine:
+        return f"top Via branch {m.branch}, ours {mine}"
+    return f"top Via sent-by {m.sent_by}, ours {call.local.sent_by}"
+
+
+def unmatched(x: Exchange, call: Call, expected: str, what: str) -> Outcome | None:
+    """A failing outcome when ``what`` never came on our transaction but other messages did:
+    8.2.6.2 copies the request's Via into the response, so a response the target meant for
+    us matches our client transaction (17.1.3). None when nothing foreign came."""
+    odd = foreign(x, call)
+    if not odd:
+        return None
+    return Outcome(
+        "fail",
+        expected,
+        f"no response matched our transaction (17.1.3) while waiting for {what}: "
+        f"{len(odd)} other message(s) with our Call-ID, first {odd[0].summary()} "
+        f"({_why_foreign(odd[0], call)}; 8.2.6.2: a response copies the request's Via)",
+        list(x.trace),
+    )
 
 
 def expected_train(start_rel: float, offsets: list[float], label: str) -> list[Event]:
@@ -47,7 +92,7 @@ async def start_invite(
 ) -> Call:
     assert ctx.io is not None
     local = await ctx.io.local(transport)
-    call = Call(ctx.target.uri(user), local)
+    call = Call(ctx.target.uri(user), local, offer=sdp.offer(local.host))  # 13.2.1
     x.watch(call.call_id)
     await send_to_target(ctx, x, call.request("INVITE"), transport)
     return call
@@ -68,7 +113,8 @@ async def finish(
     ctx: ProbeContext, x: Exchange, call: Call, final: Msg | None, transport: str
 ) -> None:
     """Leave the target clean: ACK a non-2xx (17.1.1.3), ACK and BYE a 2xx (13.2.2.4, 15.1.1),
-    CANCEL a call still ringing (9.1); answer a BYE from the target (15.1.2)."""
+    CANCEL a call still ringing (9.1). (A BYE from the target is answered by
+    :class:`~sipfsm.probe.io.ProbeIO` the moment it arrives.)"""
     try:
         if final is None:
             await send_to_target(ctx, x, call.cancel(), transport)
@@ -80,24 +126,26 @@ async def finish(
         if resp.status >= 300:
             await send_to_target(ctx, x, call.ack_non_2xx(resp), transport)
             return
-        call.dialog_from(resp)
-        await send_to_target(ctx, x, call.in_dialog("ACK", cseq=call.cseq), transport)
+        await send_to_target(ctx, x, call.ack_2xx(resp), transport)
         await send_to_target(ctx, x, call.in_dialog("BYE"), transport)
-        end = x.now + ctx.answer_wait
-        while True:
-            _got, m = await x.until(
-                end,
-                lambda m: is_final(m, call, "BYE") or (m.request is not None and m.method == "BYE"),
-            )
-            if m is None or m.request is None:
-                return
-            req = m.request
-            await x.reply(response_to(req, 200), m)
+        await x.until(x.now + ctx.answer_wait, lambda m: is_final(m, call, "BYE"))
     except Exception:
         return
 
 
+async def give_up(
+    ctx: ProbeContext, x: Exchange, call: Call, final: Msg | None, transport: str, why: str
+) -> Outcome:
+    """The exchange cannot judge its rule: leave the target clean (:func:`finish`) and skip
+    with ``why``; but when no final response came on our transaction and other messages did,
+    fail (:func:`unmatched`)."""
+    await finish(ctx, x, call, final, transport)
+    odd = unmatched(x, call, "", "a final response") if final is None else None
+    return odd if odd is not None else skipped(x, why)
+
+
 async def answer_byes(x: Exchange, msgs: list[Msg]) -> None:
+    """Role server: answer the BYEs among ``msgs`` (15.1.2) on a listener of our own."""
     for m in msgs:
         if m.request is not None and m.method == "BYE":
             await x.reply(response_to(m.request, 200), m)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from sipfsm.probe.checks.base import Outcome, Params, ProbeContext
 from sipfsm.probe.checks.common import (
-    answer_byes,
     expected_train,
     finish,
+    give_up,
     is_final,
     is_response,
     judged,
@@ -20,7 +20,7 @@ from sipfsm.probe.checks.common import (
 )
 from sipfsm.probe.io import Event, Exchange
 from sipfsm.probe.oracle import doubling, judge_train
-from sipfsm.probe.wire import Call, Msg, response_to
+from sipfsm.probe.wire import Call, Msg
 
 
 async def invite_server_final_retransmit(ctx: ProbeContext, p: Params) -> Outcome:
@@ -34,16 +34,18 @@ async def invite_server_final_retransmit(ctx: ProbeContext, p: Params) -> Outcom
         call = await start_invite(ctx, x, p["user"], transport)
         final = await wait_final(ctx, x, call, max(ctx.answer_wait, 4 * ctx.base.t1))
         if final is None or final.status < 300:
-            await finish(ctx, x, call, final, transport)
-            return skipped(
+            return await give_up(
+                ctx,
                 x,
+                call,
+                final,
+                transport,
                 f"target answered {final.status if final else 'no final'} "
                 "within the wait; the check needs a non-2xx final response",
             )
         offsets = [] if reliable else doubling(ctx.base.t1, ctx.base.t2, ctx.t64)
         end = final.t + ctx.t64 + ctx.tol.of(ctx.t64) + ctx.grace
         msgs = await x.sleep_until(end)
-        await answer_byes(x, msgs)
         same = [m for m in msgs if is_response(m, call) and m.status == final.status]
         other = [m for m in msgs if is_response(m, call) and m.status != final.status]
         tags = {m.to_tag for m in same} - {final.to_tag}
@@ -84,9 +86,12 @@ async def invite_server_ack_stops_retransmit(ctx: ProbeContext, p: Params) -> Ou
         call = await start_invite(ctx, x, p["user"], transport)
         final = await wait_final(ctx, x, call, max(ctx.answer_wait, 4 * ctx.base.t1))
         if final is None or final.status < 300:
-            await finish(ctx, x, call, final, transport)
-            return skipped(
+            return await give_up(
+                ctx,
                 x,
+                call,
+                final,
+                transport,
                 f"target answered {final.status if final else 'no final'}; "
                 "the check needs a non-2xx final response",
             )
@@ -153,9 +158,12 @@ async def _answered_call(
     call = await start_invite(ctx, x, ctx.users.answer, transport)
     final = await wait_final(ctx, x, call, max(ctx.answer_wait, 8 * ctx.base.t1))
     if final is None or final.status >= 300:
-        await finish(ctx, x, call, final, transport)
-        return skipped(
+        return await give_up(
+            ctx,
             x,
+            call,
+            final,
+            transport,
             f"target answered {final.status if final else 'no final'}; "
             "the check needs a 2xx (an answering user)",
         )
@@ -183,16 +191,14 @@ async def uas_2xx_retransmit(ctx: ProbeContext, p: Params) -> Outcome:
                 seen.append(m)
             return len(seen) >= k
 
-        msgs, _ = await x.until(due, count)
-        await answer_byes(x, msgs)
+        await x.until(due, count)
         watched = x.now
         verdict = judge_train(
             final.t, [m.t for m in seen], offsets, ctx.t64, ctx.tol, watched_until=watched
         )
         resp = final.response
         assert resp is not None
-        call.dialog_from(resp)
-        t_ack = await send_to_target(ctx, x, call.in_dialog("ACK", cseq=call.cseq), transport)
+        t_ack = await send_to_target(ctx, x, call.ack_2xx(resp), transport)
         nxt = [o for o in offsets if final.t + o > t_ack]
         watch = max(
             final.t
@@ -201,7 +207,6 @@ async def uas_2xx_retransmit(ctx: ProbeContext, p: Params) -> Outcome:
             t_ack + 4 * ctx.base.t1,
         )
         after = await x.sleep_until(watch)
-        await answer_byes(x, after)
         late = [
             m
             for m in after
@@ -255,9 +260,8 @@ async def uas_2xx_no_ack_bye(ctx: ProbeContext, p: Params) -> Outcome:
             msgs += got
             if m is None:
                 break
-            if bye is None:
+            if bye is None:  # answered by ProbeIO as it arrived (15.1.2)
                 bye = m
-            await x.reply(response_to(m.request, 200), m)  # type: ignore[arg-type]
         train = [
             m
             for m in msgs
@@ -305,16 +309,18 @@ async def invite_server_absorbs_retransmit(ctx: ProbeContext, p: Params) -> Outc
     x = ctx.io.exchange("invite-server-absorbs-retransmit")
     try:
         call = await start_invite(ctx, x, user, "udp")
-        invite = call.request("INVITE", new_branch=False)
         ringing = user == ctx.users.ring
         if ringing:
             _, first = await x.until(
                 x.now + ctx.answer_wait, lambda m: is_response(m, call) and m.status > 100
             )
             if first is None or first.status >= 200:
-                await finish(ctx, x, call, first if first and first.status >= 200 else None, "udp")
-                return skipped(
+                return await give_up(
+                    ctx,
                     x,
+                    call,
+                    first,
+                    "udp",
                     f"user {user} answered "
                     f"{first.status if first else 'nothing but 100'}; "
                     "the check needs a provisional response",
@@ -322,67 +328,110 @@ async def invite_server_absorbs_retransmit(ctx: ProbeContext, p: Params) -> Outc
         else:
             first = await wait_final(ctx, x, call, max(ctx.answer_wait, 4 * ctx.base.t1))
             if first is None or first.status < 300:
-                await finish(ctx, x, call, first, "udp")
-                return skipped(
+                return await give_up(
+                    ctx,
                     x,
+                    call,
+                    first,
+                    "udp",
                     f"target answered {first.status if first else 'no final'}; "
                     "the check needs a non-2xx final (Completed) or a ringing user",
                 )
         window = ctx.t64 * 0.9
         times = sorted({first.t + window * d / 10 for d in p["at"]})
-        problems: list[str] = []
         exp = [
             *prefix_until(x, first.t),
             Event(x.rel(first.t), "recv", f"{first.status} (last response)"),
         ]
-        wait = max(0.2, 4 * ctx.tol.absolute)
-        for t in times:
-            await x.sleep_until(t)
-            sent = await send_to_target(ctx, x, invite, "udp")
-            exp += [
-                Event(x.rel(sent), "send", "INVITE again (same branch)"),
-                Event(x.rel(sent), "recv", f"{first.status} again (17.2.1)"),
-            ]
-            _got, answer = await x.until(
-                sent + wait, lambda m: is_response(m, call) and m.status == first.status
-            )
-            if answer is None:
-                problems.append(
-                    f"no {first.status} within {wait:.2f} s of the retransmitted "
-                    f"INVITE at +{x.rel(sent):.3f} s"
-                )
-                break
-        tail = await x.sleep_until(x.now + wait)
-        mine = [m for m in x.received if is_response(m, call)]
-        tags = {m.to_tag for m in mine if m.to_tag}
-        if len(tags) > 1:
-            problems.append(f"several To tags {sorted(tags)}: a new transaction")
-        if not ringing:
-            after = [m for m in mine if m.t > first.t and m.status < 200]
-            if after:
-                problems.append(f"{after[0].status} after the final: a new transaction")
-        trying = [m for m in mine if m.status == 100]
-        if len(trying) > 1 + len(times) and not ringing:
-            problems.append(f"{len(trying)} x 100 Trying: a second 100 train")
-        if ringing:
+        last, problems = await _retransmit_invite(ctx, x, call, first, times, exp)
+        problems += _new_transaction_signs(x, call, ringing, len(times))
+        if last.status < 200:
             await finish(ctx, x, call, None, "udp")
+        elif last.status < 300:
+            await finish(ctx, x, call, last, "udp")
         else:
-            await send_to_target(ctx, x, call.ack_non_2xx(first.response), "udp")  # type: ignore[arg-type]
-            t_ack2 = await send_to_target(ctx, x, call.ack_non_2xx(first.response), "udp")  # type: ignore[arg-type]
-            exp.append(Event(x.rel(t_ack2), "send", "ACK, ACK again: absorbed (Timer I)"))
-            extra = await x.sleep_until(t_ack2 + wait)
-            answered = [
-                m
-                for m in extra
-                if m.request is None and m.t > t_ack2 + ctx.grace and is_response(m, call)
-            ]
-            if answered:
-                problems.append(f"answered the retransmitted ACK: {answered[0].summary()}")
-        del tail
+            problems += await _acks_absorbed(ctx, x, call, last, exp)
         expected_line = (
-            f"each of {len(times)} retransmitted INVITE(s) answered with the "
-            f"last response ({first.status}), same To tag, no new transaction"
+            f"each of {len(times)} retransmitted INVITE(s) answered with the last response "
+            f"({_statuses(first, last)}), same To tag, no new transaction"
         )
         return judged(x, problems, expected_line, f"{len(times)} retransmission(s) absorbed", exp)
     finally:
         x.close()
+
+
+def _statuses(first: Msg, last: Msg) -> str:
+    return f"{first.status}" if last is first else f"{first.status}, then {last.status}"
+
+
+def _latest(last: Msg, msgs: list[Msg], call: Call) -> Msg:
+    """The last response of our INVITE transaction after ``msgs`` (17.2.1: a final ends the
+    provisionals; the transaction then resends the final)."""
+    for m in msgs:
+        if is_response(m, call) and (m.status >= 200 or last.status < 200):
+            last = m
+    return last
+
+
+async def _retransmit_invite(
+    ctx: ProbeContext, x: Exchange, call: Call, first: Msg, times: list[float], exp: list[Event]
+) -> tuple[Msg, list[str]]:
+    """17.2.1: send the INVITE again at ``times``; each must be answered with the last
+    response sent so far (the latest provisional in Proceeding, the final once it came).
+    Returns the last response seen and the problems."""
+    invite = call.request("INVITE", new_branch=False)
+    wait = max(0.2, 4 * ctx.tol.absolute)
+    last = first
+    for t in times:
+        last = _latest(last, await x.sleep_until(t), call)
+        sent = await send_to_target(ctx, x, invite, "udp")
+        want = last.status
+        exp += [
+            Event(x.rel(sent), "send", "INVITE again (same branch)"),
+            Event(x.rel(sent), "recv", f"{want} again (17.2.1)"),
+        ]
+
+        def answers(m: Msg, want: int = want) -> bool:
+            # a final may cross our retransmission: it is then the last response
+            return is_response(m, call) and (m.status == want or (want < 200 <= m.status))
+
+        _got, answer = await x.until(sent + wait, answers)
+        if answer is None:
+            return last, [
+                f"no {want} within {wait:.2f} s of the retransmitted INVITE at +{x.rel(sent):.3f} s"
+            ]
+        last = _latest(last, [answer], call)
+    return _latest(last, await x.sleep_until(x.now + wait), call), []
+
+
+def _new_transaction_signs(x: Exchange, call: Call, ringing: bool, sent: int) -> list[str]:
+    """What only a new server transaction would send: another To tag, a provisional after
+    the final, a second 100 train (17.2.1 absorbs a retransmission)."""
+    mine = [m for m in x.received if is_response(m, call)]
+    problems = []
+    tags = {m.to_tag for m in mine if m.to_tag}
+    if len(tags) > 1:
+        problems.append(f"several To tags {sorted(tags)}: a new transaction")
+    final = next((m for m in mine if m.status >= 200), None)
+    after = [m for m in mine if final is not None and m.t > final.t and m.status < 200]
+    if after:
+        problems.append(f"{after[0].status} after the final: a new transaction")
+    trying = [m for m in mine if m.status == 100]
+    if len(trying) > 1 + sent and not ringing:
+        problems.append(f"{len(trying)} x 100 Trying: a second 100 train")
+    return problems
+
+
+async def _acks_absorbed(
+    ctx: ProbeContext, x: Exchange, call: Call, final: Msg, exp: list[Event]
+) -> list[str]:
+    """17.2.1: ACK the non-2xx final twice; the second is absorbed in Confirmed (Timer I)."""
+    resp = final.response
+    assert resp is not None
+    wait = max(0.2, 4 * ctx.tol.absolute)
+    await send_to_target(ctx, x, call.ack_non_2xx(resp), "udp")
+    t_ack2 = await send_to_target(ctx, x, call.ack_non_2xx(resp), "udp")
+    exp.append(Event(x.rel(t_ack2), "send", "ACK, ACK again: absorbed (Timer I)"))
+    extra = await x.sleep_until(t_ack2 + wait)
+    answered = [m for m in extra if m.t > t_ack2 + ctx.grace and is_response(m, call)]
+    return [f"answered the retransmitted ACK: {answered[0].summary()}"] if answered else []

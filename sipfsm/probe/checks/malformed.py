@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sipfsm.probe import sdp
 from sipfsm.probe.checks.base import Outcome, Params, ProbeContext, st
 from sipfsm.probe.checks.common import finish, send_to_target, skipped
 from sipfsm.probe.corpus import Case, corpus_available, corpus_cases
@@ -47,7 +48,7 @@ async def malformed(ctx: ProbeContext, p: Params) -> Outcome:
         )
     try:
         local = await ctx.io.local("udp")
-        sent_by = f"{local.host}:{local.port}"
+        sent_by = f"{local.host}:{local.port}"  # what the corpus's top Via carries
         case: Case | None
         if p["case"] == "generated":
             from sipfsm.testing.strategies import DEFECTS
@@ -71,9 +72,19 @@ async def malformed(ctx: ProbeContext, p: Params) -> Outcome:
         wait = min(max(16 * ctx.base.t1, 1.0), 4.0)
 
         def final_of(m: Msg) -> bool:
-            return m.status >= 200 and (m.branch == case.branch or m.call_id in case.call_ids)
+            return m.status >= 200 and _answers(m, case, local.sent_by)
 
         _, final = await x.until(t + wait, final_of)
+        odd = [m for m in x.received if m.request is None and not _answers(m, case, local.sent_by)]
+        if final is None and odd:
+            return Outcome(
+                "fail",
+                f"{case.name}: {case.expect.describe()} ({case.expect.section})",
+                f"{case.name}: no response matched our transaction (17.1.3): "
+                f"{len(odd)} other message(s), first {odd[0].summary()} (top Via branch "
+                f"{odd[0].branch}, sent-by {odd[0].sent_by}; ours {case.branch}, {sent_by})",
+                list(x.trace),
+            )
         if final is not None and case.method == "INVITE" and final.response is not None:
             resp = final.response
             if resp.status >= 300:
@@ -93,6 +104,8 @@ async def malformed(ctx: ProbeContext, p: Params) -> Outcome:
                     call_id=resp.call_id or "",
                     from_tag=(resp.from_.tag if resp.from_ else None) or "",
                     cseq=resp.cseq.seq if resp.cseq else 1,
+                    # the corpus request's own offer, if it made one: the ACK then has no answer
+                    offer=case.data if sdp.MIME.encode() in case.data.lower() else b"",
                 )
                 await finish(ctx, x, call, final, "udp")
         ok, why = case.expect.judge(final.status if final is not None else None)
@@ -109,6 +122,18 @@ async def malformed(ctx: ProbeContext, p: Params) -> Outcome:
         )
     finally:
         x.close()
+
+
+def _answers(m: Msg, case: Case, ours: str) -> bool:
+    """17.1.3: a response to ``case``: the top Via's branch is the one we wrote (the defect
+    of ``badbranch`` included) and its sent-by ``ours`` (:attr:`Local.sent_by`). The CSeq
+    method is not compared: it may be the defect under test. A case without a branch is
+    matched by its Call-IDs."""
+    if m.response is None:
+        return False
+    if case.branch is None:
+        return m.call_id in case.call_ids
+    return m.branch == case.branch and m.sent_by == ours
 
 
 def _generated_case(

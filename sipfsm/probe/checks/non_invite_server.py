@@ -10,6 +10,7 @@ from sipfsm.probe.checks.common import (
     prefix_until,
     send_to_target,
     skipped,
+    unmatched,
     wait_final,
 )
 from sipfsm.probe.io import Event
@@ -31,7 +32,10 @@ async def non_invite_server_absorbs_retransmit(ctx: ProbeContext, p: Params) -> 
         await send_to_target(ctx, x, request, "udp")
         first = await wait_final(ctx, x, call, ctx.answer_wait, p["method"])
         if first is None:
-            return skipped(x, f"no final response to {p['method']} within {ctx.answer_wait} s")
+            odd = unmatched(x, call, "", f"a final response to {p['method']}")
+            return odd or skipped(
+                x, f"no final response to {p['method']} within {ctx.answer_wait} s"
+            )
         window = ctx.t64 * 0.9
         times = sorted({first.t + window * d / 10 for d in p["at"]})
         wait = max(0.2, 4 * ctx.tol.absolute)

@@ -1,0 +1,67 @@
+"""Hostile peers (issue 13): a target that answers with a new random branch, with garbage,
+with truncated messages, with a flood of responses none of which is ours, or not at all,
+gets no PASS from any check that needs a matching transaction (17.1.3).
+
+Each peer is the reference UA with one hostile flaw (:mod:`sipfsm.probe.flaws`) applied on
+the wire, probed on the virtual clock like tests/test_probe_flaws.py, at the RFC's T1 and with
+a fixed seed. In role client every check judges the target's answers to our transactions; in
+role server the checks judge requests the target sends, so only the peers that mangle
+requests too (garbage, truncated, silent) are probed there.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from sipfsm.probe import ProbeConfig, Unreachable
+from sipfsm.probe.checks import by_id
+from sipfsm.probe.flaws import CATALOGUE
+from sipfsm.probe.runner import run
+
+#: The hostile peers, and whether they mangle the target's requests too (role server).
+HOSTILE = {
+    "wrong-branch": False,
+    "garbage": True,
+    "truncated": True,
+    "flood": False,
+    "silent": True,
+}
+
+
+def verdicts(flaw: str, role: str) -> dict[str, tuple[str, str]]:
+    """Every check of ``role`` against the hostile peer: id -> (verdict, observed); a
+    target that sends nothing back is unreachable (no check runs: no verdict at all)."""
+    cfg = ProbeConfig(role=role, flaws=frozenset({flaw}), max_examples=2, seed=1)
+    cfg.virtual_clock = True
+    try:
+        report = run(cfg, progress_stream=io.StringIO())
+    except Unreachable:
+        return {}
+    assert report.stopped_by is None, report.stopped_by
+    return {r.check.id: (r.verdict, r.observed) for r in report.results}
+
+
+def test_the_hostile_peers_are_flaws() -> None:
+    assert set(HOSTILE) <= set(CATALOGUE)
+
+
+@pytest.mark.parametrize("flaw", sorted(HOSTILE))
+def test_no_pass_against_a_hostile_peer_role_client(flaw: str) -> None:
+    seen = verdicts(flaw, "client")
+    if flaw == "silent":
+        assert seen == {}  # unreachable: nothing came back
+        return
+    assert set(seen) == {c.id for c in by_id(role="client")}
+    passed = {i: o for i, (v, o) in seen.items() if v == "pass"}
+    assert not passed, passed
+    assert not any("probe error" in o for _, o in seen.values()), seen
+
+
+@pytest.mark.parametrize("flaw", sorted(f for f, requests in HOSTILE.items() if requests))
+def test_no_pass_against_a_hostile_peer_role_server(flaw: str) -> None:
+    seen = verdicts(flaw, "server")
+    assert set(seen) == {c.id for c in by_id(role="server")}
+    passed = {i: o for i, (v, o) in seen.items() if v == "pass"}
+    assert not passed, passed
