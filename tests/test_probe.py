@@ -142,6 +142,14 @@ def test_responses_match_their_client_transaction_per_17_1_3() -> None:
     assert call.matches(ok, "CANCEL") and not call.matches(ok, "INVITE")
     # a new Call-ID on a matching response changes nothing: 17.1.3 does not look at it
     assert call.matches(msg(resp.replace(call.call_id.encode(), b"other@x")), "INVITE")
+    # a torture request's Via echoed by the peer (8.2.6.2), unreadable by the Via view: the
+    # branch and sent-by we wrote are still found in the top value, on its own line or
+    # joined with the rest on one line; someone else's branch still does not match
+    broken = resp.replace(b";rport", b";rport;;,;,,")
+    joined = resp.replace(b";rport\r\n", b";rport, SIP/2.0/UDP 192.0.2.15;;,;,,\r\n")
+    assert broken != resp and joined != resp
+    assert call.matches(msg(broken), "INVITE") and call.matches(msg(joined), "INVITE")
+    assert not call.matches(msg(broken.replace(call.branch.encode(), b"z9hG4bKx")), "INVITE")
 
 
 def test_targets() -> None:

@@ -9,6 +9,7 @@ of concurrent checks never meet in the target.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,8 +17,10 @@ from typing import TypeVar
 
 from sipfsm.errors import ParseError
 from sipfsm.message.constants import MAGIC_COOKIE, REASONS
+from sipfsm.message.headers import Via
 from sipfsm.message.message import Request, Response
 from sipfsm.message.parse import parse
+from sipfsm.message.serialize import header_items
 from sipfsm.probe import sdp
 
 __all__ = ["Call", "Local", "Msg", "branch", "hostport", "response_to", "summary", "token"]
@@ -111,16 +114,41 @@ class Msg:
         return to.tag if to is not None else None
 
     @property
+    def top_via(self) -> str | None:
+        """The text of the top Via value (17.1.3 matches on it alone): the first item of the
+        first Via line."""
+        msg = self.msg
+        first = next((h for h in msg.headers if h.canonical == "Via"), None) if msg else None
+        return header_items(first)[0] if first is not None else None
+
+    @property
     def branch(self) -> str | None:
-        """The top Via's branch."""
-        vias = _quiet(lambda: self.msg.via if self.msg is not None else None)
-        return vias[0].branch if vias else None
+        """The top Via's branch: read through the Via view, or, when the value breaks the ABNF
+        (a torture request's Via that the peer echoes, 8.2.6.2), found in its text."""
+        top = self.top_via
+        if top is None:
+            return None
+        via = _quiet(lambda: _lone_via(top))
+        if via is not None:
+            return via.branch
+        found = _BRANCH_TEXT.search(top)
+        return found.group(1) if found else None
 
     @property
     def sent_by(self) -> str | None:
-        """The top Via's sent-by, as :func:`hostport` writes it."""
-        vias = _quiet(lambda: self.msg.via if self.msg is not None else None)
-        return hostport(vias[0].host, vias[0].port) if vias else None
+        """The top Via's sent-by, as :func:`hostport` writes it (found in the text when the
+        value breaks the ABNF, as for :attr:`branch`)."""
+        top = self.top_via
+        if top is None:
+            return None
+        via = _quiet(lambda: _lone_via(top))
+        if via is not None:
+            return hostport(via.host, via.port)
+        found = _SENT_BY_TEXT.match(top)
+        if found is None:
+            return None
+        port = found.group(2)
+        return hostport(found.group(1), int(port) if port and len(port) <= 5 else None)
 
     @property
     def call_id(self) -> str | None:
@@ -133,6 +161,19 @@ class Msg:
 
 
 T = TypeVar("T")
+
+
+def _lone_via(value: str) -> Via | None:
+    """One ``via-parm`` read on its own (raises ParseError when it breaks the ABNF)."""
+    vias = parse(f"SIP/2.0 100 Trying\r\nVia: {value}\r\n\r\n".encode()).via
+    return vias[0] if vias else None
+
+
+#: The branch and sent-by of a Via value that breaks the ABNF, found in its text (20.42).
+_BRANCH_TEXT = re.compile(r";[ \t]*branch[ \t]*=[ \t]*([^;, \t]+)", re.IGNORECASE)
+_SENT_BY_TEXT = re.compile(
+    r"SIP[ \t]*/[ \t]*[^/]+/[ \t]*\S+[ \t]+(\[[^\]]*\]|[^:;, \t]+)(?::(\d+))?", re.I
+)
 
 
 def _quiet(get: Callable[[], T | None]) -> T | None:
