@@ -61,7 +61,7 @@ def test_bad_input_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_error_pair_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = trace(capsys, "non_invite_server", "tu=408")
-    assert code == 1 and "RFC 4320 4.1" in err and "tu OPTIONS" not in out
+    assert code == 1 and "RFC 4320 4.2" in err and "tu OPTIONS" not in out
 
 
 def test_run_trace_for_the_demo() -> None:
@@ -69,7 +69,7 @@ def test_run_trace_for_the_demo() -> None:
     assert [s.what for s in steps][-1] == "enter Terminated" and steps[-1].t == 0.0
     with pytest.raises(TraceRefused) as refused:
         run_trace("non_invite_server", ["tu=180"])
-    assert refused.value.steps and refused.value.error.section == "RFC 4320 4.2"
+    assert refused.value.steps and refused.value.error.section == "RFC 4320 4.1"
 
 
 def _models_with_t1(tmp_path: Path, t1: str | None = None) -> Path:
