@@ -241,3 +241,22 @@ def test_a_missing_non_2xx_ack_is_caught(monkeypatch: pytest.MonkeyPatch) -> Non
     ]
     with pytest.raises(AssertionError, match=r"17\.1\.1\.2: 300-699 responses not ACKed"):
         oracle.check_non_2xx_acks(grams, "alice")
+
+
+@pytest.mark.parametrize("fork", [False, True], ids=["retransmission", "other-fork"])
+def test_a_stray_2xx_passed_to_the_core_is_caught(
+    fork: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deviation 7 of issue 12 reintroduced: under rfc6026 the transaction layer passes a 2xx
+    matching no client transaction to the UA core again (RFC 3261 18.1.2 as published). The
+    oracle of RFC 6026 8.9 (:func:`session_oracle.check_stray_2xx`) catches the ACK."""
+    from test_session_flows import _late_2xx_call
+
+    from sipfsm.engine.txlayer import TransactionLayer
+
+    _, log = _late_2xx_call("rfc6026", fork)
+    oracle.check_stray_2xx(oracle.read(log), "alice", profile="rfc6026")
+    monkeypatch.setattr(TransactionLayer, "stray_to_core", property(lambda self: True))
+    _, log = _late_2xx_call("rfc6026", fork)
+    with pytest.raises(AssertionError, match=r"RFC 6026 8\.9"):
+        oracle.check_stray_2xx(oracle.read(log), "alice", profile="rfc6026")
