@@ -64,7 +64,7 @@ class Oracle:
         return table[timer]
 
     def e_reaches_t2(self) -> float:
-        """RFC 4320 4.2: when a client's Timer E is first reset to T2 (E: T1, 2T1, ... cap T2)."""
+        """RFC 4320 4.1: when a client's Timer E is first reset to T2 (E: T1, 2T1, ... cap T2)."""
         elapsed, interval = 0.0, self.t1
         while True:
             elapsed += interval
@@ -112,6 +112,8 @@ class Oracle:
         else:
             self.state = "Trying"
             out.append(("tu", "request", None))
+            if self.profile == "rfc6026":  # RFC 4320 4.1: a 100 owed then, on any transport
+                self.timers["100"] = now + self.e_reaches_t2()
         return out
 
     def next_deadline(self) -> float | None:
@@ -266,6 +268,11 @@ class Oracle:
     # --- 17.2.2 non-INVITE server ----------------------------------------------------------
 
     def _non_invite_server_timer(self, name: str, at: float, out: list[Obs]) -> None:
+        if name == "100":  # RFC 4320 4.1: "if it has not otherwise responded" by then
+            out.append(("send", "response", 100, False))
+            self.last = 100
+            self._enter("Proceeding", out)
+            return
         self._enter("Terminated", out)  # Timer J
 
     def _non_invite_server_event(
@@ -286,6 +293,7 @@ class Oracle:
             self._rfc4320(code, now)
         if s == "Completed":
             return  # other responses from the TU are discarded
+        self._stop("100")  # it has otherwise responded (RFC 4320 4.1)
         out.append(("send", "response", code, False))
         self.last = code
         if code < 200:
@@ -296,12 +304,12 @@ class Oracle:
 
     def _rfc4320(self, code: int, now: float) -> None:
         if code == 408:
-            raise Refused("RFC 4320 4.1: no 408 to a non-INVITE request")
+            raise Refused("RFC 4320 4.2: no 408 to a non-INVITE request")
         if 100 < code < 200:
-            raise Refused("RFC 4320 4.2: no provisional response but 100")
+            raise Refused("RFC 4320 4.1: no provisional response but 100")
         early = not self.reliable and now - self.t0 < self.e_reaches_t2()
         if code == 100 and early and self.state != "Completed":
-            raise Refused("RFC 4320 4.2: no 100 before Timer E reaches T2 over UDP")
+            raise Refused("RFC 4320 4.1: no 100 before Timer E reaches T2 over UDP")
 
 
 def observe(outputs: Sequence[object]) -> list[Obs]:

@@ -541,6 +541,54 @@ def check_glare_retry(grams: list[Datagram], uac: str, owner: bool) -> None:
             assert abs(wait * 100 - round(wait * 100)) < 1e-6, "14.1: not in 10 ms units"
 
 
+def check_stray_2xx(grams: list[Datagram], uac: str, *, profile: str, t1: float = 0.5) -> None:
+    """RFC 6026 8.9 (replacing the last paragraph of 18.1.2): a response matching no client
+    transaction is silently discarded by every element but a stateless proxy. The INVITE
+    client transaction lives 64*T1 (Timer M, RFC 6026 8.4) after the first 2xx it receives;
+    a 2xx to that INVITE arriving later matches nothing, so under ``rfc6026`` the UAC sends
+    no ACK for it and opens no dialog for its To tag (no ACK, no BYE on it). Under ``rfc3261``
+    the old rule stands (the core gets it, :func:`check_acks`): nothing to check here."""
+    if profile != "rfc6026":
+        return
+    first: dict[int, float] = {}
+    strays: list[Datagram] = []
+    for d in grams:
+        m = d.msg
+        if d.sender == uac or not d.delivered or not isinstance(m, Response):
+            continue
+        if not (200 <= m.status < 300 and _method(d) == "INVITE" and m.cseq is not None):
+            continue
+        start = first.setdefault(m.cseq.seq, d.t)
+        if d.t > start + 64 * t1:
+            strays.append(d)
+    for stray in strays:
+        m = stray.msg
+        assert isinstance(m, Response) and m.cseq is not None
+        known = any(
+            x.t < stray.t
+            and x.sender != uac
+            and isinstance(x.msg, Response)
+            and _tags(x.msg) == _tags(m)
+            and x.t <= first[m.cseq.seq] + 64 * t1
+            for x in grams
+        )
+        for d in grams:
+            r = d.msg
+            if d.sender != uac or d.t < stray.t or not isinstance(r, Request):
+                continue
+            ack = r.method == "ACK" and r.cseq is not None and r.cseq.seq == m.cseq.seq
+            if ack and _tags(r) == _tags(m):
+                raise AssertionError(
+                    f"RFC 6026 8.9: ACK at {d.t} for a 2xx arriving at {stray.t}, after "
+                    f"Timer M ({first[m.cseq.seq] + 64 * t1}): it matched no transaction"
+                )
+            if not known and _tags(r) == _tags(m):
+                raise AssertionError(
+                    f"RFC 6026 8.9: {r.method} at {d.t} on a dialog of a 2xx discarded at "
+                    f"{stray.t} (no dialog is opened by a stray response)"
+                )
+
+
 def check_call(
     grams: list[Datagram],
     parties: tuple[str, ...] = ("alice", "bob"),

@@ -415,3 +415,107 @@ def test_demo(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert "final states: alice Terminated, bob Terminated" in out
     assert re.search(r"\n(\d+) passed, 0 failed, 0 skipped", out), "the reference UA passes"
     assert "exit code 0" in out
+
+
+# --- labels never disagree with the rules they draw (issue 12, deviation 9) -----------------
+
+_CLASS = re.compile(r"\b([1-6])xx\b")
+_SPAN = re.compile(r"\b([1-6]\d\d)-([1-6]\d\d)\b")
+_CODE = re.compile(r"(?<![-\d])([1-6]\d\d)(?![-\d])")
+
+
+def _named_codes(text: str) -> set[int]:
+    """The status codes a label's words name: ``1xx``, ``300-699``, ``491``."""
+    codes: set[int] = set()
+    for m in _CLASS.finditer(text):
+        codes |= set(range(int(m.group(1)) * 100, int(m.group(1)) * 100 + 100))
+    for m in _SPAN.finditer(text):
+        codes |= set(range(int(m.group(1)), int(m.group(2)) + 1))
+    for m in _CODE.finditer(_SPAN.sub("", text)):
+        codes.add(int(m.group(1)))
+    return codes
+
+
+def _exact_codes(text: str) -> set[int]:
+    """The single status codes a label names (``send 100``), not its classes or spans."""
+    return {int(m.group(1)) for m in _CODE.finditer(_SPAN.sub("", text))}
+
+
+def _label_faults(edge: diagram.Edge, machine: Machine) -> list[str]:
+    """Where an edge's label says something else than the rules it draws do."""
+    vocab = load_vocabulary()
+    head, _, guard_text = edge.label.event.partition(" [")
+    faults: list[str] = []
+    ranges = [vocab.events[r.event].status for r in edge.rules]
+    codes = {c for lo_hi in ranges if lo_hi for c in range(lo_hi[0], lo_hi[1] + 1)}
+    if any(ranges) and _named_codes(head) != codes:
+        faults.append(
+            f"event {head!r} names other codes than {sorted({r.event for r in edge.rules})}"
+        )
+    guards = {r.guard for r in edge.rules}
+    drawn_guard = guard_text.removesuffix("]") if guard_text else None
+    wanted = {None if g is None else vocab.guards[g].label for g in guards}
+    if wanted != {drawn_guard}:
+        faults.append(f"guard [{drawn_guard}] but the rules have {sorted(map(str, guards))}")
+    for rule in edge.rules:
+        acts = [a.verb for a in rule.actions if not vocab.actions[a.verb].takes_timer]
+        fixed = {c for v in acts if (c := vocab.actions[v].responds) is not None}
+        fixed |= {100} if "send_100" in acts else set()
+        said = _named_codes(edge.label.action)
+        if edge.label.action == "-" and acts:
+            faults.append(f"action '-' but the rule does {acts}")
+        elif edge.label.action != "-" and not rule.actions:
+            faults.append(f"action {edge.label.action!r} but the rule does nothing")
+        elif (fixed and said != fixed) or (not fixed and _exact_codes(edge.label.action)):
+            faults.append(
+                f"action {edge.label.action!r} names {sorted(said)}, sends {sorted(fixed)}"
+            )
+    return [f"{machine.name} {edge.source} -> {edge.dest}: {f}" for f in faults]
+
+
+@pytest.mark.parametrize(("name", "profile"), PAIRS)
+def test_every_label_matches_the_rule_it_draws(name: str, profile: str) -> None:
+    """Issue 12 (9): a drawn label's event (the status codes it names), its guard and its
+    actions (the status codes it says are sent) are those of every rule the edge draws: the
+    rfc6026 non-INVITE server once said "1xx from TU" where the rule (RFC 4320 4.1) takes 100
+    only. The pictures are the RFC figures' wording (17, Figures 5-8), never a different rule."""
+    machine = MODELS[name]
+    faults = [
+        f
+        for e in diagram.drawn_edges(machine, profile, load_vocabulary())
+        for f in _label_faults(e, machine)
+    ]
+    assert not faults, "\n".join(faults)
+
+
+@pytest.mark.parametrize("mutation", ["1xx label", "wrong guard", "send_100 -> send_response"])
+def test_a_label_that_lies_is_caught(mutation: str) -> None:
+    """Deviation 9 reintroduced: the rfc6026 non-INVITE server's 100 rule labelled "1xx from
+    TU" again, its guard drawn as another one, or the 100 of RFC 4320 4.1 drawn over a rule
+    that sends the TU's response: the label check names each."""
+    import dataclasses
+
+    from sipfsm.model.loader import Action, Rule
+
+    machine = MODELS["non_invite_server"]
+
+    def mutate(rule: Rule) -> Rule:
+        if mutation == "1xx label" and rule.event == "tu_100" and rule.guard == "late_100":
+            return dataclasses.replace(rule, label="1xx from TU / send response")
+        if mutation == "wrong guard" and rule.guard == "late_100":
+            return dataclasses.replace(rule, label="100 from TU [reliable] / send response")
+        if mutation == "send_100 -> send_response" and rule.event == "timer_trying":
+            acts = tuple(
+                Action("send_response") if a.verb == "send_100" else a for a in rule.actions
+            )
+            return dataclasses.replace(rule, actions=acts)
+        return rule
+
+    broken = dataclasses.replace(machine, rules=tuple(mutate(r) for r in machine.rules))
+    edges = diagram.drawn_edges(broken, "rfc6026", load_vocabulary())
+    assert [f for e in edges for f in _label_faults(e, broken)]
+    assert not [
+        f
+        for e in diagram.drawn_edges(machine, "rfc6026", load_vocabulary())
+        for f in _label_faults(e, machine)
+    ]

@@ -60,7 +60,7 @@ def test_ua_core_timers_scale_with_t1(reliable: bool) -> None:
 
 @pytest.mark.timeout(10)  # a mutant that never reaches the cap fails here, not hangs
 def test_time_until_e_reaches_t2() -> None:
-    """RFC 4320 4.2: with T1 = 0.5 s and T2 = 4 s, E fires at 0.5, 1.5 and 3.5 s and is reset
+    """RFC 4320 4.1: with T1 = 0.5 s and T2 = 4 s, E fires at 0.5, 1.5 and 3.5 s and is reset
     to T2 at 3.5 s; with T1 = 0.3 s and T2 = 3 s it fires at 0.3, 0.9, 2.1 and 4.5 s."""
     e = load_timers().timers["E"]
     assert time_until_at_cap(e, Timers().base(load_timers())) == pytest.approx(3.5)

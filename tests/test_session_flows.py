@@ -684,3 +684,71 @@ def test_trace_dialog_refusals(
 
     assert cli.main(["trace", "dialog", *argv]) == code
     assert message in capsys.readouterr().err
+
+
+# --- stray responses: RFC 6026 8.9 (replacing the last paragraph of 18.1.2) -----------------
+
+
+def _late_2xx_call(profile: str, fork: bool) -> tuple[UA, list[tuple[float, str, bytes, bool]]]:
+    """Alice calls Bob, Bob answers 200 at 0.1 s; 40 s later (past 64*T1 = 32 s after that
+    2xx) a copy of the 200 reaches Alice: a late retransmission, or with ``fork`` the 2xx of
+    another branch (another To tag). Every datagram is logged for the session oracle."""
+    alice, bob = _uas(profile)
+    log: list[tuple[float, str, bytes, bool]] = []
+
+    def pump(now: float) -> None:
+        for _ in range(20):
+            out = [("alice", d) for d in alice.drain()] + [("bob", d) for d in bob.drain()]
+            for sender, data in out:
+                log.append((now, sender, data, True))
+                (bob if sender == "alice" else alice).receive(data, now)
+            if not out:
+                return
+
+    alice.invite(BOB, 0.0)
+    pump(0.0)
+    bob.sessions[-1].answer(200, 0.1)
+    pump(0.1)
+    ok = next(d for t, s, d, _ in log if s == "bob" and d.startswith(b"SIP/2.0 200"))
+    now = 0.1
+    while now < 40.0:
+        now = round(now + 0.5, 3)
+        alice.handle_timer(now)
+        bob.handle_timer(now)
+        pump(now)
+    late = ok
+    if fork:
+        to = parse(ok, strict=True).get("To") or ""
+        tag = to.rsplit("tag=", 1)[1]
+        late = ok.replace(f"tag={tag}".encode(), b"tag=otherfork")
+    log.append((now, "bob", late, True))
+    alice.receive(late, now)
+    pump(now)
+    for _ in range(4):
+        now += 1.0
+        alice.handle_timer(now)
+        pump(now)
+    return alice, log
+
+
+@pytest.mark.parametrize("fork", [False, True], ids=["retransmission", "other-fork"])
+@pytest.mark.parametrize("profile", ["rfc6026", "rfc3261"])
+def test_rfc6026_8_9_stray_2xx_after_timer_m_is_discarded(profile: str, fork: bool) -> None:
+    """RFC 6026 8.9 replaces the last paragraph of 18.1.2: a response that matches no client
+    transaction is silently discarded by every element but a stateless proxy. After Timer M
+    (64*T1 after the first 2xx, 17.1.1 as amended) the INVITE client transaction is gone, so a
+    2xx retransmission gets no ACK and another fork's 2xx opens no dialog (no ACK, no BYE).
+    Under rfc3261 the old paragraph stands: the response goes to the core, which ACKs it
+    (13.2.2.4) and BYEs the other fork's dialog."""
+    alice, log = _late_2xx_call(profile, fork)
+    grams = oracle.read(log)
+    late = grams[-1].t if not fork else max(d.t for d in grams if d.sender == "bob")
+    after = [d.msg for d in grams if d.sender == "alice" and d.t >= late]
+    methods = [m.method for m in after if isinstance(m, Request)]
+    oracle.check_stray_2xx(grams, "alice", profile=profile, t1=0.5)
+    if profile == "rfc6026":
+        assert methods == [], methods
+        assert len(alice.sessions[-1].dialogs) == 1
+    else:
+        assert methods == (["ACK", "BYE"] if fork else ["ACK"]), methods
+    assert alice.errors == []

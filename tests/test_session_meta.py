@@ -412,3 +412,22 @@ def test_a_fork_2xx_after_the_session_left_alone_is_caught(
     grams = oracle.read(fork_answers_after_the_call(*parties))
     with pytest.raises(AssertionError, match=r"13\.2\.2\.4: \d+ 2xx received but never ACKed"):
         oracle.check_acks(grams, "alice")
+
+
+@pytest.mark.parametrize("fork", [False, True], ids=["retransmission", "other-fork"])
+def test_a_stray_2xx_passed_to_the_core_is_caught(
+    fork: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deviation 7 of issue 12 reintroduced: under rfc6026 the transaction layer passes a 2xx
+    matching no client transaction to the UA core again (RFC 3261 18.1.2 as published). The
+    oracle of RFC 6026 8.9 (:func:`session_oracle.check_stray_2xx`) catches the ACK."""
+    from test_session_flows import _late_2xx_call
+
+    from sipfsm.engine.txlayer import TransactionLayer
+
+    _, log = _late_2xx_call("rfc6026", fork)
+    oracle.check_stray_2xx(oracle.read(log), "alice", profile="rfc6026")
+    monkeypatch.setattr(TransactionLayer, "stray_to_core", property(lambda self: True))
+    _, log = _late_2xx_call("rfc6026", fork)
+    with pytest.raises(AssertionError, match=r"RFC 6026 8\.9"):
+        oracle.check_stray_2xx(oracle.read(log), "alice", profile="rfc6026")

@@ -304,6 +304,59 @@ def test_the_lockstep_oracle_can_fail() -> None:
     try:
         tx.respond(180, 0.0)
     except ProtocolError as exc:
-        assert exc.section == "RFC 4320 4.2"
+        assert exc.section == "RFC 4320 4.1"
     else:  # pragma: no cover
-        raise AssertionError("RFC 4320 4.2 not enforced")
+        raise AssertionError("RFC 4320 4.1 not enforced")
+
+
+# --- RFC 4320 4.1: the 100 an element owes a non-INVITE request ----------------------------
+
+
+def timer_e_reaches_t2(t1: float, t2: float) -> float:
+    """RFC 4320 4.1 (with 17.1.2.2): E starts at T1 and doubles; the instant it is reset to T2."""
+    elapsed, interval = 0.0, t1
+    while True:
+        elapsed += interval
+        interval = min(2 * interval, t2)
+        if interval >= t2:
+            return elapsed
+
+
+@given(t1=T1, t2=T2, transport=st.sampled_from(["udp", "tcp"]), profile=PROFILE)
+def test_rfc4320_4_1_unanswered_non_invite_request_gets_100_when_e_reaches_t2(
+    t1: float, t2: float, transport: str, profile: str
+) -> None:
+    """RFC 4320 4.1: "Without regard to transport, an SIP element MUST respond to a non-INVITE
+    request with a Status-Code of 100 if it has not otherwise responded after the amount of
+    time it takes a client transaction's Timer E to be reset to T2" (and over UDP no 100
+    before then). RFC 3261 17.2.2 has no such rule: the rfc3261 profile sends nothing."""
+    tx = Transaction(
+        "non_invite_server", "REQ", transport=transport, profile=profile, timers=Timers(t1, t2)
+    )
+    tx.start(0.0)
+    log = run_until(tx, 64 * t1)
+    sent = [(t, o.status, o.retransmission) for t, o in log if isinstance(o, Send)]
+    if profile == "rfc3261":
+        assert sent == [] and tx.state == "Trying"
+        return
+    assert sent == [(timer_e_reaches_t2(t1, t2), 100, False)], sent
+    assert tx.state == "Proceeding" and tx.get_timer() is None
+    again = tx.handle("recv_request", 64 * t1)  # 17.2.2: the most recent provisional again
+    assert [(o.status, o.retransmission) for o in again if isinstance(o, Send)] == [(100, True)]
+    tx.respond(200, 64 * t1)
+    assert tx.state in ("Completed", "Terminated")
+
+
+@given(t1=T1, t2=T2, at=st.floats(0.0, 0.999), status=st.sampled_from([100, 200, 404]))
+def test_rfc4320_4_1_no_extra_100_once_the_request_was_answered(
+    t1: float, t2: float, at: float, status: int
+) -> None:
+    """RFC 4320 4.1: the 100 is owed only "if it has not otherwise responded": a response of
+    the TU before Timer E would reach T2 (a final one; over TCP a 100 too) cancels it."""
+    reach = timer_e_reaches_t2(t1, t2)
+    transport = "tcp" if status == 100 else "udp"
+    tx = Transaction("non_invite_server", "REQ", transport=transport, timers=Timers(t1, t2))
+    tx.start(0.0)
+    tx.respond(status, at * reach)
+    log = run_until(tx, 64 * t1)
+    assert not [o for _, o in log if isinstance(o, Send)], log

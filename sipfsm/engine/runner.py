@@ -201,7 +201,7 @@ class Runner:
         if name in TRANSPORT_GUARDS:
             return TRANSPORT_GUARDS[name] == table.reliable
         if name in TIME_GUARDS:
-            early = not table.reliable and now - self.t0 < table.e_at_t2  # RFC 4320 4.2
+            early = not table.reliable and now - self.t0 < table.e_at_t2  # RFC 4320 4.1
             return early if name == "early_100" else not early
         if self.guards is None:
             raise ProtocolError(

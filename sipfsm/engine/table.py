@@ -73,7 +73,7 @@ _KIND = {"transition": TRANSITION, "ignore": IGNORE, "error": ERROR}
 
 #: Guards fixed by the transport: their value when the transport is reliable.
 TRANSPORT_GUARDS: Final = {"reliable": True, "unreliable": False}
-#: Guards that depend on the time since the machine started (RFC 4320 4.2).
+#: Guards that depend on the time since the machine started (RFC 4320 4.1).
 TIME_GUARDS: Final = frozenset({"early_100", "late_100"})
 #: The timer verbs, the same for every model kind.
 TIMER_VERBS: Final = frozenset({"start", "stop", "backoff", "restart"})
@@ -165,6 +165,7 @@ class _Inputs:
     reliable: bool
     base: Mapping[str, float]
     kept: frozenset[str]  # timers the machine backs off: their interval is kept
+    profile: str
 
 
 def _op(action: Action, rule_event: str, section: str, inputs: _Inputs, again: bool) -> Op | None:
@@ -187,6 +188,8 @@ def _op(action: Action, rule_event: str, section: str, inputs: _Inputs, again: b
 def _timer_op(action: Action, section: str, inputs: _Inputs) -> Op | None:
     timer = action.timer or ""
     spec = inputs.timers.timers[timer]
+    if inputs.profile not in spec.profiles:
+        return None  # a timer of another profile (timers.toml `profiles`) does not run here
     if action.verb == "stop":
         return (STOP, timer, 0.0, TimerEvent("stop", timer, None, section), section)
     if action.verb == "backoff":
@@ -200,7 +203,7 @@ def _timer_op(action: Action, section: str, inputs: _Inputs) -> Op | None:
     window = inputs.timers.windows.get(timer)
     if window is not None:
         return (DRAW, timer, 0.0, window, section)
-    seconds = initial_interval(spec, inputs.reliable, inputs.base)
+    seconds = initial_interval(spec, inputs.reliable, inputs.base, inputs.timers.timers)
     if seconds is None:
         return None
     code = KEEP if timer in inputs.kept else START
@@ -219,7 +222,7 @@ def _static_guard(guard: str, reliable: bool) -> bool | None:
     if guard in TRANSPORT_GUARDS:
         return TRANSPORT_GUARDS[guard] == reliable
     if guard in TIME_GUARDS and reliable:
-        return guard == "late_100"  # RFC 4320 4.2: over a reliable transport, never early
+        return guard == "late_100"  # RFC 4320 4.1: over a reliable transport, never early
     return None
 
 
@@ -271,7 +274,7 @@ def compile_table(
     base = timers.base(ttable)
     every = [a for r in machine.rules for a in r.actions] + list(machine.start.actions)
     kept = frozenset(a.timer or "" for a in every if a.verb == "backoff")
-    inputs = _Inputs(machine.kind == "transaction", ttable, vocab, reliable, base, kept)
+    inputs = _Inputs(machine.kind == "transaction", ttable, vocab, reliable, base, kept, profile)
     rules = machine.rules_for(profile)
     rule_ops = {r: _ops(r.actions, r.event, r.section, inputs, r.source == r.dest) for r in rules}
     grouped: dict[tuple[str, str], list[Rule]] = {}

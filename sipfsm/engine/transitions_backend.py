@@ -197,6 +197,8 @@ class TransitionsDriver:
         table = self.host.table
         name = action.timer or ""
         spec = table.timer_table.timers[name]
+        if table.profile not in spec.profiles:
+            return None  # a timer of another profile does not run under this one
         if action.verb == "stop":
             return (STOP, name, 0.0, TimerEvent("stop", name, None, section), section)
         if action.verb == "backoff":
@@ -205,7 +207,7 @@ class TransitionsDriver:
         seconds = (
             evaluate(action.interval or "none", table.base)
             if action.verb == "restart"
-            else initial_interval(spec, table.reliable, table.base)
+            else initial_interval(spec, table.reliable, table.base, table.timer_table.timers)
         )
         if action.verb == "start" and name in table.timer_table.windows:
             return (DRAW, name, 0.0, table.timer_table.windows[name], section)

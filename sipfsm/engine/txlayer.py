@@ -267,13 +267,25 @@ class TransactionLayer:
     ) -> tuple[Transaction | None, list[Output]]:
         """A response arrives: route it to its client transaction (17.1.3).
 
-        ``(None, [])``: it matches none (a stray response; RFC 6026 7.2: a proxy drops it, a
-        UA core may still use a stray 2xx for one of its dialogs).
+        ``(None, [])``: it matches none, a stray response. What becomes of it is
+        :attr:`stray_to_core`.
         """
         tx = self._client.get(key.client_id())
         if tx is None:
             return None, []
         return tx, self._after(tx, tx.receive_response(status, now, response))
+
+    @property
+    def stray_to_core(self) -> bool:
+        """Whether a response matching no client transaction goes to the core.
+
+        RFC 3261 18.1.2 (last paragraph): "If there are no matches, the response MUST be passed
+        to the core" (the UAC core ACKs a 2xx retransmission or another fork's 2xx that way).
+        RFC 6026 8.9 replaces that paragraph: the response MUST be silently discarded by every
+        element but a stateless proxy (a UA is none); the INVITE client transaction's Accepted
+        state (Timer M, 64*T1) is what passes those 2xx up now, and later ones are dropped.
+        """
+        return self.profile == "rfc3261"
 
     def respond(
         self,

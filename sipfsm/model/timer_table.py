@@ -95,9 +95,26 @@ def pick(low: str, high: str, granularity: str, unit: float, base: Mapping[str, 
     return round(lo + chosen * step, 6)
 
 
-def check_interval(file: str, key: str, expr: str, *, allow_none: bool = False) -> str:
-    """Check an interval expression: seconds (``33``), ``T1``/``T2``/``T4`` or ``N*T1``."""
+def at_cap_of(expr: str) -> str | None:
+    """The timer an ``at_cap(X)`` expression names, else ``None``.
+
+    ``at_cap(E)`` is the time a doubling timer, started at its unreliable value, takes to be
+    first reset to its cap: RFC 4320 4.1's "the amount of time it takes a client transaction's
+    Timer E to be reset to T2". Only a timer's value in ``timers.toml`` may be one.
+    """
+    if expr.startswith("at_cap(") and expr.endswith(")"):
+        return expr[len("at_cap(") : -1].strip() or None
+    return None
+
+
+def check_interval(
+    file: str, key: str, expr: str, *, allow_none: bool = False, allow_at_cap: bool = False
+) -> str:
+    """Check an interval expression: seconds (``33``), ``T1``/``T2``/``T4`` or ``N*T1``
+    (``allow_at_cap``: also ``at_cap(X)``, :func:`at_cap_of`)."""
     if allow_none and expr == "none":
+        return expr
+    if allow_at_cap and at_cap_of(expr) is not None:
         return expr
     head, _, tail = expr.partition("*")
     base = tail if tail else head
@@ -139,6 +156,7 @@ def _read(path: Path) -> TimerTable:
     if not isinstance(raw, dict) or not raw:
         raise ModelError(file, "timers", "missing table")
     timers = {name: _timer(file, name, row) for name, row in raw.items()}
+    _check_at_cap(file, timers)
     windows = {
         name: _window(file, name, row, timers, base)
         for name, row in table(file, "windows", data.get("windows", {})).items()
@@ -178,7 +196,8 @@ def _timer(file: str, name: str, row: Any) -> TimerSpec:
 
     def interval(side: str) -> str:
         where = f"{key}.{side}"
-        return check_interval(file, where, text(file, where, row.get(side)), allow_none=True)
+        value = text(file, where, row.get(side))
+        return check_interval(file, where, value, allow_none=True, allow_at_cap=True)
 
     return TimerSpec(
         name=name,
@@ -190,6 +209,22 @@ def _timer(file: str, name: str, row: Any) -> TimerSpec:
         cap=None if cap is None else check_interval(file, f"{key}.cap", cap),
         profiles=profiles(file, f"{key}.profiles", row.get("profiles")),
     )
+
+
+def _check_at_cap(file: str, timers: Mapping[str, TimerSpec]) -> None:
+    """An ``at_cap(X)`` value names a timer of the table that doubles up to a cap."""
+    for spec in timers.values():
+        for side in ("unreliable", "reliable"):
+            ref = at_cap_of(getattr(spec, side))
+            if ref is None:
+                continue
+            target = timers.get(ref)
+            if target is None or target.backoff != "double" or target.cap is None:
+                raise ModelError(
+                    file,
+                    f"timers.{spec.name}.{side}",
+                    f"at_cap({ref}) needs a timer {ref!r} with backoff = 'double' and a cap",
+                )
 
 
 def _bounds(file: str, key: str, value: Any, base: Mapping[str, float]) -> tuple[str, str]:

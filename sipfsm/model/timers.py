@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sipfsm.errors import ModelError
-from sipfsm.model.timer_table import TimerSpec, TimerTable, load_timers, seconds
+from sipfsm.model.timer_table import TimerSpec, TimerTable, at_cap_of, load_timers, seconds
 
 #: The transports a transaction can run over; the reliable ones get Table 4's "0s for TCP/SCTP".
 RELIABLE: dict[str, bool] = {"udp": False, "tcp": True, "tls": True, "sctp": True}
@@ -36,14 +36,32 @@ class Timers:
         return {k: float(v) if v is not None else defaults[k] for k, v in given.items()}
 
 
-def evaluate(expr: str, base: Mapping[str, float]) -> float | None:
-    """The seconds an interval expression stands for; ``None`` for ``none`` (timer unused)."""
-    return None if expr == "none" else seconds(expr, base)
+def evaluate(
+    expr: str, base: Mapping[str, float], timers: Mapping[str, TimerSpec] | None = None
+) -> float | None:
+    """The seconds an interval expression stands for; ``None`` for ``none`` (timer unused).
+
+    ``at_cap(E)`` (a timer's value only) needs the table's ``timers``: RFC 4320 4.1's time
+    for a client's Timer E to be reset to T2 (:func:`time_until_at_cap`).
+    """
+    if expr == "none":
+        return None
+    ref = at_cap_of(expr)
+    if ref is None:
+        return seconds(expr, base)
+    if timers is None or ref not in timers:
+        raise ModelError("timers.toml", expr, f"no timer {ref!r} to evaluate {expr} against")
+    return time_until_at_cap(timers[ref], base)
 
 
-def initial_interval(spec: TimerSpec, reliable: bool, base: Mapping[str, float]) -> float | None:
+def initial_interval(
+    spec: TimerSpec,
+    reliable: bool,
+    base: Mapping[str, float],
+    timers: Mapping[str, TimerSpec] | None = None,
+) -> float | None:
     """Table 4's value for a timer on this kind of transport (``None``: not started)."""
-    return evaluate(spec.reliable if reliable else spec.unreliable, base)
+    return evaluate(spec.reliable if reliable else spec.unreliable, base, timers)
 
 
 def cap(spec: TimerSpec, base: Mapping[str, float]) -> float | None:
@@ -54,7 +72,7 @@ def cap(spec: TimerSpec, base: Mapping[str, float]) -> float | None:
 def time_until_at_cap(spec: TimerSpec, base: Mapping[str, float]) -> float:
     """Seconds until a doubling timer, started unreliably, is first reset to its cap.
 
-    RFC 4320 4.2 uses this for Timer E: with T1 = 0.5 s and T2 = 4 s, E fires at 0.5, 1.5 and
+    RFC 4320 4.1 uses this for Timer E: with T1 = 0.5 s and T2 = 4 s, E fires at 0.5, 1.5 and
     3.5 s, and is reset to T2 at 3.5 s. A timer without cap or back-off never gets there.
     """
     interval, ceiling = evaluate(spec.unreliable, base), cap(spec, base)

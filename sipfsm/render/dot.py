@@ -16,6 +16,7 @@ from sipfsm.model.loader import (
     PROFILES,
     Machine,
     State,
+    TimerTable,
     Vocabulary,
     load_timers,
     load_vocabulary,
@@ -30,7 +31,7 @@ from sipfsm.render.html_labels import (
     state_html,
     tooltip,
 )
-from sipfsm.render.labels import make_label
+from sipfsm.render.labels import live_under, make_label
 from sipfsm.render.legend import legend
 from sipfsm.render.palette import (
     ADDED,
@@ -113,7 +114,7 @@ def to_dot(
     lines.append("  edge " + attr_list(_EDGE_DEFAULTS) + ";")
     lines.append("  subgraph cluster_machine {")
     lines.append("  graph " + attr_list(_title_attrs(machine, profile)) + ";")
-    lines.extend(_start_lines(machine, vocab))
+    lines.extend(_start_lines(machine, vocab, profile, table))
     for state in shown:
         lines.append(_state_line(machine, state, profile, highlight, vocab, all_edges))
 
@@ -169,10 +170,12 @@ def _title_attrs(machine: Machine, profile: str) -> dict[str, str]:
     }
 
 
-def _start_lines(machine: Machine, vocab: Vocabulary) -> list[str]:
-    """The initial marker with the start arrow (the transaction is created)."""
+def _start_lines(machine: Machine, vocab: Vocabulary, profile: str, table: TimerTable) -> list[str]:
+    """The initial marker with the start arrow (the transaction is created); a timer of
+    another profile (``timers.toml``) is not drawn: it does not run under this one."""
     start = machine.start
-    start_label = make_label(start.event, None, start.actions, start.label, vocab)
+    actions = [a for a in start.actions if live_under(a, profile, table)]
+    start_label = make_label(start.event, None, actions, start.label, vocab)
     marker = {
         "shape": "point",
         "width": "0.18",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sipfsm.model.loader import Action, Rule, Vocabulary
+from sipfsm.model.loader import Action, Rule, TimerTable, Vocabulary
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,13 @@ class Label:
         """The label as one line of plain text (tests, tooltips, tables)."""
         line = f"{self.event} / {self.action}"
         return f"{line} ({self.timers})" if self.timers else line
+
+
+def live_under(action: Action, profile: str, table: TimerTable) -> bool:
+    """Whether an action does anything under ``profile``: a timer action of a timer of other
+    profiles only (``timers.toml`` ``profiles``) does not (the engine skips it too)."""
+    spec = table.timers.get(action.timer or "")
+    return spec is None or profile in spec.profiles
 
 
 def timer_work(actions: Sequence[Action], vocab: Vocabulary) -> str:

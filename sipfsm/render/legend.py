@@ -5,6 +5,8 @@ computed from ``models/timers.toml``."""
 from __future__ import annotations
 
 from sipfsm.model.loader import Machine, TimerTable, Window, seconds
+from sipfsm.model.timer_table import at_cap_of
+from sipfsm.model.timers import time_until_at_cap
 from sipfsm.render.dot_syntax import escape
 from sipfsm.render.drawing import BASE_PROFILE, timers_used
 from sipfsm.render.palette import ADDED, ERROR, INK, MUTED, REMOVED, TIMER
@@ -15,6 +17,10 @@ def interval_text(expr: str, table: TimerTable) -> str:
     """An interval expression with its value: ``64*T1`` -> ``64·T1 = 32 s``."""
     if expr == "none":
         return "—"
+    ref = at_cap_of(expr)
+    if ref is not None:  # RFC 4320 4.1: the time a client's Timer E takes to reach T2
+        value = time_until_at_cap(table.timers[ref], table.base)
+        return f"{ref} at its cap = {value:g} s"
     head, _, tail = expr.partition("*")
     if tail:
         value = float(head) * table.base[tail]

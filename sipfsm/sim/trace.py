@@ -6,6 +6,12 @@ due, each at its own instant), ``recv=CODE`` a response arrives (client transact
 transactions), ``tu=CODE`` the TU sends a response (server transactions), ``transport-error``
 the transport layer reports a failure. The transaction starts at t = 0: a client has sent its
 request, a server has received it.
+
+A request or ACK that arrives once a server transaction is destroyed matches none: RFC 3261
+18.2.1 passes it to the core, which constructs a new server transaction for a request (the
+trace goes on with it) and takes an ACK itself. Under rfc3261 that is what becomes of an
+INVITE retransmitted after the 2xx (17.2.1 destroys the transaction on sending it): the TU
+gets it as a new request, the flaw RFC 6026 fixes with its Accepted state; the trace marks it.
 """
 
 from __future__ import annotations
@@ -93,8 +99,13 @@ def run_trace(
     try:
         server = tx.table.machine.role == "server"
         _record(steps, tx, now, tx.start(now), arrived=f"recv {tx.method}" if server else None)
+        on_2xx = False  # destroyed the instant it sent a 2xx (17.2.1 as published)
         for kind, arg in script:
+            if server and tx.terminated and arg in ("recv_request", "recv_ack"):
+                tx = _unmatched(steps, tx, now, str(arg), on_2xx)
+                continue
             now = _take(steps, tx, now, kind, arg)
+            on_2xx = kind == "tu" and 200 <= int(arg) < 300 and tx.terminated
     except ProtocolError as exc:
         raise TraceRefused(steps, exc) from None
     return steps
@@ -117,6 +128,26 @@ def _take(
         outputs = tx.handle(str(arg), now)
     _record(steps, tx, now, outputs or [], arrived=_arrival(tx, kind, arg))
     return now
+
+
+def _unmatched(
+    steps: list[Step], tx: Transaction, now: float, event: str, on_2xx: bool
+) -> Transaction:
+    """A request or ACK after the server transaction was destroyed: it matches no transaction
+    (17.2.3), so the transport passes it to the core (18.2.1); for a request the core
+    constructs a new server transaction, which the trace follows from here."""
+    if event == "recv_ack":
+        steps.append(Step(now, "recv ACK", tx.state))
+        steps.append(Step(now, "no match: ACK to the core (18.2.1)", tx.state))
+        return tx
+    steps.append(Step(now, f"recv {tx.method}", tx.state))
+    fresh = Transaction(tx.table, None, method=tx.method)
+    initial = fresh.table.machine.initial
+    steps.append(Step(now, "no match: new server transaction (18.2.1)", initial))
+    if on_2xx:
+        steps.append(Step(now, "RFC 3261 flaw (RFC 6026 fixes it): a new request", initial))
+    _record(steps, fresh, now, fresh.start(now))
+    return fresh
 
 
 def _arrival(tx: Transaction, kind: str, arg: float | int | str) -> str | None:

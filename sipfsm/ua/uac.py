@@ -30,9 +30,12 @@ class UACore(CoreBase):
         if tx is not None:
             self._outputs(tx, outputs, now)
             return
-        # 17.1.1.2 / RFC 6026: a 2xx the transaction layer does not match goes to the core,
-        # which matches it to a dialog of its INVITE (a retransmission, or another fork).
         session = self._session_for_response(resp)
+        if not self.layer.stray_to_core:  # RFC 6026 8.9: silently discarded
+            self._note(now, f"stray {resp.status} discarded (RFC 6026 8.9)", session)
+            return
+        # 18.1.2 as published: a 2xx the transaction layer does not match goes to the core,
+        # which matches it to a dialog of its INVITE (a retransmission, or another fork).
         if (
             session is not None
             and resp.cseq
