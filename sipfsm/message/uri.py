@@ -45,7 +45,7 @@ _HEX = "0123456789ABCDEFabcdef"
 _ESCAPE_RE = re.compile(r"%([0-9A-Fa-f]{2})")
 
 #: ``host`` (25.1, with RFC 5954's IPv4address and IPv6address), as compiled from the ABNF.
-_HOST_RE = re.compile(_grammar.TERMINALS["HOST"])
+_HOST_RE = _grammar.regex("HOST")
 _ESC = r"%[0-9A-Fa-f]{2}"
 _UNR = r"A-Za-z0-9\-_.!~*'()"
 _USER_RE = re.compile(rf"(?:[{_UNR}&=+$,;?/]|{_ESC})+")
