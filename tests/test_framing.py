@@ -195,3 +195,40 @@ def test_many_messages_in_one_feed_move_the_buffer_once() -> None:
     got, _, moved = _counted_feed(data, len(data), BIG)
     assert got == 5000
     assert moved <= 2 * len(data), (moved, len(data))
+
+
+def test_a_message_framed_before_a_fatal_error_in_the_same_feed_is_not_lost() -> None:
+    """Found by the fuzz harness (issue 11): a good message and, in the same ``feed``, one
+    whose framing ends the stream. Byte by byte the good one came out; in one piece it was
+    lost with the buffer. Now the error is raised, the next call returns the good message,
+    and the calls after that raise the error again."""
+    broken = b"OPTIONS sip:x@example.com SIP/2.0\r\nContent-Length: 0\r\nl: 5\r\n\r\n"
+    data = msg(1) + broken
+    trickled = StreamFramer()
+    got: list[Request | Response] = []
+    with pytest.raises(ParseError) as first:
+        for b in data:
+            got += trickled.feed(bytes([b]))
+    assert uris(got) == ["sip:u1@example.com"]
+    whole = StreamFramer()
+    with pytest.raises(ParseError) as err:
+        whole.feed(data)
+    assert err.value.code == first.value.code == "content-length-conflict"
+    assert uris(whole.feed(b"")) == ["sip:u1@example.com"]
+    with pytest.raises(ParseError):
+        whole.feed(b"")
+
+
+def test_an_empty_line_of_lf_alone_gives_bare_lf_however_the_stream_is_cut() -> None:
+    """Found by the fuzz harness (issue 11): ``LF LF`` inside a header section that a CRLF
+    CRLF ends later. Trickled, the framer meets the LF LF first (``bare-lf``); in one piece it
+    said ``bad-line-ending``. The first empty line decides, however the stream is cut."""
+    data = msg(1).replace(b"\r\nCSeq", b"\n\nCSeq")
+    codes = []
+    for size in (1, 7, len(data)):
+        framer = StreamFramer()
+        with pytest.raises(ParseError) as err:
+            for i in range(0, len(data), size):
+                framer.feed(data[i : i + size])
+        codes.append(err.value.code)
+    assert codes == ["bare-lf"] * 3

@@ -175,3 +175,12 @@ def test_every_view_of_an_accepted_generated_message_reads(m: sipfsm.Message) ->
     msg = sipfsm.parse(m.raw, strict=True)
     read_every_view(msg)
     read_every_view(sipfsm.parse(m.raw))  # lazily parsed, the same
+
+
+@pytest.mark.parametrize("uri", ["tel:;731", "tel:+1;;a", "tel:;"])
+def test_a_tel_uri_outside_rfc_3966_reads_as_an_absolute_uri(uri: str) -> None:
+    """Found by the fuzz harness (issue 11): ``To: <tel:;731>`` is an absoluteURI (25.1), so
+    strict parsing accepts it; the view raised "empty or invalid telephone-subscriber"."""
+    msg = sipfsm.parse(_request(extra=f"To: <{uri}>\r\n"), strict=True)
+    read_every_view(msg)
+    assert msg.to is not None and str(msg.to.uri) == uri and msg.to.uri.scheme == "tel"

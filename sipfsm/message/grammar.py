@@ -2,8 +2,9 @@
 
 * :data:`HEADERS` maps every header name (long and compact, lower-cased) to its
   :class:`HeaderRule` (RFC 3261 section 7.3.3 and section 20; the names come from the ABNF).
-* :func:`regex` compiles a terminal of the file on first use (the regexes are large; a process
-  only pays for the header fields it meets).
+* :func:`regex` gives a terminal of the file compiled: every terminal, and the start-line and
+  list regexes built from them, is compiled at import from a cache of the regex engine's code
+  (:mod:`sipfsm.message.precompiled`), so that no first use pays for compiling (issue 11).
 * :func:`lalr_parse` parses a value of a non-regular header field (Server, User-Agent,
   Retry-After: they nest ``comment``) with Lark's LALR parser. Tokens are cut by the
   terminals that the parser can accept *in its current state*, longest match first, so the
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sipfsm.message.constants import SIP_VERSION
+from sipfsm.message.precompiled import cache_folder, compile_all
 
 if TYPE_CHECKING:  # pragma: no cover
     from lark import Lark, Token, Tree
@@ -144,10 +146,41 @@ LIST_HEADERS: frozenset[str] = frozenset(k for k, h in BY_RULE.items() if h.item
 ADDR_SPEC_HEADERS: frozenset[str] = frozenset(k for k, h in BY_RULE.items() if h.angle)
 
 
+def _request_line_text() -> str:
+    method, uri = TERMINALS["METHOD_SP"], TERMINALS["REQUEST_URI_SP"]
+    return f"(?:{method}) (?:{uri}) {re.escape(SIP_VERSION)}"
+
+
+def _status_line_text() -> str:
+    version = re.escape(SIP_VERSION)
+    code, phrase = TERMINALS["STATUS_CODE"], TERMINALS["REASON_PHRASE"]
+    return f"{version} ({code}) ({phrase})"
+
+
+def _list_splitter_text(item: str) -> str:
+    return f"({TERMINALS[item]})(?:{TERMINALS['COMMA']}|\\Z)"
+
+
+def _all_patterns() -> dict[str, str]:
+    """Every regex the parser and the views use: each terminal by its name, the start lines
+    and the list splitters of the comma-list fields under names no terminal has."""
+    texts = dict(TERMINALS)
+    texts["request-line"] = _request_line_text()
+    texts["status-line"] = _status_line_text()
+    for item in sorted({h.item for h in HEADERS.values() if h.item is not None}):
+        texts[f"list {item}"] = _list_splitter_text(item)
+    return texts
+
+
+#: Every pattern of :func:`_all_patterns`, compiled at import (issue 11, defect 7).
+_COMPILED: dict[str, re.Pattern[str]] = compile_all(_all_patterns())
+
+
 @cache
 def regex(terminal: str) -> re.Pattern[str]:
     """The compiled regular expression of ``terminal`` (e.g. ``VIA``)."""
-    return re.compile(TERMINALS[terminal])
+    got = _COMPILED.get(terminal)
+    return got if got is not None else re.compile(TERMINALS[terminal])
 
 
 @cache
@@ -160,8 +193,7 @@ def fullmatcher(terminal: str) -> Matcher:
 def request_line() -> Matcher:
     """``Method SP Request-URI SP "SIP/2.0"`` in one regex: the fast path of section 7.1 (its
     parts are emitted for the SP that follows them: ``METHOD_SP``, ``REQUEST_URI_SP``)."""
-    method, uri = TERMINALS["METHOD_SP"], TERMINALS["REQUEST_URI_SP"]
-    return re.compile(f"(?:{method}) (?:{uri}) {re.escape(SIP_VERSION)}").fullmatch
+    return _COMPILED["request-line"].fullmatch
 
 
 @cache
@@ -169,15 +201,14 @@ def status_line() -> Matcher:
     """``"SIP/2.0" SP Status-Code SP Reason-Phrase`` in one regex (section 7.2 fast path);
     group 1 is the code, group 2 the phrase. Status-Code is the ABNF's (``3DIGIT``): the range
     100-699 (section 21) is the caller's check, ``value-out-of-range``."""
-    version = re.escape(SIP_VERSION)
-    code, phrase = TERMINALS["STATUS_CODE"], TERMINALS["REASON_PHRASE"]
-    return re.compile(f"{version} ({code}) ({phrase})").fullmatch
+    return _COMPILED["status-line"].fullmatch
 
 
 @cache
 def list_splitter(item: str) -> re.Pattern[str]:
     """``(ITEM)(?:COMMA|end)``: cuts a comma list (RFC 3261 section 7.3.1) into elements."""
-    return re.compile(f"({TERMINALS[item]})(?:{TERMINALS['COMMA']}|\\Z)")
+    got = _COMPILED.get(f"list {item}")
+    return got if got is not None else re.compile(_list_splitter_text(item))
 
 
 #: What decides where the top-level commas are: a quoted string (quoted-pairs inside), a
@@ -258,7 +289,7 @@ def _lalr_text() -> tuple[str, list[str]]:
 
 def _cache_file(text: str) -> str | bool:
     """Where Lark keeps the built LALR tables between processes: the user's cache folder
-    (``$XDG_CACHE_HOME/sipfsm`` or ``~/.cache/sipfsm``), keyed by the grammar and Lark's
+    (:func:`sipfsm.message.precompiled.cache_folder`), keyed by the grammar and Lark's
     version. Without a writable folder (read-only installs, no home) Lark builds the
     tables in memory each time (tens of milliseconds)."""
     import hashlib
@@ -266,13 +297,8 @@ def _cache_file(text: str) -> str | bool:
 
     import lark
 
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "sipfsm")
-    try:
-        os.makedirs(folder, exist_ok=True)
-        if not os.access(folder, os.W_OK):
-            return False
-    except OSError:
+    folder = cache_folder()
+    if folder is None:
         return False
     digest = hashlib.sha256(f"{lark.__version__}\n{text}".encode()).hexdigest()[:16]
     return os.path.join(folder, f"lalr-{digest}.cache")
@@ -288,11 +314,11 @@ class _Lalr:
     (:func:`_takes`), never on a copy of the stack or of the trees built so far."""
 
     def __init__(self) -> None:
-        from lark import Lark  # imported on first use: lark costs tens of ms to import
+        from lark import Lark  # imported by prepare_lalr(), with the views
 
         text, starts = _lalr_text()
         self.lark: Lark = Lark(text, parser="lalr", start=starts, cache=_cache_file(text))
-        self.patterns = {t.name: re.compile(t.pattern.to_regexp()) for t in self.lark.terminals}
+        self.patterns = {t.name: _compiled(t.pattern.to_regexp()) for t in self.lark.terminals}
         #: Parser state -> the terminals of its row of the parse table that have a pattern:
         #: (name, pattern, whether the action is a shift: then the state surely takes it).
         self._rows: dict[int, list[tuple[str, re.Pattern[str], bool]]] = {}
@@ -369,6 +395,15 @@ def _takes(
         pushed.append(states[below][rule.origin.name][1])  # type: ignore[attr-defined,arg-type]
 
 
+def _compiled(text: str) -> re.Pattern[str]:
+    """``text`` compiled: the precompiled terminal when it is one (Lark's terminals are ours)."""
+    got = _COMPILED.get(_TERMINAL_OF.get(text, ""))
+    return got if got is not None else re.compile(text)
+
+
+_TERMINAL_OF: dict[str, str] = {text: name for name, text in TERMINALS.items()}
+
+
 class _LalrError(Exception):
     def __init__(self, pos: int, expected: list[str]) -> None:
         self.pos = pos
@@ -379,6 +414,12 @@ class _LalrError(Exception):
 @cache
 def _lalr() -> _Lalr:
     return _Lalr()
+
+
+def prepare_lalr() -> None:
+    """Import Lark and build the LALR parser now (from its cached tables), so that the first
+    value of a non-regular field read costs no more than the next ones (issue 11)."""
+    _lalr()
 
 
 def lalr_parse(value: str, start: str) -> Tree[Token]:

@@ -74,7 +74,7 @@ class StreamFramer:
     or message) cannot be recovered from: it is raised, and so is every later ``feed``. A
     message that is framed correctly but malformed inside (``strict``) is skipped and its
     ParseError raised; messages framed before it in the same call are returned by the next
-    ``feed`` call.
+    ``feed`` call, also when the error ends the stream (then the calls after that raise it).
 
     Linear time however the stream is cut: each search for the empty line ending a header
     section resumes where the last one stopped, a header section is framed once however its
@@ -93,6 +93,11 @@ class StreamFramer:
         self._broken: ParseError | None = None
 
     @property
+    def broken(self) -> ParseError | None:
+        """The framing error that ended the stream (every later ``feed`` raises it), or None."""
+        return self._broken
+
+    @property
     def buffered(self) -> int:
         """Octets received but not yet part of a complete message."""
         return len(self._buf) - self._pos
@@ -100,6 +105,9 @@ class StreamFramer:
     def feed(self, data: bytes) -> list[Request | Response]:
         """Add ``data``; return every message now complete, in order."""
         if self._broken is not None:
+            if self._ready:  # framed before the error that ended the stream
+                out, self._ready = self._ready, []
+                return out
             raise self._broken
         self._buf += data
         try:
@@ -174,6 +182,11 @@ class StreamFramer:
                     "SIP-message",
                 )
             return False
+        # An empty line of LF alone before the CRLF CRLF: a trickled stream would have met it
+        # first, so it is what ends this header section however the stream is cut.
+        lf = buf.find(b"\n\n", max(self._scan - 1, pos), hend)
+        if lf >= 0:
+            raise bare_lf(buf[pos : lf + 1].decode("latin-1"), find_bare_lf(buf, pos) - pos)
         f = frame_head(buf[pos:hend].decode("latin-1"), 0, lim, self.strict)
         cl = f.content_length
         if cl is None:

@@ -45,7 +45,7 @@ _HEX = "0123456789ABCDEFabcdef"
 _ESCAPE_RE = re.compile(r"%([0-9A-Fa-f]{2})")
 
 #: ``host`` (25.1, with RFC 5954's IPv4address and IPv6address), as compiled from the ABNF.
-_HOST_RE = re.compile(_grammar.TERMINALS["HOST"])
+_HOST_RE = _grammar.regex("HOST")
 _ESC = r"%[0-9A-Fa-f]{2}"
 _UNR = r"A-Za-z0-9\-_.!~*'()"
 _USER_RE = re.compile(rf"(?:[{_UNR}&=+$,;?/]|{_ESC})+")
@@ -248,15 +248,21 @@ class URI:
 
     @classmethod
     def _parse_tel(cls, text: str, scheme: str, rest: str) -> URI:
+        """A tel: URI is an absoluteURI in RFC 3261 (section 25.1: the SIP grammar has no rule
+        of RFC 3966): one that the shape of RFC 3966 does not fit (``tel:;731``, an empty
+        number or parameter name) reads as an opaque absoluteURI, as other schemes do, so that
+        what strict parsing accepts the view reads (issue 11)."""
+        if not rest or _URIC_RE.fullmatch(rest) is None:
+            raise URIError(text, "characters outside uric after the scheme (25.1 absoluteURI)")
         number, *ptexts = rest.split(";")
-        if not number or _URIC_RE.fullmatch(rest) is None:
-            raise URIError(text, "empty or invalid telephone-subscriber (RFC 3966)")
         params: list[tuple[str, str | None]] = []
         for p in ptexts:
             name, eq, value = p.partition("=")
             if not name:
-                raise URIError(text, "empty tel parameter (RFC 3966 par)")
+                return cls(scheme=scheme, opaque=rest, text=text)
             params.append((name, value if eq else None))
+        if not number:
+            return cls(scheme=scheme, opaque=rest, text=text)
         return cls(scheme=scheme, user=number, params=tuple(params), opaque=rest, text=text)
 
     @classmethod

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import import_module
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from sipfsm.message import grammar as _grammar
+from sipfsm.message import header_builders as B
+from sipfsm.message import headers as H
 from sipfsm.message.grammar import BY_RULE, COMPACT_FORMS, LIST_HEADERS
 from sipfsm.message.numbers import decimal
 from sipfsm.message.split import parse_params, split_top, strip_lws
@@ -28,27 +29,14 @@ from sipfsm.message.split import parse_params, split_top, strip_lws
 if TYPE_CHECKING:  # pragma: no cover
     from lark import Token, Tree
 
-    from sipfsm.message import header_builders as B
-    from sipfsm.message import headers as H
     from sipfsm.message.header import Header
-else:
 
-    class _Lazy:
-        """A module (``message.headers``, ``message.header_builders`` and through them
-        ``message.uri``) imported on first use: the message classes inherit these views, and a
-        process that only parses messages should not pay for them at start-up."""
-
-        def __init__(self, name: str) -> None:
-            self._name = name
-            self._module: ModuleType | None = None
-
-        def __getattr__(self, name: str) -> Any:
-            if self._module is None:
-                self._module = import_module(self._name)
-            return getattr(self._module, name)
-
-    H = _Lazy("sipfsm.message.headers")
-    B = _Lazy("sipfsm.message.header_builders")
+#: Issue 11, defect 7: everything the first use of a view needs is loaded with the message
+#: classes (this module), not on first use: the view classes (``message.headers``,
+#: ``message.header_builders``, ``message.uri``), Lark with the LALR tables of the non-regular
+#: fields, and every regex (compiled at import, :mod:`sipfsm.message.precompiled`). So no first
+#: use of a view costs more than reading it (``bench/bench_views.py``).
+_grammar.prepare_lalr()
 
 __all__ = ["COMPACT", "LIST_HEADERS", "HeaderViews", "canonical_name", "typed_value"]
 

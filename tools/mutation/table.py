@@ -126,6 +126,9 @@ NOT_DATA_JUDGES = {
     "tests/test_public_api.py": "types of the public API (signatures, no data)",
     "tests/test_run_guards.py": "the run guards (working tree, planned skips) in scratch projects",
     "tests/test_uas_server.py": "8.2 screening and the socket server on loopback (real sockets)",
+    "tests/test_fuzz.py": "the parser's contract on hostile inputs (only ParseError, round trip,"
+    " views, canonical form, streams), whatever the grammar says: the grammar's data mutants are"
+    " judged by the grammar tests",
     "tests/test_diagrams.py": "regenerated from the mutant, the pictures agree with it (its drift"
     " tests are how this tool checks that the regeneration happened)",
 }
