@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from sipfsm.errors import ParseError
-from sipfsm.message.constants import MAGIC_COOKIE, REASONS
+from sipfsm.message.constants import DEFAULT_PORT, MAGIC_COOKIE, REASONS
 from sipfsm.message.headers import Via
 from sipfsm.message.message import Request, Response
 from sipfsm.message.parse import parse
@@ -39,7 +39,7 @@ def branch() -> str:
 def hostport(host: str, port: int | None) -> str:
     """``host:port`` as 17.1.3 compares a sent-by: the host without case, the port 5060 when
     absent (18.1.1 and 19.1.2: the default of SIP over UDP and TCP)."""
-    return f"{host.lower()}:{port if port is not None else 5060}"
+    return f"{host.lower()}:{port if port is not None else DEFAULT_PORT}"
 
 
 @dataclass(frozen=True, slots=True)
