@@ -252,7 +252,7 @@ def big_message(size: int) -> bytes:
     while total < size - 600:  # blocks of the same four kinds, so that every size has the mix
         block = [
             f"Via: SIP/2.0/UDP host{i}.example.com;branch=z9hG4bK{i};received=192.0.2.{i % 250}",
-            "Subject: " + "lorem ipsum " * 15,
+            "Subject: " + ("lorem ipsum " * 15).rstrip(),  # section 25: TEXT-UTF8-TRIM
             'Contact: "' + 'x\\"y ' * 20 + f'" <sip:u{i}@h.example.com;transport=tcp>;q=0.5',
             "User-Agent: Agent/1.0 " + "(a " * 8 + "b" + ")" * 8,
         ]
