@@ -13,6 +13,7 @@ import pytest
 
 import sipfsm
 from sipfsm import ParseError, StreamFramer
+from sipfsm.testing.views import read_every_view
 
 HUGE = b"1" * 5000
 ZEROS = b"0" * 5000
@@ -162,3 +163,60 @@ def test_huge_ports_and_parameters_read_as_a_named_error() -> None:
                             getattr(item, attr, None)
                 except ParseError as exc:
                     assert exc.code == "bad-header-value", exc
+
+
+#: Every place a port is (RFC 3261 section 25: hostport, sent-by): the line with ``{}`` for it.
+PORT_LINES = [
+    "Via: SIP/2.0/UDP 192.0.2.21:{};branch=z9hG4bKx",
+    "Via: SIP/2.0/TCP h.example.com : {} ;branch=z9hG4bKy",
+    "Contact: <sip:a@example.com:{}>",
+    "Contact: sip:a@example.com:{}",
+    "Route: <sip:proxy.example.com:{};lr>",
+    "Record-Route: <sip:proxy.example.com:{};lr>",
+    "Reply-To: <sips:a@[2001:db8::1]:{}>",
+    "Call-Info: <sip:info.example.com:{}>;purpose=info",
+    "P-Asserted-Identity: <sip:a@example.com:{}>",
+    "Refer-To: <sip:b@example.com:{}>",
+    "REQUEST-URI sip:registrar.example.com:{}",
+]
+
+
+def with_port(line: str, port: str) -> bytes:
+    text = line.format(port).encode()
+    if line.startswith("REQUEST-URI "):
+        uri = text.split(b" ", 1)[1]
+        return request(b"Expires", b"60").replace(b"sip:registrar.example.com", uri, 1)
+    head = HEAD + b"CSeq: 1 REGISTER\r\n"
+    return head + text + b"\r\nContent-Length: 0\r\n\r\n"
+
+
+@pytest.mark.parametrize("line", PORT_LINES)
+@pytest.mark.parametrize("port", ["65536", "99999999999999999999", "9" * 5000])
+def test_a_port_above_65535_is_out_of_range_in_every_place(line: str, port: str) -> None:
+    """``port = 1*DIGIT`` has no bound, but a port is a UDP, TCP or SCTP port number (sections
+    18, 19.1.1): strict parsing refuses one above 65535 wherever a port is, with the code of the
+    other ranges (before, it accepted it and the Via view could not read one of 5,000 digits:
+    what strict parsing accepts, every typed view must read). Lazily parsed, the views give
+    the number or a named ParseError."""
+    data = with_port(line, port)
+    with pytest.raises(ParseError) as err:
+        sipfsm.parse(data, strict=True)
+    assert err.value.code == "value-out-of-range", err.value
+    assert err.value.rule == "port", err.value
+    msg = sipfsm.parse(data)
+    try:
+        read_every_view(msg)
+    except ParseError as exc:
+        assert exc.code == "bad-header-value", exc
+
+
+@pytest.mark.parametrize("line", PORT_LINES)
+def test_ports_up_to_65535_are_accepted_and_read(line: str) -> None:
+    """The bound is 65535, leading zeros of any length allowed; digits that are not a port
+    (a user part) are not bounded."""
+    for port in ("65535", "0" * 5000 + "5060", "0"):
+        msg = sipfsm.parse(with_port(line, port), strict=True)
+        read_every_view(msg)
+    user = HEAD + b"CSeq: 1 REGISTER\r\nContact: <sip:123456789012@example.com:5060>\r\n"
+    msg = sipfsm.parse(user + b"Content-Length: 0\r\n\r\n", strict=True)
+    assert msg.contact[0].uri.port == 5060  # type: ignore[union-attr]

@@ -11,7 +11,7 @@ regexes; the other half turns the ABNF into IR.
 
 from __future__ import annotations
 
-from sipfsm.abnf.construct import mk_seq
+from sipfsm.abnf.construct import mk_rep, mk_seq
 from sipfsm.abnf.ir import ALL, END, IR, WS_MASK, octets_of, seq_items
 
 __all__ = ["RegexEmitter"]
@@ -135,6 +135,10 @@ class RegexEmitter:
         if k == "fail":
             return "(?!)"
         if k == "seq":
+            if self.atomic and not lalr:
+                n = _loop_absorbs_run(n)
+                if n.kind != "seq":
+                    return self._emit(n, follow, lalr, ws)
             lst = self._list_form(n, follow, lalr)
             if lst is not None:
                 return lst
@@ -332,6 +336,29 @@ class RegexEmitter:
             # ends before the same separator, so the first one found is taken for good.
             xs = f"(?>{xs}(?={ss}|\\Z))"
         return f"(?:{xs}(?:{ss}(?!\\Z)|\\Z))+"
+
+
+def _loop_absorbs_run(n: IR) -> IR:
+    """``m*X *(N X)`` (N nullable) as ``m X *(N X)``: the same language, since ``*X`` is
+    within ``*(N X)``. RFC 3261 section 25's ``TEXT-UTF8-TRIM = 1*TEXT-UTF8char *(*LWS
+    TEXT-UTF8char)`` is this shape: emitted as written, every octet the ``1*`` run gives
+    back to a value that fails late is read again by the loop (quadratic time: a Subject
+    of 8,000 octets ending in an incomplete UTF-8 sequence took 1.6 s); emitted as ``X
+    *(N X)``, the loop is the only repetition of X and is possessive (LL(1))."""
+    items = list(n.items)
+    changed = False
+    for i in range(len(items) - 1):
+        run, loop = items[i], items[i + 1]
+        if run.kind != "rep" or run.max is not None or run.min < 1 or run.item is None:
+            continue
+        if loop.kind != "rep" or loop.min != 0 or loop.max is not None or loop.item is None:
+            continue
+        body = seq_items(loop.item)
+        if body[-1] is not run.item or not all(b.nullable for b in body[:-1]):
+            continue
+        items[i] = mk_rep(run.min, run.min, run.item)
+        changed = True
+    return mk_seq(items) if changed else n
 
 
 def _follow_of(items: tuple[IR, ...], i: int, follow: int) -> int:

@@ -22,6 +22,7 @@ from sipfsm.message.fields import WSP, Field, bare_cr_lf, line_col, parse_error,
 from sipfsm.message.grammar import COMPACT_OF
 from sipfsm.message.limits import Limits
 from sipfsm.message.numbers import significant
+from sipfsm.message.rules import check_request_uri_port
 from sipfsm.message.startline import StartLine, start_line
 from sipfsm.message.strict import cut_strict, validate_fields
 
@@ -216,6 +217,8 @@ def finish(
     """Match the start line of the framed message ``data[:body_end]`` and, when ``strict``,
     the doubtful header values (:mod:`sipfsm.message.strict`); then ``build`` it."""
     start = start_line(f.start_line, f.line0)
+    if strict and start[0]:
+        check_request_uri_port(start[2], f.line0 + 1, len(start[1]) + 2)
     if strict and f.doubtful:
         assert f.lines is not None  # strict framing cut them
         validate_fields(f.lines, f.line0, f.doubtful, start[1] if start[0] else None, limits)

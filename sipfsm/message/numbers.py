@@ -17,10 +17,14 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["decimal", "max_digits", "significant", "within"]
+__all__ = ["TooManyDigits", "decimal", "max_digits", "significant", "within"]
 
 #: Python's default bound on the digits int() takes (``sys.int_info.default_max_str_digits``).
 _DEFAULT_MAX_DIGITS = 4300
+
+
+class TooManyDigits(ValueError):
+    """A number of more significant digits than :func:`max_digits` (:func:`decimal`)."""
 
 
 def max_digits() -> int:
@@ -64,5 +68,5 @@ def decimal(digits: str) -> int:
         raise ValueError(f"{digits[:20]!r} is not a decimal number")
     sig = significant(digits)
     if len(sig) > max_digits():
-        raise ValueError(f"a number of {len(sig)} digits is too large to read")
+        raise TooManyDigits(f"a number of {len(sig)} digits is too large to read")
     return int(sig)

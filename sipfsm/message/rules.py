@@ -1,7 +1,7 @@
 """The message-level rules of RFC 3261 that the ABNF cannot say, each citing its section:
 scalar ranges (Max-Forwards 0-255, delta-seconds below 2**32, CSeq and RSeq below 2**31), the
-CSeq method equal to the request's (8.1.1.5), a URI with ``?`` only inside ``<>`` (20.10), and
-the Contact ``expires`` parameter's range (20.10).
+CSeq method equal to the request's (8.1.1.5), a URI with ``?`` only inside ``<>`` (20.10), the
+Contact ``expires`` parameter's range (20.10), and ports (a URI's or Via's) at most 65535.
 
 :func:`surely_passes` is the cheap form that strict framing runs on every field while cutting
 (:mod:`sipfsm.message.strict`); :func:`check_field_rules` is the full one.
@@ -9,19 +9,27 @@ the Contact ``expires`` parameter's range (20.10).
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Iterator
 
 from sipfsm.errors import ParseError
 from sipfsm.message import grammar as _grammar
-from sipfsm.message.fields import WSP, Field
+from sipfsm.message.fields import WSP, Field, parse_error
 from sipfsm.message.header import Header, header_of
-from sipfsm.message.numbers import significant, within
+from sipfsm.message.headers import Via
+from sipfsm.message.numbers import TooManyDigits, max_digits, significant, within
+from sipfsm.message.uri import URI, URIError
 from sipfsm.message.values import value_error
 
 __all__ = [
     "ADDR_FIELDS",
+    "PORT_RANGE",
     "SCALARS",
     "check_field_rules",
+    "check_ports",
+    "check_request_uri_port",
+    "may_hold_long_port",
     "rule_kind",
     "surely_passes",
 ]
@@ -40,6 +48,16 @@ SCALARS: dict[str, tuple[int, str]] = {
     "cseq": (2**31 - 1, "RFC 3261 section 8.1.1.5: the CSeq number is less than 2**31"),
     "rack": (2**31 - 1, "RFC 3262 section 7.2: response-num is 1 to 2**31-1"),
 }
+#: ``port = 1*DIGIT`` (section 25) has no bound, but a port is a transport's (UDP, TCP, SCTP)
+#: port number, 16 bits (RFC 768, RFC 793): (largest value, the rule).
+PORT_RANGE = (
+    65535,
+    "RFC 3261 sections 18, 19.1.1, 20.42: a port (hostport, sent-by) is a UDP, TCP or SCTP "
+    "port number, at most 65535",
+)
+#: A colon, then five digits or more: where a port above 65535 may be (COLON = SWS ":" SWS in
+#: Via's sent-by); the cheap filter of :func:`check_ports`.
+_LONG_PORT = re.compile(r":[ \t]*([0-9]{5,})")
 #: Header fields whose value may be a bare addr-spec (the ABNF's ``@angle`` fields): section
 #: 20.10 says the name-addr form MUST be used when the URI contains a comma, semicolon or
 #: question mark.
@@ -146,6 +164,88 @@ def _check_expires_param(h: Header, item: str, offset: int) -> None:
                 offset + m.start(1),
                 "c-p-expires",
             )
+
+
+def may_hold_long_port(text: str) -> bool:
+    """True when ``text`` may hold a port above 65535 (:data:`PORT_RANGE`): a colon, then
+    five digits or more (a URI's user part may be one too: :func:`check_ports` tells)."""
+    return ":" in text and _LONG_PORT.search(text) is not None
+
+
+def check_ports(lines: list[str], line0: int, field: Field) -> None:
+    """Every port of a field that strict parsing accepted (Via's sent-by, the hostport of
+    each SIP or SIPS URI, section 19.1.1) is at most 65535 (:data:`PORT_RANGE`); one
+    above is value-out-of-range, so that every typed view reads what strict parsing accepts
+    (a port of more digits than :func:`sipfsm.message.numbers.decimal` reads is above too).
+    The ports are those the typed views read."""
+    from sipfsm.message.views import typed_value  # the views are built on this package
+
+    h = header_of(field, lines, line0)
+    ports: list[int | None]
+    try:
+        ports = list(_ports(typed_value(h)))
+    except ParseError as exc:
+        if not _too_many_digits(exc):
+            return  # not a port this rule is about
+        ports = [None]
+    for port in ports:
+        if port is None or port > PORT_RANGE[0]:
+            digits, offset = _port_text(field[6], port)
+            raise _range_error(h, digits, PORT_RANGE[1], offset, "port")
+
+
+def check_request_uri_port(uri: str, ln: int, column: int) -> None:
+    """:func:`check_ports` for the Request-URI (section 19.1.1; ``column`` is its first
+    octet's on line ``ln``)."""
+    if not may_hold_long_port(uri):
+        return
+    port: int | None
+    try:
+        port = URI.parse(uri).port
+        if port is None or port <= PORT_RANGE[0]:
+            return
+    except URIError as exc:
+        if not _too_many_digits(exc):
+            return  # not a port this rule is about
+        port = None
+    digits, offset = _port_text(uri, port)
+    sig = significant(digits)
+    shown = sig if len(sig) <= 20 else f"of {len(sig)} digits"
+    reason = f"Request-URI port {shown}: {PORT_RANGE[1]}"
+    raise parse_error("value-out-of-range", reason, ln, column + offset, "port")
+
+
+def _too_many_digits(exc: BaseException) -> bool:
+    """Whether ``exc`` was caused by a number too long to read (a port, here)."""
+    e: BaseException | None = exc
+    while e is not None:
+        if isinstance(e, TooManyDigits):
+            return True
+        e = e.__cause__
+    return False
+
+
+def _ports(value: object) -> Iterator[int]:
+    """The ports of a typed view's value: a :class:`Via`'s and every :class:`URI`'s."""
+    if isinstance(value, (Via, URI)):
+        if value.port is not None:
+            yield value.port
+        return
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _ports(item)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            yield from _ports(getattr(value, f.name))
+
+
+def _port_text(text: str, port: int | None) -> tuple[str, int]:
+    """(digits, offset) of the port ``port`` in ``text`` (None: one too long to read)."""
+    for m in _LONG_PORT.finditer(text):
+        sig = significant(m.group(1))
+        if (len(sig) > max_digits()) if port is None else sig == str(port):
+            return m.group(1), m.start(1)
+    return str(port), 0  # pragma: no cover - the view read it from the text
 
 
 # What message-level rule a header field has (see check_field_rules).

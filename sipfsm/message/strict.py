@@ -27,7 +27,15 @@ from sipfsm.message.fields import (
 from sipfsm.message.grammar import HeaderRule, Matcher
 from sipfsm.message.header import header_of
 from sipfsm.message.limits import Limits
-from sipfsm.message.rules import ADDR_FIELDS, SCALARS, check_field_rules, rule_kind, surely_passes
+from sipfsm.message.rules import (
+    ADDR_FIELDS,
+    SCALARS,
+    check_field_rules,
+    check_ports,
+    may_hold_long_port,
+    rule_kind,
+    surely_passes,
+)
 from sipfsm.message.values import (
     check_header,
     fail_value,
@@ -113,6 +121,7 @@ def cut_strict(
             or fm(text) is None
             or (ent[4] and not surely_passes(ent[4], text, method))
             or rest[-1:] in _WSP_END
+            or may_hold_long_port(text)
         ):
             doubtful.append(field)
         li += nl
@@ -136,6 +145,8 @@ def validate_fields(
             _check_trailing_space(lines, line0, field, rule)
         if field[5] in SCALARS or field[5] in ADDR_FIELDS:
             check_field_rules(lines, line0, field, method)
+        if may_hold_long_port(field[6]):
+            check_ports(lines, line0, field)
 
 
 _WSP_END = (" ", "\t")

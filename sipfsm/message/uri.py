@@ -226,7 +226,7 @@ class URI:
             try:
                 port = decimal(tail[1:])
             except ValueError as exc:
-                raise URIError(text, f"port: {exc}") from None
+                raise URIError(text, f"port: {exc}") from exc
         params: list[tuple[str, str | None]] = []
         for p in ptexts:
             name, eq, value = p.partition("=")

@@ -33,7 +33,8 @@ SEMANTIC: dict[str, tuple[str, str]] = {
         "",
         "a number out of its range: status code 100-699 (RFC 3261 section 21), Max-Forwards "
         "0-255 (20.22), CSeq below 2**31 (8.1.1.5), delta-seconds below 2**32 (20.19, 20.33), "
-        "the expires parameter (20.10), RSeq/RAck (RFC 3262 7.1, 7.2)",
+        "the expires parameter (20.10), RSeq/RAck (RFC 3262 7.1, 7.2), a port at most 65535 "
+        "(18, 19.1.1, 20.42)",
     ),
     "cseq-method-mismatch": ("", "the CSeq method is the request's (RFC 3261 section 8.1.1.5)"),
     "content-length-mismatch": ("", "Content-Length octets of body follow (section 18.3)"),
