@@ -24,6 +24,7 @@ from sipfsm.message.values import value_error
 
 __all__ = [
     "ADDR_FIELDS",
+    "LONG_PORT",
     "PORT_RANGE",
     "SCALARS",
     "check_field_rules",
@@ -57,7 +58,7 @@ PORT_RANGE = (
 )
 #: A colon, then five digits or more: where a port above 65535 may be (COLON = SWS ":" SWS in
 #: Via's sent-by); the cheap filter of :func:`check_ports`.
-_LONG_PORT = re.compile(r":[ \t]*([0-9]{5,})")
+LONG_PORT = re.compile(r":[ \t]*([0-9]{5,})")
 #: Header fields whose value may be a bare addr-spec (the ABNF's ``@angle`` fields): section
 #: 20.10 says the name-addr form MUST be used when the URI contains a comma, semicolon or
 #: question mark.
@@ -169,7 +170,7 @@ def _check_expires_param(h: Header, item: str, offset: int) -> None:
 def may_hold_long_port(text: str) -> bool:
     """True when ``text`` may hold a port above 65535 (:data:`PORT_RANGE`): a colon, then
     five digits or more (a URI's user part may be one too: :func:`check_ports` tells)."""
-    return ":" in text and _LONG_PORT.search(text) is not None
+    return ":" in text and LONG_PORT.search(text) is not None
 
 
 def check_ports(lines: list[str], line0: int, field: Field) -> None:
@@ -241,7 +242,7 @@ def _ports(value: object) -> Iterator[int]:
 
 def _port_text(text: str, port: int | None) -> tuple[str, int]:
     """(digits, offset) of the port ``port`` in ``text`` (None: one too long to read)."""
-    for m in _LONG_PORT.finditer(text):
+    for m in LONG_PORT.finditer(text):
         sig = significant(m.group(1))
         if (len(sig) > max_digits()) if port is None else sig == str(port):
             return m.group(1), m.start(1)

@@ -29,6 +29,7 @@ from sipfsm.message.header import header_of
 from sipfsm.message.limits import Limits
 from sipfsm.message.rules import (
     ADDR_FIELDS,
+    LONG_PORT,
     SCALARS,
     check_field_rules,
     check_ports,
@@ -96,6 +97,7 @@ def cut_strict(
     out: list[Field] = []
     append = out.append
     doubtful: list[Field] = []
+    long_port = LONG_PORT.search
     names = _STRICT_NAMES
     li = 1
     while li <= n:
@@ -121,7 +123,7 @@ def cut_strict(
             or fm(text) is None
             or (ent[4] and not surely_passes(ent[4], text, method))
             or rest[-1:] in _WSP_END
-            or may_hold_long_port(text)
+            or (":" in text and long_port(text) is not None)  # may_hold_long_port, inlined
         ):
             doubtful.append(field)
         li += nl
