@@ -589,6 +589,51 @@ def check_stray_2xx(grams: list[Datagram], uac: str, *, profile: str, t1: float 
                 )
 
 
+def check_early_dialogs_end(grams: list[Datagram], uac: str, *, t1: float = 0.5) -> None:
+    """13.2.2.4: "The UAC core considers the INVITE transaction completed 64*T1 seconds after
+    the reception of the first 2xx response. At this point all the early dialogs that have not
+    transitioned to established dialogs are terminated." An early dialog of ``uac`` is one a
+    provisional response with a To tag created (12.1.2) and no 2xx with that tag confirmed
+    within those 64*T1; a request within it delivered to ``uac`` after that instant matches no
+    dialog and is answered 481 (12.2.2)."""
+    first_2xx: dict[str, float] = {}  # Call-ID of an initial INVITE of uac -> first 2xx
+    tags: dict[str, set[str]] = {}  # Call-ID -> To tags of its provisional responses
+    confirmed: dict[str, set[str]] = {}
+    mine: dict[str, str] = {}  # Call-ID -> uac's From tag
+    for d in grams:
+        m = d.msg
+        if d.sender == uac and isinstance(m, Request) and m.method == "INVITE":
+            if not _tags(m)[1]:
+                mine.setdefault(m.call_id or "", _tags(m)[0])
+            continue
+        if d.sender == uac or not d.delivered or not isinstance(m, Response):
+            continue
+        call = m.call_id or ""
+        if _method(d) != "INVITE" or call not in mine or not _tags(m)[1]:
+            continue
+        if m.status < 200:
+            tags.setdefault(call, set()).add(_tags(m)[1])
+        elif m.status < 300:
+            t0 = first_2xx.setdefault(call, d.t)
+            if d.t <= t0 + 64 * t1 + 1e-9:
+                confirmed.setdefault(call, set()).add(_tags(m)[1])
+    for i, d in enumerate(grams):
+        m = d.msg
+        if d.sender == uac or not d.delivered or not isinstance(m, Request) or m.method == "ACK":
+            continue
+        call = m.call_id or ""
+        frm, to = _tags(m)
+        if call not in first_2xx or to != mine.get(call) or d.t <= first_2xx[call] + 64 * t1:
+            continue
+        if frm in tags.get(call, set()) - confirmed.get(call, set()):
+            final = _final_from(grams, i, uac, m)
+            assert final is not None and final.status == 481, (
+                f"13.2.2.4: {uac} answered {m.method} at {d.t} on an early dialog "
+                f"{final.status if final else 'never'}, not 481: it ended at "
+                f"{first_2xx[call] + 64 * t1} (64*T1 after the first 2xx)"
+            )
+
+
 def check_call(
     grams: list[Datagram],
     parties: tuple[str, ...] = ("alice", "bob"),
@@ -607,6 +652,7 @@ def check_call(
         check_requests_answered(grams, who)
         check_callee_bye_after_ack(grams, who, t1)
         check_2xx_retransmissions(grams, who, t1, t2, until)
+        check_early_dialogs_end(grams, who, t1=t1)
 
 
 def sequence(grams: list[Datagram], *, delivered_only: bool = True) -> list[str]:

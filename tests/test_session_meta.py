@@ -33,6 +33,7 @@ from session_calls import (
     bye_crosses_a_2xx_retransmission,
     bye_during_reinvite,
     bye_in,
+    early_dialog_after_the_first_2xx,
     fork_answers_after_the_call,
     reinvite_on_early_dialog,
 )
@@ -431,3 +432,27 @@ def test_a_stray_2xx_passed_to_the_core_is_caught(
     _, log = _late_2xx_call("rfc6026", fork)
     with pytest.raises(AssertionError, match=r"RFC 6026 8\.9"):
         oracle.check_stray_2xx(oracle.read(log), "alice", profile="rfc6026")
+
+
+@pytest.mark.parametrize("profile", ["rfc6026", "rfc3261"])
+def test_an_early_dialog_kept_after_the_first_2xx_is_caught(profile: str) -> None:
+    """Deviation 3 of issue 12 reintroduced: the caller's model no longer ends its early
+    dialogs 64*T1 after the first 2xx (13.2.2.4): the oracle names the rule; with the real
+    models the same flow passes."""
+    for mutant in (False, True):
+        models = (
+            {CLIENT: _break(CLIENT, "Confirmed", "timer_early", actions=())} if mutant else None
+        )
+        parties = (
+            UA("alice", "atlanta.example.com", profile=profile, models=models),
+            UA("bob", "bob1.biloxi.example.com", name="bob1", profile=profile),
+            UA("bob", "bob2.biloxi.example.com", name="bob2", profile=profile),
+        )
+        grams = oracle.read(early_dialog_after_the_first_2xx(*parties))
+        if not mutant:
+            oracle.check_call(grams, ("alice",), until=60.0)
+            continue
+        with pytest.raises(
+            AssertionError, match=r"13\.2\.2\.4: alice answered INFO .* 200, not 481"
+        ):
+            oracle.check_call(grams, ("alice",), until=60.0)

@@ -20,6 +20,7 @@ from session_calls import (
     bye_crosses_a_2xx_retransmission,
     bye_during_reinvite,
     bye_in,
+    early_dialog_after_the_first_2xx,
     fork_answers_after_the_call,
     reinvite_on_early_dialog,
 )
@@ -175,3 +176,37 @@ def test_a_bye_from_the_tu_in_every_established_state(profile: str, state: str) 
     assert alice.errors == bob.errors == []
     grams = oracle.read(w.log)
     oracle.check_call(grams, until=w.clock)
+
+
+# --- deviation 3: early dialogs end 64*T1 after the first 2xx (13.2.2.4) ----------------------
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_an_early_dialog_ends_64_t1_after_the_first_2xx(profile: str) -> None:
+    """13.2.2.4: the UAC core considers the INVITE transaction completed 64*T1 seconds after
+    the reception of the first 2xx; at this point all the early dialogs that have not
+    transitioned to established dialogs are terminated. Bob2's early dialog (his 180) stayed
+    Early for ever after Bob1's 200: his INFO on it at 40 s was answered 200; it gets 481
+    (12.2.2: no dialog matches)."""
+    alice = UA("alice", "atlanta.example.com", profile=profile)
+    bob1 = UA("bob", "bob1.biloxi.example.com", name="bob1", profile=profile)
+    bob2 = UA("bob", "bob2.biloxi.example.com", name="bob2", profile=profile)
+    log = early_dialog_after_the_first_2xx(alice, bob1, bob2)
+    s = alice.sessions[0]
+    assert s.state == "Confirmed"
+    early = [d for d in s.dialogs.values() if d is not s.dialog]
+    assert [d.state for d in early] == ["Terminated"]
+    info = [
+        m.status
+        for _, who, d, _ in log
+        if who == "alice"
+        and (m := parse(d, strict=True))
+        and isinstance(m, Response)
+        and m.cseq
+        and m.cseq.method == "INFO"
+    ]
+    assert info and set(info) == {481}
+    assert alice.errors == bob1.errors == bob2.errors == []
+    grams = oracle.read(log)
+    oracle.check_call(grams, ("alice",), until=60.0)
+    oracle.check_early_dialogs_end(grams, "alice")
