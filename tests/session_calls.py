@@ -233,3 +233,24 @@ def early_dialog_after_the_first_2xx(
             sent = True
         pump(now)
     return log
+
+
+def cancel_never_answered(
+    alice: UA, bob: UA, *, answer_at: float = 40.0, until: float = 80.0
+) -> Wire:
+    """9.1: Bob answers 180; Alice cancels at 0.5 s and the network loses every CANCEL, so
+    Bob's INVITE server transaction never learns of it and no final response comes (as from
+    an RFC 2543 UAS). At ``answer_at`` (past 64*T1 after the CANCEL) Bob's TU answers 486;
+    the clock runs to ``until``."""
+    w = Wire(alice, bob, drop=lambda t, who, d: d.startswith(b"CANCEL "))
+    s = alice.invite(BOB, 0.0)
+    w.flush(0.0)
+    bob.sessions[0].answer(180, 0.0)
+    w.flush(0.0)
+    s.cancel(0.5)
+    w.flush(0.5)
+    w.run_until(answer_at, 0.5)
+    bob.sessions[0].answer(486, answer_at)
+    w.flush(answer_at)
+    w.run_until(until, answer_at)
+    return w

@@ -20,6 +20,7 @@ from session_calls import (
     bye_crosses_a_2xx_retransmission,
     bye_during_reinvite,
     bye_in,
+    cancel_never_answered,
     early_dialog_after_the_first_2xx,
     fork_answers_after_the_call,
     reinvite_on_early_dialog,
@@ -210,3 +211,27 @@ def test_an_early_dialog_ends_64_t1_after_the_first_2xx(profile: str) -> None:
     grams = oracle.read(log)
     oracle.check_call(grams, ("alice",), until=60.0)
     oracle.check_early_dialogs_end(grams, "alice")
+
+
+# --- deviation 4: a cancelled INVITE without a final response is destroyed (9.1) --------------
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_cancelled_invite_without_final_response_is_destroyed(profile: str) -> None:
+    """9.1: "If there is no final response for the original request in 64*T1 seconds ...,
+    the client SHOULD then consider the original transaction cancelled and SHOULD destroy the
+    client transaction handling the original request." Every CANCEL is lost, so Bob never
+    answers: Alice's INVITE transaction stayed in Proceeding and her session in Cancelling
+    for ever (the 486 Bob's TU sends at 40 s was still ACKed). Now at 0.5 + 64*T1 the
+    transaction is gone, the TU is told the session is over, and the 486 matches nothing."""
+    alice, bob = _uas(profile)
+    w = cancel_never_answered(alice, bob)
+    s = alice.sessions[0]
+    assert s.terminated
+    over = [e.t for e in alice.tu if e.what == "session over"]
+    assert over == [pytest.approx(0.5 + 64 * 0.5)]
+    assert len(alice.layer) == 0
+    assert not _acks(w.log, "alice")  # no transaction left to ACK the 486 (17.1.3)
+    assert alice.errors == bob.errors == []
+    grams = oracle.read(w.log)
+    oracle.check_call(grams, until=w.clock)

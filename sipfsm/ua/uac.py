@@ -192,6 +192,18 @@ class UACore(CoreBase):
         self._ack_2xx(s, resp, dialog, now)
         self._bye_on(s, dialog, now)
 
+    def _destroy_invite(
+        self, s: InviteSession, action: CoreAction, ctx: Context, now: float
+    ) -> None:
+        """9.1: no final response to the cancelled INVITE within 64*T1 of the CANCEL: its
+        client transaction is destroyed (a late response matches nothing, 17.1.3)."""
+        tx = s.pending_tx
+        if tx is not None and not tx.terminated:
+            self.layer.destroy(tx)
+            self._owner.pop(tx, None)
+        s.pending = s.pending_tx = None
+        self._note(now, "INVITE transaction destroyed", s)
+
     def _end_early_dialogs(
         self, s: InviteSession, action: CoreAction, ctx: Context, now: float
     ) -> None:
