@@ -205,3 +205,52 @@ def bye_in(state: str, alice: UA, bob: UA, *, until: float = 60.0) -> Wire:
     w.drop = lambda t, who, d: False
     w.run_until(until, 1.1)
     return w
+
+
+def early_dialog_after_the_first_2xx(
+    alice: UA, bob1: UA, bob2: UA, *, at: float = 40.0, until: float = 60.0
+) -> Log:
+    """13.2.2.4: Alice's INVITE forks to Bob1 and Bob2; Bob2 answers 180 (an early dialog),
+    Bob1 200 at 0.1 s. At ``at`` Bob2 sends an INFO within his early dialog (built per
+    12.2.1.1, on a client transaction of his own); the clock runs to ``until``."""
+    log: Log = []
+    pump = forking_proxy(alice, (bob1, bob2), log)
+    alice.invite(BOB, 0.0)
+    pump(0.0)
+    bob2.sessions[0].answer(180, 0.0)
+    pump(0.0)
+    bob1.sessions[0].answer(200, 0.1)
+    pump(0.1)
+    now, sent = 0.1, False
+    while now < until:
+        now += 0.25
+        for ua in (alice, bob1, bob2):
+            ua.handle_timer(now)
+        if not sent and now >= at:
+            (dialog,) = bob2.sessions[0].dialogs.values()
+            info = dialog.request("INFO", **bob2._ids.via())
+            bob2._send_request(info, None, "request", now)
+            sent = True
+        pump(now)
+    return log
+
+
+def cancel_never_answered(
+    alice: UA, bob: UA, *, answer_at: float = 40.0, until: float = 80.0
+) -> Wire:
+    """9.1: Bob answers 180; Alice cancels at 0.5 s and the network loses every CANCEL, so
+    Bob's INVITE server transaction never learns of it and no final response comes (as from
+    an RFC 2543 UAS). At ``answer_at`` (past 64*T1 after the CANCEL) Bob's TU answers 486;
+    the clock runs to ``until``."""
+    w = Wire(alice, bob, drop=lambda t, who, d: d.startswith(b"CANCEL "))
+    s = alice.invite(BOB, 0.0)
+    w.flush(0.0)
+    bob.sessions[0].answer(180, 0.0)
+    w.flush(0.0)
+    s.cancel(0.5)
+    w.flush(0.5)
+    w.run_until(answer_at, 0.5)
+    bob.sessions[0].answer(486, answer_at)
+    w.flush(answer_at)
+    w.run_until(until, answer_at)
+    return w

@@ -191,11 +191,22 @@ def _ack_fields(ack: Request, invite: Request, final: Response) -> None:
     )
 
 
-def _alive(d: Datagram, first: Datagram, invite: Datagram, provisional: bool, t1: float) -> bool:
+def _alive(
+    d: Datagram,
+    first: Datagram,
+    invite: Datagram,
+    provisional: bool,
+    t1: float,
+    cancelled: float | None = None,
+) -> bool:
     """Whether the client transaction of ``invite`` is there to ACK ``d``, a 300-699 it
     received (17.1.1.2): the first final response in Proceeding, or in Calling before Timer B
-    (64*T1); a retransmission of it in Completed, which lasts Timer D (at least 32 s over
-    UDP; over a reliable transport there is no retransmission to ACK)."""
+    (64*T1), and not later than 64*T1 after a CANCEL of it sent at ``cancelled`` (9.1: then
+    it is destroyed, :func:`check_cancelled_invite_destroyed`); a retransmission of it in
+    Completed, which lasts Timer D (at least 32 s over UDP; over a reliable transport there
+    is no retransmission to ACK)."""
+    if cancelled is not None and first.t > cancelled + 64 * t1 + 1e-9:
+        return False  # 9.1: destroyed before the first final response came
     if d is first:
         return provisional or d.t < invite.t + 64 * t1 - 1e-9
     return isinstance(first.msg, Response) and first.msg.status >= 300 and d.t < first.t + 32.0
@@ -227,7 +238,10 @@ def check_non_2xx_acks(grams: list[Datagram], uac: str, t1: float = 0.5) -> None
                 provisional.add(call)
                 continue
             first = first_final.setdefault(call, d)
-            if m.status >= 300 and _alive(d, first, invites[call], call in provisional, t1):
+            alive = _alive(
+                d, first, invites[call], call in provisional, t1, _cancel_sent(grams, uac, call)
+            )
+            if m.status >= 300 and alive:
                 key = (*call, _tags(m)[1])
                 finals[key] = m
                 unacked[key] = unacked.get(key, 0) + 1
@@ -589,6 +603,96 @@ def check_stray_2xx(grams: list[Datagram], uac: str, *, profile: str, t1: float 
                 )
 
 
+def check_early_dialogs_end(grams: list[Datagram], uac: str, *, t1: float = 0.5) -> None:
+    """13.2.2.4: "The UAC core considers the INVITE transaction completed 64*T1 seconds after
+    the reception of the first 2xx response. At this point all the early dialogs that have not
+    transitioned to established dialogs are terminated." An early dialog of ``uac`` is one a
+    provisional response with a To tag created (12.1.2) and no 2xx with that tag confirmed
+    within those 64*T1; a request within it delivered to ``uac`` after that instant matches no
+    dialog and is answered 481 (12.2.2)."""
+    first_2xx: dict[str, float] = {}  # Call-ID of an initial INVITE of uac -> first 2xx
+    tags: dict[str, set[str]] = {}  # Call-ID -> To tags of its provisional responses
+    confirmed: dict[str, set[str]] = {}
+    mine: dict[str, str] = {}  # Call-ID -> uac's From tag
+    for d in grams:
+        m = d.msg
+        if d.sender == uac and isinstance(m, Request) and m.method == "INVITE":
+            if not _tags(m)[1]:
+                mine.setdefault(m.call_id or "", _tags(m)[0])
+            continue
+        if d.sender == uac or not d.delivered or not isinstance(m, Response):
+            continue
+        call = m.call_id or ""
+        if _method(d) != "INVITE" or call not in mine or not _tags(m)[1]:
+            continue
+        if m.status < 200:
+            tags.setdefault(call, set()).add(_tags(m)[1])
+        elif m.status < 300:
+            t0 = first_2xx.setdefault(call, d.t)
+            if d.t <= t0 + 64 * t1 + 1e-9:
+                confirmed.setdefault(call, set()).add(_tags(m)[1])
+    for i, d in enumerate(grams):
+        m = d.msg
+        if d.sender == uac or not d.delivered or not isinstance(m, Request) or m.method == "ACK":
+            continue
+        call = m.call_id or ""
+        frm, to = _tags(m)
+        if call not in first_2xx or to != mine.get(call) or d.t <= first_2xx[call] + 64 * t1:
+            continue
+        if frm in tags.get(call, set()) - confirmed.get(call, set()):
+            final = _final_from(grams, i, uac, m)
+            assert final is not None and final.status == 481, (
+                f"13.2.2.4: {uac} answered {m.method} at {d.t} on an early dialog "
+                f"{final.status if final else 'never'}, not 481: it ended at "
+                f"{first_2xx[call] + 64 * t1} (64*T1 after the first 2xx)"
+            )
+
+
+def _cancel_sent(grams: list[Datagram], uac: str, call: tuple[str, int]) -> float | None:
+    """When ``uac`` first sent a CANCEL of its INVITE ``call`` (Call-ID, CSeq number), 9.1."""
+    for d in grams:
+        m = d.msg
+        if (
+            d.sender == uac
+            and isinstance(m, Request)
+            and m.method == "CANCEL"
+            and m.cseq is not None
+            and (m.call_id or "", m.cseq.seq) == call
+        ):
+            return d.t
+    return None
+
+
+def check_cancelled_invite_destroyed(grams: list[Datagram], uac: str, *, t1: float = 0.5) -> None:
+    """9.1: "If there is no final response for the original request in 64*T1 seconds ...,
+    the client SHOULD then consider the original transaction cancelled and SHOULD destroy the
+    client transaction handling the original request." A 300-699 to a cancelled INVITE of
+    ``uac`` that arrives later than 64*T1 after the CANCEL, no final response having arrived
+    before, finds no transaction (17.1.3): ``uac`` sends no ACK for it (17.1.1.3, the ACK of a
+    non-2xx is the transaction's)."""
+    late: dict[tuple[str, int], float] = {}
+    answered: set[tuple[str, int]] = set()
+    for d in grams:
+        m = d.msg
+        if d.sender == uac or not d.delivered or not isinstance(m, Response) or not m.cseq:
+            continue
+        call = (m.call_id or "", m.cseq.seq)
+        if _method(d) != "INVITE" or m.status < 200 or call in answered:
+            continue
+        answered.add(call)
+        sent = _cancel_sent(grams, uac, call)
+        if m.status >= 300 and sent is not None and d.t > sent + 64 * t1 + 1e-9:
+            late[call] = d.t
+    for d in grams:
+        m = d.msg
+        if d.sender == uac and isinstance(m, Request) and m.method == "ACK" and m.cseq:
+            call = (m.call_id or "", m.cseq.seq)
+            assert call not in late or d.t < late[call], (
+                f"9.1: {uac} ACKed at {d.t} a final response to INVITE {call[1]} arriving at "
+                f"{late[call]}, more than 64*T1 after its CANCEL: the transaction was not destroyed"
+            )
+
+
 def check_call(
     grams: list[Datagram],
     parties: tuple[str, ...] = ("alice", "bob"),
@@ -603,10 +707,12 @@ def check_call(
         check_dialog_requests(grams, who)
         check_no_request_after_bye(grams, who)
         check_acks(grams, who, t1=t1)
+        check_cancelled_invite_destroyed(grams, who, t1=t1)
         check_non_2xx_acks(grams, who, t1)
         check_requests_answered(grams, who)
         check_callee_bye_after_ack(grams, who, t1)
         check_2xx_retransmissions(grams, who, t1, t2, until)
+        check_early_dialogs_end(grams, who, t1=t1)
 
 
 def sequence(grams: list[Datagram], *, delivered_only: bool = True) -> list[str]:

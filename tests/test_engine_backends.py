@@ -239,7 +239,8 @@ def test_the_session_models_reach_their_timers_and_guards() -> None:
     runner.start(0.0, Context(True))
     runner.handle("recv_2xx", 0.0, Context(True))
     outputs = [o for event, holds in path for o in runner.handle(event, 0.0, Context(holds))]
-    assert runner.timers == {"glare": 3.05}, outputs
+    # the glare window (14.1), and the 64*T1 wait the first 2xx started (13.2.2.4)
+    assert runner.timers == {"glare": 3.05, "early": 32.0}, outputs
     dialog = _table("dialog", "udp", "rfc6026", 0.5)
     for holds, verb in ((True, "pass_to_tu"), (False, "respond_500")):
         runner = Runner(dialog, guards=_guards())

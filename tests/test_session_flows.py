@@ -410,7 +410,8 @@ def test_glare_491_and_retry_windows() -> None:
     b.reinvite(1.0)
     w.flush(1.0)
     assert s.state == b.state == "RetryWait"
-    assert s.runner.timers == {"glare": pytest.approx(1.0 + 3.05)}  # 2.1 + 0.5 * 1.9
+    # 2.1 + 0.5 * 1.9; and the caller's 64*T1 after the first 2xx (13.2.2.4)
+    assert s.runner.timers == {"glare": pytest.approx(1.0 + 3.05), "early": pytest.approx(32.0)}
     assert b.runner.timers == {"glare": pytest.approx(1.0 + 0.5)}  # 0 + 0.25 * 2.0
     w.run_until(1.5, 1.0)
     assert b.state == "ReInviting" and s.state == "ReInvited"  # Alice drops her retry

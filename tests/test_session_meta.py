@@ -33,6 +33,8 @@ from session_calls import (
     bye_crosses_a_2xx_retransmission,
     bye_during_reinvite,
     bye_in,
+    cancel_never_answered,
+    early_dialog_after_the_first_2xx,
     fork_answers_after_the_call,
     reinvite_on_early_dialog,
 )
@@ -431,3 +433,49 @@ def test_a_stray_2xx_passed_to_the_core_is_caught(
     _, log = _late_2xx_call("rfc6026", fork)
     with pytest.raises(AssertionError, match=r"RFC 6026 8\.9"):
         oracle.check_stray_2xx(oracle.read(log), "alice", profile="rfc6026")
+
+
+@pytest.mark.parametrize("profile", ["rfc6026", "rfc3261"])
+def test_an_early_dialog_kept_after_the_first_2xx_is_caught(profile: str) -> None:
+    """Deviation 3 of issue 12 reintroduced: the caller's model no longer ends its early
+    dialogs 64*T1 after the first 2xx (13.2.2.4): the oracle names the rule; with the real
+    models the same flow passes."""
+    for mutant in (False, True):
+        models = (
+            {CLIENT: _break(CLIENT, "Confirmed", "timer_early", actions=())} if mutant else None
+        )
+        parties = (
+            UA("alice", "atlanta.example.com", profile=profile, models=models),
+            UA("bob", "bob1.biloxi.example.com", name="bob1", profile=profile),
+            UA("bob", "bob2.biloxi.example.com", name="bob2", profile=profile),
+        )
+        grams = oracle.read(early_dialog_after_the_first_2xx(*parties))
+        if not mutant:
+            oracle.check_call(grams, ("alice",), until=60.0)
+            continue
+        with pytest.raises(
+            AssertionError, match=r"13\.2\.2\.4: alice answered INFO .* 200, not 481"
+        ):
+            oracle.check_call(grams, ("alice",), until=60.0)
+
+
+@pytest.mark.parametrize("profile", ["rfc6026", "rfc3261"])
+def test_a_cancelled_invite_kept_for_ever_is_caught(profile: str) -> None:
+    """Deviation 4 of issue 12 reintroduced: the caller's model no longer destroys the
+    cancelled INVITE's transaction 64*T1 after the CANCEL (9.1): the late 486 is ACKed and
+    the oracle names the rule; with the real models the same flow passes."""
+    for mutant in (False, True):
+        models = (
+            {CLIENT: _break(CLIENT, "Cancelling", "timer_cancel", kind="ignore", dest=None)}
+            if mutant
+            else None
+        )
+        alice = UA("alice", "atlanta.example.com", profile=profile, models=models)
+        bob = UA("bob", "biloxi.example.com", profile=profile)
+        w = cancel_never_answered(alice, bob)
+        grams = oracle.read(w.log)
+        if not mutant:
+            oracle.check_call(grams, until=w.clock)
+            continue
+        with pytest.raises(AssertionError, match=r"9\.1: alice ACKed at 40\.0 .* not destroyed"):
+            oracle.check_call(grams, until=w.clock)

@@ -20,6 +20,8 @@ from session_calls import (
     bye_crosses_a_2xx_retransmission,
     bye_during_reinvite,
     bye_in,
+    cancel_never_answered,
+    early_dialog_after_the_first_2xx,
     fork_answers_after_the_call,
     reinvite_on_early_dialog,
 )
@@ -172,6 +174,64 @@ def test_a_bye_from_the_tu_in_every_established_state(profile: str, state: str) 
     if state == "ReInvited":
         assert _finals_to(_sent(w, "bob"), "INVITE") == [200, 487]
     assert alice.sessions[0].terminated and bob.sessions[0].terminated
+    assert alice.errors == bob.errors == []
+    grams = oracle.read(w.log)
+    oracle.check_call(grams, until=w.clock)
+
+
+# --- deviation 3: early dialogs end 64*T1 after the first 2xx (13.2.2.4) ----------------------
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_an_early_dialog_ends_64_t1_after_the_first_2xx(profile: str) -> None:
+    """13.2.2.4: the UAC core considers the INVITE transaction completed 64*T1 seconds after
+    the reception of the first 2xx; at this point all the early dialogs that have not
+    transitioned to established dialogs are terminated. Bob2's early dialog (his 180) stayed
+    Early for ever after Bob1's 200: his INFO on it at 40 s was answered 200; it gets 481
+    (12.2.2: no dialog matches)."""
+    alice = UA("alice", "atlanta.example.com", profile=profile)
+    bob1 = UA("bob", "bob1.biloxi.example.com", name="bob1", profile=profile)
+    bob2 = UA("bob", "bob2.biloxi.example.com", name="bob2", profile=profile)
+    log = early_dialog_after_the_first_2xx(alice, bob1, bob2)
+    s = alice.sessions[0]
+    assert s.state == "Confirmed"
+    early = [d for d in s.dialogs.values() if d is not s.dialog]
+    assert [d.state for d in early] == ["Terminated"]
+    info = [
+        m.status
+        for _, who, d, _ in log
+        if who == "alice"
+        and (m := parse(d, strict=True))
+        and isinstance(m, Response)
+        and m.cseq
+        and m.cseq.method == "INFO"
+    ]
+    assert info and set(info) == {481}
+    assert alice.errors == bob1.errors == bob2.errors == []
+    grams = oracle.read(log)
+    oracle.check_call(grams, ("alice",), until=60.0)
+    oracle.check_early_dialogs_end(grams, "alice")
+
+
+# --- deviation 4: a cancelled INVITE without a final response is destroyed (9.1) --------------
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_cancelled_invite_without_final_response_is_destroyed(profile: str) -> None:
+    """9.1: "If there is no final response for the original request in 64*T1 seconds ...,
+    the client SHOULD then consider the original transaction cancelled and SHOULD destroy the
+    client transaction handling the original request." Every CANCEL is lost, so Bob never
+    answers: Alice's INVITE transaction stayed in Proceeding and her session in Cancelling
+    for ever (the 486 Bob's TU sends at 40 s was still ACKed). Now at 0.5 + 64*T1 the
+    transaction is gone, the TU is told the session is over, and the 486 matches nothing."""
+    alice, bob = _uas(profile)
+    w = cancel_never_answered(alice, bob)
+    s = alice.sessions[0]
+    assert s.terminated
+    over = [e.t for e in alice.tu if e.what == "session over"]
+    assert over == [pytest.approx(0.5 + 64 * 0.5)]
+    assert len(alice.layer) == 0
+    assert not _acks(w.log, "alice")  # no transaction left to ACK the 486 (17.1.3)
     assert alice.errors == bob.errors == []
     grams = oracle.read(w.log)
     oracle.check_call(grams, until=w.clock)

@@ -306,6 +306,12 @@ class TransactionLayer:
         """The transport layer failed to send for ``tx`` (17.1.4, 17.2.4)."""
         return self._after(tx, tx.handle("transport_error", now))
 
+    def destroy(self, tx: Transaction) -> None:
+        """The TU destroys a live transaction: it matches nothing from now on and its timers
+        stop (9.1: a cancelled INVITE without a final response after 64*T1, "the client
+        SHOULD destroy the client transaction handling the original request")."""
+        self._forget(tx)
+
     # --- timers ----------------------------------------------------------------------------
 
     def get_timer(self) -> float | None:

@@ -151,8 +151,10 @@ class CoreBase:
         self.trace.append(Step(now, what, state))
 
     def _register(self, s: InviteSession, dialog: Dialog) -> None:
-        """A dialog of ``s`` got its ID: requests within it find it (12.2.2)."""
-        if dialog.id is not None and self.dialogs.get(dialog.id) is None:
+        """A dialog of ``s`` got its ID: requests within it find it (12.2.2); it replaces a
+        terminated dialog of that ID (an early dialog ended, then a 2xx, 13.2.2.4)."""
+        known = self.dialogs.get(dialog.id) if dialog.id is not None else None
+        if dialog.id is not None and (known is None or (known.terminated and known is not dialog)):
             self.dialogs.add(dialog)
             self._session_of[dialog.id] = s
 

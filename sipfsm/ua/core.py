@@ -237,6 +237,8 @@ _VERBS: dict[str, _Verb] = {
     "respond_491": UA._respond_with,
     "respond_500": UA._respond_with,
     "respond_487": UA._respond_487,
+    "end_early_dialogs": UA._end_early_dialogs,
+    "destroy_invite": UA._destroy_invite,
     "pass_to_tu": UA._pass_to_tu,
     "tu_session_end": UA._tu_session_end,
 }

@@ -217,6 +217,11 @@ class Dialog:
         """A BYE is sent or received on the dialog: it is terminated (15)."""
         self._event("dlg_bye")
 
+    def invite_completed(self) -> None:
+        """64*T1 after the first 2xx the UAC core considers the INVITE completed: an early
+        dialog not confirmed by then is terminated (13.2.2.4)."""
+        self._event("dlg_invite_completed")
+
     def failed(self) -> None:
         """A request within the dialog got 481, 408 or no response (12.2.1.2)."""
         self._event("dlg_481_408")

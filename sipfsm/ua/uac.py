@@ -112,8 +112,12 @@ class UACore(CoreBase):
         else:
             mine = s.dialog
             dialog = mine if mine is not None and mine.id and mine.id.remote_tag == tag else None
-        if initial and tag and dialog is None and resp.status < 300:
-            # 12.1.2, 13.2.2.4: each To tag is its own (early or confirmed) dialog.
+        fresh = dialog is None or (
+            dialog.terminated and 200 <= resp.status < 300 and (tag, seq) not in s.acked
+        )
+        if initial and tag and fresh and resp.status < 300:
+            # 12.1.2, 13.2.2.4: each To tag is its own (early or confirmed) dialog; a 2xx on
+            # an early dialog that was ended (13.2.2.4, 12.3) creates a dialog anew (12.1.2).
             assert s.invite is not None
             dialog = Dialog("uac", s.invite, self.profile, model=self.model("dialog"))
             s.dialogs[tag] = dialog
@@ -126,7 +130,7 @@ class UACore(CoreBase):
             return
         pending = s.pending is not None and s.pending.cseq is not None and seq == s.pending.cseq.seq
         if resp.status < 200:
-            if initial and dialog is not None:
+            if initial and dialog is not None and not dialog.terminated:
                 dialog.response(resp)
                 self._register(s, dialog)
             if pending:
@@ -187,6 +191,28 @@ class UACore(CoreBase):
         self._register(s, dialog)
         self._ack_2xx(s, resp, dialog, now)
         self._bye_on(s, dialog, now)
+
+    def _destroy_invite(
+        self, s: InviteSession, action: CoreAction, ctx: Context, now: float
+    ) -> None:
+        """9.1: no final response to the cancelled INVITE within 64*T1 of the CANCEL: its
+        client transaction is destroyed (a late response matches nothing, 17.1.3)."""
+        tx = s.pending_tx
+        if tx is not None and not tx.terminated:
+            self.layer.destroy(tx)
+            self._owner.pop(tx, None)
+        s.pending = s.pending_tx = None
+        self._note(now, "INVITE transaction destroyed", s)
+
+    def _end_early_dialogs(
+        self, s: InviteSession, action: CoreAction, ctx: Context, now: float
+    ) -> None:
+        """13.2.2.4: the INVITE is completed for the UAC core; every dialog of it is told,
+        and its model ends the early ones (12.3)."""
+        for d in s.dialogs.values():
+            if not d.terminated:
+                d.invite_completed()
+        self._note(now, "early dialogs end", s)
 
     # --- the session verbs that send requests ---------------------------------------------
 
