@@ -93,7 +93,7 @@ def check_rule(rule: str, n: int, seed: int, table: Table) -> None:
     holds it)."""
     if rule == "Status-Line":
         for line in _lines(rule, n, seed):
-            table.add(f"start-line:{rule}", line, _start_line(rule, line))
+            table.add(f"start-line:{rule}", line, start_line_verdict(rule, line))
         return
     gram = engine.grammar_judge()
     rx = rule_regex(rule)
@@ -108,7 +108,8 @@ def check_rule(rule: str, n: int, seed: int, table: Table) -> None:
             table.add(f"strict:{rule}", data, judge_message(data))
 
 
-def _start_line(rule: str, line: str) -> Verdict:
+def start_line_verdict(rule: str, line: str) -> Verdict:
+    """Strict parsing of the start line ``line`` (``start_line``) against the judge."""
     err: ParseError | None = None
     try:
         _startline.start_line(line, 0)
@@ -159,18 +160,21 @@ def fast_path_misses(n: int, seed: int) -> list[str]:
     status line, whatever its code: 100-699 is the caller's check, ``value-out-of-range``)."""
     out = []
     req, stat = _grammar.request_line(), _grammar.status_line()
-    dep = engine.departed_without_issues()
     for rule, fast in (("Request-Line", req), ("Status-Line", stat)):
         for line in _lines(rule, n, seed):
-            parts = line.split(" ")
-            want = dep.accepts(rule, line + "\r\n") and len(parts) >= 3
-            if want and rule == "Request-Line":
-                want = parts[2] == SIP_VERSION
-            elif want:
-                want = parts[0] == SIP_VERSION
+            want = fast_path_wants(rule, line)
             if (fast(line) is not None) != want:
                 out.append(f"{rule} fast path {'takes' if not want else 'misses'} {line!r}")
     return out
+
+
+def fast_path_wants(rule: str, line: str) -> bool:
+    """Whether the fast path of ``rule`` (``Request-Line``, ``Status-Line``) should match
+    ``line``: the judge accepts it, with ``SIP/2.0``."""
+    parts = line.split(" ")
+    if not engine.departed_without_issues().accepts(rule, line + "\r\n") or len(parts) < 3:
+        return False
+    return (parts[2] if rule == "Request-Line" else parts[0]) == SIP_VERSION
 
 
 def list_misses(n: int, seed: int) -> list[str]:
@@ -182,7 +186,7 @@ def list_misses(n: int, seed: int) -> list[str]:
     for key, hr in sorted(_grammar.BY_RULE.items()):
         if hr.item is None or hr.rule.lower() not in baseline_trees():
             continue
-        item_rule = _item_rule(hr.rule)
+        item = item_rule(hr.rule)
         for text in inputs(hr.rule, n, seed):
             if not dep.accepts(hr.rule, text):
                 continue
@@ -190,14 +194,14 @@ def list_misses(n: int, seed: int) -> list[str]:
             if not value or value == "*":
                 continue
             for el in _grammar.list_elements(value, hr):
-                if not dep.accepts(item_rule, el):
-                    out.append(f"{hr.rule}: element {el!r} of {value!r} is not a {item_rule}")
+                if not dep.accepts(item, el):
+                    out.append(f"{hr.rule}: element {el!r} of {value!r} is not a {item}")
                     break
         del key
     return out
 
 
-def _item_rule(rule: str) -> str:
+def item_rule(rule: str) -> str:
     """The item rule of a list field ``Name = ... HCOLON item *(COMMA item)`` in the judge's
     text."""
     dep = engine.departed_without_issues()

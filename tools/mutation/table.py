@@ -33,6 +33,7 @@ _GRAMMAR_TESTS = (
     "tests/test_line_endings.py",
     "tests/test_comment_nesting.py",
     "tests/test_judge_grammar.py",
+    "tests/test_judge_octets.py",
     "tests/test_judge_differential.py",
 )
 _TX_TESTS = (
