@@ -3,6 +3,10 @@
 For every selected :class:`~sipfsm.probe.checks.Check`:
 
 1. its explicit parameters (the RFC 4475 corpus for ``malformed``) run first, concurrently;
+   so does, for a check whose rule differs by transport (``by_transport``: Timers A, E, G
+   exist only over unreliable transports, 17.1.1.2, 17.1.2.2, 17.2.1), the simplest
+   parameter set of each transport the target offers: every transport is judged at least
+   once, whatever Hypothesis draws; these count towards ``max_examples``;
 2. Hypothesis generates up to ``max_examples`` parameter sets (``@given`` run
    programmatically in a worker thread, ``database=None``, ``deadline=None``); each runs one
    live exchange on the event loop (``asyncio.run_coroutine_threadsafe``). A failing exchange
@@ -40,11 +44,12 @@ from sipfsm.model.timers import Timers
 from sipfsm.net.aio import Bounds, LimitExceeded, TargetRefused
 from sipfsm.probe import sdp
 from sipfsm.probe.checks import Check, Outcome, ProbeContext, Trigger, Users, by_id
-from sipfsm.probe.io import Event, ProbeIO, Stopped, Target, UsageError, parse_target
+from sipfsm.probe.io import ProbeIO, Stopped, Target, UsageError, parse_target
 from sipfsm.probe.oracle import Base, Tolerance
 from sipfsm.probe.progress import Progress
 from sipfsm.probe.reference import ReferenceProcess, ReferenceTarget, _warm_up
 from sipfsm.probe.triggers import CommandTrigger, EmbeddedTrigger
+from sipfsm.probe.verdict import CheckResult, conclude
 from sipfsm.probe.wire import Call
 from sipfsm.sim.aio_clock import VirtualClockLoop
 from sipfsm.sim.aio_clock import run as run_virtual
@@ -95,42 +100,6 @@ class ProbeConfig:
 
 
 @dataclass
-class CheckResult:
-    """The verdict of one check, and how it was reached."""
-
-    check: Check
-    verdict: str = "skip"
-    expected: str = ""
-    observed: str = "not run"
-    trace: list[Event] = field(default_factory=list)
-    expected_trace: list[Event] = field(default_factory=list)
-    params: dict[str, Any] = field(default_factory=dict)
-    examples: int = 0
-    failures: int = 0
-    state: str = "pending"  # pending | running | done
-    svg: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The report's entry for this check."""
-        return {
-            "id": self.check.id,
-            "rfc": self.check.section,
-            "title": self.check.title,
-            "role": self.check.role,
-            "verdict": self.verdict,
-            "expected": self.expected,
-            "observed": self.observed,
-            "tolerance": self.check.tolerance,
-            "trace": [e.to_json() for e in self.trace],
-            "expected_trace": [e.to_json() for e in self.expected_trace],
-            "params": _jsonable(self.params),
-            "examples": self.examples,
-            "failing_examples": self.failures,
-            "svg": self.svg,
-        }
-
-
-@dataclass
 class Report:
     """The whole run."""
 
@@ -171,31 +140,6 @@ class Report:
         }
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes):
-        text = value.decode("latin-1")
-        return text if len(text) <= 400 else text[:400] + "..."
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-def _size(value: Any) -> int:
-    """How big a parameter set is (ints by value, lists by length): ties between equally
-    short exchanges go to the simpler parameters."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, dict):
-        return sum(_size(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return len(value) + sum(_size(v) for v in value)
-    return 0
-
-
 def _freeze(value: Any) -> Any:
     if isinstance(value, dict):
         return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
@@ -230,6 +174,37 @@ def _from_thread(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Outc
     if isinstance(loop, VirtualClockLoop):
         return loop.run_from_thread(coro)
     return asyncio.run_coroutine_threadsafe(coro, loop).result()
+
+
+def _per_transport(
+    strategy: Any, transports: tuple[str, ...], seed: int | None
+) -> list[dict[str, Any]]:
+    """The simplest parameter set of ``strategy`` with each transport (Hypothesis's
+    :func:`~hypothesis.find`, shrunk: the first user, the least delay), one per transport
+    of ``transports`` that it can draw."""
+    import random
+
+    from hypothesis import HealthCheck, Verbosity, find, settings
+    from hypothesis.errors import NoSuchExample
+
+    conf = settings(
+        database=None,
+        deadline=None,
+        max_examples=200,
+        verbosity=Verbosity.quiet,
+        suppress_health_check=list(HealthCheck),
+    )
+
+    def over(transport: str) -> Callable[[dict[str, Any]], bool]:
+        return lambda params: params.get("transport") == transport
+
+    found = []
+    for transport in transports:
+        with contextlib.suppress(NoSuchExample):
+            found.append(
+                find(strategy, over(transport), settings=conf, random=random.Random(seed or 0))
+            )
+    return found
 
 
 class _Failed(Exception):
@@ -276,9 +251,24 @@ async def _run_check(
         cache: dict[Any, Outcome] = {}
         hyp_fail: list[Outcome] = []
         shrinks = 0
+        strategy = check.params(ctx)
+        firsts: list[dict[str, Any]] = []
+        if check.by_transport and not ctx.stop.is_set() and loop.time() + est <= deadline:
+            firsts = await asyncio.to_thread(
+                _per_transport, strategy, ctx.target.transports, cfg.seed
+            )
+            outs = await asyncio.gather(*(_safe(check, ctx, p) for p in firsts))
+            cache.update((_freeze(p), o) for p, o in zip(firsts, outs, strict=True))
+            res.examples += len(outs)
+            recorded += outs
+            explicit_fail += [o for o in outs if o.verdict == "fail"]
+            res.failures = len(explicit_fail)
+
+        drawn = cfg.max_examples - len(firsts)  # new examples left after the first pass
+        fresh = 0
 
         def body(params: dict[str, Any]) -> None:
-            nonlocal shrinks
+            nonlocal shrinks, fresh
             key = _freeze(params)
             out = cache.get(key)
             if out is None:
@@ -288,6 +278,10 @@ async def _run_check(
                     if shrinks >= cfg.max_shrinks:
                         return
                     shrinks += 1
+                elif fresh >= drawn:
+                    return
+                else:
+                    fresh += 1
                 out = _from_thread(loop, _safe(check, ctx, params))
                 cache[key] = out
                 res.examples += 1
@@ -298,7 +292,6 @@ async def _run_check(
             if out.verdict == "fail":
                 raise _Failed()
 
-        strategy = check.params(ctx)
         test = settings(
             max_examples=max(1, cfg.max_examples),
             deadline=None,
@@ -309,87 +302,13 @@ async def _run_check(
         )(given(strategy)(body))
         if cfg.seed is not None:
             test = seed(cfg.seed)(test)
-        if not ctx.stop.is_set():
+        if drawn > 0 and not ctx.stop.is_set():
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(test)
-        _conclude(res, recorded, explicit_fail, hyp_fail, ctx)
+        conclude(res, recorded, explicit_fail + hyp_fail, ctx)
         res.state = "done"
         if progress is not None:
             progress.show()
-
-
-def _conclude(
-    res: CheckResult,
-    recorded: list[Outcome],
-    explicit_fail: list[Outcome],
-    hyp_fail: list[Outcome],
-    ctx: ProbeContext,
-) -> None:
-    fails = explicit_fail + hyp_fail
-    res.failures = len(fails)
-    chosen: Outcome | None
-    if fails:
-        res.verdict = "fail"
-        # the minimal failure: the shortest exchange (fewest messages, then shortest time);
-        # ties go to the later one (Hypothesis only tries candidates simpler than its best)
-        chosen = min(
-            reversed(fails),
-            key=lambda o: (
-                sum(e.dir != "note" for e in o.trace),
-                _size(o.params),
-                o.trace[-1].t if o.trace else 0.0,
-            ),
-        )
-        observed = chosen.observed
-        if len(fails) > 1:
-            others = "; ".join(o.observed for o in fails if o is not chosen)[:400]
-            observed = (
-                f"{chosen.observed} [minimal of {len(fails)} failing exchanges "
-                f"out of {len(recorded)}; others: {others}]"
-            )
-        res.observed = observed
-    else:
-        passes = [o for o in recorded if o.verdict == "pass"]
-        if passes and res.check.explicit is not None:
-            res.verdict = "pass"
-            chosen = passes[-1]
-            res.observed = (
-                f"{len(passes)} of {len(recorded)} requests answered as "
-                "prescribed or allowed"
-                + (
-                    f" ({len(recorded) - len(passes)} skipped)"
-                    if len(recorded) > len(passes)
-                    else ""
-                )
-            )
-        elif passes:
-            res.verdict = "pass"
-            chosen = passes[-1]
-            res.observed = chosen.observed + (
-                f" ({len(passes)} exchanges"
-                + (
-                    f", {len(recorded) - len(passes)} skipped"
-                    if len(recorded) > len(passes)
-                    else ""
-                )
-                + ")"
-            )
-        else:
-            res.verdict = "skip"
-            chosen = recorded[0] if recorded else None
-            if chosen is not None:
-                res.observed = chosen.observed
-            elif ctx.stop.is_set():
-                res.observed = "not run: the run was stopped"
-            else:
-                res.observed = "not run: no time left within --duration"
-    if chosen is not None:
-        res.expected = chosen.expected or res.check.expects
-        res.trace = chosen.trace
-        res.expected_trace = chosen.expected_trace
-        res.params = chosen.params
-    else:
-        res.expected = res.check.expects
 
 
 async def _reachable(ctx: ProbeContext) -> None:

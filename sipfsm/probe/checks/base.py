@@ -135,3 +135,7 @@ class Check:
     long: bool = False
     #: Parameters run before Hypothesis generates any (all of them, concurrently).
     explicit: Callable[[ProbeContext], list[Params]] | None = None
+    #: Whether the rule differs by transport (retransmissions, Timers A, E and G, exist only
+    #: over unreliable transports: 17.1.1.2, 17.1.2.2, 17.2.1): the runner first runs the
+    #: simplest parameters of each transport the target offers, then Hypothesis draws.
+    by_transport: bool = False
