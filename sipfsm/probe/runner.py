@@ -76,7 +76,8 @@ class ProbeConfig:
     allow_remote: bool = False
     trigger: str | None = None
     rate: float = 200.0
-    max_in_flight: int = 64
+    #: Exchanges with the target at once (None: :meth:`in_flight`'s default).
+    max_in_flight: int | None = None
     max_messages: int = 20_000
     #: The users to address (None: the target's user, or the embedded UA's own).
     users: Users | None = None
@@ -90,6 +91,14 @@ class ProbeConfig:
     sequential: bool = False
     #: Probe the embedded reference UA on the virtual clock and an in-memory network (:func:`run`).
     virtual_clock: bool = False
+
+    def in_flight(self) -> int:
+        """``max_in_flight``, or its default: 4 against a live UAS (role client with a
+        target), whose calls may be capped (PJSIP's pjsua takes 4 and answers the next
+        statelessly); 64 otherwise."""
+        if self.max_in_flight is not None:
+            return self.max_in_flight
+        return 4 if self.role == "client" and self.target is not None else 64
 
     def base(self) -> Base:
         """T1/T2/T4 for the oracle (and the reference UA): the oracle's Table 4 unless given."""
@@ -151,9 +160,19 @@ def _freeze(value: Any) -> Any:
 # --------------------------------------------------------------------------- running
 
 
-async def _safe(check: Check, ctx: ProbeContext, params: dict[str, Any]) -> Outcome:
+async def _safe(
+    check: Check, ctx: ProbeContext, params: dict[str, Any], latest: float | None = None
+) -> Outcome:
+    """One exchange, in one of ``--max-in-flight`` slots; skipped when the stop event or
+    ``latest`` (the last instant it can start and end within the run) passed while it
+    waited for the slot."""
     try:
-        out = await check.exchange(ctx, params)
+        async with ctx.in_flight or contextlib.nullcontext():
+            loop = asyncio.get_running_loop()
+            if ctx.stop.is_set() or (latest is not None and loop.time() > latest):
+                out = Outcome("skip", "", "not run: no time left within --duration")
+            else:
+                out = await check.exchange(ctx, params)
     except Stopped:
         out = Outcome("skip", "", "stopped before the exchange ended")
     except LimitExceeded as exc:
@@ -242,7 +261,7 @@ async def _run_check(
 
             async def one(p: dict[str, Any]) -> Outcome:
                 async with sem:
-                    return await _safe(check, ctx, p)
+                    return await _safe(check, ctx, p, deadline - est)
 
             outs = await asyncio.gather(*(one(p) for p in check.explicit(ctx)))
             res.examples += len(outs)
@@ -257,7 +276,7 @@ async def _run_check(
             firsts = await asyncio.to_thread(
                 _per_transport, strategy, ctx.target.transports, cfg.seed
             )
-            outs = await asyncio.gather(*(_safe(check, ctx, p) for p in firsts))
+            outs = await asyncio.gather(*(_safe(check, ctx, p, deadline - est) for p in firsts))
             cache.update((_freeze(p), o) for p, o in zip(firsts, outs, strict=True))
             res.examples += len(outs)
             recorded += outs
@@ -282,7 +301,7 @@ async def _run_check(
                     return
                 else:
                     fresh += 1
-                out = _from_thread(loop, _safe(check, ctx, params))
+                out = _from_thread(loop, _safe(check, ctx, params, deadline - est))
                 cache[key] = out
                 res.examples += 1
                 recorded.append(out)
@@ -377,7 +396,7 @@ async def probe(
     if not checks:
         raise UsageError(f"no check of role {role} among {', '.join(cfg.checks or [])}")
     bounds = Bounds(
-        max_in_flight=cfg.max_in_flight,
+        max_in_flight=cfg.in_flight(),
         max_messages=cfg.max_messages,
         max_duration=cfg.duration + 30.0,
         rate=cfg.rate,
@@ -472,6 +491,7 @@ async def probe(
             trigger_factory,
             allow_remote=cfg.allow_remote,
             answer_wait=max(cfg.reach_timeout, 4 * base.t1),
+            in_flight=asyncio.Semaphore(cfg.in_flight()),
         )
         if io is not None:
             await _reachable(ctx)

@@ -90,6 +90,8 @@ class ProbeContext:
     answer_wait: float = 2.0
     #: Seconds to wait for the trigger's first request (role server).
     trigger_wait: float = 10.0
+    #: Exchanges with the target at once (``--max-in-flight``; None: unbounded).
+    in_flight: asyncio.Semaphore | None = None
 
     @property
     def t64(self) -> float:
