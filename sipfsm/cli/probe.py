@@ -115,7 +115,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="run one check at a time (a trigger that cannot run twice at once)",
     )
     p.add_argument("--rate", type=float, default=200.0, help="messages/s at most (default 200)")
-    p.add_argument("--max-in-flight", type=int, default=64, help="transactions at once")
+    p.add_argument(
+        "--max-in-flight",
+        type=int,
+        metavar="N",
+        help="exchanges with the target at once (default 4 for a UAS TARGET, whose calls "
+        "may be capped: PJSIP's pjsua takes 4; 64 otherwise)",
+    )
     p.add_argument("--max-messages", type=int, default=20_000, help="messages sent at most")
     p.add_argument(
         "--max-shrinks",
@@ -173,7 +179,7 @@ def _config(args: argparse.Namespace) -> ProbeConfig:
         )
     checks = [c.strip() for c in args.checks.split(",") if c.strip()] if args.checks else None
     for name in ("max_examples", "max_in_flight", "max_messages"):
-        if getattr(args, name) < 1:
+        if getattr(args, name) is not None and getattr(args, name) < 1:
             raise SystemExit(f"sipfsm probe: --{name.replace('_', '-')} must be >= 1")
     for name in ("duration", "rate"):
         if getattr(args, name) <= 0:

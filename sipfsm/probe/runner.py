@@ -3,6 +3,10 @@
 For every selected :class:`~sipfsm.probe.checks.Check`:
 
 1. its explicit parameters (the RFC 4475 corpus for ``malformed``) run first, concurrently;
+   so does, for a check whose rule differs by transport (``by_transport``: Timers A, E, G
+   exist only over unreliable transports, 17.1.1.2, 17.1.2.2, 17.2.1), the simplest
+   parameter set of each transport the target offers: every transport is judged at least
+   once, whatever Hypothesis draws; these count towards ``max_examples``;
 2. Hypothesis generates up to ``max_examples`` parameter sets (``@given`` run
    programmatically in a worker thread, ``database=None``, ``deadline=None``); each runs one
    live exchange on the event loop (``asyncio.run_coroutine_threadsafe``). A failing exchange
@@ -40,11 +44,12 @@ from sipfsm.model.timers import Timers
 from sipfsm.net.aio import Bounds, LimitExceeded, TargetRefused
 from sipfsm.probe import sdp
 from sipfsm.probe.checks import Check, Outcome, ProbeContext, Trigger, Users, by_id
-from sipfsm.probe.io import Event, ProbeIO, Stopped, Target, UsageError, parse_target
+from sipfsm.probe.io import ProbeIO, Stopped, Target, UsageError, parse_target
 from sipfsm.probe.oracle import Base, Tolerance
 from sipfsm.probe.progress import Progress
 from sipfsm.probe.reference import ReferenceProcess, ReferenceTarget, _warm_up
 from sipfsm.probe.triggers import CommandTrigger, EmbeddedTrigger
+from sipfsm.probe.verdict import CheckResult, conclude
 from sipfsm.probe.wire import Call
 from sipfsm.sim.aio_clock import VirtualClockLoop
 from sipfsm.sim.aio_clock import run as run_virtual
@@ -71,7 +76,8 @@ class ProbeConfig:
     allow_remote: bool = False
     trigger: str | None = None
     rate: float = 200.0
-    max_in_flight: int = 64
+    #: Exchanges with the target at once (None: :meth:`in_flight`'s default).
+    max_in_flight: int | None = None
     max_messages: int = 20_000
     #: The users to address (None: the target's user, or the embedded UA's own).
     users: Users | None = None
@@ -86,48 +92,20 @@ class ProbeConfig:
     #: Probe the embedded reference UA on the virtual clock and an in-memory network (:func:`run`).
     virtual_clock: bool = False
 
+    def in_flight(self) -> int:
+        """``max_in_flight``, or its default: 4 against a live UAS (role client with a
+        target), whose calls may be capped (PJSIP's pjsua takes 4 and answers the next
+        statelessly); 64 otherwise."""
+        if self.max_in_flight is not None:
+            return self.max_in_flight
+        return 4 if self.role == "client" and self.target is not None else 64
+
     def base(self) -> Base:
         """T1/T2/T4 for the oracle (and the reference UA): the oracle's Table 4 unless given."""
         if self.t1 is None:
             table4 = Base()
             return Base(table4.t1, self.t2 or table4.t2, self.t4 or table4.t4)
         return Base.scaled(self.t1, self.t2, self.t4)
-
-
-@dataclass
-class CheckResult:
-    """The verdict of one check, and how it was reached."""
-
-    check: Check
-    verdict: str = "skip"
-    expected: str = ""
-    observed: str = "not run"
-    trace: list[Event] = field(default_factory=list)
-    expected_trace: list[Event] = field(default_factory=list)
-    params: dict[str, Any] = field(default_factory=dict)
-    examples: int = 0
-    failures: int = 0
-    state: str = "pending"  # pending | running | done
-    svg: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The report's entry for this check."""
-        return {
-            "id": self.check.id,
-            "rfc": self.check.section,
-            "title": self.check.title,
-            "role": self.check.role,
-            "verdict": self.verdict,
-            "expected": self.expected,
-            "observed": self.observed,
-            "tolerance": self.check.tolerance,
-            "trace": [e.to_json() for e in self.trace],
-            "expected_trace": [e.to_json() for e in self.expected_trace],
-            "params": _jsonable(self.params),
-            "examples": self.examples,
-            "failing_examples": self.failures,
-            "svg": self.svg,
-        }
 
 
 @dataclass
@@ -171,31 +149,6 @@ class Report:
         }
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes):
-        text = value.decode("latin-1")
-        return text if len(text) <= 400 else text[:400] + "..."
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-def _size(value: Any) -> int:
-    """How big a parameter set is (ints by value, lists by length): ties between equally
-    short exchanges go to the simpler parameters."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, dict):
-        return sum(_size(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return len(value) + sum(_size(v) for v in value)
-    return 0
-
-
 def _freeze(value: Any) -> Any:
     if isinstance(value, dict):
         return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
@@ -207,9 +160,19 @@ def _freeze(value: Any) -> Any:
 # --------------------------------------------------------------------------- running
 
 
-async def _safe(check: Check, ctx: ProbeContext, params: dict[str, Any]) -> Outcome:
+async def _safe(
+    check: Check, ctx: ProbeContext, params: dict[str, Any], latest: float | None = None
+) -> Outcome:
+    """One exchange, in one of ``--max-in-flight`` slots; skipped when the stop event or
+    ``latest`` (the last instant it can start and end within the run) passed while it
+    waited for the slot."""
     try:
-        out = await check.exchange(ctx, params)
+        async with ctx.in_flight or contextlib.nullcontext():
+            loop = asyncio.get_running_loop()
+            if ctx.stop.is_set() or (latest is not None and loop.time() > latest):
+                out = Outcome("skip", "", "not run: no time left within --duration")
+            else:
+                out = await check.exchange(ctx, params)
     except Stopped:
         out = Outcome("skip", "", "stopped before the exchange ended")
     except LimitExceeded as exc:
@@ -230,6 +193,37 @@ def _from_thread(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Outc
     if isinstance(loop, VirtualClockLoop):
         return loop.run_from_thread(coro)
     return asyncio.run_coroutine_threadsafe(coro, loop).result()
+
+
+def _per_transport(
+    strategy: Any, transports: tuple[str, ...], seed: int | None
+) -> list[dict[str, Any]]:
+    """The simplest parameter set of ``strategy`` with each transport (Hypothesis's
+    :func:`~hypothesis.find`, shrunk: the first user, the least delay), one per transport
+    of ``transports`` that it can draw."""
+    import random
+
+    from hypothesis import HealthCheck, Verbosity, find, settings
+    from hypothesis.errors import NoSuchExample
+
+    conf = settings(
+        database=None,
+        deadline=None,
+        max_examples=200,
+        verbosity=Verbosity.quiet,
+        suppress_health_check=list(HealthCheck),
+    )
+
+    def over(transport: str) -> Callable[[dict[str, Any]], bool]:
+        return lambda params: params.get("transport") == transport
+
+    found = []
+    for transport in transports:
+        with contextlib.suppress(NoSuchExample):
+            found.append(
+                find(strategy, over(transport), settings=conf, random=random.Random(seed or 0))
+            )
+    return found
 
 
 class _Failed(Exception):
@@ -267,7 +261,7 @@ async def _run_check(
 
             async def one(p: dict[str, Any]) -> Outcome:
                 async with sem:
-                    return await _safe(check, ctx, p)
+                    return await _safe(check, ctx, p, deadline - est)
 
             outs = await asyncio.gather(*(one(p) for p in check.explicit(ctx)))
             res.examples += len(outs)
@@ -276,9 +270,24 @@ async def _run_check(
         cache: dict[Any, Outcome] = {}
         hyp_fail: list[Outcome] = []
         shrinks = 0
+        strategy = check.params(ctx)
+        firsts: list[dict[str, Any]] = []
+        if check.by_transport and not ctx.stop.is_set() and loop.time() + est <= deadline:
+            firsts = await asyncio.to_thread(
+                _per_transport, strategy, ctx.target.transports, cfg.seed
+            )
+            outs = await asyncio.gather(*(_safe(check, ctx, p, deadline - est) for p in firsts))
+            cache.update((_freeze(p), o) for p, o in zip(firsts, outs, strict=True))
+            res.examples += len(outs)
+            recorded += outs
+            explicit_fail += [o for o in outs if o.verdict == "fail"]
+            res.failures = len(explicit_fail)
+
+        drawn = cfg.max_examples - len(firsts)  # new examples left after the first pass
+        fresh = 0
 
         def body(params: dict[str, Any]) -> None:
-            nonlocal shrinks
+            nonlocal shrinks, fresh
             key = _freeze(params)
             out = cache.get(key)
             if out is None:
@@ -288,7 +297,11 @@ async def _run_check(
                     if shrinks >= cfg.max_shrinks:
                         return
                     shrinks += 1
-                out = _from_thread(loop, _safe(check, ctx, params))
+                elif fresh >= drawn:
+                    return
+                else:
+                    fresh += 1
+                out = _from_thread(loop, _safe(check, ctx, params, deadline - est))
                 cache[key] = out
                 res.examples += 1
                 recorded.append(out)
@@ -298,7 +311,6 @@ async def _run_check(
             if out.verdict == "fail":
                 raise _Failed()
 
-        strategy = check.params(ctx)
         test = settings(
             max_examples=max(1, cfg.max_examples),
             deadline=None,
@@ -309,87 +321,13 @@ async def _run_check(
         )(given(strategy)(body))
         if cfg.seed is not None:
             test = seed(cfg.seed)(test)
-        if not ctx.stop.is_set():
+        if drawn > 0 and not ctx.stop.is_set():
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(test)
-        _conclude(res, recorded, explicit_fail, hyp_fail, ctx)
+        conclude(res, recorded, explicit_fail + hyp_fail, ctx)
         res.state = "done"
         if progress is not None:
             progress.show()
-
-
-def _conclude(
-    res: CheckResult,
-    recorded: list[Outcome],
-    explicit_fail: list[Outcome],
-    hyp_fail: list[Outcome],
-    ctx: ProbeContext,
-) -> None:
-    fails = explicit_fail + hyp_fail
-    res.failures = len(fails)
-    chosen: Outcome | None
-    if fails:
-        res.verdict = "fail"
-        # the minimal failure: the shortest exchange (fewest messages, then shortest time);
-        # ties go to the later one (Hypothesis only tries candidates simpler than its best)
-        chosen = min(
-            reversed(fails),
-            key=lambda o: (
-                sum(e.dir != "note" for e in o.trace),
-                _size(o.params),
-                o.trace[-1].t if o.trace else 0.0,
-            ),
-        )
-        observed = chosen.observed
-        if len(fails) > 1:
-            others = "; ".join(o.observed for o in fails if o is not chosen)[:400]
-            observed = (
-                f"{chosen.observed} [minimal of {len(fails)} failing exchanges "
-                f"out of {len(recorded)}; others: {others}]"
-            )
-        res.observed = observed
-    else:
-        passes = [o for o in recorded if o.verdict == "pass"]
-        if passes and res.check.explicit is not None:
-            res.verdict = "pass"
-            chosen = passes[-1]
-            res.observed = (
-                f"{len(passes)} of {len(recorded)} requests answered as "
-                "prescribed or allowed"
-                + (
-                    f" ({len(recorded) - len(passes)} skipped)"
-                    if len(recorded) > len(passes)
-                    else ""
-                )
-            )
-        elif passes:
-            res.verdict = "pass"
-            chosen = passes[-1]
-            res.observed = chosen.observed + (
-                f" ({len(passes)} exchanges"
-                + (
-                    f", {len(recorded) - len(passes)} skipped"
-                    if len(recorded) > len(passes)
-                    else ""
-                )
-                + ")"
-            )
-        else:
-            res.verdict = "skip"
-            chosen = recorded[0] if recorded else None
-            if chosen is not None:
-                res.observed = chosen.observed
-            elif ctx.stop.is_set():
-                res.observed = "not run: the run was stopped"
-            else:
-                res.observed = "not run: no time left within --duration"
-    if chosen is not None:
-        res.expected = chosen.expected or res.check.expects
-        res.trace = chosen.trace
-        res.expected_trace = chosen.expected_trace
-        res.params = chosen.params
-    else:
-        res.expected = res.check.expects
 
 
 async def _reachable(ctx: ProbeContext) -> None:
@@ -458,7 +396,7 @@ async def probe(
     if not checks:
         raise UsageError(f"no check of role {role} among {', '.join(cfg.checks or [])}")
     bounds = Bounds(
-        max_in_flight=cfg.max_in_flight,
+        max_in_flight=cfg.in_flight(),
         max_messages=cfg.max_messages,
         max_duration=cfg.duration + 30.0,
         rate=cfg.rate,
@@ -553,6 +491,7 @@ async def probe(
             trigger_factory,
             allow_remote=cfg.allow_remote,
             answer_wait=max(cfg.reach_timeout, 4 * base.t1),
+            in_flight=asyncio.Semaphore(cfg.in_flight()),
         )
         if io is not None:
             await _reachable(ctx)

@@ -90,6 +90,8 @@ class ProbeContext:
     answer_wait: float = 2.0
     #: Seconds to wait for the trigger's first request (role server).
     trigger_wait: float = 10.0
+    #: Exchanges with the target at once (``--max-in-flight``; None: unbounded).
+    in_flight: asyncio.Semaphore | None = None
 
     @property
     def t64(self) -> float:
@@ -135,3 +137,7 @@ class Check:
     long: bool = False
     #: Parameters run before Hypothesis generates any (all of them, concurrently).
     explicit: Callable[[ProbeContext], list[Params]] | None = None
+    #: Whether the rule differs by transport (retransmissions, Timers A, E and G, exist only
+    #: over unreliable transports: 17.1.1.2, 17.1.2.2, 17.2.1): the runner first runs the
+    #: simplest parameters of each transport the target offers, then Hypothesis draws.
+    by_transport: bool = False

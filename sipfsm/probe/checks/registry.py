@@ -52,6 +52,7 @@ CHECKS: tuple[Check, ...] = (
         lambda c: _fixed(transport=any_transport(c), user=_reject_users(c)),
         invite_server_final_retransmit,
         long=True,
+        by_transport=True,
     ),
     Check(
         "invite-server-ack-stops-retransmit",
@@ -65,6 +66,7 @@ CHECKS: tuple[Check, ...] = (
             transport=any_transport(c), user=_reject_users(c), acks_after=st.integers(0, 3)
         ),
         invite_server_ack_stops_retransmit,
+        by_transport=True,
     ),
     Check(
         "uas-2xx-retransmit",
@@ -168,6 +170,7 @@ CHECKS: tuple[Check, ...] = (
         lambda c: _fixed(transport=any_transport(c)),
         invite_client_retransmit,
         long=True,
+        by_transport=True,
     ),
     Check(
         "non-invite-client-retransmit",
@@ -180,6 +183,7 @@ CHECKS: tuple[Check, ...] = (
         lambda c: _fixed(transport=any_transport(c)),
         non_invite_client_retransmit,
         long=True,
+        by_transport=True,
     ),
     Check(
         "ack-for-non-2xx",
