@@ -58,6 +58,15 @@ def test_ua_core_timers_scale_with_t1(reliable: bool) -> None:
     assert initial_interval(timers["ackwait"], reliable, BASE) == pytest.approx(64 * T1)
 
 
+@pytest.mark.parametrize("reliable", [False, True], ids=["unreliable", "reliable"])
+def test_the_other_timers_of_the_ua_core_scale_with_their_bases(reliable: bool) -> None:
+    """13.2.2.4: the early dialogs end 64*T1 after the first 2xx; 9.1: an INVITE with no final
+    response 64*T1 after its CANCEL is destroyed (on every transport)."""
+    timers = load_timers().timers
+    assert initial_interval(timers["early"], reliable, BASE) == pytest.approx(64 * T1)
+    assert initial_interval(timers["cancel"], reliable, BASE) == pytest.approx(64 * T1)
+
+
 @pytest.mark.timeout(10)  # a mutant that never reaches the cap fails here, not hangs
 def test_time_until_e_reaches_t2() -> None:
     """RFC 4320 4.1: with T1 = 0.5 s and T2 = 4 s, E fires at 0.5, 1.5 and 3.5 s and is reset
