@@ -6,9 +6,10 @@ with :mod:`sipfsm.headers` (the typed header values a message hands out), :mod:`
 (sockets and the wall clock), :mod:`sipfsm.strategies` and :mod:`sipfsm.testing`; every other
 module is private. ``scripts/api-docs`` writes their reference from the docstrings.
 
-``import sipfsm`` loads only the parser and the message classes; every other name is imported
-on first use (PEP 562 module ``__getattr__``), so that a process that only parses messages
-does not pay for the transaction engine, the models or the typed header views.
+``import sipfsm`` loads the parser, the message classes and their typed header views (every
+grammar terminal compiled at import, so that no view's first use pays for it: issue 11); every
+other name is imported on first use (PEP 562 module ``__getattr__``), so that a process that
+only parses messages does not pay for the transaction engine or the models.
 """
 
 from __future__ import annotations
