@@ -24,7 +24,7 @@ from sipfsm.ua.core import UA, InviteSession
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import session_oracle as oracle
-from session_calls import BOB, answered_call
+from session_calls import BOB, answered_call, forking_proxy
 
 #: One step of a flow: ``(t, action, *args)`` calls ``action(*args, t)``.
 Step = tuple[float, Callable[..., object], *tuple[object, ...]]
@@ -513,25 +513,7 @@ def test_forked_invite_two_early_dialogs_two_2xx(profile: str) -> None:
     bob2 = UA("bob", "bob2.biloxi.example.com", profile=profile, name="bob2")
     log: list[tuple[float, str, bytes, bool]] = []
 
-    def pump(now: float) -> None:
-        for _ in range(50):
-            moved = False
-            for data in alice.drain():
-                moved = True
-                log.append((now, "alice", data, True))
-                msg = parse(data, strict=True)
-                uri = msg.uri if isinstance(msg, Request) else ""
-                for bob in (bob1, bob2):
-                    initial = msg.method == "INVITE" and not (msg.to and msg.to.tag)  # type: ignore[union-attr]  # Alice sends only requests here
-                    if initial or bob.host in uri:
-                        bob.receive(data, now)
-            for bob in (bob1, bob2):
-                for data in bob.drain():
-                    moved = True
-                    log.append((now, bob.name, data, True))
-                    alice.receive(data, now)
-            if not moved:
-                return
+    pump = forking_proxy(alice, (bob1, bob2), log)
 
     s = alice.invite(BOB, 0.0)
     pump(0.0)
