@@ -121,16 +121,25 @@ class Msg:
         first = next((h for h in msg.headers if h.canonical == "Via"), None) if msg else None
         return header_items(first)[0] if first is not None else None
 
+    def _top_via_view(self) -> Via | None:
+        """The top Via through the message's Via view; when some Via value breaks the ABNF,
+        the top value read on its own (None when that one breaks it too)."""
+        vias = _quiet(lambda: self.msg.via if self.msg is not None else None)
+        if vias:
+            return vias[0]
+        top = self.top_via
+        return _quiet(lambda: _lone_via(top)) if top is not None else None
+
     @property
     def branch(self) -> str | None:
         """The top Via's branch: read through the Via view, or, when the value breaks the ABNF
         (a torture request's Via that the peer echoes, 8.2.6.2), found in its text."""
+        via = self._top_via_view()
+        if via is not None:
+            return via.branch
         top = self.top_via
         if top is None:
             return None
-        via = _quiet(lambda: _lone_via(top))
-        if via is not None:
-            return via.branch
         found = _BRANCH_TEXT.search(top)
         return found.group(1) if found else None
 
@@ -138,12 +147,12 @@ class Msg:
     def sent_by(self) -> str | None:
         """The top Via's sent-by, as :func:`hostport` writes it (found in the text when the
         value breaks the ABNF, as for :attr:`branch`)."""
+        via = self._top_via_view()
+        if via is not None:
+            return hostport(via.host, via.port)
         top = self.top_via
         if top is None:
             return None
-        via = _quiet(lambda: _lone_via(top))
-        if via is not None:
-            return hostport(via.host, via.port)
         found = _SENT_BY_TEXT.match(top)
         if found is None:
             return None
