@@ -55,7 +55,13 @@ _SESSION_TESTS = (
     "tests/test_session_meta.py",
     "tests/test_session_obligations.py",
 )
-_PROBE_TESTS = ("tests/test_probe.py",)
+_PROBE_TESTS = (
+    "tests/test_probe_flaws.py",
+    "tests/test_probe_hostile.py",
+    "tests/test_probe_transports.py",
+    "tests/test_probe_in_flight.py",
+    "tests/test_probe.py",
+)
 _DIAGRAM_TESTS = ("tests/test_diagrams.py", "tests/test_cli_trace.py")  # the loader's pictures
 
 
