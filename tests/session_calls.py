@@ -254,3 +254,29 @@ def cancel_never_answered(
     w.flush(answer_at)
     w.run_until(until, answer_at)
     return w
+
+
+def fork_2xx_after_a_6xx(
+    alice: UA, bob1: UA, bob2: UA, *, status: int = 603, until: float = 60.0
+) -> Log:
+    """16.7 step 5, 13.2.2.4: Alice's INVITE forks to Bob1 and Bob2 (one branch, as a proxy's
+    response context holds one client transaction upstream); Bob1 declines ``status`` at 0.1 s
+    and Alice's INVITE client transaction enters Completed; at 0.2 s Bob2 answers 200, which a
+    forking proxy forwards at once even after a final response (16.7 step 5). The ACK of the
+    300-699 goes to Bob1's Request-URI, which this pump routes to no one: Bob1 retransmits it
+    (Timer G) and Alice ACKs each copy again. Returns what went over the wire, in order."""
+    log: Log = []
+    pump = forking_proxy(alice, (bob1, bob2), log)
+    alice.invite(BOB, 0.0)
+    pump(0.0)
+    bob1.sessions[0].answer(status, 0.1)
+    pump(0.1)
+    bob2.sessions[0].answer(200, 0.2)
+    pump(0.2)
+    now = 0.2
+    while now < until:
+        now += 0.25
+        for ua in (alice, bob1, bob2):
+            ua.handle_timer(now)
+        pump(now)
+    return log

@@ -22,6 +22,7 @@ from session_calls import (
     bye_in,
     cancel_never_answered,
     early_dialog_after_the_first_2xx,
+    fork_2xx_after_a_6xx,
     fork_answers_after_the_call,
     reinvite_on_early_dialog,
 )
@@ -235,3 +236,32 @@ def test_a_cancelled_invite_without_final_response_is_destroyed(profile: str) ->
     assert alice.errors == bob.errors == []
     grams = oracle.read(w.log)
     oracle.check_call(grams, until=w.clock)
+
+
+# --- deviation 10: a fork's 2xx after our 300-699 reaches the core (13.2.2.4, 16.7 step 5) -----
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_fork_2xx_after_a_6xx_is_acked_and_byed(profile: str) -> None:
+    """16.7 step 5: a forking proxy forwards any 2xx to an INVITE at once, also after a final
+    response went upstream; 13.2.2.4: the UAC core MUST ACK each 2xx it receives and, not
+    wanting the dialog, BYE it. Bob1's 603 put Alice's INVITE client transaction in Completed;
+    Bob2's 200 then matched it (same branch, 17.1.3) and was absorbed there: never ACKed, Bob2
+    retransmitted it for 64*T1 and sent his own BYE at 32.2 s. Now the transaction passes it
+    up (both profiles: it is no retransmission of the final response, 17.1.1.2)."""
+    alice = UA("alice", "atlanta.example.com", profile=profile)
+    bob1 = UA("bob", "bob1.biloxi.example.com", name="bob1", profile=profile)
+    bob2 = UA("bob", "bob2.biloxi.example.com", name="bob2", profile=profile)
+    log = fork_2xx_after_a_6xx(alice, bob1, bob2)
+    to_bob2 = [d.split(b" ", 2)[:2] for _, who, d, _ in log if who == "alice" and b"bob2" in d]
+    assert to_bob2[:2] == [
+        [b"ACK", b"sip:bob@bob2.biloxi.example.com"],
+        [b"BYE", b"sip:bob@bob2.biloxi.example.com"],
+    ]
+    ok_2xx = [d for _, who, d, _ in log if who == "bob2" and d.startswith(b"SIP/2.0 200 ")]
+    assert len([d for d in ok_2xx if b" INVITE\r\n" in d]) == 1  # ACKed: not retransmitted
+    assert not [d for _, who, d, _ in log if who == "bob2" and d.startswith(b"BYE ")]
+    assert alice.sessions[0].terminated and bob2.sessions[0].terminated
+    assert alice.errors == bob1.errors == bob2.errors == []
+    grams = oracle.read(log)
+    oracle.check_call(grams, ("alice",), until=60.0)
