@@ -54,7 +54,7 @@ def _pair(
 
 def _check(w: Wire, *, t1: float = 0.5, t2: float = 4.0) -> list[oracle.Datagram]:
     grams = oracle.read(w.log)
-    oracle.check_call(grams, t1=t1, t2=t2, until=w.clock)
+    oracle.check_call(grams, profile=w.a.profile, t1=t1, t2=t2, until=w.clock)
     assert w.a.errors == [] and w.b.errors == []
     return grams
 
@@ -533,7 +533,7 @@ def test_forked_invite_two_early_dialogs_two_2xx(profile: str) -> None:
             ua.handle_timer(now)
         pump(now)
     grams = oracle.read(log)
-    oracle.check_acks(grams, "alice")
+    oracle.check_acks(grams, "alice", profile=alice.profile)
     oracle.check_no_request_after_bye(grams, "alice")
     acks = [d.msg for d in grams if isinstance(d.msg, Request) and d.msg.method == "ACK"]
     oks = [
