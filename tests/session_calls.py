@@ -370,3 +370,25 @@ def early_bye_2xx_reordered(alice: UA, bob: UA, *, until: float = 60.0) -> Wire:
     w.flush(1.05)
     w.run_until(until, 1.05)
     return w
+
+
+def stray_2xx(alice: UA, bob: UA, *, at: float, fork: bool) -> Wire:
+    """Alice calls Bob, who answers 200 at 0.1 s (the ACK arrives). At ``at`` a copy of that
+    200 reaches Alice again: a late retransmission, or with ``fork`` the 2xx of another branch
+    (another To tag, as a forking proxy forwards it at once, 16.7 step 5). The copy is logged
+    as Bob's; the clock then runs 4 s more."""
+    w = Wire(alice, bob)
+    alice.invite(BOB, 0.0)
+    w.flush(0.0)
+    bob.sessions[-1].answer(200, 0.1)
+    w.flush(0.1)
+    ok = next(d for _, who, d, _ in w.log if who == "bob" and d.startswith(b"SIP/2.0 200"))
+    w.run_until(at, 0.1)
+    late = ok
+    if fork:
+        tag = (parse(ok, strict=True).get("To") or "").rsplit("tag=", 1)[1]
+        late = ok.replace(f"tag={tag}".encode(), b"tag=otherfork")
+    w.log.append((at, "bob", late, True))
+    alice.receive(late, at)
+    w.run_until(at + 4.0, at)
+    return w

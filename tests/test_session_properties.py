@@ -25,14 +25,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from sipfsm import ProtocolError, Response, Timers
+from sipfsm import ProtocolError, Request, Response, Timers
 from sipfsm.sim.wire import Wire
 from sipfsm.ua.core import UA, InviteSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import session_oracle as oracle
-from session_calls import BOB, answered_call
+from session_calls import BOB, answered_call, stray_2xx
 from timer_bases import BASES
 
 # The stateful runs are the slowest tests: fewer examples than the profile's default.
@@ -206,3 +206,51 @@ def test_sipml5_bug_no_2xx_retransmission_after_the_ack(
         if d.delivered and not isinstance(d.msg, Response) and d.msg.method == "ACK"
     )
     assert len(sent) == lost + 1 and all(t <= first_ack for t in sent)
+
+
+@given(
+    bases=BASES,
+    transport=st.sampled_from(["udp", "tcp"]),
+    profile=st.sampled_from(["rfc6026", "rfc3261"]),
+    fork=st.booleans(),
+    after_m=st.booleans(),
+    offset=st.integers(1, 64).map(lambda k: k / 16),
+)
+@settings(max_examples=min(settings().max_examples, 40))
+def test_rfc6026_a_stray_2xx_is_silently_discarded(
+    bases: tuple[float, float, float],
+    transport: str,
+    profile: str,
+    fork: bool,
+    after_m: bool,
+    offset: float,
+) -> None:
+    """Deviation 7 of issue 12, RFC 6026 8.9 (replacing the last paragraph of 18.1.2): a
+    response that matches no client transaction is silently discarded. Bob's 200 comes to
+    Alice again (a retransmission, or another fork's 2xx) ``offset`` seconds before or after
+    Timer M (64*T1 after the first 2xx, RFC 6026 8.4). After it, under rfc6026, Alice sends
+    nothing at all: no ACK, and no dialog is made for the fork (no ACK, no BYE on its tag).
+    Before it (Accepted passes 2xx up), and under rfc3261 at any time (18.1.2 as published:
+    to the core), the UAC core ACKs it (13.2.2.4) and BYEs the fork's unwanted dialog."""
+    timers, t1 = Timers(*bases), bases[0]
+    alice, bob = (
+        UA(user, f"{place}.example.com", transport=transport, profile=profile, timers=timers)
+        for user, place in (("alice", "atlanta"), ("bob", "biloxi"))
+    )
+    timer_m = 0.1 + 64 * t1
+    at = timer_m + offset if after_m else timer_m - offset
+    w = stray_2xx(alice, bob, at=at, fork=fork)
+    grams = oracle.read(w.log)
+    after = [
+        d.msg.method
+        for d in grams
+        if d.sender == "alice" and d.t >= at and isinstance(d.msg, Request)
+    ]
+    if profile == "rfc6026" and after_m:
+        assert after == [], after
+        assert len(alice.sessions[0].dialogs) == 1
+    else:
+        assert after == (["ACK", "BYE"] if fork else ["ACK"]), after
+    assert alice.errors == []
+    oracle.check_stray_2xx(grams, "alice", profile=profile, t1=t1)
+    oracle.check_call(grams, ("alice",), profile=profile, t1=t1, t2=bases[1], until=w.clock)
