@@ -46,8 +46,69 @@ def test_json_and_options_after_events(capsys: pytest.CaptureFixture[str]) -> No
         capsys, "invite_server", "tu=404", "--transport", "tcp", "recv=ACK", "--json"
     )
     steps = json.loads(out)
-    assert code == 0 and set(steps[0]) == {"t", "what", "state"}
+    assert code == 0 and {"t", "what", "state", "kind"} <= set(steps[0])
     assert [s["what"] for s in steps][-2:] == ["fire I", "enter Terminated"]
+
+
+def test_json_steps_carry_structured_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    """Beside the prose, each JSON step says what it is: timers with their seconds (Table 4),
+    messages by method or status, retransmissions, the ACK of a non-2xx (17.1.1.3)."""
+    code, out, _ = trace(capsys, "invite_client", "+0.5", "recv=180", "recv=486", "--json")
+    rows = {s["what"]: {k: v for k, v in s.items() if k not in ("t", "what", "state")}
+            for s in json.loads(out)}  # fmt: skip
+    assert code == 0
+    assert rows["send INVITE"] == {"kind": "send", "message": "INVITE"}
+    assert rows["start A 0.5"] == {"kind": "timer", "action": "start", "timer": "A", "seconds": 0.5}
+    assert rows["start B 32.0"]["seconds"] == 32.0
+    assert rows["fire A"] == {"kind": "timer", "action": "fire", "timer": "A"}
+    assert rows["resend INVITE"] == {"kind": "send", "message": "INVITE", "retransmission": True}
+    assert rows["recv 486"] == {"kind": "recv", "status": 486}
+    assert rows["tu 180"] == {"kind": "tu", "status": 180}
+    assert rows["send ACK"] == {"kind": "send", "message": "ACK"}
+    assert rows["enter Completed"] == {"kind": "enter"}
+    code, out, _ = trace(capsys, "invite_session_client", "recv=486", "--json")
+    rows = {s["what"]: s for s in json.loads(out)}
+    assert rows["send ACK (486)"]["acks"] == 486 and rows["send ACK (486)"]["message"] == "ACK"
+    assert rows["tu session over"]["news"] == "session_over"
+
+
+#: Scripts reaching every kind of line the traces print (transactions, sessions, the dialog).
+_SCRIPTS = {
+    "invite_client": ["+0.5", "recv=180", "recv=486", "+40"],
+    "non_invite_client": ["+5", "recv=200", "+10"],
+    "invite_server": ["tu=180", "recv=request", "tu=404", "+1", "recv=ACK", "+10"],
+    "non_invite_server": ["tu=200", "recv=request", "+40"],
+    "invite_session_client": ["recv=180", "recv=200", "+1", "recv=BYE", "+40"],
+    "invite_session_server": ["tu=180", "tu=200", "+40"],
+    "dialog": ["recv=180", "recv=200", "send=INFO", "recv=200", "recv=BYE"],
+}
+
+
+@pytest.mark.parametrize("model", sorted(_SCRIPTS))
+def test_step_fields_agree_with_the_prose(model: str) -> None:
+    """Every message line names its message or status, every timer line its timer, and the
+    fields say what the prose says (the number, the method, a retransmission)."""
+    from sipfsm.sim.steps import step_fields
+
+    steps = run_trace(model, _SCRIPTS[model])
+    for step in steps:
+        fields = step_fields(step)
+        words = step.what.split()
+        if fields["kind"] in ("send", "recv", "tu") and "news" not in fields:
+            named = fields.get("message", fields.get("status"))
+            assert str(named) == words[1], (step, fields)
+            assert fields.get("retransmission", False) == (words[0] == "resend"), (step, fields)
+        elif fields["kind"] == "timer":
+            assert [fields["action"], fields["timer"]] == words[:2], (step, fields)
+            assert ("seconds" in fields) == (words[0] == "start"), (step, fields)
+            if words[0] == "start":
+                assert fields["seconds"] == float(words[2])
+        elif fields["kind"] == "enter":
+            assert step.state == words[1]
+        else:
+            assert words[0] not in ("send", "resend", "recv", "start", "fire", "enter"), step
+    kinds = {step_fields(s)["kind"] for s in steps}
+    assert {"send", "timer", "enter"} <= kinds or {"recv", "enter"} <= kinds, kinds
 
 
 def test_bad_input_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
