@@ -390,6 +390,7 @@ def test_cli_exit_0_and_json(tmp_path: Path) -> None:
         "invite-server-ack-stops-retransmit,cancel,cancel-unknown",
         "--json",
         str(out),
+        "--progress",
     )
     assert done.returncode == 0, done.stdout + done.stderr
     doc = json.loads(out.read_text())
@@ -401,7 +402,7 @@ def test_cli_exit_0_and_json(tmp_path: Path) -> None:
         for e in c["trace"]:
             assert set(e) == {"t", "dir", "summary"}
     assert "cancel-unknown" in done.stdout and "PASS" in done.stdout
-    assert "checks done" in done.stderr  # progress on stderr
+    assert "checks done" in done.stderr and "ETA" in done.stderr  # --progress, on stderr
 
 
 def test_cli_exit_1_with_ladder(tmp_path: Path) -> None:
@@ -428,6 +429,7 @@ def test_cli_exit_1_with_ladder(tmp_path: Path) -> None:
     (c,) = doc["checks"]
     assert c["verdict"] == "fail" and c["trace"] and c["expected_trace"]
     assert (tmp_path / "ladders" / "invite-server-final-retransmit.dot").exists()
+    assert "checks done" not in done.stderr  # no --progress, stderr not a terminal
 
 
 @pytest.mark.parametrize(
@@ -475,7 +477,7 @@ def test_ctrl_c_stops_cleanly_with_a_partial_report(tmp_path: Path) -> None:
     T1 = 0.5 s): every wait ends at once, the report says which checks it stopped."""
     out = tmp_path / "r.json"
     proc = subprocess.Popen(
-        [*SIPFSM, "probe", "--t1", "0.5", "--json", str(out)],
+        [*SIPFSM, "probe", "--t1", "0.5", "--json", str(out), "--progress"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -18,6 +18,7 @@ from sipfsm.cli.outputs import output_file, output_folder, writing
 from sipfsm.probe.checks import CHECKS, Users
 from sipfsm.probe.checks.registry import by_id
 from sipfsm.probe.oracle import Tolerance
+from sipfsm.probe.progress import expected_seconds
 from sipfsm.probe.reference import FLAWS
 from sipfsm.probe.runner import ProbeConfig, Report
 from sipfsm.probe.runner import run as run_probe
@@ -168,6 +169,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "64*T1 windows cost no waiting)",
     )
     p.add_argument("--all-ladders", action="store_true", help="draw every check, not only failures")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a progress line with an ETA on stderr (default: only when stderr is a terminal)",
+    )
     p.set_defaults(func=run)
 
 
@@ -208,6 +215,7 @@ def _config(args: argparse.Namespace) -> ProbeConfig:
         run_dir=args.report_dir,
         sequential=args.sequential,
         virtual_clock=args.virtual_clock,
+        progress=args.progress,
     )
 
 
@@ -223,7 +231,7 @@ def expected_line(cfg: ProbeConfig) -> str | None:
     window = 64 * cfg.base().t1
     if not any(c.long for c in checks) or window < 5:
         return None
-    expected = min(cfg.max_examples * window, cfg.duration)
+    expected = expected_seconds(checks, cfg.max_examples, cfg.base().t1, cfg.duration)
     faster = "" if cfg.target else "; --virtual-clock gives the same checks in seconds"
     return (
         f"sipfsm probe: expect up to about {expected:.0f} s: checks that wait out "
