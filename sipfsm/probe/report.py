@@ -1,5 +1,10 @@
 """The probe's report: a summary table, the JSON document, and ladder diagrams (SVG).
 
+The JSON document carries, per check, every exchange it ran with the raw bytes of each
+message sent and received (``exchanges``), so that a report can be replayed: bounded by
+:data:`RAW_LIMITS`, which the document states (``raw_messages``), and latin-1 text (one
+character per octet: ``text.encode("latin-1")`` gives the bytes back).
+
 Each failing check's minimal trace is drawn as a ladder (sequence) diagram with Graphviz:
 two panels side by side, the oracle's expected timeline on the left and the observed one on
 the right, each with the probe's and the target's lifelines, one arrow per message, labelled
@@ -14,11 +19,22 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
+from sipfsm.probe.checks import Outcome
 from sipfsm.probe.io import Event
 from sipfsm.probe.runner import CheckResult, Report
 
-__all__ = ["ladder_dot", "table", "write_json", "write_ladders"]
+__all__ = ["RAW_LIMITS", "exchanges_json", "ladder_dot", "report_json", "table", "write_json",
+           "write_ladders"]  # fmt: skip
+
+#: Bounds of the raw messages in the JSON report: octets kept of each message, messages kept of
+#: each exchange, exchanges kept of each check (its failing ones first).
+RAW_LIMITS = {
+    "max_octets_per_message": 8192,
+    "max_messages_per_exchange": 200,
+    "max_exchanges_per_check": 40,
+}
 
 
 def _cut(text: str, n: int) -> str:
@@ -72,7 +88,66 @@ def table(report: Report, width: int = 200) -> str:
 def write_json(report: Report, path: Path) -> None:
     """Write the JSON report."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
+    path.write_text(json.dumps(report_json(report), indent=2, ensure_ascii=False) + "\n")
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    """The report as JSON: the run's document, each check with its raw ``exchanges``."""
+    doc = report.to_json()
+    doc["raw_messages"] = {**RAW_LIMITS, "encoding": "latin-1"}
+    for entry, result in zip(doc["checks"], report.results, strict=True):
+        entry.update(exchanges_json(result))
+    return doc
+
+
+def exchanges_json(result: CheckResult) -> dict[str, Any]:
+    """``{exchanges: [...], exchanges_left_out: N}``: each exchange's verdict, parameters and
+    messages (``t``, ``dir``, ``transport``, ``octets``, ``raw``; ``truncated`` when cut),
+    failing exchanges first, within :data:`RAW_LIMITS`."""
+    ordered = sorted(result.exchanges, key=lambda o: o.verdict != "fail")
+    kept = ordered[: RAW_LIMITS["max_exchanges_per_check"]]
+    return {
+        "exchanges": [_exchange(o) for o in kept],
+        "exchanges_left_out": len(ordered) - len(kept),
+    }
+
+
+def _exchange(outcome: Outcome) -> dict[str, Any]:
+    messages = [e for e in outcome.trace if e.raw is not None]
+    kept = messages[: RAW_LIMITS["max_messages_per_exchange"]]
+    return {
+        "verdict": outcome.verdict,
+        "observed": outcome.observed,
+        "params": {k: v for k, v in _plain(outcome.params).items() if k != "original"},
+        "messages": [_message(e) for e in kept],
+        "messages_left_out": len(messages) - len(kept),
+    }
+
+
+def _message(event: Event) -> dict[str, Any]:
+    raw = event.raw or b""
+    cap = RAW_LIMITS["max_octets_per_message"]
+    out: dict[str, Any] = {
+        "t": round(event.t, 6),
+        "dir": event.dir,
+        "transport": event.transport,
+        "octets": len(raw),
+        "raw": raw[:cap].decode("latin-1"),
+    }
+    if len(raw) > cap:
+        out["truncated"] = True
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """Parameters as JSON values (bytes as latin-1 text, whole: they are what was sent)."""
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def params_text(params: dict[str, object]) -> str:
