@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from sipfsm.cli import trace as _cli_trace
 from sipfsm.errors import SipfsmError
-from sipfsm.sim.trace import Step, TraceRefused, run_trace
+from sipfsm.sim.trace import Step, Trace, TraceRefused, run_trace
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -230,3 +231,57 @@ def test_a_hidden_rfc3261_flaw_is_caught() -> None:
     broken = dataclasses.replace(machine, rules=rules)
     steps = run_trace(broken, ["tu=200", "recv=request"], profile="rfc3261")
     assert not _flaw_shown(steps)
+
+
+_SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _ladder(steps: list[Step], svg: str) -> tuple[list[str], list[tuple[str, float, float]]]:
+    """The participants' names and each arrow (its label, from x, to x) of a ladder's SVG."""
+    root = ET.fromstring(svg)
+    assert root.tag == f"{_SVG}svg"
+    names = [t.text or "" for t in root.iter(f"{_SVG}text") if t.get("class") == "participant"]
+    lines = [e for e in root.iter(f"{_SVG}line") if e.get("class") == "message"]
+    labels = [t.text or "" for t in root.iter(f"{_SVG}text") if t.get("class") == "message"]
+    arrows = [
+        (label, float(line.get("x1", "nan")), float(line.get("x2", "nan")))
+        for label, line in zip(labels, lines, strict=True)
+    ]
+    return names, arrows
+
+
+@pytest.mark.parametrize(
+    ("model", "script"),
+    [
+        ("invite_client", ["+0.5", "recv=180", "recv=486", "+40"]),
+        ("invite_session_server", ["tu=180", "tu=200", "+1", "recv=ACK"]),
+    ],
+)
+def test_a_trace_shows_itself_as_a_ladder(model: str, script: list[str]) -> None:
+    """In a notebook a trace is a ladder (``_repr_svg_``, ``_repr_html_``): the TU, the machine
+    and the peer; one arrow per message sent, received or passed up, in order, each labelled
+    with its time and the trace's prose, towards the peer, the machine or the TU."""
+    from sipfsm.sim.steps import step_fields
+
+    steps = run_trace(model, script)
+    names, arrows = _ladder(steps, steps._repr_svg_())
+    assert names == ["TU", model, "peer"]
+    tu, machine, peer = 90.0, 330.0, 570.0
+    towards = {"send": (machine, peer), "recv": (peer, machine), "tu": (machine, tu)}
+    messages = [(s, towards[str(step_fields(s)["kind"])]) for s in steps
+                if step_fields(s)["kind"] in towards]  # fmt: skip
+    assert len(messages) >= 3
+    assert arrows == [(f"{s.t:.3f}  {s.what}", a, b) for s, (a, b) in messages]
+    page = ET.fromstring(steps._repr_html_())  # XHTML: parses as XML
+    assert page.find(f"{_SVG}svg") is not None
+    rows = [[td.text for td in tr] for tr in page.iter("tr")][1:]
+    assert rows == [[f"{s.t:.3f}", s.what, s.state] for s in steps]
+
+
+def test_a_refused_trace_is_drawn_too() -> None:
+    with pytest.raises(TraceRefused) as refused:
+        run_trace("non_invite_server", ["tu=180"])
+    steps = refused.value.steps
+    assert isinstance(steps, Trace)
+    names, _ = _ladder(steps, steps._repr_svg_())
+    assert names == ["TU", "non_invite_server", "peer"]
