@@ -57,6 +57,27 @@ def test_eta_is_the_slowest_unfinished_checks_examples_left() -> None:
     assert plan.left(results) == 0.0
 
 
+def test_eta_counts_down_while_an_example_runs() -> None:
+    """A check seen running since t counts down from t + its examples' estimate, so the ETA
+    falls during a 64*T1 wait instead of standing still until the example ends."""
+    results, clock, plan = _run()
+    results[0].state = "running"
+    started = {"uas-2xx-no-ack-bye": clock.now}
+    assert plan.left(results, started) == 5 * 32.0
+    clock.now += 20.0
+    assert plan.left(results, started) == 5 * 32.0 - 20.0
+    clock.now += 200.0  # past its estimate: the short check, not started, is what is left
+    assert plan.left(results, started) == 5 * 4.0
+    results, clock, plan = _run()  # the line keeps when it first saw each check running
+    results[0].state = "running"
+    stream = io.StringIO()
+    progress = Progress(results, stream, plan=plan, enabled=True)
+    progress.show()
+    clock.now += 10.0
+    progress.show()
+    assert stream.getvalue().splitlines()[-1].endswith("ETA 2:30")  # 160 - 10
+
+
 def test_eta_never_passes_the_duration_bound() -> None:
     results, clock, plan = _run(duration=60.0)
     clock.now += 50.0

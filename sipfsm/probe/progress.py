@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TextIO
 
@@ -59,18 +59,24 @@ class Plan:
         """Seconds one example of ``check`` takes, about."""
         return (64 if check.long else SHORT_T1S) * self.t1
 
-    def left(self, results: Sequence[CheckState]) -> float:
-        """Seconds left, about: the slowest unfinished check's examples still to run (the one
-        running counted whole), within ``--duration``."""
+    def left(
+        self, results: Sequence[CheckState], started: Mapping[str, float] | None = None
+    ) -> float:
+        """Seconds left, about, within ``--duration``: the slowest unfinished check's. A check
+        needs its examples still to run (the one under way counted whole); one running since
+        ``started[id]`` no more than what is left of its estimate from then (so the ETA falls
+        during a long wait)."""
         now = self.clock()
-        work = max(
-            (
-                max(self.examples - r.examples, 1) * self.per_example(r.check)
-                for r in results
-                if r.state != "done"
-            ),
-            default=0.0,
-        )
+        started = started or {}
+        work = 0.0
+        for r in results:
+            if r.state == "done":
+                continue
+            per = self.per_example(r.check)
+            whole = max(self.examples - r.examples, 1) * per
+            if r.check.id in started:
+                whole = min(whole, max(started[r.check.id] + self.examples * per - now, 0.0))
+            work = max(work, whole)
         return max(0.0, min(work, self.started + self.duration - now))
 
 
@@ -109,6 +115,8 @@ class Progress:
         self.plan = plan
         self.enabled = self.tty if enabled is None else enabled
         self._last = ""
+        #: When each check was first seen running (the plan's clock).
+        self._started: dict[str, float] = {}
 
     def line(self) -> str:
         """``probe: 3/9 done, 2 running (a, b), 1 failed, 12 exchanges; 0:40 elapsed, ETA 1:05``."""
@@ -127,8 +135,12 @@ class Progress:
             f"{ex} exchanges"
         )
         if self.plan is not None:
-            elapsed = max(0.0, self.plan.clock() - self.plan.started)
-            left = self.plan.left(self.results)
+            now = self.plan.clock()
+            for r in self.results:
+                if r.state == "running":
+                    self._started.setdefault(r.check.id, now)
+            elapsed = max(0.0, now - self.plan.started)
+            left = self.plan.left(self.results, self._started)
             text += f"; {_clock_text(elapsed)} elapsed, ETA {_clock_text(left)}"
         return text
 
