@@ -99,6 +99,19 @@ def test_raw_messages_are_bounded_and_say_so() -> None:
     assert cut["raw"].encode("latin-1") == big[:cap]
 
 
+def test_a_flood_weighs_at_most_the_budget_of_its_check() -> None:
+    """However much a peer sends, one check's raw messages stay within max_octets_per_check;
+    what does not fit is counted, exchange by exchange."""
+    cap = RAW_LIMITS["max_octets_per_message"]
+    flood = [Event(0.0, "recv", "m", b"F" * cap, "udp") for _ in range(150)]
+    outcomes = [Outcome("fail", "", "flood", list(flood)) for _ in range(5)]
+    out = exchanges_json(_result(outcomes))
+    kept = [m for x in out["exchanges"] for m in x["messages"]]
+    assert sum(len(m["raw"]) for m in kept) <= RAW_LIMITS["max_octets_per_check"]
+    assert len(kept) == RAW_LIMITS["max_octets_per_check"] // cap
+    assert sum(x["messages_left_out"] for x in out["exchanges"]) == 5 * 150 - len(kept)
+
+
 # --------------------------------------------------------------------------- JUnit
 
 

@@ -29,11 +29,13 @@ __all__ = ["RAW_LIMITS", "exchanges_json", "ladder_dot", "report_json", "table",
            "write_ladders"]  # fmt: skip
 
 #: Bounds of the raw messages in the JSON report: octets kept of each message, messages kept of
-#: each exchange, exchanges kept of each check (its failing ones first).
+#: each exchange, exchanges kept of each check (its failing ones first), and octets kept of all
+#: of one check's messages (what a flooding peer can make a report weigh: 1 MiB per check).
 RAW_LIMITS = {
     "max_octets_per_message": 8192,
     "max_messages_per_exchange": 200,
     "max_exchanges_per_check": 40,
+    "max_octets_per_check": 1 << 20,
 }
 
 
@@ -103,24 +105,32 @@ def report_json(report: Report) -> dict[str, Any]:
 def exchanges_json(result: CheckResult) -> dict[str, Any]:
     """``{exchanges: [...], exchanges_left_out: N}``: each exchange's verdict, parameters and
     messages (``t``, ``dir``, ``transport``, ``octets``, ``raw``; ``truncated`` when cut),
-    failing exchanges first, within :data:`RAW_LIMITS`."""
+    failing exchanges first, within :data:`RAW_LIMITS` (what is left out is counted)."""
     ordered = sorted(result.exchanges, key=lambda o: o.verdict != "fail")
     kept = ordered[: RAW_LIMITS["max_exchanges_per_check"]]
+    budget = [RAW_LIMITS["max_octets_per_check"]]
     return {
-        "exchanges": [_exchange(o) for o in kept],
+        "exchanges": [_exchange(o, budget) for o in kept],
         "exchanges_left_out": len(ordered) - len(kept),
     }
 
 
-def _exchange(outcome: Outcome) -> dict[str, Any]:
+def _exchange(outcome: Outcome, budget: list[int]) -> dict[str, Any]:
+    """One exchange; ``budget`` holds the octets the check may still carry."""
     messages = [e for e in outcome.trace if e.raw is not None]
-    kept = messages[: RAW_LIMITS["max_messages_per_exchange"]]
+    out = []
+    for event in messages[: RAW_LIMITS["max_messages_per_exchange"]]:
+        octets = min(len(event.raw or b""), RAW_LIMITS["max_octets_per_message"])
+        if octets > budget[0]:
+            break
+        budget[0] -= octets
+        out.append(_message(event))
     return {
         "verdict": outcome.verdict,
         "observed": outcome.observed,
         "params": {k: v for k, v in _plain(outcome.params).items() if k != "original"},
-        "messages": [_message(e) for e in kept],
-        "messages_left_out": len(messages) - len(kept),
+        "messages": out,
+        "messages_left_out": len(messages) - len(out),
     }
 
 
