@@ -158,8 +158,9 @@ def _reparse(args: argparse.Namespace) -> argparse.Namespace:
 
 def _print(steps: list[Step], args: argparse.Namespace) -> None:
     if args.json:
+        directory = models_directory(args)
         rows = [
-            json.dumps({"t": s.t, "what": s.what, "state": s.state, **step_fields(s)})
+            json.dumps({"t": s.t, "what": s.what, "state": s.state, **step_fields(s, directory)})
             for s in steps
         ]
         print("[\n " + ",\n ".join(rows) + "\n]" if rows else "[]")

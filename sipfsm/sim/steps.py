@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 from sipfsm.engine.outputs import CoreAction, Output, Send, Step, TimerEvent, ToTU
 from sipfsm.errors import ProtocolError, SipfsmError
@@ -91,7 +92,7 @@ _TU_NEWS = {
 }
 
 
-def step_fields(step: Step) -> dict[str, object]:
+def step_fields(step: Step, directory: Path | None = None) -> dict[str, object]:
     """The prose of a trace line as fields, beside it in ``sipfsm trace --json``.
 
     ``kind`` is always there: ``send``, ``recv``, ``tu`` (a message sent, received, passed
@@ -101,7 +102,8 @@ def step_fields(step: Step) -> dict[str, object]:
     ``transport_error``, ``refused``, ``stray`` (a response no transaction takes) or ``note``
     (prose only). A message line adds ``message`` (a method, or ``ACK``) or ``status``, and what
     its parenthesis says: ``cseq_method``, ``acks`` (the status an ACK acknowledges, 17.1.1.3),
-    ``cseq``, ``to_tag``; ``retransmission``, ``absorbed`` and ``again`` when true.
+    ``cseq``, ``to_tag``; ``retransmission``, ``absorbed`` and ``again`` when true. The names
+    are those of ``directory``'s vocabulary (default: ``models/``).
     """
     what = step.what
     timer = _TIMER_LINE.fullmatch(what)
@@ -125,7 +127,7 @@ def step_fields(step: Step) -> dict[str, object]:
     line = _MESSAGE_LINE.fullmatch(what)
     if line:
         return _message_line(line)
-    return _word_fields(what)
+    return _word_fields(what, directory)
 
 
 def _message_line(line: re.Match[str]) -> dict[str, object]:
@@ -163,9 +165,9 @@ def _paren_fields(paren: str, line: dict[str, object]) -> dict[str, object]:
     return {"note": paren}
 
 
-def _word_fields(what: str) -> dict[str, object]:
+def _word_fields(what: str, directory: Path | None) -> dict[str, object]:
     """A bare name of the vocabulary (an event, a verb), ``absorbed EVENT`` or prose."""
-    vocabulary = load_vocabulary()
+    vocabulary = load_vocabulary(directory)
     head, _, name = what.partition(" ")
     if head == "absorbed" and name in vocabulary.events:
         return {"kind": "absorbed", "event": name}
