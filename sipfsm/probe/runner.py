@@ -46,7 +46,7 @@ from sipfsm.probe import sdp
 from sipfsm.probe.checks import Check, Outcome, ProbeContext, Trigger, Users, by_id
 from sipfsm.probe.io import ProbeIO, Stopped, Target, UsageError, parse_target
 from sipfsm.probe.oracle import Base, Tolerance
-from sipfsm.probe.progress import Progress
+from sipfsm.probe.progress import Plan, Progress
 from sipfsm.probe.reference import ReferenceProcess, ReferenceTarget, _warm_up
 from sipfsm.probe.triggers import CommandTrigger, EmbeddedTrigger
 from sipfsm.probe.verdict import CheckResult, conclude
@@ -91,6 +91,8 @@ class ProbeConfig:
     sequential: bool = False
     #: Probe the embedded reference UA on the virtual clock and an in-memory network (:func:`run`).
     virtual_clock: bool = False
+    #: The progress line on stderr: None on a TTY only, True always, False never.
+    progress: bool | None = None
 
     def in_flight(self) -> int:
         """``max_in_flight``, or its default: 4 against a live UAS (role client with a
@@ -430,7 +432,8 @@ async def probe(
     timer = loop.call_at(deadline, on_deadline)
     results = [CheckResult(c) for c in checks]
     report = Report("", role, started, 0.0, results, base, cfg.tolerance, seed=cfg.seed)
-    progress = Progress(results, progress_stream)
+    plan = Plan(cfg.max_examples, base.t1, cfg.duration, loop.time, t_start)
+    progress = Progress(results, progress_stream, plan=plan, enabled=cfg.progress)
     progress_task: asyncio.Task[None] | None = None
     try:
         _warm_up()

@@ -31,6 +31,8 @@ class CheckResult:
     transports: dict[str, int] = field(default_factory=dict)
     state: str = "pending"  # pending | running | done
     svg: str | None = None
+    #: Every exchange of the check, in the order run (the report's replayable messages).
+    exchanges: list[Outcome] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The report's entry for this check."""
@@ -84,6 +86,7 @@ def conclude(
     """Set ``res``'s verdict from its exchanges: ``recorded`` (all), ``fails`` (those that
     failed, explicit ones first); a fail reports the minimal failing exchange."""
     res.failures = len(fails)
+    res.exchanges = list(recorded)
     res.transports = {}
     for o in recorded:
         if "transport" in o.params:
