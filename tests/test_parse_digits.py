@@ -82,12 +82,35 @@ def test_a_huge_scalar_read_lazily_is_a_named_error(field: bytes, value: bytes, 
 
 
 def test_a_huge_content_length_is_a_named_error_on_a_datagram() -> None:
-    for strict in (False, True):
+    """Lazily: more octets than follow. Strictly: more digits than a number is read with."""
+    for strict, code in ((False, "content-length-mismatch"), (True, "value-out-of-range")):
         with pytest.raises(ParseError) as err:
             sipfsm.parse(
                 HEAD + b"CSeq: 1 REGISTER\r\nContent-Length: " + HUGE + b"\r\n\r\n", strict=strict
             )
-        assert err.value.code == "content-length-mismatch", err.value
+        assert err.value.code == code, err.value
+
+
+def test_a_second_huge_content_length_is_out_of_range_in_strict_mode() -> None:
+    """Found by scripts/fuzz (issue 11): on a datagram, conflicting Content-Lengths are not
+    used for framing (RFC 4475 3.3.9, mcl01), so strict parsing accepted a second one of
+    4,301 digits, which the Content-Length view cannot read. It is value-out-of-range now;
+    a long one with leading zeros stays a number (and the message reads)."""
+    head = HEAD + b"CSeq: 1 REGISTER\r\nContent-Length: 2\r\n"
+    data = head + b"l: " + HUGE + b"\r\n\r\nhi"
+    with pytest.raises(ParseError) as err:
+        sipfsm.parse(data, strict=True)
+    assert (err.value.code, err.value.rule, err.value.line) == (
+        "value-out-of-range",
+        "Content-Length",
+        8,
+    ), err.value
+    lazy = sipfsm.parse(data)  # lazily taken; its view says the value cannot be read
+    with pytest.raises(ParseError):
+        read_every_view(lazy)
+    ok = sipfsm.parse(head + b"l: " + ZEROS + b"12\r\n\r\nhi", strict=True)
+    read_every_view(ok)
+    assert ok.typed("Content-Length") == [2, 12]
 
 
 def test_a_huge_content_length_is_a_named_error_on_a_stream() -> None:

@@ -111,8 +111,10 @@ FRAMER_RULES = (
     "COMMA",
 )
 
-#: Rules of a URI that the typed view (``sipfsm.message.uri``) matches by themselves.
-URI_RULES = ("host",)
+#: Rules of a URI that the typed view (``sipfsm.message.uri``) matches by themselves: the
+#: components of SIP-URI / SIPS-URI (section 25.1), so that the view reads exactly what the
+#: ABNF accepts (``transport=u`p``: other-transport is a token).
+URI_RULES = ("host", "user", "password", "uri-parameter", "header")
 #: Start-line parts that the request-line fast path (``sipfsm.message.grammar.request_line``)
 #: joins with SP into one regex: each is emitted for SP following it (``<RULE>_SP``), so the
 #: joined regex has the language of ``Method SP Request-URI SP`` (a terminal emitted for the

@@ -21,7 +21,7 @@ from sipfsm.errors import ParseError
 from sipfsm.message.fields import WSP, Field, bare_cr_lf, line_col, parse_error, position
 from sipfsm.message.grammar import COMPACT_OF
 from sipfsm.message.limits import Limits
-from sipfsm.message.numbers import significant
+from sipfsm.message.numbers import max_digits, significant
 from sipfsm.message.rules import check_request_uri_port
 from sipfsm.message.startline import StartLine, start_line
 from sipfsm.message.strict import cut_strict, validate_fields
@@ -180,8 +180,8 @@ def frame_head(head: str, line0: int, limits: Limits, shape: bool) -> Frame:
     for m in _CL_FIELD.finditer(head, sl_end):
         raw = m.group(1)
         text = raw.replace("\r\n", "").strip(WSP) if "\r" in raw else raw.strip(WSP)
+        vpos = m.start(1) + len(raw) - len(raw.lstrip(" \t\r\n"))
         if not (text.isdigit() and text.isascii()):  # 1*DIGIT
-            vpos = m.start(1) + len(raw) - len(raw.lstrip(" \t\r\n"))
             raise parse_error(
                 "bad-content-length",
                 f"Content-Length {text[:20]!r} is not a non-negative decimal number "
@@ -190,14 +190,30 @@ def frame_head(head: str, line0: int, limits: Limits, shape: bool) -> Frame:
                 "Content-Length",
             )
         sig = significant(text)
+        if shape and len(sig) > max_digits():
+            raise _unreadable_length(head, vpos, line0, sig)
         if first is None:
             first = sig
             # A number too long for any message is still one (it fails the size checks).
             f.content_length = int(sig) if len(sig) <= _CL_DIGITS else _TOO_LONG
-            f.cl_pos = m.start(1) + len(raw) - len(raw.lstrip(" \t\r\n"))
+            f.cl_pos = vpos
         elif sig != first:
             f.content_length = -1  # conflicting values
     return f
+
+
+def _unreadable_length(head: str, vpos: int, line0: int, sig: str) -> ParseError:
+    """Strict parsing: a Content-Length of more significant digits than a number is read with
+    (:func:`sipfsm.message.numbers.max_digits`) is ``value-out-of-range``: it counts more
+    octets than any message holds (section 20.14), and the typed view could not read it. (On a
+    datagram, a second, conflicting Content-Length is not used for framing, RFC 4475 3.3.9:
+    without this check strict parsing would accept a value its view cannot read.)"""
+    return parse_error(
+        "value-out-of-range",
+        f"Content-Length of {len(sig)} digits: more octets than any message holds (section 20.14)",
+        *line_col(head, vpos, line0),
+        "Content-Length",
+    )
 
 
 #: What :func:`finish` hands the message's parts to (the message classes' ``from_frame``):
