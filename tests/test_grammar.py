@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import re
-import time
 from functools import cache
 from pathlib import Path
 
@@ -341,29 +340,39 @@ def test_non_regular_values_generated_from_the_lark_grammar_parse(
     assert _grammar.lalr_parse(value, start).data == start
 
 
-@pytest.mark.parametrize(
-    ("terminal", "fill"),
-    [
-        ("VIA", " "),
-        ("VIA", ","),
-        ("VIA", "a."),
-        ("VIA", "a-"),
-        ("CONTACT", ";"),
-        ("CONTACT", ";a"),
-        ("CONTACT", '"'),
-        ("TO", '\\"'),
-        ("FROM", "a "),
-        ("ROUTE", "<sip:a-"),
-        ("ACCEPT", "a/b;"),
-        ("CALL_ID", "a@"),
-        ("SUBJECT", "a \t"),
-        ("REQUEST_URI", "%4"),
-    ],
-)
-def test_regexes_are_fast_on_pathological_60k_values(terminal: str, fill: str) -> None:
-    """No catastrophic backtracking: 60 KiB of repeated separators fails (or matches) fast.
-    The benchmark prints the real times; the bound here is loose for loaded machines."""
-    value = "SIP/2.0/UDP " + (fill * (60 * 1024 // len(fill))) + "!"
-    t0 = time.perf_counter()
-    _grammar.regex(terminal).fullmatch(value)
-    assert time.perf_counter() - t0 < 0.5
+#: Terminals and the fill that, repeated over 60 KiB after ``SIP/2.0/UDP `` and followed by
+#: ``!``, makes a backtracking regex slow (catastrophic backtracking). bench/bench_regexes.py
+#: times each (CPU time, against a linear scan of the same octets); the test checks the answer.
+PATHOLOGICAL = [
+    ("VIA", " "),
+    ("VIA", ","),
+    ("VIA", "a."),
+    ("VIA", "a-"),
+    ("CONTACT", ";"),
+    ("CONTACT", ";a"),
+    ("CONTACT", '"'),
+    ("TO", '\\"'),
+    ("FROM", "a "),
+    ("ROUTE", "<sip:a-"),
+    ("ACCEPT", "a/b;"),
+    ("CALL_ID", "a@"),
+    ("SUBJECT", "a \t"),
+    ("REQUEST_URI", "%4"),
+]
+
+
+def pathological(fill: str, size: int = 60 * 1024) -> str:
+    """``fill`` repeated over ``size`` octets between ``SIP/2.0/UDP `` and ``!``."""
+    return "SIP/2.0/UDP " + (fill * (size // len(fill))) + "!"
+
+
+@pytest.mark.parametrize(("terminal", "fill"), PATHOLOGICAL)
+def test_pathological_60k_values_get_the_answer_of_short_ones(terminal: str, fill: str) -> None:
+    """60 KiB of repeated separators get the same answer as a few: only Subject's
+    TEXT-UTF8-TRIM (section 25) takes such a value; every other rule refuses it (a Via's
+    sent-by holds no run of white space, separators or dots, ...). The time it takes is the
+    benchmark's (bench/bench_regexes.py), not a unit test's."""
+    rx = _grammar.regex(terminal)
+    want = terminal == "SUBJECT"
+    for size in (len(fill), 4 * len(fill), 64 * len(fill), 60 * 1024):
+        assert (rx.fullmatch(pathological(fill, size)) is not None) == want, size
