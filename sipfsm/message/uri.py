@@ -112,15 +112,12 @@ def unescape(text: str) -> str:
     if "%" not in text:
         return text
     raw = bytearray()
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "%" and _ESCAPE_RE.match(text, i):
-            raw.append(int(text[i + 1 : i + 3], 16))
-            i += 3
-        else:
-            raw.extend(ch.encode("utf-8", "surrogateescape"))
-            i += 1
+    pos = 0
+    for m in _ESCAPE_RE.finditer(text):  # left to right, as a reader takes them
+        raw += text[pos : m.start()].encode("utf-8", "surrogateescape")
+        raw.append(int(m.group(1), 16))
+        pos = m.end()
+    raw += text[pos:].encode("utf-8", "surrogateescape")
     return raw.decode("utf-8", "surrogateescape")
 
 
