@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from conftest import CORPUS
 from hypothesis import given
@@ -294,5 +296,5 @@ def test_top_level_separators_are_found_as_octet_by_octet(
     want = _top_by_octet(text, sep, comments)
     assert _top_positions(text, sep, comments=comments) == want
     bounds = [-1, *want, len(text)]
-    pieces = [text[a + 1 : b].strip(" \t\r\n") for a, b in zip(bounds, bounds[1:], strict=False)]
+    pieces = [text[a + 1 : b].strip(" \t\r\n") for a, b in itertools.pairwise(bounds)]
     assert split_top(text, sep, comments=comments) == pieces

@@ -3,9 +3,9 @@ can be read through the API, used by the tests and by ``scripts/fuzz``.
 
 :func:`read_every_view` reads every property of :class:`sipfsm.message.views.HeaderViews`, the
 typed items of every header field (:meth:`~sipfsm.message.views.HeaderViews.typed`, once per
-name), and every property of each item and of its URI; it returns how many values it read. A view that cannot
-read a value raises :class:`sipfsm.ParseError` (the message was not valid, and said so late);
-anything else escaping is a bug of the views.
+name), and every property of each item and of its URI; it returns how many values it read. A
+view that cannot read a value raises :class:`sipfsm.ParseError` (the message was not valid,
+and said so late); anything else escaping is a bug of the views.
 """
 
 from __future__ import annotations
