@@ -243,3 +243,19 @@ def test_ports_up_to_65535_are_accepted_and_read(line: str) -> None:
     user = HEAD + b"CSeq: 1 REGISTER\r\nContact: <sip:123456789012@example.com:5060>\r\n"
     msg = sipfsm.parse(user + b"Content-Length: 0\r\n\r\n", strict=True)
     assert msg.contact[0].uri.port == 5060  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("lengths", "code"),
+    [((HUGE,), "message-too-large"), ((b"2", HUGE), "content-length-conflict")],
+)
+def test_a_huge_content_length_ends_a_strict_stream(lengths: tuple[bytes, ...], code: str) -> None:
+    """On a stream, a Content-Length too long to read is a framing error (the stream cannot
+    be cut), strict or not: never value-out-of-range, which would leave the framer meeting
+    the same header section at every feed."""
+    head = HEAD + b"CSeq: 1 REGISTER\r\n" + b"".join(b"l: " + n + b"\r\n" for n in lengths)
+    for strict in (False, True):
+        framer = StreamFramer(strict=strict)
+        with pytest.raises(ParseError) as err:
+            framer.feed(head + b"\r\nhi")
+        assert err.value.code == code and framer.broken is err.value, err.value

@@ -45,6 +45,7 @@ class Frame:
     strict mode, its lines and fields (the doubtful ones apart)."""
 
     __slots__ = (
+        "cl_long",
         "cl_pos",
         "content_length",
         "doubtful",
@@ -61,6 +62,8 @@ class Frame:
         self.line0 = line0
         self.content_length: int | None = None
         self.cl_pos = 0  # offset of the (first) Content-Length value in head
+        #: (offset, digits) of the first Content-Length too long to read as a number
+        self.cl_long: tuple[int, int] | None = None
         self.lines: list[str] | None = None  # head split into lines (when cut at once)
         self.fields: list[Field] | None = None  # the header fields (when cut at once)
         self.doubtful: list[Field] = []  # fields that need the full checks (strict)
@@ -190,8 +193,8 @@ def frame_head(head: str, line0: int, limits: Limits, shape: bool) -> Frame:
                 "Content-Length",
             )
         sig = significant(text)
-        if shape and len(sig) > max_digits():
-            raise _unreadable_length(head, vpos, line0, sig)
+        if len(sig) > max_digits() and f.cl_long is None:
+            f.cl_long = (vpos, len(sig))
         if first is None:
             first = sig
             # A number too long for any message is still one (it fails the size checks).
@@ -202,16 +205,20 @@ def frame_head(head: str, line0: int, limits: Limits, shape: bool) -> Frame:
     return f
 
 
-def _unreadable_length(head: str, vpos: int, line0: int, sig: str) -> ParseError:
-    """Strict parsing: a Content-Length of more significant digits than a number is read with
-    (:func:`sipfsm.message.numbers.max_digits`) is ``value-out-of-range``: it counts more
-    octets than any message holds (section 20.14), and the typed view could not read it. (On a
-    datagram, a second, conflicting Content-Length is not used for framing, RFC 4475 3.3.9:
-    without this check strict parsing would accept a value its view cannot read.)"""
+def _unreadable_length(f: Frame) -> ParseError:
+    """Strict parsing of a datagram: a Content-Length of more significant digits than a
+    number is read with (:func:`sipfsm.message.numbers.max_digits`) is ``value-out-of-range``:
+    it counts more octets than any message holds (section 20.14), and the typed view could not
+    read it. (A second, conflicting Content-Length is not used for framing a datagram, RFC
+    4475 3.3.9: without this check strict parsing would accept a value its view cannot read.
+    On a stream every such Content-Length is a framing error already: message-too-large or
+    content-length-conflict.)"""
+    assert f.cl_long is not None
+    offset, digits = f.cl_long
     return parse_error(
         "value-out-of-range",
-        f"Content-Length of {len(sig)} digits: more octets than any message holds (section 20.14)",
-        *line_col(head, vpos, line0),
+        f"Content-Length of {digits} digits: more octets than any message holds (section 20.14)",
+        *line_col(f.head, offset, f.line0),
         "Content-Length",
     )
 
@@ -300,6 +307,8 @@ def _datagram(data: bytes, strict: bool, limits: Limits, build: Build[T]) -> T:
         )
     f = frame_head(data[start:hend].decode("latin-1"), start // 2, limits, strict)
     body_start = hend + 4
+    if strict and f.cl_long is not None:
+        raise _unreadable_length(f)
     cl = f.content_length
     if cl is None or cl < 0:
         # Section 18.3: without a (usable) Content-Length, a datagram's body runs to its end.
