@@ -193,7 +193,7 @@ def frame_head(head: str, line0: int, limits: Limits, shape: bool) -> Frame:
                 "Content-Length",
             )
         sig = significant(text)
-        if len(sig) > max_digits() and f.cl_long is None:
+        if len(sig) > _CL_DIGITS and len(sig) > max_digits() and f.cl_long is None:
             f.cl_long = (vpos, len(sig))
         if first is None:
             first = sig
