@@ -271,3 +271,32 @@ def test_errors_after_errors_come_out_however_the_stream_is_cut() -> None:
         assert _codes_drained(data, size) == want, size
     for seed in range(5):
         assert not judge(data, random.Random(seed)).violations, seed
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                b"Content-Length: 2",
+                b"l: 3",
+                b"CONTENT-LENGTH : 2",
+                b"Content-Length:\r\n  0002",
+                b"X-Content-Length: 9",
+                b"Subject: l: 4",
+                b"Via: SIP/2.0/UDP h;branch=z9hG4bK1",
+                b"Content-Length: 2",
+            ]
+        ),
+        max_size=6,
+    )
+)
+def test_strict_framing_finds_the_content_lengths_lazy_framing_finds(lines: list[bytes]) -> None:
+    """Strict framing starts the search for Content-Length at the first Content-Length field
+    it cut (issue 11, speed); the values it finds are those of the search over the whole
+    header section."""
+    from sipfsm.message.framing import frame_head
+
+    head = b"\r\n".join([b"OPTIONS sip:a@example.com SIP/2.0", *lines]).decode("latin-1")
+    lim = Limits()
+    strict, lazy = frame_head(head, 0, lim, True), frame_head(head, 0, lim, False)
+    assert (strict.content_length, strict.cl_at) == (lazy.content_length, lazy.cl_at)

@@ -180,7 +180,7 @@ def frame_head(head: str, line0: int, limits: Limits, shape: bool) -> Frame:
                     )
     # Content-Length (section 20.14), once or more: found with one search, then read.
     first: str | None = None
-    for m in _CL_FIELD.finditer(head, sl_end):
+    for m in _CL_FIELD.finditer(head, _cl_search_start(f, sl_end)):
         raw = m.group(1)
         text = raw.replace("\r\n", "").strip(WSP) if "\r" in raw else raw.strip(WSP)
         vpos = m.start(1) + len(raw) - len(raw.lstrip(" \t\r\n"))
@@ -203,6 +203,20 @@ def frame_head(head: str, line0: int, limits: Limits, shape: bool) -> Frame:
         elif sig != first:
             f.content_length = -1  # conflicting values
     return f
+
+
+def _cl_search_start(f: Frame, sl_end: int) -> int:
+    """Where the search for Content-Length fields may start: after the start line, or, when
+    strict framing cut the fields, at the first Content-Length line (none is before it; an
+    earlier occurrence of that line's text would be a Content-Length line too), or at the
+    end when there is none. Most messages put it last: the search reads a line, not the
+    header section (issue 11, speed)."""
+    if f.fields is None or f.lines is None:
+        return sl_end
+    for fld in f.fields:
+        if fld[5] == "content-length":
+            return f.head.find("\r\n" + f.lines[fld[0]], sl_end)
+    return len(f.head)
 
 
 def _unreadable_length(f: Frame) -> ParseError:
