@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import random
+
 import pytest
 from conftest import CORPUS
 from hypothesis import given
@@ -9,6 +12,7 @@ from hypothesis import strategies as st
 
 import sipfsm
 from sipfsm import Limits, ParseError, Request, Response, StreamFramer
+from sipfsm.testing.fuzz import judge
 
 
 def msg(n: int, body: bytes = b"") -> bytes:
@@ -232,3 +236,67 @@ def test_an_empty_line_of_lf_alone_gives_bare_lf_however_the_stream_is_cut() -> 
                 framer.feed(data[i : i + size])
         codes.append(err.value.code)
     assert codes == ["bare-lf"] * 3
+
+
+def _codes_drained(data: bytes, size: int) -> tuple[list[str], list[str]]:
+    """Feed ``data`` in pieces of ``size`` to a strict framer, then ``b""`` until a call
+    raises nothing (or the stream is broken): the URIs of its messages and its error codes."""
+    framer = StreamFramer(strict=True)
+    got: list[Request | Response] = []
+    codes: list[str] = []
+    pieces = [data[i : i + size] for i in range(0, len(data), size)] + [b""]
+    while pieces:
+        try:
+            got += framer.feed(pieces.pop(0))
+        except ParseError as exc:
+            codes.append(exc.code)
+            if framer.broken is not None:
+                with contextlib.suppress(ParseError):  # framed before the error that ended it
+                    got += framer.feed(b"")
+                break
+            pieces = pieces or [b""]  # what follows the message in error: the next call
+    return uris(got), codes
+
+
+def test_errors_after_errors_come_out_however_the_stream_is_cut() -> None:
+    """Found by scripts/fuzz (issue 11): a bad Via, then a bad SIP-Version, then octets that
+    start a header section without Content-Length. Byte by byte the three came out; in one
+    piece the judge fed one empty piece after it and saw two, since each call raises one
+    error and leaves what follows to the next. Drained, every cut gives the same three."""
+    bad_via = msg(1).replace(b"h.example.com;", b"h.exa mple.com;")
+    bad_version = msg(2).replace(b"SIP/2.0\r\nVia", b"SIP/2>0\r\nVia")
+    data = bad_via + msg(3) + bad_version + b"C\r\n\r\n"
+    want = (["sip:u3@example.com"], ["bad-header-value", "bad-version", "missing-content-length"])
+    for size in (1, 7, 64, len(data)):
+        assert _codes_drained(data, size) == want, size
+    for seed in range(5):
+        assert not judge(data, random.Random(seed)).violations, seed
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                b"Content-Length: 2",
+                b"l: 3",
+                b"CONTENT-LENGTH : 2",
+                b"Content-Length:\r\n  0002",
+                b"X-Content-Length: 9",
+                b"Subject: l: 4",
+                b"Via: SIP/2.0/UDP h;branch=z9hG4bK1",
+                b"Content-Length: 2",
+            ]
+        ),
+        max_size=6,
+    )
+)
+def test_strict_framing_finds_the_content_lengths_lazy_framing_finds(lines: list[bytes]) -> None:
+    """Strict framing starts the search for Content-Length at the first Content-Length field
+    it cut (issue 11, speed); the values it finds are those of the search over the whole
+    header section."""
+    from sipfsm.message.framing import frame_head
+
+    head = b"\r\n".join([b"OPTIONS sip:a@example.com SIP/2.0", *lines]).decode("latin-1")
+    lim = Limits()
+    strict, lazy = frame_head(head, 0, lim, True), frame_head(head, 0, lim, False)
+    assert (strict.content_length, strict.cl_at) == (lazy.content_length, lazy.cl_at)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from conftest import CORPUS
 from hypothesis import given
+from hypothesis import strategies as st
 
 import sipfsm
 from sipfsm.message.headers import MediaType, NameAddr, Wildcard
@@ -246,3 +249,52 @@ def test_media_range_matches_its_types_and_no_other(kind: str, sub: str, other: 
         assert not exact.matches(f"{other}/{sub}") and not any_sub.matches(f"{other}/{sub}")
     if other.lower() != sub.lower():
         assert not exact.matches(f"{kind}/{other}")
+
+
+def _top_by_octet(text: str, sep: str, comments: bool) -> list[int]:
+    """Where ``sep`` stands outside quoted strings (with quoted-pairs), ``<...>`` and, when
+    ``comments``, comments (RFC 3261 section 25.1), read octet by octet."""
+    out: list[int] = []
+    quote, angle, depth, i = False, 0, 0, 0
+    while i < len(text):
+        ch = text[i]
+        if quote or depth:
+            if ch == "\\":
+                i += 1
+            elif quote and ch == '"':
+                quote = False
+            elif depth and ch in "()":
+                depth += 1 if ch == "(" else -1
+        elif ch == sep and not angle:
+            out.append(i)
+            angle += ch == "<"
+        elif ch == '"':
+            quote = True
+        elif ch == "<":
+            angle += 1
+        elif ch == ">" and angle:
+            angle -= 1
+        elif ch == "(" and comments and not angle:
+            depth += 1
+        i += 1
+    return out
+
+
+@given(
+    st.text('a,;<>"\\() ', max_size=40),
+    st.sampled_from([",", ";", "<"]),
+    st.booleans(),
+)
+def test_top_level_separators_are_found_as_octet_by_octet(
+    text: str, sep: str, comments: bool
+) -> None:
+    """split_top jumps to the octets that matter (issue 11: a Python loop over every octet
+    cost ms on long values); the separators it finds are those an octet-by-octet reading
+    finds."""
+    from sipfsm.message.split import _top_positions, split_top
+
+    want = _top_by_octet(text, sep, comments)
+    assert _top_positions(text, sep, comments=comments) == want
+    bounds = [-1, *want, len(text)]
+    pieces = [text[a + 1 : b].strip(" \t\r\n") for a, b in itertools.pairwise(bounds)]
+    assert split_top(text, sep, comments=comments) == pieces

@@ -82,12 +82,35 @@ def test_a_huge_scalar_read_lazily_is_a_named_error(field: bytes, value: bytes, 
 
 
 def test_a_huge_content_length_is_a_named_error_on_a_datagram() -> None:
-    for strict in (False, True):
+    """Lazily: more octets than follow. Strictly: more digits than a number is read with."""
+    for strict, code in ((False, "content-length-mismatch"), (True, "value-out-of-range")):
         with pytest.raises(ParseError) as err:
             sipfsm.parse(
                 HEAD + b"CSeq: 1 REGISTER\r\nContent-Length: " + HUGE + b"\r\n\r\n", strict=strict
             )
-        assert err.value.code == "content-length-mismatch", err.value
+        assert err.value.code == code, err.value
+
+
+def test_a_second_huge_content_length_is_out_of_range_in_strict_mode() -> None:
+    """Found by scripts/fuzz (issue 11): on a datagram, conflicting Content-Lengths are not
+    used for framing (RFC 4475 3.3.9, mcl01), so strict parsing accepted a second one of
+    4,301 digits, which the Content-Length view cannot read. It is value-out-of-range now;
+    a long one with leading zeros stays a number (and the message reads)."""
+    head = HEAD + b"CSeq: 1 REGISTER\r\nContent-Length: 2\r\n"
+    data = head + b"l: " + HUGE + b"\r\n\r\nhi"
+    with pytest.raises(ParseError) as err:
+        sipfsm.parse(data, strict=True)
+    assert (err.value.code, err.value.rule, err.value.line) == (
+        "value-out-of-range",
+        "Content-Length",
+        8,
+    ), err.value
+    lazy = sipfsm.parse(data)  # lazily taken; its view says the value cannot be read
+    with pytest.raises(ParseError):
+        read_every_view(lazy)
+    ok = sipfsm.parse(head + b"l: " + ZEROS + b"12\r\n\r\nhi", strict=True)
+    read_every_view(ok)
+    assert ok.typed("Content-Length") == [2, 12]
 
 
 def test_a_huge_content_length_is_a_named_error_on_a_stream() -> None:
@@ -220,3 +243,19 @@ def test_ports_up_to_65535_are_accepted_and_read(line: str) -> None:
     user = HEAD + b"CSeq: 1 REGISTER\r\nContact: <sip:123456789012@example.com:5060>\r\n"
     msg = sipfsm.parse(user + b"Content-Length: 0\r\n\r\n", strict=True)
     assert msg.contact[0].uri.port == 5060  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("lengths", "code"),
+    [((HUGE,), "message-too-large"), ((b"2", HUGE), "content-length-conflict")],
+)
+def test_a_huge_content_length_ends_a_strict_stream(lengths: tuple[bytes, ...], code: str) -> None:
+    """On a stream, a Content-Length too long to read is a framing error (the stream cannot
+    be cut), strict or not: never value-out-of-range, which would leave the framer meeting
+    the same header section at every feed."""
+    head = HEAD + b"CSeq: 1 REGISTER\r\n" + b"".join(b"l: " + n + b"\r\n" for n in lengths)
+    for strict in (False, True):
+        framer = StreamFramer(strict=strict)
+        with pytest.raises(ParseError) as err:
+            framer.feed(head + b"\r\nhi")
+        assert err.value.code == code and framer.broken is err.value, err.value

@@ -144,6 +144,27 @@ def test_framer_skips_a_malformed_message_and_goes_on() -> None:
     assert len(errors) == 1 and isinstance(errors[0], ParseError)
 
 
+def test_framer_reports_every_malformed_message() -> None:
+    """Two malformed messages in a row: each error goes to on_error (the first one was lost
+    when the second came out of the same drain)."""
+    errors: list[Exception] = []
+    good = msg("SIP/2.0 200 OK")
+    stream = good + msg("NOT A START LINE") + msg("SIP/2.0 999 X") + good
+    assert SipStreamFramer(on_error=errors.append).feed(stream) == [good, good]
+    codes = [e.code for e in errors if isinstance(e, ParseError)]
+    assert codes == ["bad-request-uri", "value-out-of-range"]
+
+
+def test_framer_keeps_the_messages_before_a_framing_error() -> None:
+    """A good message and, in the same write, one that ends the stream: the good one is
+    returned, and the next feed raises the FramingError."""
+    good = msg("SIP/2.0 200 OK")
+    framer = SipStreamFramer()
+    assert framer.feed(good + msg("SIP/2.0 200 OK", cl=False)) == [good]
+    with pytest.raises(FramingError, match="missing-content-length"):
+        framer.feed(b"")
+
+
 @pytest.mark.parametrize(
     ("data", "reason"),
     [

@@ -11,6 +11,7 @@ import re
 import pytest
 from conftest import CORPUS
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sipfsm
 from sipfsm import ParseError
@@ -175,6 +176,71 @@ def test_every_view_of_an_accepted_generated_message_reads(m: sipfsm.Message) ->
     msg = sipfsm.parse(m.raw, strict=True)
     read_every_view(msg)
     read_every_view(sipfsm.parse(m.raw))  # lazily parsed, the same
+
+
+#: uri-parameters whose value is a token (25.1: other-transport, other-user, extension-method):
+#: a token holds "`" and a bare "%", which paramchar does not. (uri-parameter, name, value)
+TOKEN_PARAMS = [
+    ("transport=u`p", "transport", "u`p"),  # found by scripts/fuzz (issue 11)
+    ("TRANSPORT=tc`", "TRANSPORT", "tc`"),  # the literal is case-insensitive (RFC 5234 2.3)
+    ("user=p`one", "user", "p`one"),
+    ("user=100%", "user", "100%"),
+    ("method=IN%VITE", "method", "IN%VITE"),
+]
+#: uri-parameters that no alternative of uri-parameter matches: each is other-param (pname
+#: [ "=" pvalue ]) with a character outside paramchar, or an empty pname / pvalue.
+NOT_PARAMS = ["x=u`p", "ttl=1`", "maddr=a`b", "lr`", "transport=", "=tcp", "x=%zz", "user=a=b"]
+
+
+@pytest.mark.parametrize(("param", "name", "value"), TOKEN_PARAMS)
+@pytest.mark.parametrize(("line", "view"), URI_FIELDS)
+def test_a_token_valued_uri_parameter_is_read(
+    param: str, name: str, value: str, line: str, view: str
+) -> None:
+    """Strict parsing accepted these (the grammar allows them) and the URI view refused them
+    (it matched every value as paramchar): now the view reads what the ABNF accepts."""
+    uri = f"sip:b@example.com;{param}"
+    msg = sipfsm.parse(_request(uri, extra=line.format(uri=uri) + "\r\n"), strict=True)
+    read_every_view(msg)
+    got = getattr(msg, view)
+    item = got[0] if isinstance(got, list) else got
+    assert item is not None and item.uri.params == ((name, value),)
+    assert isinstance(msg, sipfsm.Request) and sipfsm.URI.parse(msg.uri).params == ((name, value),)
+
+
+@pytest.mark.parametrize("param", NOT_PARAMS)
+def test_a_uri_parameter_outside_the_abnf_is_refused_by_both(param: str) -> None:
+    uri = f"sip:b@example.com;{param}"
+    with pytest.raises(ParseError) as err:
+        sipfsm.parse(_request(extra=f"To: <{uri}>\r\n"), strict=True)
+    assert err.value.code == "bad-header-value", err.value
+    with pytest.raises(sipfsm.URIError):
+        sipfsm.URI.parse(uri)
+
+
+_PARAM_ALPHABET = "aZ09-_.!~*'()[]/:&+$%`=4F"
+
+
+@settings(max_examples=min(settings().max_examples, 200))
+@given(
+    st.sampled_from(["transport=", "user=", "method=", "ttl=", "maddr=", "x=", ""]),
+    st.text(_PARAM_ALPHABET, min_size=0, max_size=6),
+)
+def test_strict_parsing_and_the_uri_view_agree_on_uri_parameters(head: str, tail: str) -> None:
+    """Whatever a uri-parameter's characters, strict parsing accepts the URI exactly when
+    the URI view reads it (both follow the ABNF of section 25.1)."""
+    uri = f"sip:b@example.com;{head}{tail}"
+    try:
+        sipfsm.parse(_request(extra=f"To: <{uri}>\r\n"), strict=True)
+        accepted = True
+    except ParseError:
+        accepted = False
+    try:
+        sipfsm.URI.parse(uri)
+        read = True
+    except sipfsm.URIError:
+        read = False
+    assert accepted == read, uri
 
 
 @pytest.mark.parametrize("uri", ["tel:;731", "tel:+1;;a", "tel:;"])

@@ -21,6 +21,11 @@ file differs from what the ABNF gives). How the ABNF becomes a parser:
   absorbs white space is possessive, an item that cannot contain what follows it is atomic
   up to that octet (``addr-spec`` before ``">"``), and hostname's labels are taken without
   backtracking (:meth:`Compiler._run_form`).
+* An alternation of many choices (IPv6address's nine forms) whose every string holds an
+  octet gets a lookahead for that octet (``(?=[0-9A-Fa-f]*+:)``): it holds wherever the
+  alternation matches, and fails at once where no choice can (``received=192.0.2.3`` was
+  read as each form of IPv6address before it was read as a generic-param)
+  (:meth:`sipfsm.abnf.regex.RegexEmitter._guard`).
 * RFC 3261 section 20.10 (and 20.20, 20.39): "if the URI contains a comma, question mark or
   semicolon, the URI MUST be enclosed in angle brackets". The plain ABNF lets a bare
   ``addr-spec`` (outside ``<...>``) be an ``absoluteURI`` holding commas and semicolons, so
@@ -111,8 +116,10 @@ FRAMER_RULES = (
     "COMMA",
 )
 
-#: Rules of a URI that the typed view (``sipfsm.message.uri``) matches by themselves.
-URI_RULES = ("host",)
+#: Rules of a URI that the typed view (``sipfsm.message.uri``) matches by themselves: the
+#: components of SIP-URI / SIPS-URI (section 25.1), so that the view reads exactly what the
+#: ABNF accepts (``transport=u`p``: other-transport is a token).
+URI_RULES = ("host", "user", "password", "uri-parameter", "header")
 #: Start-line parts that the request-line fast path (``sipfsm.message.grammar.request_line``)
 #: joins with SP into one regex: each is emitted for SP following it (``<RULE>_SP``), so the
 #: joined regex has the language of ``Method SP Request-URI SP`` (a terminal emitted for the

@@ -21,6 +21,7 @@ __all__ = [
     "char_mask",
     "mk",
     "octets_of",
+    "required_octets",
     "seq_items",
 ]
 
@@ -158,4 +159,36 @@ def octets_of(n: IR) -> int:
     else:
         mask = 0
     _CHARS[id(n)] = (n, mask)
+    return mask
+
+
+_REQUIRED: dict[int, tuple[IR, int]] = {}
+
+
+def required_octets(n: IR) -> int:
+    """Octets that every string of ``n`` holds (those of a single-octet class or a literal,
+    where the literal is not a case-insensitive letter; a union over a sequence, the common
+    ones of an alternation's choices)."""
+    got = _REQUIRED.get(id(n))
+    if got is not None and got[0] is n:
+        return got[1]
+    k = n.kind
+    mask = 0
+    if k == "cls":
+        mask = n.mask if n.mask.bit_count() == 1 else 0
+    elif k == "str":
+        for c in n.text:
+            m = char_mask(c, n.ci)
+            mask |= m if m.bit_count() == 1 else 0
+    elif k == "seq":
+        for it in n.items:
+            mask |= required_octets(it)
+    elif k == "alt" and n.items:
+        mask = ALL
+        for it in n.items:
+            mask &= required_octets(it)
+    elif k in ("rep", "atom"):
+        assert n.item is not None
+        mask = required_octets(n.item) if n.min >= 1 or k == "atom" else 0
+    _REQUIRED[id(n)] = (n, mask)
     return mask

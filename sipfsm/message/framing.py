@@ -21,7 +21,7 @@ from sipfsm.errors import ParseError
 from sipfsm.message.fields import WSP, Field, bare_cr_lf, line_col, parse_error, position
 from sipfsm.message.grammar import COMPACT_OF
 from sipfsm.message.limits import Limits
-from sipfsm.message.numbers import significant
+from sipfsm.message.numbers import max_digits, significant
 from sipfsm.message.rules import check_request_uri_port
 from sipfsm.message.startline import StartLine, start_line
 from sipfsm.message.strict import cut_strict, validate_fields
@@ -45,6 +45,7 @@ class Frame:
     strict mode, its lines and fields (the doubtful ones apart)."""
 
     __slots__ = (
+        "cl_long",
         "cl_pos",
         "content_length",
         "doubtful",
@@ -61,6 +62,8 @@ class Frame:
         self.line0 = line0
         self.content_length: int | None = None
         self.cl_pos = 0  # offset of the (first) Content-Length value in head
+        #: (offset, digits) of the first Content-Length too long to read as a number
+        self.cl_long: tuple[int, int] | None = None
         self.lines: list[str] | None = None  # head split into lines (when cut at once)
         self.fields: list[Field] | None = None  # the header fields (when cut at once)
         self.doubtful: list[Field] = []  # fields that need the full checks (strict)
@@ -177,11 +180,11 @@ def frame_head(head: str, line0: int, limits: Limits, shape: bool) -> Frame:
                     )
     # Content-Length (section 20.14), once or more: found with one search, then read.
     first: str | None = None
-    for m in _CL_FIELD.finditer(head, sl_end):
+    for m in _CL_FIELD.finditer(head, _cl_search_start(f, sl_end)):
         raw = m.group(1)
         text = raw.replace("\r\n", "").strip(WSP) if "\r" in raw else raw.strip(WSP)
+        vpos = m.start(1) + len(raw) - len(raw.lstrip(" \t\r\n"))
         if not (text.isdigit() and text.isascii()):  # 1*DIGIT
-            vpos = m.start(1) + len(raw) - len(raw.lstrip(" \t\r\n"))
             raise parse_error(
                 "bad-content-length",
                 f"Content-Length {text[:20]!r} is not a non-negative decimal number "
@@ -190,14 +193,48 @@ def frame_head(head: str, line0: int, limits: Limits, shape: bool) -> Frame:
                 "Content-Length",
             )
         sig = significant(text)
+        if len(sig) > _CL_DIGITS and len(sig) > max_digits() and f.cl_long is None:
+            f.cl_long = (vpos, len(sig))
         if first is None:
             first = sig
             # A number too long for any message is still one (it fails the size checks).
             f.content_length = int(sig) if len(sig) <= _CL_DIGITS else _TOO_LONG
-            f.cl_pos = m.start(1) + len(raw) - len(raw.lstrip(" \t\r\n"))
+            f.cl_pos = vpos
         elif sig != first:
             f.content_length = -1  # conflicting values
     return f
+
+
+def _cl_search_start(f: Frame, sl_end: int) -> int:
+    """Where the search for Content-Length fields may start: after the start line, or, when
+    strict framing cut the fields, at the first Content-Length line (none is before it; an
+    earlier occurrence of that line's text would be a Content-Length line too), or at the
+    end when there is none. Most messages put it last: the search reads a line, not the
+    header section (issue 11, speed)."""
+    if f.fields is None or f.lines is None:
+        return sl_end
+    for fld in f.fields:
+        if fld[5] == "content-length":
+            return f.head.find("\r\n" + f.lines[fld[0]], sl_end)
+    return len(f.head)
+
+
+def _unreadable_length(f: Frame) -> ParseError:
+    """Strict parsing of a datagram: a Content-Length of more significant digits than a
+    number is read with (:func:`sipfsm.message.numbers.max_digits`) is ``value-out-of-range``:
+    it counts more octets than any message holds (section 20.14), and the typed view could not
+    read it. (A second, conflicting Content-Length is not used for framing a datagram, RFC
+    4475 3.3.9: without this check strict parsing would accept a value its view cannot read.
+    On a stream every such Content-Length is a framing error already: message-too-large or
+    content-length-conflict.)"""
+    assert f.cl_long is not None
+    offset, digits = f.cl_long
+    return parse_error(
+        "value-out-of-range",
+        f"Content-Length of {digits} digits: more octets than any message holds (section 20.14)",
+        *line_col(f.head, offset, f.line0),
+        "Content-Length",
+    )
 
 
 #: What :func:`finish` hands the message's parts to (the message classes' ``from_frame``):
@@ -284,6 +321,8 @@ def _datagram(data: bytes, strict: bool, limits: Limits, build: Build[T]) -> T:
         )
     f = frame_head(data[start:hend].decode("latin-1"), start // 2, limits, strict)
     body_start = hend + 4
+    if strict and f.cl_long is not None:
+        raise _unreadable_length(f)
     cl = f.content_length
     if cl is None or cl < 0:
         # Section 18.3: without a (usable) Content-Length, a datagram's body runs to its end.

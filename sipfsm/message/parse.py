@@ -75,6 +75,10 @@ class StreamFramer:
     message that is framed correctly but malformed inside (``strict``) is skipped and its
     ParseError raised; messages framed before it in the same call are returned by the next
     ``feed`` call, also when the error ends the stream (then the calls after that raise it).
+    A call raises one error at most: what follows the message in error is taken by the next
+    call, so a reader feeds ``b""`` after a ParseError until a call raises none (or the stream
+    is broken). Read that way, the messages and the errors are the same however the stream
+    is cut (``sipfsm.testing.fuzz``).
 
     Linear time however the stream is cut: each search for the empty line ending a header
     section resumes where the last one stopped, a header section is framed once however its

@@ -17,6 +17,9 @@ raises on grammar-valid input.
 
 from __future__ import annotations
 
+import re
+from functools import cache
+
 __all__ = [
     "Param",
     "parse_params",
@@ -55,22 +58,44 @@ def split_top(text: str, sep: str, *, comments: bool = False) -> list[str]:
 
 def _top_positions(text: str, sep: str, *, comments: bool = False) -> list[int]:
     """Indices of ``sep`` at top level of ``text``."""
+    if '"' not in text and "<" not in text and not (comments and "(" in text):
+        # nothing opens a quoted string, <...> or a comment: every sep is at top level
+        found: list[int] = []
+        i = text.find(sep)
+        while i >= 0:
+            found.append(i)
+            i = text.find(sep, i + 1)
+        return found
+    return _scan_positions(text, sep, comments=comments)
+
+
+@cache
+def _specials(sep: str) -> re.Pattern[str]:
+    """The octets :func:`_scan_positions` acts on: every other one changes nothing."""
+    return re.compile("[" + re.escape('\\"()<>' + sep) + "]")
+
+
+def _scan_positions(text: str, sep: str, *, comments: bool = False) -> list[int]:
+    """:func:`_top_positions` through quoted strings, ``<...>`` and comments, visiting only the
+    octets that open or close them, escape, or separate (:func:`_specials`)."""
     out: list[int] = []
     in_quote = False
     angle = 0
     comment = 0
-    i = 0
-    n = len(text)
-    while i < n:
+    skip = -1  # the octet after a backslash in a quoted string or comment (quoted-pair)
+    for m in _specials(sep).finditer(text):
+        i = m.start()
+        if i == skip:
+            continue
         ch = text[i]
         if in_quote:
             if ch == "\\":
-                i += 1  # quoted-pair: skip the escaped octet
+                skip = i + 1
             elif ch == '"':
                 in_quote = False
         elif comment:
             if ch == "\\":
-                i += 1
+                skip = i + 1
             elif ch == "(":
                 comment += 1
             elif ch == ")":
@@ -87,7 +112,6 @@ def _top_positions(text: str, sep: str, *, comments: bool = False) -> list[int]:
             angle -= 1
         elif ch == "(" and comments and not angle:
             comment += 1
-        i += 1
     return out
 
 

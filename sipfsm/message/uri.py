@@ -44,15 +44,16 @@ COMPONENT_EXTRA: Mapping[str, str] = {
 _HEX = "0123456789ABCDEFabcdef"
 _ESCAPE_RE = re.compile(r"%([0-9A-Fa-f]{2})")
 
-#: ``host`` (25.1, with RFC 5954's IPv4address and IPv6address), as compiled from the ABNF.
+#: The components of SIP-URI / SIPS-URI (25.1), as compiled from the ABNF: ``host`` (with
+#: RFC 5954's IPv4address and IPv6address), ``user``, ``password``, ``uri-parameter`` (whose
+#: transport, user and method values are tokens, so ``transport=u`p`` is one) and ``header``.
 _HOST_RE = _grammar.regex("HOST")
+_USER_RE = _grammar.regex("USER")
+_PASSWORD_RE = _grammar.regex("PASSWORD")
+_URI_PARAMETER_RE = _grammar.regex("URI_PARAMETER")
+_HEADER_RE = _grammar.regex("HEADER")
 _ESC = r"%[0-9A-Fa-f]{2}"
 _UNR = r"A-Za-z0-9\-_.!~*'()"
-_USER_RE = re.compile(rf"(?:[{_UNR}&=+$,;?/]|{_ESC})+")
-_PASSWORD_RE = re.compile(rf"(?:[{_UNR}&=+$,]|{_ESC})*")
-_PARAMCHARS_RE = re.compile(rf"(?:[{_UNR}\[\]/:&+$]|{_ESC})+")
-_HNAME_RE = re.compile(rf"(?:[{_UNR}\[\]/?:+$]|{_ESC})+")
-_HVALUE_RE = re.compile(rf"(?:[{_UNR}\[\]/?:+$]|{_ESC})*")
 _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*")
 # uric = reserved / unreserved / escaped (RFC 2396), the characters of an absoluteURI's rest.
 _URIC_RE = re.compile(rf"(?:[{_UNR};/?:@&=+$,]|{_ESC})*")
@@ -111,15 +112,12 @@ def unescape(text: str) -> str:
     if "%" not in text:
         return text
     raw = bytearray()
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "%" and _ESCAPE_RE.match(text, i):
-            raw.append(int(text[i + 1 : i + 3], 16))
-            i += 3
-        else:
-            raw.extend(ch.encode("utf-8", "surrogateescape"))
-            i += 1
+    pos = 0
+    for m in _ESCAPE_RE.finditer(text):  # left to right, as a reader takes them
+        raw += text[pos : m.start()].encode("utf-8", "surrogateescape")
+        raw.append(int(m.group(1), 16))
+        pos = m.end()
+    raw += text[pos:].encode("utf-8", "surrogateescape")
     return raw.decode("utf-8", "surrogateescape")
 
 
@@ -201,14 +199,10 @@ class URI:
         q = rest.find("?")
         if q >= 0:
             rest, htext = rest[:q], rest[q + 1 :]
-            for item in htext.split("&"):
-                name, eq, value = item.partition("=")
-                if (
-                    not eq
-                    or _HNAME_RE.fullmatch(name) is None
-                    or _HVALUE_RE.fullmatch(value) is None
-                ):
+            for item in htext.split("&"):  # no "&" in hname or hvalue
+                if _HEADER_RE.fullmatch(item) is None:
                     raise URIError(text, f"invalid URI header {item!r} (25.1 header)")
+                name, _, value = item.partition("=")  # no "=" in hname
                 headers.append((name, value))
         hostport, *ptexts = rest.split(";")
         if hostport.startswith("["):  # IPv6reference
@@ -228,12 +222,10 @@ class URI:
             except ValueError as exc:
                 raise URIError(text, f"port: {exc}") from exc
         params: list[tuple[str, str | None]] = []
-        for p in ptexts:
-            name, eq, value = p.partition("=")
-            if _PARAMCHARS_RE.fullmatch(name) is None or (
-                eq and _PARAMCHARS_RE.fullmatch(value) is None
-            ):
+        for p in ptexts:  # no ";" in a uri-parameter
+            if _URI_PARAMETER_RE.fullmatch(p) is None:
                 raise URIError(text, f"invalid uri-parameter {p!r} (25.1 uri-parameter)")
+            name, eq, value = p.partition("=")  # no "=" in pname nor in the literal names
             params.append((name, value if eq else None))
         return cls(
             scheme=scheme,

@@ -3,6 +3,7 @@ delimits the body, so a TCP byte stream is cut into messages by a :class:`Framer
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Protocol
 
@@ -35,7 +36,7 @@ class SipStreamFramer:
     A message framed correctly but malformed inside is skipped by the parser: its
     :class:`~sipfsm.ParseError` goes to ``on_error`` and framing goes on. A framing error (no
     or conflicting Content-Length, too large) cannot be recovered from on a stream: it is
-    raised as :class:`FramingError`.
+    raised as :class:`FramingError` (after the messages framed before it are returned).
     """
 
     def __init__(
@@ -54,12 +55,12 @@ class SipStreamFramer:
                 out += [m.raw for m in self._framer.feed(data)]
                 return out
             except ParseError as exc:
-                try:  # a fatal error is raised again by every later feed: the same object
-                    out += [m.raw for m in self._framer.feed(b"")]
-                except ParseError as again:
-                    if again is exc:
-                        raise FramingError(str(exc)) from exc
-                    exc = again
-                if self._on_error is not None:
+                if self._framer.broken is exc:  # raised again by every later feed
+                    with contextlib.suppress(ParseError):  # framed before it
+                        out += [m.raw for m in self._framer.feed(b"")]
+                    if out:
+                        return out  # the next feed raises the FramingError
+                    raise FramingError(str(exc)) from exc
+                if self._on_error is not None:  # each error, even when another follows
                     self._on_error(exc)
-                data = b""
+                data = b""  # what follows the message in error: the next call

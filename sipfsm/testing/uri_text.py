@@ -27,6 +27,7 @@ from sipfsm.testing.lexical import (
     ints,
     ipv4,
     text_of,
+    tokens,
 )
 
 
@@ -34,11 +35,13 @@ from sipfsm.testing.lexical import (
 def _uri_params() -> st.SearchStrategy[list[str]]:
     return st.lists(
         st.one_of(
-            st.sampled_from(["udp", "tcp", "TCP", "sctp", "tls", "ws"]).map(
+            # other-transport, other-user and extension-method are tokens (25.1), so a
+            # value may hold "`" or a bare "%", which paramchar does not
+            (st.sampled_from(["udp", "tcp", "TCP", "sctp", "tls", "ws"]) | tokens()).map(
                 lambda t: f"transport={t}"
             ),
-            st.sampled_from(["phone", "ip"]).map(lambda u: f"user={u}"),
-            st.sampled_from(METHODS).map(lambda m: f"method={m}"),
+            (st.sampled_from(["phone", "ip"]) | tokens()).map(lambda u: f"user={u}"),
+            (st.sampled_from(METHODS) | tokens()).map(lambda m: f"method={m}"),
             st.integers(0, 255).map(lambda n: f"ttl={n}"),
             ipv4().map(lambda h: f"maddr={h}"),
             st.just("lr"),

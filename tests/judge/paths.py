@@ -44,9 +44,8 @@ RULES = (
 URI_REGEXES = {
     "_USER_RE": "user",
     "_PASSWORD_RE": "password",
-    "_PARAMCHARS_RE": "pname",
-    "_HNAME_RE": "hname",
-    "_HVALUE_RE": "hvalue",
+    "_URI_PARAMETER_RE": "uri-parameter",
+    "_HEADER_RE": "header",
     "_SCHEME_RE": "scheme",
     "_URIC_RE": "query",
     "_HOST_RE": "host",
