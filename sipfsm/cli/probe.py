@@ -1,10 +1,13 @@
 """``sipfsm probe``: property-test a live SIP implementation against RFC 3261.
 
 Points sipfsm at a running SIP implementation and gives a verdict per rule (pass, fail,
-skip), each failure with the shortest exchange that reproduces it (found and shrunk by
-Hypothesis) beside the oracle's expected timeline. With no TARGET it probes sipfsm's own
-reference UA (which must pass everything). Exit codes: 0 nothing failed, 1 a check failed,
-2 usage errors and unreachable targets, 130 interrupted (after writing the partial report).
+skip, inconclusive), each failure with the shortest exchange that reproduces it (found and
+shrunk by Hypothesis, confirmed by running it again alone) beside the oracle's expected
+timeline. INCONCLUSIVE: the probe could not observe cleanly (its own event-loop lag over the
+tolerance, a refusal unrelated to the rule, a failure that did not reproduce); the reason is
+given. With no TARGET it probes sipfsm's own reference UA (which must pass everything). Exit
+codes: 0 no check failed (INCONCLUSIVE and SKIP included), 1 a check failed, 2 usage errors
+and unreachable targets, 130 interrupted (after writing the partial report).
 """
 
 from __future__ import annotations

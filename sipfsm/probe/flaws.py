@@ -74,6 +74,12 @@ CATALOGUE: dict[str, Flaw] = {
         Flaw("malformed-200", "8.2, 21.4.1", "a request to reject with 400 is answered 200"),
         Flaw("cancel-no-487", "9.2", "a CANCELled INVITE is never answered 487"),
         Flaw("cancel-unknown-200", "9.2", "a CANCEL matching no transaction is answered 200"),
+        Flaw(
+            "flaky-cancel-unknown",
+            "9.2",
+            "the first CANCEL matching no transaction is answered 200, every later one 481: "
+            "a failure that does not reproduce",
+        ),
         Flaw("timer-a-2", "17.1.1.2", "Timer A stops after two firings, long before Timer B"),
         Flaw("timer-e-2", "17.1.2.2", "Timer E stops after two firings, long before Timer F"),
         Flaw(
@@ -161,6 +167,7 @@ class FlawedElement:
         self._invites_out: dict[tuple[str, int], str] = {}  # (Call-ID, CSeq) -> INVITE branch
         self._firings: dict[tuple[str, ...], int] = {}  # copies sent by a timer, per message
         self._sent_2xx: dict[tuple[str, int, int], float] = {}  # 2xx -> first sent
+        self._flaked = False  # whether flaky-cancel-unknown has answered 200 once
 
     # -- the element's shape
 
@@ -269,6 +276,9 @@ class FlawedElement:
         status, flaws = resp.status, self.flaws
         if method == "CANCEL" and status == 481 and "cancel-unknown-200" in flaws:
             return _as_200(data)
+        if method == "CANCEL" and status == 481 and "flaky-cancel-unknown" in flaws:
+            self._flaked, flaked = True, self._flaked
+            return data if flaked else _as_200(data)
         if status == 400 and "malformed-200" in flaws:
             return _as_200(data)
         if method != "INVITE":

@@ -21,6 +21,7 @@ from sipfsm.message.constants import DEFAULT_PORT
 from sipfsm.message.grammar import names_of
 from sipfsm.message.message import Request
 from sipfsm.net.aio import Bounds, Received, SipEndpoint, check_target
+from sipfsm.probe.lag import note as note_lag
 from sipfsm.probe.wire import Local, Msg, response_to, summary, token
 
 __all__ = ["Event", "Exchange", "ProbeIO", "Stopped", "Target", "UsageError", "parse_target"]
@@ -230,6 +231,9 @@ class Exchange:
     trace: list[Event] = field(default_factory=list)
     received: list[Msg] = field(default_factory=list)
     _queue: asyncio.Queue[Msg] = field(default_factory=asyncio.Queue)
+    #: The instant the last timed wait was scheduled to end, while no message came since:
+    #: the next send was scheduled for it (:mod:`sipfsm.probe.lag`).
+    _due: float | None = None
 
     def __post_init__(self) -> None:
         self.t0 = self.ep.loop.time()
@@ -265,7 +269,10 @@ class Exchange:
         if self.stop.is_set():
             raise Stopped()
         self.watch(*_call_ids(data))
+        due, self._due = self._due, None
         t = await self.ep.send(data, transport, host, port)  # type: ignore[arg-type]
+        if due is not None:  # scheduled for ``due``, left at ``t``
+            note_lag(t - due, f"a send at +{self.rel(due):.3f} s")
         self.trace.append(Event(self.rel(t), "send", summary(data)))
         return t
 
@@ -279,6 +286,7 @@ class Exchange:
             raise Stopped()
         if timeout <= 0:
             return self._queue.get_nowait() if not self._queue.empty() else None
+        due = self.now + timeout
         get = asyncio.ensure_future(self._queue.get())
         stop = asyncio.ensure_future(self.stop.wait())
         try:
@@ -290,9 +298,12 @@ class Exchange:
             if not get.done():
                 get.cancel()
         if get in done:
+            self._due = None
             return get.result()
         if self.stop.is_set():
             raise Stopped()
+        note_lag(self.now - due, f"a wait ending at +{self.rel(due):.3f} s")
+        self._due = due
         return None
 
     async def until(

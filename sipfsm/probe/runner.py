@@ -45,11 +45,13 @@ from sipfsm.net.aio import Bounds, LimitExceeded, TargetRefused
 from sipfsm.probe import sdp
 from sipfsm.probe.checks import Check, Outcome, ProbeContext, Trigger, Users, by_id
 from sipfsm.probe.io import ProbeIO, Stopped, Target, UsageError, parse_target
+from sipfsm.probe.lag import Lag, LagMeter
+from sipfsm.probe.lag import current as lag_of_exchange
 from sipfsm.probe.oracle import Base, Tolerance
 from sipfsm.probe.progress import Progress
 from sipfsm.probe.reference import ReferenceProcess, ReferenceTarget, _warm_up
 from sipfsm.probe.triggers import CommandTrigger, EmbeddedTrigger
-from sipfsm.probe.verdict import CheckResult, conclude
+from sipfsm.probe.verdict import CheckResult, conclude, minimal
 from sipfsm.probe.wire import Call
 from sipfsm.sim.aio_clock import VirtualClockLoop
 from sipfsm.sim.aio_clock import run as run_virtual
@@ -84,6 +86,9 @@ class ProbeConfig:
     flaws: frozenset[str] = frozenset()
     seed: int | None = None
     tolerance: Tolerance = field(default_factory=Tolerance)
+    #: The probe's own lag beyond which an exchange is inconclusive (None: the tolerance's
+    #: absolute part, the smallest any timed check allows).
+    max_lag: float | None = None
     max_shrinks: int = 8
     reach_timeout: float = 2.0
     run_dir: Path | None = None
@@ -144,7 +149,8 @@ class Report:
             "tolerance": self.tolerance.describe(),
             "seed": self.seed,
             "summary": {
-                v: sum(r.verdict == v for r in self.results) for v in ("pass", "fail", "skip")
+                v: sum(r.verdict == v for r in self.results)
+                for v in ("pass", "fail", "skip", "inconclusive")
             },
         }
 
@@ -165,10 +171,15 @@ async def _safe(
 ) -> Outcome:
     """One exchange, in one of ``--max-in-flight`` slots; skipped when the stop event or
     ``latest`` (the last instant it can start and end within the run) passed while it
-    waited for the slot."""
+    waited for the slot. The probe's own lag is measured while it runs (:mod:`~sipfsm.probe.
+    lag`): beyond ``ctx.max_lag`` its pass or fail becomes ``inconclusive``."""
+    lag = Lag()
+    token = lag_of_exchange.set(lag)
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
     try:
         async with ctx.in_flight or contextlib.nullcontext():
-            loop = asyncio.get_running_loop()
+            t0 = loop.time()
             if ctx.stop.is_set() or (latest is not None and loop.time() > latest):
                 out = Outcome("skip", "", "not run: no time left within --duration")
             else:
@@ -183,8 +194,31 @@ async def _safe(
         if os.environ.get("SIPFSM_PROBE_DEBUG"):
             traceback.print_exc()
         out = Outcome("skip", "", f"probe error: {type(exc).__name__}: {exc}")
+    finally:
+        lag_of_exchange.reset(token)
+    if ctx.meter is not None:
+        lag.note(ctx.meter.worst(t0, loop.time()), "the event loop (heartbeat)")
+    out.lag = lag.worst
+    if lag.worst > ctx.max_lag and out.verdict in ("pass", "fail"):
+        out = _not_clean(out, lag, ctx.max_lag)
     out.params = params
     return out
+
+
+def _not_clean(out: Outcome, lag: Lag, limit: float) -> Outcome:
+    """``out`` observed while the probe itself ran ``lag`` late: inconclusive, with the
+    measured lag and what the verdict would have been."""
+    return Outcome(
+        "inconclusive",
+        out.expected,
+        f"the probe's own lag reached {lag.worst * 1e3:.0f} ms ({lag.what}), over the "
+        f"{limit * 1e3:.0f} ms tolerance: not observed cleanly (it would have been "
+        f"{out.verdict.upper()}: {out.observed})",
+        out.trace,
+        out.expected_trace,
+        lag=lag.worst,
+        masked=out.verdict,
+    )
 
 
 def _from_thread(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Outcome]) -> Outcome:
@@ -291,7 +325,9 @@ async def _run_check(
             key = _freeze(params)
             out = cache.get(key)
             if out is None:
-                if ctx.stop.is_set() or loop.time() + est > deadline:
+                # once something failed, keep the time to run the minimal failure again
+                room = 2 * est if hyp_fail or explicit_fail else est
+                if ctx.stop.is_set() or loop.time() + room > deadline:
                     return
                 if hyp_fail:
                     if shrinks >= cfg.max_shrinks:
@@ -324,10 +360,26 @@ async def _run_check(
         if drawn > 0 and not ctx.stop.is_set():
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(test)
-        conclude(res, recorded, explicit_fail + hyp_fail, ctx)
+        fails = explicit_fail + hyp_fail
+        rerun = await _confirm(check, ctx, fails, deadline, est)
+        conclude(res, recorded, fails, ctx, rerun)
         res.state = "done"
         if progress is not None:
             progress.show()
+
+
+async def _confirm(
+    check: Check, ctx: ProbeContext, fails: list[Outcome], deadline: float, est: float
+) -> Outcome | None:
+    """Run the minimal failing exchange again, alone (none other of this check in flight),
+    before its failure is reported (issue 13: a FAIL reproduces); None when nothing failed
+    or no time is left."""
+    if not fails or ctx.stop.is_set():
+        return None
+    loop = asyncio.get_running_loop()
+    if loop.time() + est > deadline:
+        return None
+    return await _safe(check, ctx, minimal(fails).params, deadline - est)
 
 
 async def _reachable(ctx: ProbeContext) -> None:
@@ -432,6 +484,7 @@ async def probe(
     report = Report("", role, started, 0.0, results, base, cfg.tolerance, seed=cfg.seed)
     progress = Progress(results, progress_stream)
     progress_task: asyncio.Task[None] | None = None
+    meter = LagMeter(loop, min(0.01, cfg.tolerance.absolute / 5)).start()
     try:
         _warm_up()
         if cfg.target is None:
@@ -492,6 +545,8 @@ async def probe(
             allow_remote=cfg.allow_remote,
             answer_wait=max(cfg.reach_timeout, 4 * base.t1),
             in_flight=asyncio.Semaphore(cfg.in_flight()),
+            max_lag=cfg.tolerance.absolute if cfg.max_lag is None else cfg.max_lag,
+            meter=meter,
         )
         if io is not None:
             await _reachable(ctx)
@@ -502,6 +557,7 @@ async def probe(
         await asyncio.gather(*(_run_check(ctx, r, cfg, deadline, progress, gate) for r in results))
     finally:
         timer.cancel()
+        meter.stop()
         stop.set()
         if progress_task is not None:
             with contextlib.suppress(BaseException):

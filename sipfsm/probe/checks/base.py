@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sipfsm.net.bounds import Bounds
 from sipfsm.probe.io import Event, ProbeIO, Target
+from sipfsm.probe.lag import LagMeter
 from sipfsm.probe.oracle import Base, Tolerance
 
 if TYPE_CHECKING:
@@ -92,6 +93,16 @@ class ProbeContext:
     trigger_wait: float = 10.0
     #: Exchanges with the target at once (``--max-in-flight``; None: unbounded).
     in_flight: asyncio.Semaphore | None = None
+    #: The probe's own lag (seconds) beyond which an exchange is not observed cleanly: its
+    #: verdict is then ``inconclusive`` (:mod:`sipfsm.probe.lag`).
+    max_lag: float = 0.05
+    #: The heartbeat measuring the loop's lag (None: only the exchanges' own waits count).
+    meter: LagMeter | None = None
+    #: Whether the target answered OPTIONS when it was first reached: the liveness re-checks
+    #: of the malformed corpus ask it again (a target that only takes calls is not asked).
+    answers_options: bool = False
+    #: Our From user in requests outside a dialog (8.1.1.3): each check has its own.
+    from_user: str = "probe"
 
     @property
     def t64(self) -> float:
@@ -108,12 +119,19 @@ class ProbeContext:
 class Outcome:
     """The result of one exchange."""
 
-    verdict: str  # pass | fail | skip
+    #: pass | fail | skip | inconclusive (the probe could not observe the exchange cleanly:
+    #: its own lag, a refusal unrelated to the rule; ``observed`` says why).
+    verdict: str
     expected: str
     observed: str
     trace: list[Event] = field(default_factory=list)
     expected_trace: list[Event] = field(default_factory=list)
     params: Params = field(default_factory=dict)
+    #: The probe's own worst lag during the exchange, in seconds (:mod:`sipfsm.probe.lag`).
+    lag: float = 0.0
+    #: Of an ``inconclusive`` exchange: the verdict it would have had when observed cleanly
+    #: ("" when it had none: a refusal).
+    masked: str = ""
 
 
 Exchanger = Callable[[ProbeContext, Params], Awaitable[Outcome]]
