@@ -14,10 +14,18 @@ import asyncio
 import io
 import subprocess
 import sys
+from dataclasses import replace
 
+import pytest
+
+from sipfsm.net.bounds import Bounds
 from sipfsm.probe import ProbeConfig, Report, probe
+from sipfsm.probe.checks import Outcome, ProbeContext, Users, by_id
+from sipfsm.probe.checks.base import Params
+from sipfsm.probe.io import Target
+from sipfsm.probe.oracle import Base, Tolerance
 from sipfsm.probe.report import table
-from sipfsm.probe.runner import run
+from sipfsm.probe.runner import _safe, run
 from sipfsm.sim.aio_clock import VirtualClockLoop
 
 FAST = 0.05  # a scaled T1: the 64*T1 windows are 3.2 s of virtual time
@@ -148,3 +156,89 @@ def test_cli_exit_0_on_inconclusive() -> None:
         timeout=60,
     )
     assert "0 no check failed (INCONCLUSIVE and SKIP included)" in " ".join(helped.stdout.split())
+
+
+# --------------------------------------------------------------------------- refusals (defect 7)
+
+#: The checks whose rule is not about refusals: they need a 2xx or a ringing call.
+NOT_ABOUT_REFUSALS = ["uas-2xx-retransmit", "uas-2xx-no-ack-bye", "cancel"]
+
+
+def test_a_stateless_refusal_is_inconclusive() -> None:
+    """A UA at its call limit answers 503 statelessly, before any provisional: the checks that
+    need a call are INCONCLUSIVE with "target refused: 503 ...", never judged on it."""
+    cfg = ProbeConfig(
+        checks=NOT_ABOUT_REFUSALS,
+        flaws=frozenset({"stateless-503"}),
+        users=Users("answer", ("busy",), "ring"),
+        max_examples=2,
+        seed=1,
+        virtual_clock=True,
+    )
+    seen = {
+        r.check.id: (r.verdict, r.observed) for r in run(cfg, progress_stream=io.StringIO()).results
+    }
+    assert all(
+        v == "inconclusive" and "target refused: 503 Service Unavailable" in o
+        for v, o in seen.values()
+    ), seen
+
+
+def test_a_refusal_after_a_provisional_is_the_targets_answer() -> None:
+    """The same 503 sent by a transaction (100 Trying first) is what that user answers: the
+    checks skip, saying they need another user, and are not inconclusive."""
+    cfg = ProbeConfig(
+        checks=NOT_ABOUT_REFUSALS,
+        users=Users("status-503", ("busy",), "status-503"),
+        max_examples=2,
+        seed=1,
+        virtual_clock=True,
+    )
+    seen = {
+        r.check.id: (r.verdict, r.observed) for r in run(cfg, progress_stream=io.StringIO()).results
+    }
+    assert all(v == "skip" and "503" in o for v, o in seen.values()), seen
+
+
+# --------------------------------------------------------------------------- stopped runs
+
+
+def _context(stop: asyncio.Event) -> ProbeContext:
+    return ProbeContext(
+        Target(("udp",), "127.0.0.1", 9), Base(), Tolerance(), Users(), stop, Bounds()
+    )
+
+
+@pytest.mark.parametrize("verdict", ["pass", "fail"])
+def test_a_verdict_reached_while_stopping_is_not_reported(verdict: str) -> None:
+    """An exchange that returns a verdict after the run's stop was set (a wait it made may
+    have been cut short) is reported as stopped, not as its verdict."""
+
+    async def exchange(ctx: ProbeContext, p: Params) -> Outcome:
+        ctx.stop.set()  # Ctrl-C while the exchange waited
+        return Outcome(verdict, "x", "no 487 within 2 s")
+
+    check = replace(by_id(["cancel"])[0], exchange=exchange)
+
+    async def main() -> Outcome:
+        return await _safe(check, _context(asyncio.Event()), {})
+
+    out = asyncio.run(main())
+    assert out.verdict == "skip", out
+    assert "stopped before the exchange ended" in out.observed
+    assert verdict.upper() in out.observed
+
+
+def test_the_duration_estimate_counts_the_in_flight_limit() -> None:
+    """Five checks wait out 64*T1 = 32 s five times each: side by side that is 160 s, but a
+    live UAS target gets 4 exchanges at a time (--max-in-flight), so 200 s; one at a time, 800."""
+    from sipfsm.cli.probe import expected_line
+
+    bare = ProbeConfig()
+    assert expected_line(bare) is not None
+    assert "about 160 s" in (expected_line(bare) or "")
+    live = ProbeConfig(target="udp:127.0.0.1:5060")
+    assert "about 200 s" in (expected_line(live) or ""), expected_line(live)
+    assert "4 at a time" in (expected_line(live) or "")
+    one = ProbeConfig(target="udp:127.0.0.1:5060", max_in_flight=1, duration=1000)
+    assert "about 800 s" in (expected_line(one) or ""), expected_line(one)

@@ -22,7 +22,7 @@ from sipfsm.probe.checks import CHECKS, Users
 from sipfsm.probe.checks.registry import by_id
 from sipfsm.probe.oracle import Tolerance
 from sipfsm.probe.reference import FLAWS
-from sipfsm.probe.runner import ProbeConfig, Report
+from sipfsm.probe.runner import ProbeConfig, Report, expected_seconds
 from sipfsm.probe.runner import run as run_probe
 
 __all__ = ["register", "run"]
@@ -226,11 +226,13 @@ def expected_line(cfg: ProbeConfig) -> str | None:
     window = 64 * cfg.base().t1
     if not any(c.long for c in checks) or window < 5:
         return None
-    expected = min(cfg.max_examples * window, cfg.duration)
+    expected = min(expected_seconds(cfg, checks), cfg.duration)
     faster = "" if cfg.target else "; --virtual-clock gives the same checks in seconds"
+    long = sum(c.long for c in checks)
+    limit = f", {cfg.in_flight()} at a time" if cfg.in_flight() < long else ""
     return (
         f"sipfsm probe: expect up to about {expected:.0f} s: checks that wait out "
-        f"64*T1 = {window:g} s, {cfg.max_examples} examples each, run side by side "
+        f"64*T1 = {window:g} s, {cfg.max_examples} examples each, run side by side{limit} "
         f"(--duration {cfg.duration:g} s at most){faster}"
     )
 

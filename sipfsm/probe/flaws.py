@@ -18,9 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sipfsm.errors import ParseError
+from sipfsm.message.build import build_response
 from sipfsm.message.constants import MAGIC_COOKIE
 from sipfsm.message.message import Request, Response
 from sipfsm.message.parse import parse
+from sipfsm.message.serialize import serialize
 from sipfsm.model.timers import Timers
 from sipfsm.ua.screen import UasBehaviour
 
@@ -103,6 +105,13 @@ CATALOGUE: dict[str, Flaw] = {
             f"every response becomes {_FLOOD} copies, each with a new random top Via branch",
         ),
         Flaw("silent", "8.2.6", "nothing is ever sent"),
+        # a UA at its call limit (pjsua takes 4 calls, answers the next statelessly)
+        Flaw(
+            "stateless-503",
+            "8.2.7, 21.5.4",
+            "every INVITE is answered 503 statelessly (no 100, no transaction), as a UA at "
+            "its call limit does",
+        ),
     )
 }
 
@@ -168,6 +177,7 @@ class FlawedElement:
         self._firings: dict[tuple[str, ...], int] = {}  # copies sent by a timer, per message
         self._sent_2xx: dict[tuple[str, int, int], float] = {}  # 2xx -> first sent
         self._flaked = False  # whether flaky-cancel-unknown has answered 200 once
+        self._stateless: list[bytes] = []  # stateless answers not drained yet
 
     # -- the element's shape
 
@@ -194,6 +204,7 @@ class FlawedElement:
         """What the UA sends, with the flaws applied."""
         by_timer, self._by_timer = self._by_timer, False
         out = [self._outbound(data, by_timer) for data in self.inner.drain()]
+        out, self._stateless = [*self._stateless, *out], []
         return [hostile for data in out if data is not None for hostile in self._hostile(data)]
 
     def _hostile(self, data: bytes) -> list[bytes]:
@@ -224,6 +235,9 @@ class FlawedElement:
 
     def _inbound(self, req: Request) -> Request | None:
         branch = _branch(req)
+        if req.method == "INVITE" and "stateless-503" in self.flaws:
+            self._stateless.append(serialize(build_response(req, 503)))  # 8.2.7
+            return None
         if req.method == "INVITE":
             again = branch in self._invites_in
             self._invites_in.add(branch)

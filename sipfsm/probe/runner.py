@@ -56,7 +56,15 @@ from sipfsm.probe.wire import Call
 from sipfsm.sim.aio_clock import VirtualClockLoop
 from sipfsm.sim.aio_clock import run as run_virtual
 
-__all__ = ["CheckResult", "ProbeConfig", "Report", "Unreachable", "probe", "run"]
+__all__ = [
+    "CheckResult",
+    "ProbeConfig",
+    "Report",
+    "Unreachable",
+    "expected_seconds",
+    "probe",
+    "run",
+]
 
 
 class Unreachable(SipfsmError):
@@ -184,6 +192,8 @@ async def _safe(
                 out = Outcome("skip", "", "not run: no time left within --duration")
             else:
                 out = await check.exchange(ctx, params)
+                if ctx.stop.is_set() and out.verdict in ("pass", "fail"):
+                    out = _cut_short(out)
     except Stopped:
         out = Outcome("skip", "", "stopped before the exchange ended")
     except LimitExceeded as exc:
@@ -203,6 +213,20 @@ async def _safe(
         out = _not_clean(out, lag, ctx.max_lag)
     out.params = params
     return out
+
+
+def _cut_short(out: Outcome) -> Outcome:
+    """``out`` reached while the run was being stopped: a wait of the exchange may have been
+    cut short (a cleanup that swallowed the stop, a wait ended early), so its verdict is not
+    reported."""
+    return Outcome(
+        "skip",
+        out.expected,
+        f"stopped before the exchange ended (it would have been {out.verdict.upper()}: "
+        f"{out.observed})",
+        out.trace,
+        out.expected_trace,
+    )
 
 
 def _not_clean(out: Outcome, lag: Lag, limit: float) -> Outcome:
@@ -262,6 +286,18 @@ def _per_transport(
 
 class _Failed(Exception):
     """Raised inside the Hypothesis test when an exchange failed (makes it shrink)."""
+
+
+def expected_seconds(cfg: ProbeConfig, checks: list[Check]) -> float:
+    """About how long a real-time run of ``checks`` takes: each check that waits out a 64*T1
+    window (Timers B, F, H, J; 13.3.1.4) does so ``max_examples`` times, one after the other;
+    those checks run side by side, but no more exchanges at once than ``--max-in-flight``
+    allows (one check at a time with ``sequential``)."""
+    long = sum(c.long for c in checks)
+    at_once = 1 if cfg.sequential else min(long, cfg.in_flight())
+    if not long:
+        return 0.0
+    return cfg.max_examples * 64 * cfg.base().t1 * long / at_once
 
 
 def _estimate(check: Check, ctx: ProbeContext) -> float:
