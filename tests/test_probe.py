@@ -397,7 +397,7 @@ def test_cli_exit_0_and_json(tmp_path: Path) -> None:
     assert doc["role"] == "client"
     for c in doc["checks"]:
         assert {"id", "rfc", "verdict", "expected", "observed", "trace"} <= set(c)
-        assert c["verdict"] in ("pass", "fail", "skip")
+        assert c["verdict"] in ("pass", "fail", "skip", "inconclusive")
         for e in c["trace"]:
             assert set(e) == {"t", "dir", "summary"}
     assert "cancel-unknown" in done.stdout and "PASS" in done.stdout
@@ -577,7 +577,7 @@ def _assert_verdicts(result: tuple[int, dict[str, Any], str], role: str) -> None
     assert code in (0, 1), output[-3000:]
     assert doc.get("role") == role
     checks = doc["checks"]
-    assert checks and all(c["verdict"] in ("pass", "fail", "skip") for c in checks)
+    assert checks and all(c["verdict"] in ("pass", "fail", "skip", "inconclusive") for c in checks)
     assert not any("probe error" in c["observed"] for c in checks), output[-3000:]
     assert any(c["verdict"] != "skip" for c in checks), output[-3000:]
     assert (code == 1) == any(c["verdict"] == "fail" for c in checks)
@@ -603,6 +603,8 @@ def _pin_problems(pins: dict[str, dict[str, Any]], seen: dict[str, tuple[str, st
         pin = pins.get(cid)
         if pin is None:
             problems.append(f"{cid}: not pinned; seen {verdict}: {observed}")
+        elif pin.get("verdict") == "inconclusive" and "observed" not in pin:
+            problems.append(f"{cid}: an INCONCLUSIVE is pinned only with its reason (observed)")
         elif "unstable" in pin:
             if verdict not in pin["seen"]:
                 problems.append(
@@ -635,28 +637,36 @@ def _assert_pinned(name: str, result: tuple[int, dict[str, Any], str]) -> None:
 
 def test_pinned_verdicts_are_compared() -> None:
     """The comparison itself: a changed verdict, a lost observation, an unpinned check, a
-    verdict outside an unstable pin's and a pin that did not run are each reported."""
+    verdict outside an unstable pin's, a pin that did not run and an INCONCLUSIVE pinned
+    without its reason are each reported."""
     pins: dict[str, dict[str, Any]] = {
         "a": {"verdict": "fail", "observed": "3 seen"},
         "b": {"verdict": "pass"},
         "c": {"unstable": "lag", "seen": ["pass", "fail"]},
         "d": {"verdict": "skip"},
+        "f": {"verdict": "inconclusive", "observed": "target refused: 503"},
     }
     ok = {
         "a": ("fail", "only 3 seen here"),
         "b": ("pass", ""),
         "c": ("fail", ""),
         "d": ("skip", ""),
+        "f": ("inconclusive", "target refused: 503 Service Unavailable"),
     }
     assert _pin_problems(pins, ok) == []
     bad = {"a": ("fail", "2 seen"), "b": ("fail", "late"), "c": ("skip", "x"), "e": ("pass", "")}
+    bad["f"] = ("inconclusive", "did not reproduce")
     problems = _pin_problems(pins, bad)
+    assert _pin_problems({"f": {"verdict": "inconclusive"}}, {"f": bad["f"]}) == [
+        "f: an INCONCLUSIVE is pinned only with its reason (observed)"
+    ]
     assert problems == [
         "d: pinned, not run",
         "a: pinned observation '3 seen', seen '2 seen'",
         "b: pinned pass, seen fail: late",
         "c: unstable, seen so far ['pass', 'fail']; now skip: x",
         "e: not pinned; seen pass: ",
+        "f: pinned observation 'target refused: 503', seen 'did not reproduce'",
     ]
 
 

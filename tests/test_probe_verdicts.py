@@ -22,10 +22,11 @@ from sipfsm.net.bounds import Bounds
 from sipfsm.probe import ProbeConfig, Report, probe
 from sipfsm.probe.checks import Outcome, ProbeContext, Users, by_id
 from sipfsm.probe.checks.base import Params
+from sipfsm.probe.example import run_example
 from sipfsm.probe.io import Target
 from sipfsm.probe.oracle import Base, Tolerance
 from sipfsm.probe.report import table
-from sipfsm.probe.runner import _safe, run
+from sipfsm.probe.runner import run
 from sipfsm.sim.aio_clock import VirtualClockLoop
 
 FAST = 0.05  # a scaled T1: the 64*T1 windows are 3.2 s of virtual time
@@ -221,7 +222,7 @@ def test_a_verdict_reached_while_stopping_is_not_reported(verdict: str) -> None:
     check = replace(by_id(["cancel"])[0], exchange=exchange)
 
     async def main() -> Outcome:
-        return await _safe(check, _context(asyncio.Event()), {})
+        return await run_example(check, _context(asyncio.Event()), {})
 
     out = asyncio.run(main())
     assert out.verdict == "skip", out

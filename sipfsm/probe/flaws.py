@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from sipfsm.errors import ParseError
 from sipfsm.message.build import build_response
 from sipfsm.message.constants import MAGIC_COOKIE
+from sipfsm.message.grammar import names_of
 from sipfsm.message.message import Request, Response
 from sipfsm.message.parse import parse
 from sipfsm.message.serialize import serialize
@@ -112,6 +113,13 @@ CATALOGUE: dict[str, Flaw] = {
             "every INVITE is answered 503 statelessly (no 100, no transaction), as a UA at "
             "its call limit does",
         ),
+        # belle-sip's parser, after an overlong Content-Length over UDP
+        Flaw(
+            "wedge",
+            "18.3",
+            "after a request whose Content-Length exceeds its body, every later message from "
+            "the same source is taken as that body (never answered)",
+        ),
     )
 }
 
@@ -121,6 +129,9 @@ FLAWS: tuple[str, ...] = tuple(CATALOGUE)
 #: Copies a stopped timer still sends (Timers A, E, G "after two firings").
 _FIRINGS = 2
 _STATUS_LINE = re.compile(rb"^SIP/2\.0 \d{3} [^\r\n]*")
+_CONTENT_LENGTH = re.compile(  # the long and compact names (7.3.3)
+    rb"^(?:%s)[ \t]*:[ \t]*(\d{1,9})" % "|".join(names_of("Content-Length")).encode(), re.I | re.M
+)
 
 
 def _branch(msg: Message) -> str:
@@ -163,8 +174,11 @@ class FlawedElement:
         flaws: frozenset[str],
         timers: Timers,
         clock: Callable[[], float],
+        source: Callable[[], tuple[str, int] | None] = lambda: None,
     ) -> None:
         self.inner = inner
+        self.source = source
+        self._wedged: set[tuple[str, int]] = set()  # sources the wedge flaw no longer hears
         self.flaws = flaws
         self.timers = timers
         self.clock = clock
@@ -192,10 +206,13 @@ class FlawedElement:
 
     def receive_malformed(self, data: bytes, error: ParseError, now: float) -> None:
         """Bytes that do not parse: as the UA would."""
-        self.inner.receive_malformed(data, error, now)
+        if not self._wedges(data):
+            self.inner.receive_malformed(data, error, now)
 
     def receive_message(self, msg: Message, now: float) -> None:
         """A parsed message, unless a flaw drops or rewrites it first."""
+        if self._wedges(msg.raw):
+            return
         kept = self._inbound(msg) if isinstance(msg, Request) else msg
         if kept is not None:
             self.inner.receive_message(kept, now)
@@ -232,6 +249,21 @@ class FlawedElement:
         self.inner.handle_timer(now)
 
     # -- what the UA receives
+
+    def _wedges(self, data: bytes) -> bool:
+        """The ``wedge`` flaw: whether ``data`` is swallowed as the body its source still
+        owes (the source is wedged from a request whose Content-Length exceeds its body)."""
+        source = self.source()
+        if "wedge" not in self.flaws or source is None:
+            return False
+        if source in self._wedged:
+            return True
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = _CONTENT_LENGTH.search(head)
+        if length is not None and int(length.group(1)) > len(body):
+            self._wedged.add(source)
+            return True
+        return False
 
     def _inbound(self, req: Request) -> Request | None:
         branch = _branch(req)

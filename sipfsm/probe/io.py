@@ -110,9 +110,11 @@ class Event:
 
 
 class ProbeIO:
-    """One shared endpoint (UDP, and TCP when needed) for the client-role exchanges, routing
-    every received message to the exchange whose Call-ID or branch it carries, and answering
-    every request of the target the moment it arrives (:meth:`_answer`)."""
+    """One endpoint (UDP, and TCP when needed) for client-role exchanges, routing every
+    received message to the exchange whose Call-ID or branch it carries, and answering every
+    request of the target the moment it arrives (:meth:`_answer`). Each check has its own
+    (:meth:`fresh`): one source port and From user per check, so that a target that wedges
+    on one source, or refuses a second call from it, touches one check only."""
 
     def __init__(
         self,
@@ -123,13 +125,18 @@ class ProbeIO:
         stop: asyncio.Event,
         host: str = "127.0.0.1",
         listen_port: int | None = None,
+        user: str = "probe",
+        udp_only: bool = False,
     ) -> None:
         self.target = target
         self.stop = stop
+        #: Our user in From and Contact (:class:`~sipfsm.probe.wire.Local`).
+        self.user = user
+        self.bounds, self.allow_remote, self.host = bounds, allow_remote, host
         self.ep = SipEndpoint(
             host=host,
             udp_port=listen_port or 0,
-            tcp_port=(listen_port or 0) if "tcp" in target.transports else None,
+            tcp_port=(listen_port or 0) if "tcp" in target.transports and not udp_only else None,
             bounds=bounds,
             allow_remote=allow_remote,
             on_message=self._dispatch,
@@ -196,9 +203,22 @@ class ProbeIO:
         """Our address for ``transport`` toward the target (TCP: opens the connection)."""
         if transport == "tcp":
             host, port = await self.ep.connect(self.target.host, self.target.port)
-            return Local("tcp", host, port, contact_port=self.ep.tcp_addr[1])
+            return Local("tcp", host, port, contact_port=self.ep.tcp_addr[1], user=self.user)
         host, port = self.ep.udp_addr
-        return Local("udp", host, port)
+        return Local("udp", host, port, user=self.user)
+
+    async def fresh(self, user: str | None = None, *, udp_only: bool = False) -> ProbeIO:
+        """Another endpoint toward the same target, with sockets of its own (its own source
+        port, its own TCP connections), started; ``user`` in From (default: this one's)."""
+        return await ProbeIO(
+            self.target,
+            bounds=self.bounds,
+            allow_remote=self.allow_remote,
+            stop=self.stop,
+            host=self.host,
+            user=user or self.user,
+            udp_only=udp_only,
+        ).start()
 
     def exchange(self, label: str) -> Exchange:
         """A new exchange on the shared endpoint."""

@@ -101,13 +101,15 @@ class ProbeContext:
     #: Whether the target answered OPTIONS when it was first reached: the liveness re-checks
     #: of the malformed corpus ask it again (a target that only takes calls is not asked).
     answers_options: bool = False
-    #: Our From user in requests outside a dialog (8.1.1.3): each check has its own.
-    from_user: str = "probe"
 
     @property
     def t64(self) -> float:
         """64*T1: Timers B, F, H, J on UDP and the 2xx retransmission limit."""
         return 64 * self.base.t1
+
+    def lag_limit(self, check: Check) -> float:
+        """The probe's own lag beyond which an exchange of ``check`` is not observed cleanly."""
+        return self.max_lag if check.timed else max(self.max_lag, self.answer_wait / 4)
 
     @property
     def grace(self) -> float:
@@ -159,3 +161,11 @@ class Check:
     #: over unreliable transports: 17.1.1.2, 17.1.2.2, 17.2.1): the runner first runs the
     #: simplest parameters of each transport the target offers, then Hypothesis draws.
     by_transport: bool = False
+    #: Whether it runs after every other check, each exchange from sockets of its own and
+    #: followed by a liveness re-check: what it sends may wedge the target (issue 13, defect 4).
+    last: bool = False
+    #: Whether its verdict rests on instants within the timing tolerance (retransmission
+    #: trains, silence after an ACK): the probe's own lag then counts from ``max_lag``; a
+    #: check that only waits seconds for an answer tolerates lag up to a quarter of that wait
+    #: (:meth:`ProbeContext.lag_limit`).
+    timed: bool = True
