@@ -18,15 +18,20 @@ from dataclasses import replace
 
 import pytest
 
+from sipfsm.message.message import Request
+from sipfsm.message.parse import parse
+from sipfsm.net.aio import SipEndpoint
 from sipfsm.net.bounds import Bounds
 from sipfsm.probe import ProbeConfig, Report, probe
 from sipfsm.probe.checks import Outcome, ProbeContext, Users, by_id
 from sipfsm.probe.checks.base import Params
+from sipfsm.probe.checks.common import refused
 from sipfsm.probe.example import run_example
-from sipfsm.probe.io import Target
+from sipfsm.probe.io import Exchange, Target
 from sipfsm.probe.oracle import Base, Tolerance
 from sipfsm.probe.report import table
 from sipfsm.probe.runner import run
+from sipfsm.probe.wire import Call, Local, Msg, response_to
 from sipfsm.sim.aio_clock import VirtualClockLoop
 
 FAST = 0.05  # a scaled T1: the 64*T1 windows are 3.2 s of virtual time
@@ -243,3 +248,26 @@ def test_the_duration_estimate_counts_the_in_flight_limit() -> None:
     assert "4 at a time" in (expected_line(live) or "")
     one = ProbeConfig(target="udp:127.0.0.1:5060", max_in_flight=1, duration=1000)
     assert "about 800 s" in (expected_line(one) or ""), expected_line(one)
+
+
+@pytest.mark.parametrize(("status", "refusal"), [(486, True), (503, True), (404, False)])
+def test_which_answers_are_refusals(status: int, refusal: bool) -> None:
+    """486 and 503 before any provisional turn the call away (inconclusive); a 404 is about
+    the user called (Kamailio's tm for an unregistered user): no refusal, the check skips."""
+
+    async def main() -> Outcome | None:
+        ep = await SipEndpoint(host="127.0.0.1", udp_port=0, bounds=Bounds()).start()
+        x = Exchange(ep, asyncio.Event(), "refusal")
+        await ep.close()
+        call = Call("sip:bob@127.0.0.1:5060", Local("udp", "127.0.0.1", 5062))
+        invite = parse(call.request("INVITE"))
+        assert isinstance(invite, Request)
+        x.deliver(Msg.of(1.0, response_to(invite, status, to_tag="t"), "udp", ("127.0.0.1", 1)))
+        return refused(x, call, x.received[-1])
+
+    out = asyncio.run(main())
+    if refusal:
+        assert out is not None and out.verdict == "inconclusive"
+        assert out.observed.startswith(f"target refused: {status} ")
+    else:
+        assert out is None
