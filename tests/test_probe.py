@@ -516,7 +516,7 @@ def _probe_cmd(target: str, out: Path, *extra: str) -> list[str]:
         "--seed",
         "1",
         "--duration",
-        "100",
+        "150",
         "--json",
         str(out),
         "--report-dir",
@@ -534,7 +534,7 @@ def peer_reports(
     from peer_harness import SippUas, free_port
 
     base = tmp_path_factory.mktemp("probe")
-    uas = SippUas(base / "sipp_uas", port=free_port(5080), calls=1000, timeout=200).start()
+    uas = SippUas(base / "sipp_uas", port=free_port(5080), calls=1000, timeout=260).start()
     port = free_port(5081)
     uac = (
         "sipp -sn uac {host}:{port} -s probe -i 127.0.0.1 -p {free_port} -m 1 -nostdin -timeout 45s"
@@ -554,7 +554,7 @@ def peer_reports(
     results: dict[str, tuple[int, dict[str, Any], str]] = {}
     try:
         for name, proc in procs.items():
-            stdout, stderr = proc.communicate(timeout=200)
+            stdout, stderr = proc.communicate(timeout=260)
             path = base / f"{name}.json"
             doc = json.loads(path.read_text()) if path.exists() else {}
             results[name] = (proc.returncode, doc, stdout + stderr)
