@@ -21,6 +21,7 @@ from sipfsm.message.constants import DEFAULT_PORT
 from sipfsm.message.grammar import names_of
 from sipfsm.message.message import Request
 from sipfsm.net.aio import Bounds, Received, SipEndpoint, check_target
+from sipfsm.net.bounds import Budget
 from sipfsm.probe.lag import note as note_lag
 from sipfsm.probe.wire import Local, Msg, response_to, summary, token
 
@@ -127,12 +128,15 @@ class ProbeIO:
         listen_port: int | None = None,
         user: str = "probe",
         udp_only: bool = False,
+        budget: Budget | None = None,
     ) -> None:
         self.target = target
         self.stop = stop
         #: Our user in From and Contact (:class:`~sipfsm.probe.wire.Local`).
         self.user = user
         self.bounds, self.allow_remote, self.host = bounds, allow_remote, host
+        #: ``bounds``' rate and message count, shared by every endpoint :meth:`fresh` opens.
+        self.budget = budget or Budget(bounds)
         self.ep = SipEndpoint(
             host=host,
             udp_port=listen_port or 0,
@@ -140,6 +144,7 @@ class ProbeIO:
             bounds=bounds,
             allow_remote=allow_remote,
             on_message=self._dispatch,
+            budget=self.budget,
         )
         self._by_key: dict[str, Exchange] = {}
         self._answering: set[asyncio.Task[None]] = set()  # answers to the target's requests
@@ -209,7 +214,9 @@ class ProbeIO:
 
     async def fresh(self, user: str | None = None, *, udp_only: bool = False) -> ProbeIO:
         """Another endpoint toward the same target, with sockets of its own (its own source
-        port, its own TCP connections), started; ``user`` in From (default: this one's)."""
+        port, its own TCP connections), started; ``user`` in From (default: this one's). It
+        shares this one's :class:`~sipfsm.net.bounds.Budget`: ``--rate`` and
+        ``--max-messages`` bound the whole run, not each endpoint."""
         return await ProbeIO(
             self.target,
             bounds=self.bounds,
@@ -218,6 +225,7 @@ class ProbeIO:
             host=self.host,
             user=user or self.user,
             udp_only=udp_only,
+            budget=self.budget,
         ).start()
 
     def exchange(self, label: str) -> Exchange:
