@@ -177,6 +177,12 @@ class Oracle:
                 self._enter("Completed", out)
         elif s == "Completed" and code >= 300:
             out.append(("send", "ack", code, True))
+        elif s == "Completed" and 200 <= code < 300:
+            # A 2xx from another branch after our 300-699 (a forking proxy forwards any 2xx at
+            # once, 16.7 step 5): not a retransmission of the final response (17.1.1.2), so it
+            # goes up: "delivering all 200 (OK) responses to an INVITE to the UAC" (17), whose
+            # core ACKs it (13.2.2.4). Nothing is sent; the state does not change.
+            out.append(("tu", "response", code))
         elif s == "Accepted" and 200 <= code < 300:
             out.append(("tu", "response", code))
 

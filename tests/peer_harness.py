@@ -8,6 +8,8 @@ working configurations live in ``tests/peers_config/`` (copied from the shared, 
 * Kamailio (``kamailio``): stateful proxy and registrar, UDP and TCP;
 * SIPp (``sip-tester``): scripted UAS (:class:`SippUas`) and UAC (:func:`run_sipp_uac`);
 * baresip (``baresip``): user agent that answers every INVITE;
+* Linphone (``linphone-cli``, SIP stack belle-sip): ``linphone-daemon --auto-answer``
+  (:class:`Linphone`);
 * sipsak (``sipsak``): :func:`register_contact` for the registrar.
 
 Every process is started in its own session, given a hard lifetime (a watchdog kills it), and
@@ -18,6 +20,7 @@ not come up) raises :class:`PeerUnavailable` with the reason and the peer's log 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -40,6 +43,7 @@ __all__ = [
     "PEERS_DIR",
     "Baresip",
     "Kamailio",
+    "Linphone",
     "PeerProcess",
     "PeerUnavailable",
     "SippRun",
@@ -54,7 +58,7 @@ __all__ = [
     "sip_ping",
 ]
 
-#: The peer configurations (``kamailio.cfg``, ``baresip/``), in the project: ``tests/peers_config``.
+#: The peer configurations (``kamailio.cfg``, ``baresip/``, ``linphone/``): ``tests/peers_config``.
 PEERS_DIR = Path(__file__).resolve().parent / "peers_config"
 #: The binaries each Debian package must provide (what "installed" means here).
 BINARIES: Mapping[str, tuple[str, ...]] = {
@@ -63,12 +67,14 @@ BINARIES: Mapping[str, tuple[str, ...]] = {
     "baresip": ("baresip",),
     "sofia-sip-bin": ("sip-options",),
     "sipsak": ("sipsak",),
+    "linphone-cli": ("linphonec", "linphone-daemon"),
 }
 LOOPBACK = "127.0.0.1"
 #: Ports of peers_config/README.md (each overridable).
 KAMAILIO_PORT = 5070
 SIPP_UAS_PORT = 5080
 BARESIP_PORT = 5090
+LINPHONE_PORT = 5100
 
 
 # --------------------------------------------------------------------------- versions
@@ -79,6 +85,8 @@ VERSION_COMMANDS: Mapping[str, tuple[tuple[str, ...], str, str]] = {
     "kamailio": (("kamailio", "-v"), r"version: kamailio (\S+)", "kamailio"),
     "sipp": (("sipp", "-v"), r"SIPp v(\S+?)\.?(?:\s|$)", "sip-tester"),
     "baresip": (("baresip", "-h"), r"baresip v(\S+)", "baresip"),
+    # linphone-daemon has no version option; linphonec of the same package has
+    "linphone": (("linphonec", "-v"), r"version: (\S+)", "linphone-cli"),
 }
 
 
@@ -528,6 +536,97 @@ class Baresip:
         """Stop it by PID and wait."""
         if self.process is not None:
             self.process.stop()
+
+
+# --------------------------------------------------------------------------- Linphone
+
+
+@dataclass
+class Linphone:
+    """``linphone-daemon --auto-answer`` as ``sip:bob@HOST:PORT`` over UDP
+    (``peers_config/linphone/linphonerc``), its RTP on ``rtp_port`` and up, all on loopback.
+
+    The daemon reads commands from stdin and aborts at its end (``/dev/null``: "basic_string:
+    construction from null"), so it listens on a control socket instead (``--pipe NAME``,
+    which it makes as ``/tmp/NAME``; removed at :meth:`stop`). It keeps its databases under
+    ``$HOME/.local/share/linphone``: ``HOME`` is the run folder, and without that folder it
+    opens no listening point at all.
+    """
+
+    run_dir: Path
+    host: str = LOOPBACK
+    port: int = LINPHONE_PORT
+    rtp_port: int = 17000
+    lifetime: float = 300.0
+    process: PeerProcess | None = None
+    pipe: str = ""
+
+    @property
+    def uri(self) -> str:
+        """Its address of record."""
+        return f"sip:bob@{self.host}:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        """liblinphone's log (``--log``: belle-sip's messages, every SIP message in full)."""
+        return self.run_dir / "linphone.log"
+
+    def config(self) -> str:
+        """The configuration with the SIP and RTP ports and the host filled in."""
+        text = (PEERS_DIR / "linphone" / "linphonerc").read_text()
+        text = text.replace(f"127.0.0.1:{LINPHONE_PORT}", f"{self.host}:{self.port}")
+        text = re.sub(r"^sip_port=.*$", f"sip_port={self.port}", text, flags=re.M)
+        text = re.sub(r"^bind_address=.*$", f"bind_address={self.host}", text, flags=re.M)
+        for i, kind in enumerate(("audio", "video", "text")):
+            port = self.rtp_port + 10 * i
+            text = re.sub(rf"^{kind}_rtp_port=.*$", f"{kind}_rtp_port={port}", text, flags=re.M)
+        return text
+
+    def start(self, timeout: float = 20.0) -> Linphone:
+        """Write the configuration, start ``linphone-daemon --auto-answer`` and wait until it
+        answers an OPTIONS."""
+        ensure_installed(["linphone-cli"])
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / ".local" / "share" / "linphone").mkdir(parents=True, exist_ok=True)
+        cfg = self.run_dir / "linphonerc"
+        cfg.write_text(self.config())
+        self.pipe = f"sipfsm-linphone-{os.getpid()}-{self.port}"
+        argv = ["linphone-daemon", "--pipe", self.pipe, "--config", str(cfg),
+                "--auto-answer", "--log", str(self.log_path)]  # fmt: skip
+        env = {**os.environ, "HOME": str(self.run_dir)}
+        self.process = PeerProcess(
+            "linphone", argv, self.run_dir / "linphone-daemon.out", self.run_dir, self.lifetime,
+            env=env,
+        )  # fmt: skip
+        self.process.start()
+        try:
+            self.process.wait_until(
+                lambda: sip_ping(self.host, self.port, "udp", user="bob", timeout=0.3) is not None,
+                timeout,
+                f"response to OPTIONS on {self.host}:{self.port}",
+            )
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def log(self) -> str:
+        """liblinphone's whole log."""
+        return _read(self.log_path)
+
+    def log_tail(self, lines: int = 60) -> str:
+        """Its output and the end of liblinphone's log."""
+        out = self.process.log_tail(lines) if self.process else ""
+        tail = "\n".join(self.log().splitlines()[-lines:])
+        return out + ("\n--- linphone.log\n" + tail if tail else "")
+
+    def stop(self) -> None:
+        """Stop it by PID and wait; remove its control socket."""
+        if self.process is not None:
+            self.process.stop()
+        if self.pipe:
+            with contextlib.suppress(OSError):
+                Path("/tmp", self.pipe).unlink()
 
 
 # --------------------------------------------------------------------------- sipsak

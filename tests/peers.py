@@ -7,14 +7,16 @@ The peer-launch logic lives in :mod:`peer_harness` (shared with ``bench/`` and, 
 * ``sipp_uas`` (per test): SIPp's built-in UAS for one call;
 * ``sipp_uac`` (per test): a runner ``sipp_uac(target, **kw) -> SippRun``;
 * ``baresip`` (per module): baresip auto-answering as ``sip:bob@127.0.0.1:PORT``;
+* ``linphone`` (per module): linphone-daemon (belle-sip) auto-answering as
+  ``sip:bob@127.0.0.1:PORT``;
 * ``register_contact`` (per test): ``register_contact(user, contact, registrar)`` via sipsak;
 * ``sip_options`` (per test): sofia-sip's ``sip-options`` client.
 
 A fixture whose Debian package cannot be installed (not root, no apt-get, apt failed) skips its
-test with the exact reason. Ports default to peers_config/README.md's (5070, 5080, 5090) when free,
-else any free port; ``SIPFSM_KAMAILIO_PORT`` / ``SIPFSM_SIPP_PORT`` / ``SIPFSM_BARESIP_PORT``
-override them. Every peer is stopped at teardown, even on failure, and the log tails of the
-peers a failed test used are attached to its report.
+test with the exact reason. Ports default to peers_config/README.md's (5070, 5080, 5090, 5100) when
+free, else any free port; ``SIPFSM_KAMAILIO_PORT`` / ``SIPFSM_SIPP_PORT`` / ``SIPFSM_BARESIP_PORT``
+/ ``SIPFSM_LINPHONE_PORT`` override them. Every peer is stopped at teardown, even on failure,
+and the log tails of the peers a failed test used are attached to its report.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 
 import peer_harness as _peers
 import pytest
-from peer_harness import Baresip, Kamailio, PeerUnavailable, SippRun, SippUas
+from peer_harness import Baresip, Kamailio, Linphone, PeerUnavailable, SippRun, SippUas
 
 __all__ = ["require"]
 
@@ -98,6 +100,26 @@ def baresip(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Baresip]:
         peer.start()
     except PeerUnavailable as exc:
         pytest.fail(f"baresip did not start: {exc}")
+    try:
+        yield peer
+    finally:
+        peer.stop()
+
+
+@pytest.fixture(scope="module")
+def linphone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Linphone]:
+    """linphone-daemon auto-answering as ``sip:bob@127.0.0.1:PORT``, killed after 240 s."""
+    require("linphone-cli")
+    peer = Linphone(
+        tmp_path_factory.mktemp("linphone"),
+        port=_port("SIPFSM_LINPHONE_PORT", 5100),
+        rtp_port=_peers.free_port(17000),
+        lifetime=240,
+    )
+    try:
+        peer.start()
+    except PeerUnavailable as exc:
+        pytest.fail(f"linphone-daemon did not start: {exc}")
     try:
         yield peer
     finally:

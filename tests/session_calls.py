@@ -104,8 +104,11 @@ Log = list[tuple[float, str, bytes, bool]]
 
 def forking_proxy(alice: UA, bobs: tuple[UA, ...], log: Log) -> Callable[[float], None]:
     """Deliver until quiet: Alice's out-of-dialog INVITE goes to every UAS, her in-dialog
-    requests to the UAS their Request-URI names; the UASs' messages go to Alice, in the order
-    of ``bobs``. ``log`` gets ``(t, sender, bytes, True)`` as a :class:`Wire` logs."""
+    requests to the UAS their Request-URI names, and the ACK of a 300-699 (the INVITE's
+    Request-URI, 17.1.1.3) to the UAS whose To tag it carries; the UASs' messages go to
+    Alice, in the order of ``bobs``. ``log`` gets ``(t, sender, bytes, True)`` as a
+    :class:`Wire` logs."""
+    tags: dict[str, UA] = {}  # the To tag of each UAS's responses
 
     def pump(now: float) -> None:
         for _ in range(50):
@@ -115,17 +118,26 @@ def forking_proxy(alice: UA, bobs: tuple[UA, ...], log: Log) -> Callable[[float]
                 log.append((now, alice.name, data, True))
                 msg = parse(data, strict=True)
                 uri = msg.uri if isinstance(msg, Request) else ""
+                tag = (msg.to.tag if msg.to else None) or ""
                 for bob in bobs:
                     if (
-                        isinstance(msg, Request)
-                        and msg.method == "INVITE"
-                        and not (msg.to and msg.to.tag)
-                    ) or bob.host in uri:
+                        (isinstance(msg, Request) and msg.method == "INVITE" and not tag)
+                        or bob.host in uri
+                        or (
+                            not any(b.host in uri for b in bobs)
+                            and isinstance(msg, Request)
+                            and msg.method == "ACK"
+                            and tags.get(tag) is bob
+                        )
+                    ):
                         bob.receive(data, now)
             for bob in bobs:
                 for data in bob.drain():
                     moved = True
                     log.append((now, bob.name, data, True))
+                    reply = parse(data, strict=True)
+                    if reply.to and reply.to.tag:
+                        tags.setdefault(reply.to.tag, bob)
                     alice.receive(data, now)
             if not moved:
                 return
@@ -253,4 +265,130 @@ def cancel_never_answered(
     bob.sessions[0].answer(486, answer_at)
     w.flush(answer_at)
     w.run_until(until, answer_at)
+    return w
+
+
+def fork_2xx_after_a_6xx(
+    alice: UA, bob1: UA, bob2: UA, *, status: int = 603, until: float = 60.0
+) -> Log:
+    """16.7 step 5, 13.2.2.4: Alice's INVITE forks to Bob1 and Bob2 (one branch, as a proxy's
+    response context holds one client transaction upstream); Bob1 declines ``status`` at 0.1 s
+    and Alice's INVITE client transaction enters Completed; at 0.2 s Bob2 answers 200, which a
+    forking proxy forwards at once even after a final response (16.7 step 5). Returns what
+    went over the wire, in order."""
+    log: Log = []
+    pump = forking_proxy(alice, (bob1, bob2), log)
+    alice.invite(BOB, 0.0)
+    pump(0.0)
+    bob1.sessions[0].answer(status, 0.1)
+    pump(0.1)
+    bob2.sessions[0].answer(200, 0.2)
+    pump(0.2)
+    now = 0.2
+    while now < until:
+        now += 0.25
+        for ua in (alice, bob1, bob2):
+            ua.handle_timer(now)
+        pump(now)
+    return log
+
+
+def caller_bye_on_early_dialog(
+    alice: UA, bob: UA, *, crossing_2xx: bool, until: float = 60.0
+) -> Wire:
+    """15: Bob answers 180 (an early dialog) and Alice's TU hangs up at 0.5 s: a BYE on that
+    early dialog. ``crossing_2xx``: the first copy of the BYE is lost and Bob answers 200 at
+    0.6 s, so the 2xx reaches Alice after her BYE (Terminating) and before the BYE's
+    retransmission (at 1.0 s) reaches Bob. The clock runs to ``until``."""
+    w = Wire(alice, bob)
+    s = alice.invite(BOB, 0.0)
+    w.flush(0.0)
+    bob.sessions[0].answer(180, 0.0)
+    w.flush(0.0)
+    if crossing_2xx:
+        w.drop = drop_nth(b"BYE", 1)
+    s.bye(0.5)
+    w.flush(0.5)
+    if crossing_2xx:
+        bob.sessions[0].answer(200, 0.6)
+        w.flush(0.6)
+        w.drop = lambda t, who, d: False
+    w.run_until(until, 0.6)
+    return w
+
+
+def fork_2xx_after_an_early_bye(alice: UA, bob1: UA, bob2: UA, *, until: float = 60.0) -> Log:
+    """15, 13.2.2.4: Alice's INVITE forks to Bob1 and Bob2; Bob1 answers 180 (an early
+    dialog) and Alice hangs up at 0.5 s: a BYE on Bob1's early dialog, which Bob1 answers 200
+    with 487 to the INVITE (15.1.2). At 1.0 s Bob2 answers the INVITE 200 (a proxy forwards
+    a 2xx after a final response, 16.7 step 5). Returns what went over the wire, in order."""
+    log: Log = []
+    pump = forking_proxy(alice, (bob1, bob2), log)
+    s = alice.invite(BOB, 0.0)
+    pump(0.0)
+    bob1.sessions[0].answer(180, 0.0)
+    pump(0.0)
+    s.bye(0.5)
+    pump(0.5)
+    bob2.sessions[0].answer(200, 1.0)
+    pump(1.0)
+    now = 1.0
+    while now < until:
+        now += 0.25
+        for ua in (alice, bob1, bob2):
+            ua.handle_timer(now)
+        pump(now)
+    return log
+
+
+def early_bye_2xx_reordered(alice: UA, bob: UA, *, until: float = 60.0) -> Wire:
+    """15, 13.2.2.4: as :func:`caller_bye_on_early_dialog` with a crossing 2xx, but the
+    network holds back the first copy of Bob's 200 (UDP may reorder): Alice's BYE, sent again
+    at 1.0 s, reaches Bob, who answers it 200 and stops retransmitting; her session is over
+    when the held 200 reaches her at 1.05 s. The clock runs to ``until``."""
+    held: list[bytes] = []
+
+    def hold(t: float, who: str, data: bytes) -> bool:
+        ok = who == "bob" and data.startswith(b"SIP/2.0 200 ") and b" INVITE\r\n" in data
+        if ok and not held:
+            held.append(data)
+            return True
+        return data.startswith(b"BYE ") and t < 1.0
+
+    w = Wire(alice, bob, drop=hold)
+    s = alice.invite(BOB, 0.0)
+    w.flush(0.0)
+    bob.sessions[0].answer(180, 0.0)
+    w.flush(0.0)
+    s.bye(0.5)
+    w.flush(0.5)
+    bob.sessions[0].answer(200, 0.6)
+    w.flush(0.6)
+    w.run_until(1.05, 0.6)
+    w.log.append((1.05, "bob", held[0], True))
+    alice.receive(held[0], 1.05)
+    w.flush(1.05)
+    w.run_until(until, 1.05)
+    return w
+
+
+def stray_2xx(alice: UA, bob: UA, *, at: float, fork: bool) -> Wire:
+    """Alice calls Bob, who answers 200 at 0.1 s (the ACK arrives). At ``at`` a copy of that
+    200 reaches Alice again: a late retransmission, or with ``fork`` the 2xx of another branch
+    (another To tag, as a forking proxy forwards it at once, 16.7 step 5). The copy is logged
+    as Bob's; the clock then runs 4 s more."""
+    w = Wire(alice, bob)
+    alice.invite(BOB, 0.0)
+    w.flush(0.0)
+    bob.sessions[-1].answer(200, 0.1)
+    w.flush(0.1)
+    ok = next(d for _, who, d, _ in w.log if who == "bob" and d.startswith(b"SIP/2.0 200"))
+    w.run_until(at, 0.1)
+    late = ok
+    if fork:
+        tag = (parse(ok, strict=True).get("To") or "").rsplit("tag=", 1)[1]
+        late = ok.replace(f"tag={tag}".encode(), b"tag=otherfork")
+    w.log.append((at, "bob", late, True))
+    alice.receive(late, at)
+    w.run_until(at + 4.0, at)
     return w

@@ -65,19 +65,24 @@ def first_sends(grams: list[Datagram], sender: str) -> list[Datagram]:
 
 def check_cseq_increasing(grams: list[Datagram], sender: str) -> None:
     """12.2.1.1: within a dialog, each new request (ACK and CANCEL excepted) has a CSeq one
-    higher... at least strictly higher than the last one the UA sent in that dialog."""
-    last: dict[str, int] = {}
+    higher... at least strictly higher than the last one the UA sent in that dialog. Each
+    dialog has its own local sequence number, starting at the CSeq of the request that
+    created it (12.1.2): the dialogs of a forked INVITE (one per To tag) count apart, each
+    from the INVITE's."""
+    last: dict[tuple[str, str, str], int] = {}
     for d in first_sends(grams, sender):
         m = d.msg
         assert isinstance(m, Request)
         if m.method in ("ACK", "CANCEL") or m.cseq is None:
             continue
-        key = f"{m.call_id}|{_tags(m)[0]}"
-        if key in last:
-            assert m.cseq.seq > last[key], (
-                f"12.2.1.1: {sender} sent {m.method} CSeq {m.cseq.seq} after {last[key]}"
+        frm, to = _tags(m)
+        call = m.call_id or ""
+        before = last.get((call, frm, to), last.get((call, frm, "")))
+        if before is not None:
+            assert m.cseq.seq > before, (
+                f"12.2.1.1: {sender} sent {m.method} CSeq {m.cseq.seq} after {before}"
             )
-        last[key] = m.cseq.seq
+        last[(call, frm, to)] = m.cseq.seq
 
 
 def check_dialog_requests(grams: list[Datagram], sender: str) -> None:
@@ -99,26 +104,77 @@ def check_dialog_requests(grams: list[Datagram], sender: str) -> None:
             assert _routes(m) == routes[key], f"12.2.1.2: the route set of {key} changed"
 
 
-def check_acks(grams: list[Datagram], uac: str, *, t1: float = 0.5) -> None:
+def _invite_tx_holds(grams: list[Datagram], i: int, uac: str, *, profile: str, t1: float) -> bool:
+    """Whether the 2xx at position ``i`` of the log, to an INVITE of ``uac``, reaches its UAC
+    core. Under ``rfc3261`` always: one that matches no client transaction goes to the core
+    all the same (18.1.2 as published). Under ``rfc6026`` only while the INVITE client
+    transaction surely exists, for such a stray is silently discarded (RFC 6026 8.9): in
+    Calling until Timer B (64*T1 after the INVITE, 17.1.1.2); in Proceeding until a CANCEL's
+    64*T1 has passed (9.1: then it SHOULD be destroyed); in Accepted until Timer M (64*T1 after
+    the first 2xx, RFC 6026 8.4); in Completed (after a 300-699) less than Timer D's 32 s
+    over UDP, its least value (17.1.1.2), and not at all over a reliable transport (0 s)."""
+    if profile == "rfc3261":
+        return True
+    d = grams[i]
+    m = d.msg
+    assert isinstance(m, Response) and m.cseq is not None
+    call = (m.call_id or "", m.cseq.seq)
+    invite = next(
+        (
+            e
+            for e in first_sends(grams[:i], uac)
+            if isinstance(e.msg, Request)
+            and e.msg.method == "INVITE"
+            and (e.msg.call_id or "", e.msg.cseq.seq if e.msg.cseq else 0) == call
+        ),
+        None,
+    )
+    if invite is None:
+        return False
+    earlier = [
+        e.msg
+        for e in grams[:i]
+        if e.sender != uac
+        and e.delivered
+        and isinstance(e.msg, Response)
+        and _method(e) == "INVITE"
+        and e.msg.cseq is not None
+        and (e.msg.call_id or "", e.msg.cseq.seq) == call
+    ]
+    times = {id(e.msg): e.t for e in grams[:i]}
+    failed = [r for r in earlier if r.status >= 300]
+    accepted = [r for r in earlier if 200 <= r.status < 300]
+    if failed:
+        reliable = invite.msg.via[0].transport.upper() != "UDP"
+        return not reliable and d.t < times[id(failed[0])] + 32.0 - 1e-9
+    if accepted:
+        return d.t <= times[id(accepted[0])] + 64 * t1 + 1e-9
+    if not earlier:
+        return d.t < invite.t + 64 * t1 - 1e-9
+    cancelled = _cancel_sent(grams, uac, call)
+    return cancelled is None or d.t <= cancelled + 64 * t1 + 1e-9
+
+
+def check_acks(grams: list[Datagram], uac: str, *, profile: str, t1: float = 0.5) -> None:
     """13.2.2.4: the UAC core ACKs every 2xx to an INVITE it receives, retransmissions
     included, once each, also after it sent BYE on the 2xx's dialog or its session ended: To
     tag of that 2xx, the CSeq number of the INVITE, a new branch (not the INVITE's: the ACK of
     a 2xx is its own transaction, 17.1.1.3 is for non-2xx), Route = the 2xx's Record-Route
     reversed (12.1.2); and for a retransmission the SAME ACK again ("The ACK MUST be passed to
     the client transport every time a retransmission of the 2xx final response that
-    triggered the ACK arrives"). A 2xx arriving more than 64*T1 after the first 2xx to its
-    INVITE is not judged: the UAC core considers the INVITE transaction completed then
-    (13.2.2.4), and RFC 6026 8.9 has such a stray response discarded."""
+    triggered the ACK arrives"). Which 2xx the core receives depends on the profile
+    (:func:`_invite_tx_holds`): under ``rfc3261`` every one; under ``rfc6026`` those its
+    INVITE client transaction is there to pass up (the rest are discarded, RFC 6026 8.9, and
+    :func:`check_stray_2xx` sees that no ACK goes for the ones after Timer M)."""
     invites = {
         (d.msg.cseq.seq if d.msg.cseq else 0): _branch(d.msg)
         for d in grams
         if d.sender == uac and isinstance(d.msg, Request) and d.msg.method == "INVITE"
     }
-    pending: list[Response] = []
+    pending: list[tuple[Response, bool]] = []  # each 2xx received, and whether it must be ACKed
     route_sets: dict[tuple[str, str], list[Any]] = {}
-    first_2xx: dict[tuple[str, int], float] = {}
     sent: dict[tuple[str, str, int], bytes] = {}
-    for d in grams:
+    for i, d in enumerate(grams):
         m = d.msg
         if (
             d.sender != uac
@@ -127,17 +183,14 @@ def check_acks(grams: list[Datagram], uac: str, *, t1: float = 0.5) -> None:
             and 200 <= m.status < 300
             and _method(d) == "INVITE"
         ):
-            call = (m.call_id or "", m.cseq.seq if m.cseq else 0)
-            if d.t > first_2xx.setdefault(call, d.t) + 64 * t1 + 1e-9:
-                continue
-            pending.append(m)
+            pending.append((m, _invite_tx_holds(grams, i, uac, profile=profile, t1=t1)))
             # 12.1.2: the route set is the Record-Route of the 2xx that created (or
             # confirmed) the dialog, reversed; later 2xx do not change it (12.2.1.2).
             route_sets.setdefault(_tags(m), [x.uri for x in reversed(m.record_route)])
         if d.sender == uac and isinstance(m, Request) and m.method == "ACK" and m.cseq is not None:
             match = [
-                r
-                for r in pending
+                (r, must)
+                for r, must in pending
                 if _tags(r) == _tags(m) and r.cseq is not None and r.cseq.seq == m.cseq.seq
             ]
             if not match:
@@ -146,8 +199,8 @@ def check_acks(grams: list[Datagram], uac: str, *, t1: float = 0.5) -> None:
                 raise AssertionError(
                     f"13.2.2.4: ACK {m.cseq.seq} to tag {_tags(m)[1]} acknowledges no 2xx received"
                 )
-            r = match[0]
-            pending.remove(r)
+            r = match[0][0]
+            pending.remove(match[0])
             assert _branch(m) != invites.get(m.cseq.seq), "13.2.2.4: ACK of 2xx reuses branch"
             assert _routes(m) == _expected_route(route_sets[_tags(r)], r), (
                 "12.1.2, 12.2.1.1, 13.2.2.4: the ACK's Route is not from the route set"
@@ -157,7 +210,52 @@ def check_acks(grams: list[Datagram], uac: str, *, t1: float = 0.5) -> None:
                 f"13.2.2.4: ACK {m.cseq.seq} to tag {_tags(m)[1]} for a 2xx retransmission "
                 "is not the same ACK as the first"
             )
-    assert not pending, f"13.2.2.4: {len(pending)} 2xx received but never ACKed"
+    missing = [r for r, must in pending if must]
+    assert not missing, f"13.2.2.4: {len(missing)} 2xx received but never ACKed"
+
+
+def check_2xx_after_a_failure_byed(
+    grams: list[Datagram], uac: str, *, profile: str, t1: float = 0.5
+) -> None:
+    """15: "If an initial INVITE generates a non-2xx final response, that terminates all
+    sessions (if any) and all dialogs (if any) that were created through responses to the
+    request ... a non-2xx final response also prevents further sessions from being created as
+    a result of the INVITE." A 2xx to that INVITE arriving later (from another branch: a
+    forking proxy forwards a 2xx at once, 16.7 step 5) can make no session, so its dialog is
+    not wanted, and 13.2.2.4: "If, after acknowledging any 2xx response to an INVITE, the UAC
+    does not want to continue with that dialog, then the UAC MUST terminate the dialog by
+    sending a BYE request". So ``uac`` sends a BYE on the 2xx's dialog (its To tag) after it,
+    unless that dialog already saw a BYE (``uac``'s own, on its early dialog: 15, or the
+    peer's). Only a 2xx that reaches the core is judged (:func:`_invite_tx_holds`)."""
+    failed: set[tuple[str, int]] = set()
+    for i, d in enumerate(grams):
+        m = d.msg
+        if d.sender == uac or not d.delivered or not isinstance(m, Response) or not m.cseq:
+            continue
+        call = (m.call_id or "", m.cseq.seq)
+        if _method(d) != "INVITE" or m.status < 200:
+            continue
+        if m.status >= 300:
+            failed.add(call)
+            continue
+        if call not in failed or not _invite_tx_holds(grams, i, uac, profile=profile, t1=t1):
+            continue
+        tag = _tags(m)[1]
+        byes = [
+            e
+            for e in grams
+            if isinstance(e.msg, Request)
+            and e.msg.method == "BYE"
+            and e.msg.call_id == m.call_id
+            and (
+                (e.sender == uac and _tags(e.msg)[1] == tag)
+                or (e.sender != uac and e.delivered and _tags(e.msg)[0] == tag and e.t <= d.t)
+            )
+        ]
+        assert byes, (
+            f"13.2.2.4, 15: {uac} sent no BYE on the dialog (To tag {tag}) of a 2xx at {d.t} "
+            f"to INVITE {call[1]}, which had already failed"
+        )
 
 
 def _expected_route(route_set: list[Any], resp: Response) -> list[str]:
@@ -697,16 +795,20 @@ def check_call(
     grams: list[Datagram],
     parties: tuple[str, ...] = ("alice", "bob"),
     *,
+    profile: str,
     t1: float = 0.5,
     t2: float = 4.0,
     until: float | None = None,
 ) -> None:
-    """Every rule above that holds for each party of a call, whatever the flow."""
+    """Every rule above that holds for each party of a call, whatever the flow, under
+    ``profile`` (``rfc3261`` or ``rfc6026``: which stray 2xx reach the UA core)."""
     for who in parties:
         check_cseq_increasing(grams, who)
         check_dialog_requests(grams, who)
         check_no_request_after_bye(grams, who)
-        check_acks(grams, who, t1=t1)
+        check_acks(grams, who, profile=profile, t1=t1)
+        check_2xx_after_a_failure_byed(grams, who, profile=profile, t1=t1)
+        check_stray_2xx(grams, who, profile=profile, t1=t1)
         check_cancelled_invite_destroyed(grams, who, t1=t1)
         check_non_2xx_acks(grams, who, t1)
         check_requests_answered(grams, who)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from sipfsm.cli import trace as _cli_trace
 from sipfsm.errors import SipfsmError
-from sipfsm.sim.trace import Step, TraceRefused, run_trace
+from sipfsm.sim.trace import Step, Trace, TraceRefused, run_trace
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,8 +47,69 @@ def test_json_and_options_after_events(capsys: pytest.CaptureFixture[str]) -> No
         capsys, "invite_server", "tu=404", "--transport", "tcp", "recv=ACK", "--json"
     )
     steps = json.loads(out)
-    assert code == 0 and set(steps[0]) == {"t", "what", "state"}
+    assert code == 0 and {"t", "what", "state", "kind"} <= set(steps[0])
     assert [s["what"] for s in steps][-2:] == ["fire I", "enter Terminated"]
+
+
+def test_json_steps_carry_structured_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    """Beside the prose, each JSON step says what it is: timers with their seconds (Table 4),
+    messages by method or status, retransmissions, the ACK of a non-2xx (17.1.1.3)."""
+    code, out, _ = trace(capsys, "invite_client", "+0.5", "recv=180", "recv=486", "--json")
+    rows = {s["what"]: {k: v for k, v in s.items() if k not in ("t", "what", "state")}
+            for s in json.loads(out)}  # fmt: skip
+    assert code == 0
+    assert rows["send INVITE"] == {"kind": "send", "message": "INVITE"}
+    assert rows["start A 0.5"] == {"kind": "timer", "action": "start", "timer": "A", "seconds": 0.5}
+    assert rows["start B 32.0"]["seconds"] == 32.0
+    assert rows["fire A"] == {"kind": "timer", "action": "fire", "timer": "A"}
+    assert rows["resend INVITE"] == {"kind": "send", "message": "INVITE", "retransmission": True}
+    assert rows["recv 486"] == {"kind": "recv", "status": 486}
+    assert rows["tu 180"] == {"kind": "tu", "status": 180}
+    assert rows["send ACK"] == {"kind": "send", "message": "ACK"}
+    assert rows["enter Completed"] == {"kind": "enter"}
+    code, out, _ = trace(capsys, "invite_session_client", "recv=486", "--json")
+    rows = {s["what"]: s for s in json.loads(out)}
+    assert rows["send ACK (486)"]["acks"] == 486 and rows["send ACK (486)"]["message"] == "ACK"
+    assert rows["tu session over"]["news"] == "session_over"
+
+
+#: Scripts reaching every kind of line the traces print (transactions, sessions, the dialog).
+_SCRIPTS = {
+    "invite_client": ["+0.5", "recv=180", "recv=486", "+40"],
+    "non_invite_client": ["+5", "recv=200", "+10"],
+    "invite_server": ["tu=180", "recv=request", "tu=404", "+1", "recv=ACK", "+10"],
+    "non_invite_server": ["tu=200", "recv=request", "+40"],
+    "invite_session_client": ["recv=180", "recv=200", "+1", "recv=BYE", "+40"],
+    "invite_session_server": ["tu=180", "tu=200", "+40"],
+    "dialog": ["recv=180", "recv=200", "send=INFO", "recv=200", "recv=BYE"],
+}
+
+
+@pytest.mark.parametrize("model", sorted(_SCRIPTS))
+def test_step_fields_agree_with_the_prose(model: str) -> None:
+    """Every message line names its message or status, every timer line its timer, and the
+    fields say what the prose says (the number, the method, a retransmission)."""
+    from sipfsm.sim.steps import step_fields
+
+    steps = run_trace(model, _SCRIPTS[model])
+    for step in steps:
+        fields = step_fields(step)
+        words = step.what.split()
+        if fields["kind"] in ("send", "recv", "tu") and "news" not in fields:
+            named = fields.get("message", fields.get("status"))
+            assert str(named) == words[1], (step, fields)
+            assert fields.get("retransmission", False) == (words[0] == "resend"), (step, fields)
+        elif fields["kind"] == "timer":
+            assert [fields["action"], fields["timer"]] == words[:2], (step, fields)
+            assert ("seconds" in fields) == (words[0] == "start"), (step, fields)
+            if words[0] == "start":
+                assert fields["seconds"] == float(words[2])
+        elif fields["kind"] == "enter":
+            assert step.state == words[1]
+        else:
+            assert words[0] not in ("send", "resend", "recv", "start", "fire", "enter"), step
+    kinds = {step_fields(s)["kind"] for s in steps}
+    assert {"send", "timer", "enter"} <= kinds or {"recv", "enter"} <= kinds, kinds
 
 
 def test_bad_input_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -169,3 +231,57 @@ def test_a_hidden_rfc3261_flaw_is_caught() -> None:
     broken = dataclasses.replace(machine, rules=rules)
     steps = run_trace(broken, ["tu=200", "recv=request"], profile="rfc3261")
     assert not _flaw_shown(steps)
+
+
+_SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _ladder(steps: list[Step], svg: str) -> tuple[list[str], list[tuple[str, float, float]]]:
+    """The participants' names and each arrow (its label, from x, to x) of a ladder's SVG."""
+    root = ET.fromstring(svg)
+    assert root.tag == f"{_SVG}svg"
+    names = [t.text or "" for t in root.iter(f"{_SVG}text") if t.get("class") == "participant"]
+    lines = [e for e in root.iter(f"{_SVG}line") if e.get("class") == "message"]
+    labels = [t.text or "" for t in root.iter(f"{_SVG}text") if t.get("class") == "message"]
+    arrows = [
+        (label, float(line.get("x1", "nan")), float(line.get("x2", "nan")))
+        for label, line in zip(labels, lines, strict=True)
+    ]
+    return names, arrows
+
+
+@pytest.mark.parametrize(
+    ("model", "script"),
+    [
+        ("invite_client", ["+0.5", "recv=180", "recv=486", "+40"]),
+        ("invite_session_server", ["tu=180", "tu=200", "+1", "recv=ACK"]),
+    ],
+)
+def test_a_trace_shows_itself_as_a_ladder(model: str, script: list[str]) -> None:
+    """In a notebook a trace is a ladder (``_repr_svg_``, ``_repr_html_``): the TU, the machine
+    and the peer; one arrow per message sent, received or passed up, in order, each labelled
+    with its time and the trace's prose, towards the peer, the machine or the TU."""
+    from sipfsm.sim.steps import step_fields
+
+    steps = run_trace(model, script)
+    names, arrows = _ladder(steps, steps._repr_svg_())
+    assert names == ["TU", model, "peer"]
+    tu, machine, peer = 90.0, 330.0, 570.0
+    towards = {"send": (machine, peer), "recv": (peer, machine), "tu": (machine, tu)}
+    messages = [(s, towards[str(step_fields(s)["kind"])]) for s in steps
+                if step_fields(s)["kind"] in towards]  # fmt: skip
+    assert len(messages) >= 3
+    assert arrows == [(f"{s.t:.3f}  {s.what}", a, b) for s, (a, b) in messages]
+    page = ET.fromstring(steps._repr_html_())  # XHTML: parses as XML
+    assert page.find(f"{_SVG}svg") is not None
+    rows = [[td.text for td in tr] for tr in page.iter("tr")][1:]
+    assert rows == [[f"{s.t:.3f}", s.what, s.state] for s in steps]
+
+
+def test_a_refused_trace_is_drawn_too() -> None:
+    with pytest.raises(TraceRefused) as refused:
+        run_trace("non_invite_server", ["tu=180"])
+    steps = refused.value.steps
+    assert isinstance(steps, Trace)
+    names, _ = _ladder(steps, steps._repr_svg_())
+    assert names == ["TU", "non_invite_server", "peer"]

@@ -183,3 +183,37 @@ def test_every_test_file_judges_data_mutants_or_says_why_not() -> None:
     files = {f"tests/{p.name}" for p in (ROOT / "tests").glob("test_*.py")}
     assert files - chosen == set()
     assert chosen - files == set(), "the table names a test file that is not there"
+
+
+def test_a_sampled_shard_reports_its_estimate_with_the_interval(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shard judged on a sample says so, with the Wilson interval of the killed fraction."""
+    entry = {"date": "d", "commit": "c" * 40, "command": "x", "seconds": 60, "tests": "t"}
+    counts = {"killed": 27, "survived": 3, "not checked": 70}
+    results = {"core": {"sipfsm/model/timers.py": {**entry, "counts": counts, "survivors": []}}}
+    monkeypatch.setattr(report, "RESULTS", tmp_path / "m.json")
+    monkeypatch.setattr(report, "REPORT", tmp_path / "m.md")
+    report.write({**results, "data": {}})
+    text = (tmp_path / "m.md").read_text()
+    assert "27 of 30 killed (90%): met by the estimate, 95% interval 74-97%" in text
+    assert "(a sample: 30 of its 100 mutants judged)" in text
+    low, high = report.wilson(30, 30)
+    assert high == 1.0 and 0.88 < low < 0.89
+
+
+def test_mutmut_samples_are_seeded_and_nested(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same count gives the same names, a larger count a superset, per shard."""
+    names = {
+        "sipfsm/model/timers.py": [f"sipfsm.model.timers.x_f__mutmut_{i}" for i in range(40)],
+        "sipfsm/engine/runner.py": [f"sipfsm.engine.runner.x_g__mutmut_{i}" for i in range(3)],
+    }
+    monkeypatch.setattr(mutmut_run, "names_of", lambda folder, path: names.get(path, []))
+    paths = sorted(names)
+    small = mutmut_run.sample(tmp_path, paths, 5)
+    assert small == mutmut_run.sample(tmp_path, paths, 5)
+    assert set(small) <= set(mutmut_run.sample(tmp_path, paths, 10))
+    assert sum(n.startswith("sipfsm.model.") for n in small) == 5
+    assert {n for n in small if n.startswith("sipfsm.engine.")} == set(names[paths[0]])

@@ -1,7 +1,7 @@
 """The asyncio adapter (``sipfsm.net.aio``) on local sockets, and real SIP peers on loopback.
 
 Unit tests run the adapter against small asyncio peers written here (UDP echo, TCP servers
-writing in pieces); the ``peer`` tests start Kamailio, SIPp, baresip and sipsak from their
+writing in pieces); the ``peer`` tests start Kamailio, SIPp, baresip, Linphone and sipsak from their
 Debian packages (installed by the harness in ``tests/peers.py``) and exchange real SIP with
 them through the adapter, with hand-written requests (RFC 3261 section 8.1.1).
 """
@@ -661,6 +661,41 @@ def test_baresip_answers_invite(baresip: _peers.Baresip) -> None:
     assert 180 in codes(inv), codes(inv)
     assert b"m=audio" in inv[-1].data
     assert codes(bye) == [200]
+
+
+@pytest.mark.peer
+def test_linphone_answers_invite(linphone: _peers.Linphone) -> None:
+    """linphone-daemon auto-answers: 100 then 200 with an SDP answer, no 180 (auto-answer does
+    not ring; 13.3.1 lets a UAS answer at once); BYE gets 200; its log (belle-sip's) shows the
+    INVITE it took."""
+    peer = (linphone.host, linphone.port)
+
+    async def main() -> tuple[list[Received], list[Received]]:
+        async with SipEndpoint() as ep:
+            call_id, tag = new_call()
+            me = f"<sip:probe@{LO}:{ep.udp_addr[1]}>"
+            common: dict[str, Any] = {
+                "via": ("udp", *ep.udp_addr),
+                "from_": f"{me};tag={tag}",
+                "call_id": call_id,
+            }
+            invite = request(
+                "INVITE", linphone.uri, to=f"<{linphone.uri}>", cseq=1,
+                headers=[f"Contact: {me}"], body=sdp_offer(), **common,
+            )  # fmt: skip
+            await ep.send(invite, "udp", *peer)
+            inv = await responses(ep, call_id, "1 INVITE", timeout=8)
+            to = header(inv[-1].data, "To")[0]
+            remote = uri_of(header(inv[-1].data, "Contact")[0])
+            await ep.send(request("ACK", remote, to=to, cseq=1, **common), "udp", *peer)
+            await ep.send(request("BYE", remote, to=to, cseq=2, **common), "udp", *peer)
+            return inv, await responses(ep, call_id, "2 BYE")
+
+    inv, bye = run(main(), timeout=20)
+    assert codes(inv) == [100, 200], (codes(inv), linphone.log_tail())
+    assert b"m=audio" in inv[-1].data
+    assert codes(bye) == [200]
+    assert "INVITE sip:bob@" in linphone.log()
 
 
 @pytest.mark.peer

@@ -390,6 +390,7 @@ def test_cli_exit_0_and_json(tmp_path: Path) -> None:
         "invite-server-ack-stops-retransmit,cancel,cancel-unknown",
         "--json",
         str(out),
+        "--progress",
     )
     assert done.returncode == 0, done.stdout + done.stderr
     doc = json.loads(out.read_text())
@@ -401,7 +402,7 @@ def test_cli_exit_0_and_json(tmp_path: Path) -> None:
         for e in c["trace"]:
             assert set(e) == {"t", "dir", "summary"}
     assert "cancel-unknown" in done.stdout and "PASS" in done.stdout
-    assert "checks done" in done.stderr  # progress on stderr
+    assert "checks done" in done.stderr and "ETA" in done.stderr  # --progress, on stderr
 
 
 def test_cli_exit_1_with_ladder(tmp_path: Path) -> None:
@@ -428,6 +429,7 @@ def test_cli_exit_1_with_ladder(tmp_path: Path) -> None:
     (c,) = doc["checks"]
     assert c["verdict"] == "fail" and c["trace"] and c["expected_trace"]
     assert (tmp_path / "ladders" / "invite-server-final-retransmit.dot").exists()
+    assert "checks done" not in done.stderr  # no --progress, stderr not a terminal
 
 
 @pytest.mark.parametrize(
@@ -475,7 +477,7 @@ def test_ctrl_c_stops_cleanly_with_a_partial_report(tmp_path: Path) -> None:
     T1 = 0.5 s): every wait ends at once, the report says which checks it stopped."""
     out = tmp_path / "r.json"
     proc = subprocess.Popen(
-        [*SIPFSM, "probe", "--t1", "0.5", "--json", str(out)],
+        [*SIPFSM, "probe", "--t1", "0.5", "--json", str(out), "--progress"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -527,10 +529,10 @@ def _probe_cmd(target: str, out: Path, *extra: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def peer_reports(
-    kamailio: Any, baresip: Any, tmp_path_factory: pytest.TempPathFactory
+    kamailio: Any, baresip: Any, linphone: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, tuple[int, dict[str, Any], str]]]:
     """Every peer probed at once (the 32 s Timer H/J/B/F windows overlap): Kamailio over UDP
-    and TCP, SIPp's UAS, baresip, and SIPp's UAC in role server."""
+    and TCP, SIPp's UAS, baresip, Linphone, and SIPp's UAC in role server."""
     from peer_harness import SippUas, free_port
 
     base = tmp_path_factory.mktemp("probe")
@@ -543,6 +545,7 @@ def peer_reports(
         "kamailio": _probe_cmd(f"udp+tcp:127.0.0.1:{kamailio.port}", base / "kamailio.json"),
         "sipp-uas": _probe_cmd(f"udp:127.0.0.1:{uas.port}", base / "sipp-uas.json"),
         "baresip": _probe_cmd(baresip.uri, base / "baresip.json"),
+        "linphone": _probe_cmd(linphone.uri, base / "linphone.json"),
         "sipp-uac": _probe_cmd(
             f"udp:127.0.0.1:{port}", base / "sipp-uac.json", "--role", "server", "--trigger", uac
         ),
@@ -592,6 +595,7 @@ PEER_PROGRAMS = {
     "kamailio": "kamailio",
     "sipp-uas": "sipp",
     "baresip": "baresip",
+    "linphone": "linphone",
     "sipp-uac": "sipp",
 }
 
@@ -714,6 +718,23 @@ def test_probe_sipp_uas(peer_reports: dict[str, Any]) -> None:
 def test_probe_baresip(peer_reports: dict[str, Any]) -> None:
     _assert_verdicts(peer_reports["baresip"], "client")
     _assert_pinned("baresip", peer_reports["baresip"])
+
+
+@pytest.mark.peer
+def test_probe_linphone(peer_reports: dict[str, Any], linphone: Any) -> None:
+    """linphone-daemon (belle-sip) as an auto-answering UAS; the JSON's raw messages are what
+    its own log says it received."""
+    _assert_verdicts(peer_reports["linphone"], "client")
+    _assert_pinned("linphone", peer_reports["linphone"])
+    sent = [
+        m["raw"]
+        for c in peer_reports["linphone"][1]["checks"]
+        for x in c["exchanges"]
+        for m in x["messages"]
+        if m["dir"] == "send" and m["raw"].startswith("OPTIONS ")
+    ]
+    log = linphone.log()
+    assert sent and any(m.split("\r\n", 1)[0] in log for m in sent)
 
 
 @pytest.mark.peer

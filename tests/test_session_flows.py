@@ -24,7 +24,7 @@ from sipfsm.ua.core import UA, InviteSession
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import session_oracle as oracle
-from session_calls import BOB, answered_call, forking_proxy
+from session_calls import BOB, answered_call, forking_proxy, stray_2xx
 
 #: One step of a flow: ``(t, action, *args)`` calls ``action(*args, t)``.
 Step = tuple[float, Callable[..., object], *tuple[object, ...]]
@@ -54,7 +54,7 @@ def _pair(
 
 def _check(w: Wire, *, t1: float = 0.5, t2: float = 4.0) -> list[oracle.Datagram]:
     grams = oracle.read(w.log)
-    oracle.check_call(grams, t1=t1, t2=t2, until=w.clock)
+    oracle.check_call(grams, profile=w.a.profile, t1=t1, t2=t2, until=w.clock)
     assert w.a.errors == [] and w.b.errors == []
     return grams
 
@@ -533,7 +533,7 @@ def test_forked_invite_two_early_dialogs_two_2xx(profile: str) -> None:
             ua.handle_timer(now)
         pump(now)
     grams = oracle.read(log)
-    oracle.check_acks(grams, "alice")
+    oracle.check_acks(grams, "alice", profile=alice.profile)
     oracle.check_no_request_after_bye(grams, "alice")
     acks = [d.msg for d in grams if isinstance(d.msg, Request) and d.msg.method == "ACK"]
     oks = [
@@ -673,45 +673,11 @@ def test_trace_dialog_refusals(
 
 
 def _late_2xx_call(profile: str, fork: bool) -> tuple[UA, list[tuple[float, str, bytes, bool]]]:
-    """Alice calls Bob, Bob answers 200 at 0.1 s; 40 s later (past 64*T1 = 32 s after that
-    2xx) a copy of the 200 reaches Alice: a late retransmission, or with ``fork`` the 2xx of
-    another branch (another To tag). Every datagram is logged for the session oracle."""
+    """Alice calls Bob, Bob answers 200 at 0.1 s; at 40 s (past 64*T1 = 32 s after that 2xx)
+    a copy of the 200 reaches Alice (:func:`session_calls.stray_2xx`): a late retransmission,
+    or with ``fork`` the 2xx of another branch (another To tag)."""
     alice, bob = _uas(profile)
-    log: list[tuple[float, str, bytes, bool]] = []
-
-    def pump(now: float) -> None:
-        for _ in range(20):
-            out = [("alice", d) for d in alice.drain()] + [("bob", d) for d in bob.drain()]
-            for sender, data in out:
-                log.append((now, sender, data, True))
-                (bob if sender == "alice" else alice).receive(data, now)
-            if not out:
-                return
-
-    alice.invite(BOB, 0.0)
-    pump(0.0)
-    bob.sessions[-1].answer(200, 0.1)
-    pump(0.1)
-    ok = next(d for t, s, d, _ in log if s == "bob" and d.startswith(b"SIP/2.0 200"))
-    now = 0.1
-    while now < 40.0:
-        now = round(now + 0.5, 3)
-        alice.handle_timer(now)
-        bob.handle_timer(now)
-        pump(now)
-    late = ok
-    if fork:
-        to = parse(ok, strict=True).get("To") or ""
-        tag = to.rsplit("tag=", 1)[1]
-        late = ok.replace(f"tag={tag}".encode(), b"tag=otherfork")
-    log.append((now, "bob", late, True))
-    alice.receive(late, now)
-    pump(now)
-    for _ in range(4):
-        now += 1.0
-        alice.handle_timer(now)
-        pump(now)
-    return alice, log
+    return alice, stray_2xx(alice, bob, at=40.0, fork=fork).log
 
 
 @pytest.mark.parametrize("fork", [False, True], ids=["retransmission", "other-fork"])

@@ -13,17 +13,25 @@ import dataclasses
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal, TypedDict, Unpack
+from typing import Any, Literal, TypedDict, Unpack
 
 import pytest
 
-from sipfsm import Machine, Request, Response
+from sipfsm import Machine, Request, Response, Transaction
 from sipfsm.message.build import build_ack
-from sipfsm.model.loader import Action, TimerTable, load_machine, load_timers, models_dir
+from sipfsm.model.loader import (
+    DEFAULT_PROFILE,
+    Action,
+    TimerTable,
+    load_machine,
+    load_timers,
+    models_dir,
+)
 from sipfsm.sim.wire import Wire
 from sipfsm.ua.core import UA, InviteSession
 from sipfsm.ua.dialog import Dialog
 from sipfsm.ua.uac import UACore
+from sipfsm.ua.uas import UASCore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -33,8 +41,11 @@ from session_calls import (
     bye_crosses_a_2xx_retransmission,
     bye_during_reinvite,
     bye_in,
+    caller_bye_on_early_dialog,
     cancel_never_answered,
+    early_bye_2xx_reordered,
     early_dialog_after_the_first_2xx,
+    fork_2xx_after_a_6xx,
     fork_answers_after_the_call,
     reinvite_on_early_dialog,
 )
@@ -164,7 +175,7 @@ def _real() -> Mutant:
 
 @pytest.mark.parametrize("acks_lost", [1, 10**6])
 def test_the_real_models_pass(acks_lost: int) -> None:
-    oracle.check_call(_call(_real(), "bob", acks_lost), until=END)
+    oracle.check_call(_call(_real(), "bob", acks_lost), profile=DEFAULT_PROFILE, until=END)
 
 
 @pytest.mark.parametrize("mutation", list(SERVER_MUTANTS))
@@ -180,7 +191,7 @@ def test_a_broken_caller_is_caught(mutation: str) -> None:
     """The first ACK is lost, so the 2xx comes again: it must be ACKed too (13.2.2.4)."""
     grams = _call(CLIENT_MUTANTS[mutation](), "alice", 1)
     with pytest.raises(AssertionError, match=r"13\.2\.2\.4"):
-        oracle.check_acks(grams, "alice")
+        oracle.check_acks(grams, "alice", profile=DEFAULT_PROFILE)
 
 
 def test_models_injection_refuses_unknown_names() -> None:
@@ -226,7 +237,7 @@ def test_the_real_ua_acks_every_non_2xx(acks_lost: int) -> None:
     acks = [d for d in grams if d.sender == "alice" and getattr(d.msg, "method", "") == "ACK"]
     assert len(acks) == acks_lost + 1
     oracle.check_non_2xx_acks(grams, "alice")
-    oracle.check_call(grams, until=END)
+    oracle.check_call(grams, profile=DEFAULT_PROFILE, until=END)
 
 
 @pytest.mark.parametrize("mutation", list(ACK_MUTANTS))
@@ -366,7 +377,7 @@ def _obligation_call(name: str, *, real: bool) -> list[oracle.Datagram]:
 
 @pytest.mark.parametrize("name", list(OBLIGATION_MUTANTS))
 def test_an_obligation_kept_by_the_real_models(name: str) -> None:
-    oracle.check_call(_obligation_call(name, real=True), until=END)
+    oracle.check_call(_obligation_call(name, real=True), profile=DEFAULT_PROFILE, until=END)
 
 
 @pytest.mark.parametrize("name", list(OBLIGATION_MUTANTS))
@@ -374,7 +385,7 @@ def test_an_obligation_broken_is_caught(name: str) -> None:
     """Each deviation of issue 12 put back into the models: the oracle names its rule."""
     grams = _obligation_call(name, real=False)
     with pytest.raises(AssertionError, match=OBLIGATION_MUTANTS[name][3]):
-        oracle.check_call(grams, until=END)
+        oracle.check_call(grams, profile=DEFAULT_PROFILE, until=END)
 
 
 def test_a_new_ack_for_each_2xx_retransmission_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -391,7 +402,7 @@ def test_a_new_ack_for_each_2xx_retransmission_is_caught(monkeypatch: pytest.Mon
     monkeypatch.setattr(UACore, "_ack_2xx", forgetful)
     grams = _call(_real(), "alice", 2)
     with pytest.raises(AssertionError, match=r"13\.2\.2\.4: .* is not the same ACK"):
-        oracle.check_acks(grams, "alice")
+        oracle.check_acks(grams, "alice", profile=DEFAULT_PROFILE)
 
 
 def test_a_fork_2xx_after_the_session_left_alone_is_caught(
@@ -404,7 +415,9 @@ def test_a_fork_2xx_after_the_session_left_alone_is_caught(
         UA("bob", "bob1.biloxi.example.com", name="bob1"),
         UA("bob", "bob2.biloxi.example.com", name="bob2"),
     ]
-    oracle.check_acks(oracle.read(fork_answers_after_the_call(*parties)), "alice")
+    oracle.check_acks(
+        oracle.read(fork_answers_after_the_call(*parties)), "alice", profile=DEFAULT_PROFILE
+    )
     monkeypatch.setattr(UACore, "_late_2xx", lambda self, s, resp, dialog, now: None)
     parties = [
         UA("alice", "atlanta.example.com"),
@@ -413,7 +426,7 @@ def test_a_fork_2xx_after_the_session_left_alone_is_caught(
     ]
     grams = oracle.read(fork_answers_after_the_call(*parties))
     with pytest.raises(AssertionError, match=r"13\.2\.2\.4: \d+ 2xx received but never ACKed"):
-        oracle.check_acks(grams, "alice")
+        oracle.check_acks(grams, "alice", profile=DEFAULT_PROFILE)
 
 
 @pytest.mark.parametrize("fork", [False, True], ids=["retransmission", "other-fork"])
@@ -451,12 +464,12 @@ def test_an_early_dialog_kept_after_the_first_2xx_is_caught(profile: str) -> Non
         )
         grams = oracle.read(early_dialog_after_the_first_2xx(*parties))
         if not mutant:
-            oracle.check_call(grams, ("alice",), until=60.0)
+            oracle.check_call(grams, ("alice",), profile=profile, until=60.0)
             continue
         with pytest.raises(
             AssertionError, match=r"13\.2\.2\.4: alice answered INFO .* 200, not 481"
         ):
-            oracle.check_call(grams, ("alice",), until=60.0)
+            oracle.check_call(grams, ("alice",), profile=profile, until=60.0)
 
 
 @pytest.mark.parametrize("profile", ["rfc6026", "rfc3261"])
@@ -475,7 +488,136 @@ def test_a_cancelled_invite_kept_for_ever_is_caught(profile: str) -> None:
         w = cancel_never_answered(alice, bob)
         grams = oracle.read(w.log)
         if not mutant:
-            oracle.check_call(grams, until=w.clock)
+            oracle.check_call(grams, profile=profile, until=w.clock)
             continue
         with pytest.raises(AssertionError, match=r"9\.1: alice ACKed at 40\.0 .* not destroyed"):
-            oracle.check_call(grams, until=w.clock)
+            oracle.check_call(grams, profile=profile, until=w.clock)
+
+
+# --- issue 12: a fork's 2xx after a 300-699 (deviation 10), the caller's early BYE (5) --------
+
+
+def _forked(profile: str) -> tuple[UA, UA, UA]:
+    return (
+        UA("alice", "atlanta.example.com", profile=profile),
+        UA("bob", "bob1.biloxi.example.com", name="bob1", profile=profile),
+        UA("bob", "bob2.biloxi.example.com", name="bob2", profile=profile),
+    )
+
+
+@pytest.mark.parametrize("profile", ["rfc6026", "rfc3261"])
+def test_a_fork_2xx_absorbed_in_completed_is_caught(
+    profile: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deviation 10 of issue 12 reintroduced: the INVITE client transaction's Completed
+    absorbs a 2xx again (models/invite_client.toml as before), injected into the transaction
+    layer. After Bob1's 603 the 2xx Bob2 sends is then never ACKed: check_acks names 13.2.2.4;
+    with the real model the same flow passes."""
+    grams = oracle.read(fork_2xx_after_a_6xx(*_forked(profile)))
+    oracle.check_call(grams, ("alice",), profile=profile, until=60.0)
+    mutant = _break("invite_client", "Completed", "recv_2xx", kind="ignore", dest=None, actions=())
+
+    def made(model: str | Machine, *args: Any, **kwargs: Any) -> Transaction:
+        return Transaction(mutant if model == "invite_client" else model, *args, **kwargs)
+
+    monkeypatch.setattr("sipfsm.engine.txlayer.Transaction", made)  # what TransactionLayer makes
+    grams = oracle.read(fork_2xx_after_a_6xx(*_forked(profile)))
+    with pytest.raises(AssertionError, match=r"13\.2\.2\.4: \d+ 2xx received but never ACKed"):
+        oracle.check_call(grams, ("alice",), profile=profile, until=60.0)
+
+
+@pytest.mark.parametrize("profile", ["rfc6026", "rfc3261"])
+def test_a_fork_2xx_after_a_failure_left_up_is_caught(
+    profile: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The UAC core ACKs the 2xx that follows the 603 but keeps its dialog (no BYE): the call
+    failed, so no session can come of it (15) and 13.2.2.4 has the UAC BYE a dialog it does
+    not want. check_2xx_after_a_failure_byed names both sections."""
+
+    def ack_only(
+        self: UACore, s: InviteSession, resp: Response, dialog: Dialog | None, now: float
+    ) -> None:
+        assert dialog is not None
+        s.acked.add(((resp.to.tag if resp.to else None) or "", resp.cseq.seq if resp.cseq else 0))
+        dialog.response(resp)
+        self._ack_2xx(s, resp, dialog, now)
+
+    monkeypatch.setattr(UACore, "_late_2xx", ack_only)
+    grams = oracle.read(fork_2xx_after_a_6xx(*_forked(profile)))
+    oracle.check_acks(grams, "alice", profile=profile)  # the ACK is there
+    with pytest.raises(AssertionError, match=r"13\.2\.2\.4, 15: alice sent no BYE on the dialog"):
+        oracle.check_call(grams, ("alice",), profile=profile, until=60.0)
+
+
+def _pair(profile: str) -> tuple[UA, UA]:
+    return (
+        UA("alice", "atlanta.example.com", profile=profile),
+        UA("bob", "biloxi.example.com", profile=profile),
+    )
+
+
+@pytest.mark.parametrize("profile", ["rfc6026", "rfc3261"])
+def test_a_callee_ignoring_a_bye_on_its_early_dialog_is_caught(
+    profile: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deviation 5's UAS half reverted: the callee's core hands a BYE to its session only on
+    the dialog a 2xx chose (as before), so a BYE on its early dialog is answered 200 by the
+    core and the INVITE waits on: check_requests_answered names 15.1.2."""
+    w = caller_bye_on_early_dialog(*_pair(profile), crossing_2xx=False)
+    oracle.check_call(oracle.read(w.log), profile=profile, until=w.clock)
+    monkeypatch.setattr(
+        UASCore,
+        "_session_dialog",
+        staticmethod(lambda s, dialog: not s.terminated and s.dialog is dialog),
+    )
+    w = caller_bye_on_early_dialog(*_pair(profile), crossing_2xx=False)
+    with pytest.raises(AssertionError, match=r"15\.1\.2: bob never answered INVITE CSeq 1"):
+        oracle.check_call(oracle.read(w.log), profile=profile, until=w.clock)
+
+
+@pytest.mark.parametrize("profile", ["rfc6026", "rfc3261"])
+def test_a_2xx_after_our_early_bye_left_unacked_is_caught(profile: str) -> None:
+    """The caller's model absorbs the 2xx that crosses its BYE on the early dialog (Terminating
+    x recv_2xx ignored): check_acks names 13.2.2.4; the real models pass the same flow."""
+    for mutant in (False, True):
+        models = (
+            {
+                CLIENT: _break(
+                    CLIENT, "Terminating", "recv_2xx", kind="ignore", dest=None, actions=()
+                )
+            }
+            if mutant
+            else None
+        )
+        alice = UA("alice", "atlanta.example.com", profile=profile, models=models)
+        w = caller_bye_on_early_dialog(alice, _pair(profile)[1], crossing_2xx=True)
+        grams = oracle.read(w.log)
+        if not mutant:
+            oracle.check_call(grams, profile=profile, until=w.clock)
+            continue
+        with pytest.raises(AssertionError, match=r"13\.2\.2\.4: 1 2xx received but never ACKed"):
+            oracle.check_call(grams, profile=profile, until=w.clock)
+
+
+@pytest.mark.parametrize("profile", ["rfc6026", "rfc3261"])
+def test_a_second_bye_on_a_dialog_our_early_bye_ended_is_caught(
+    profile: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The UAC core forgets which early dialogs its BYE ended: the 2xx reordered after that
+    BYE is taken for another fork's and BYEd again: check_no_request_after_bye names 12.3."""
+    w = early_bye_2xx_reordered(*_pair(profile))
+    oracle.check_call(oracle.read(w.log), ("alice",), profile=profile, until=w.clock)
+    real = UACore._late_2xx
+
+    def forgetful(
+        self: UACore, s: InviteSession, resp: Response, dialog: Dialog | None, now: float
+    ) -> None:
+        s.byed.clear()
+        real(self, s, resp, dialog, now)
+
+    monkeypatch.setattr(UACore, "_late_2xx", forgetful)
+    grams = oracle.read(early_bye_2xx_reordered(*_pair(profile)).log)
+    with pytest.raises(AssertionError, match=r"12\.2\.1\.1: alice sent BYE CSeq 2 after 2"):
+        oracle.check_call(grams, ("alice",), profile=profile, until=60.0)
+    with pytest.raises(AssertionError, match=r"12\.3: alice sent BYE on a dialog ended by BYE"):
+        oracle.check_no_request_after_bye(grams, "alice")

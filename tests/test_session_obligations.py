@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sipfsm import Request, Response, parse
+from sipfsm import ProtocolError, Request, Response, parse
 from sipfsm.sim.wire import Wire
 from sipfsm.ua.core import UA
 
@@ -20,8 +20,12 @@ from session_calls import (
     bye_crosses_a_2xx_retransmission,
     bye_during_reinvite,
     bye_in,
+    caller_bye_on_early_dialog,
     cancel_never_answered,
+    early_bye_2xx_reordered,
     early_dialog_after_the_first_2xx,
+    fork_2xx_after_a_6xx,
+    fork_2xx_after_an_early_bye,
     fork_answers_after_the_call,
     reinvite_on_early_dialog,
 )
@@ -66,7 +70,7 @@ def test_a_bye_during_our_reinvite_is_answered_200(profile: str) -> None:
     assert s.terminated and b.terminated
     assert alice.errors == bob.errors == []
     grams = oracle.read(w.log)
-    oracle.check_call(grams, until=w.clock)
+    oracle.check_call(grams, profile=profile, until=w.clock)
     oracle.check_requests_answered(grams, "alice")
 
 
@@ -98,7 +102,7 @@ def test_a_reinvite_on_an_early_dialog_gets_its_14_2_answer(
     assert alice.errors == bob.errors == []
     assert alice.sessions[0].state == bob.sessions[0].state == "Confirmed"
     grams = oracle.read(w.log)
-    oracle.check_call(grams, until=w.clock)
+    oracle.check_call(grams, profile=profile, until=w.clock)
 
 
 # --- deviation 2: every 2xx is ACKed, the same ACK again for each retransmission (13.2.2.4) ---
@@ -122,7 +126,7 @@ def test_a_2xx_again_after_our_bye_gets_the_same_ack(profile: str) -> None:
     assert alice.sessions[0].terminated and bob.sessions[0].terminated
     assert alice.errors == bob.errors == []
     grams = oracle.read(w.log)
-    oracle.check_call(grams, until=w.clock)
+    oracle.check_call(grams, profile=profile, until=w.clock)
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -144,7 +148,7 @@ def test_a_fork_2xx_after_the_session_ended_is_acked_and_byed(profile: str) -> N
     assert bob2.sessions[0].terminated
     assert alice.errors == bob1.errors == bob2.errors == []
     grams = oracle.read(log)
-    oracle.check_acks(grams, "alice")
+    oracle.check_acks(grams, "alice", profile=profile)
     oracle.check_no_request_after_bye(grams, "alice")
 
 
@@ -176,7 +180,85 @@ def test_a_bye_from_the_tu_in_every_established_state(profile: str, state: str) 
     assert alice.sessions[0].terminated and bob.sessions[0].terminated
     assert alice.errors == bob.errors == []
     grams = oracle.read(w.log)
-    oracle.check_call(grams, until=w.clock)
+    oracle.check_call(grams, profile=profile, until=w.clock)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("crossing_2xx", [False, True], ids=["487", "2xx-crosses-the-bye"])
+def test_the_caller_byes_an_early_dialog(profile: str, crossing_2xx: bool) -> None:
+    """15: "The caller's UA MAY send a BYE for either confirmed or early dialogs"; the TU's
+    BYE in Proceeding (after Bob's 180) was refused. The INVITE transaction goes on: Bob
+    answers the BYE 200 and the INVITE 487 (15.1.2), ACKed by the transaction (17.1.1.3).
+    With ``crossing_2xx`` Bob's 200 to the INVITE crosses Alice's BYE: the UAC core ACKs it
+    (13.2.2.4) and sends no second BYE: the BYE it sent ends that dialog (Bob answers it 200)."""
+    alice, bob = _uas(profile)
+    w = caller_bye_on_early_dialog(alice, bob, crossing_2xx=crossing_2xx)
+    assert [e.state for e in alice.trace if e.what == "send BYE"] == ["Proceeding"]
+    byes = {
+        m.via[0].branch for m in _sent(w, "alice") if isinstance(m, Request) and m.method == "BYE"
+    }
+    assert len(byes) == 1
+    assert _finals_to(_sent(w, "bob"), "BYE") == [200]
+    assert _finals_to(_sent(w, "bob"), "INVITE") == ([200] if crossing_2xx else [487])
+    assert len(_acks(w.log, "alice")) == 1
+    assert alice.sessions[0].terminated and bob.sessions[0].terminated
+    assert len(alice.layer) == len(bob.layer) == 0
+    assert alice.errors == bob.errors == []
+    grams = oracle.read(w.log)
+    oracle.check_call(grams, profile=profile, until=w.clock)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_2xx_reordered_after_our_early_bye_is_acked_only(profile: str) -> None:
+    """13.2.2.4, 15: Bob's 200 to the INVITE reaches Alice only after her BYE on its early
+    dialog was answered (her session is over): the UAC core still ACKs it, and sends no
+    second BYE (12.3): the BYE Bob answered ended the dialog his 200 had confirmed."""
+    alice, bob = _uas(profile)
+    w = early_bye_2xx_reordered(alice, bob)
+    sent = [m for m in _sent(w, "alice") if isinstance(m, Request)]
+    assert [m.method for m in sent] == ["INVITE", "BYE", "BYE", "ACK"]  # the BYE twice: lost once
+    assert len({m.via[0].branch for m in sent if m.method == "BYE"}) == 1
+    assert alice.sessions[0].terminated and bob.sessions[0].terminated
+    assert alice.errors == bob.errors == []
+    grams = oracle.read(w.log)
+    oracle.check_call(grams, ("alice",), profile=profile, until=w.clock)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_fork_2xx_after_an_early_bye_is_acked_and_byed(profile: str) -> None:
+    """13.2.2.4, 15: Alice BYEs Bob1's early dialog (Bob1: 200, and 487 to the INVITE), then
+    Bob2 answers the INVITE 200 (16.7 step 5): Alice ACKs it and, having hung up, BYEs that
+    dialog; no request goes on Bob1's dialog after her BYE (12.3)."""
+    alice = UA("alice", "atlanta.example.com", profile=profile)
+    bob1 = UA("bob", "bob1.biloxi.example.com", name="bob1", profile=profile)
+    bob2 = UA("bob", "bob2.biloxi.example.com", name="bob2", profile=profile)
+    log = fork_2xx_after_an_early_bye(alice, bob1, bob2)
+    to = [
+        (d.split(b" ", 2)[:2]) for _, who, d, _ in log if who == "alice" and d.startswith(b"BYE ")
+    ]
+    assert to == [
+        [b"BYE", b"sip:bob@bob1.biloxi.example.com"],
+        [b"BYE", b"sip:bob@bob2.biloxi.example.com"],
+    ]
+    assert all(s.terminated for ua in (alice, bob1, bob2) for s in ua.sessions)
+    assert alice.errors == bob1.errors == bob2.errors == []
+    grams = oracle.read(log)
+    oracle.check_call(grams, ("alice",), profile=profile, until=60.0)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_no_bye_before_an_early_dialog(profile: str) -> None:
+    """15: "A UA MUST NOT send a BYE outside of a dialog." Bob's 100 Trying (no To tag, 12.1)
+    put Alice in Proceeding without a dialog: her TU's BYE is refused, naming section 15, and
+    nothing is sent; the TU may CANCEL (9.1)."""
+    alice, bob = _uas(profile)
+    w = Wire(alice, bob)
+    s = alice.invite("sip:bob@biloxi.example.com", 0.0)
+    w.flush(0.0)
+    assert s.state == "Proceeding" and s.dialogs == {}
+    with pytest.raises(ProtocolError, match=r"\(RFC 3261 15\): .*MUST NOT send a BYE outside"):
+        s.bye(0.1)
+    assert s.state == "Proceeding" and alice.drain() == []
 
 
 # --- deviation 3: early dialogs end 64*T1 after the first 2xx (13.2.2.4) ----------------------
@@ -209,7 +291,7 @@ def test_an_early_dialog_ends_64_t1_after_the_first_2xx(profile: str) -> None:
     assert info and set(info) == {481}
     assert alice.errors == bob1.errors == bob2.errors == []
     grams = oracle.read(log)
-    oracle.check_call(grams, ("alice",), until=60.0)
+    oracle.check_call(grams, ("alice",), profile=profile, until=60.0)
     oracle.check_early_dialogs_end(grams, "alice")
 
 
@@ -234,4 +316,33 @@ def test_a_cancelled_invite_without_final_response_is_destroyed(profile: str) ->
     assert not _acks(w.log, "alice")  # no transaction left to ACK the 486 (17.1.3)
     assert alice.errors == bob.errors == []
     grams = oracle.read(w.log)
-    oracle.check_call(grams, until=w.clock)
+    oracle.check_call(grams, profile=profile, until=w.clock)
+
+
+# --- deviation 10: a fork's 2xx after our 300-699 reaches the core (13.2.2.4, 16.7 step 5) -----
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_fork_2xx_after_a_6xx_is_acked_and_byed(profile: str) -> None:
+    """16.7 step 5: a forking proxy forwards any 2xx to an INVITE at once, also after a final
+    response went upstream; 13.2.2.4: the UAC core MUST ACK each 2xx it receives and, not
+    wanting the dialog, BYE it. Bob1's 603 put Alice's INVITE client transaction in Completed;
+    Bob2's 200 then matched it (same branch, 17.1.3) and was absorbed there: never ACKed, Bob2
+    retransmitted it for 64*T1 and sent his own BYE at 32.2 s. Now the transaction passes it
+    up (both profiles: it is no retransmission of the final response, 17.1.1.2)."""
+    alice = UA("alice", "atlanta.example.com", profile=profile)
+    bob1 = UA("bob", "bob1.biloxi.example.com", name="bob1", profile=profile)
+    bob2 = UA("bob", "bob2.biloxi.example.com", name="bob2", profile=profile)
+    log = fork_2xx_after_a_6xx(alice, bob1, bob2)
+    to_bob2 = [d.split(b" ", 2)[:2] for _, who, d, _ in log if who == "alice" and b"bob2" in d]
+    assert to_bob2[:2] == [
+        [b"ACK", b"sip:bob@bob2.biloxi.example.com"],
+        [b"BYE", b"sip:bob@bob2.biloxi.example.com"],
+    ]
+    ok_2xx = [d for _, who, d, _ in log if who == "bob2" and d.startswith(b"SIP/2.0 200 ")]
+    assert len([d for d in ok_2xx if b" INVITE\r\n" in d]) == 1  # ACKed: not retransmitted
+    assert not [d for _, who, d, _ in log if who == "bob2" and d.startswith(b"BYE ")]
+    assert alice.sessions[0].terminated and bob2.sessions[0].terminated
+    assert alice.errors == bob1.errors == bob2.errors == []
+    grams = oracle.read(log)
+    oracle.check_call(grams, ("alice",), profile=profile, until=60.0)

@@ -3,12 +3,14 @@
 A random TU (answers, CANCEL, BYE, re-INVITEs on both sides), a random clock and a lossy
 network; after every step and at the end the oracle (``tests/session_oracle.py``, written
 from RFC 3261 12-15 and 9, reading no model) checks the bytes that went over the wire: CSeq
-strictly increasing per direction, route set fixed once confirmed, dialog ID stable, every 2xx
+strictly increasing per dialog, route set fixed once confirmed, dialog ID stable, every 2xx
 ACKed once per reception with its To tag and route set, 2xx retransmission instants and the
 BYE at 64*T1, the glare windows, no request in a terminated dialog; and (issue 12) every 2xx
 ACKed also after the BYE, the same ACK for each retransmission, every request delivered given
-its final response (8.2.6, 9.2, 14.2, 15.1.2), no callee BYE before the ACK (15). Plus the
-named bugs of JsSIP (2xx retransmits stopping at T2) and sipml5 (200 retransmits after the ACK).
+its final response (8.2.6, 9.2, 14.2, 15.1.2), no callee BYE before the ACK (15), a 2xx after
+a failed INVITE ACKed and BYEd (15, 13.2.2.4), and which stray 2xx reach the core per profile
+(18.1.2 as published; RFC 6026 8.9: discarded). Plus the named bugs of JsSIP (2xx
+retransmits stopping at T2) and sipml5 (200 retransmits after the ACK).
 """
 
 from __future__ import annotations
@@ -23,14 +25,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from sipfsm import ProtocolError, Response, Timers
+from sipfsm import ProtocolError, Request, Response, Timers
 from sipfsm.sim.wire import Wire
 from sipfsm.ua.core import UA, InviteSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import session_oracle as oracle
-from session_calls import BOB, answered_call
+from session_calls import BOB, answered_call, stray_2xx
 from timer_bases import BASES
 
 # The stateful runs are the slowest tests: fewer examples than the profile's default.
@@ -53,6 +55,7 @@ class Call(RuleBasedStateMachine):
     def call(self, bases: tuple[float, float, float], transport: str, profile: str) -> None:
         """Alice calls Bob with T1, T2 and T4 drawn (tests/timer_bases.py)."""
         self.t1, self.t2, self.t4 = bases
+        self.profile = profile
         timers = Timers(*bases)
         self.alice, self.bob = (
             UA(
@@ -123,7 +126,7 @@ class Call(RuleBasedStateMachine):
         bound = 2 * 64 * self.t1 + 4.0 + max(33.0, self.t4) + 10.0
         self.now = self.wire.run_until(self.now + bound, self.now)
         grams = oracle.read(self.wire.log)
-        oracle.check_call(grams, t1=self.t1, t2=self.t2, until=self.now)
+        oracle.check_call(grams, profile=self.profile, t1=self.t1, t2=self.t2, until=self.now)
         oracle.check_glare_retry(grams, "alice", owner=True)
         oracle.check_glare_retry(grams, "bob", owner=False)
         # Once no INVITE waits for its final response (one may wait for ever: 13.2.1 sets no
@@ -203,3 +206,51 @@ def test_sipml5_bug_no_2xx_retransmission_after_the_ack(
         if d.delivered and not isinstance(d.msg, Response) and d.msg.method == "ACK"
     )
     assert len(sent) == lost + 1 and all(t <= first_ack for t in sent)
+
+
+@given(
+    bases=BASES,
+    transport=st.sampled_from(["udp", "tcp"]),
+    profile=st.sampled_from(["rfc6026", "rfc3261"]),
+    fork=st.booleans(),
+    after_m=st.booleans(),
+    offset=st.integers(1, 64).map(lambda k: k / 16),
+)
+@settings(max_examples=min(settings().max_examples, 40))
+def test_rfc6026_a_stray_2xx_is_silently_discarded(
+    bases: tuple[float, float, float],
+    transport: str,
+    profile: str,
+    fork: bool,
+    after_m: bool,
+    offset: float,
+) -> None:
+    """Deviation 7 of issue 12, RFC 6026 8.9 (replacing the last paragraph of 18.1.2): a
+    response that matches no client transaction is silently discarded. Bob's 200 comes to
+    Alice again (a retransmission, or another fork's 2xx) ``offset`` seconds before or after
+    Timer M (64*T1 after the first 2xx, RFC 6026 8.4). After it, under rfc6026, Alice sends
+    nothing at all: no ACK, and no dialog is made for the fork (no ACK, no BYE on its tag).
+    Before it (Accepted passes 2xx up), and under rfc3261 at any time (18.1.2 as published:
+    to the core), the UAC core ACKs it (13.2.2.4) and BYEs the fork's unwanted dialog."""
+    timers, t1 = Timers(*bases), bases[0]
+    alice, bob = (
+        UA(user, f"{place}.example.com", transport=transport, profile=profile, timers=timers)
+        for user, place in (("alice", "atlanta"), ("bob", "biloxi"))
+    )
+    timer_m = 0.1 + 64 * t1
+    at = timer_m + offset if after_m else timer_m - offset
+    w = stray_2xx(alice, bob, at=at, fork=fork)
+    grams = oracle.read(w.log)
+    after = [
+        d.msg.method
+        for d in grams
+        if d.sender == "alice" and d.t >= at and isinstance(d.msg, Request)
+    ]
+    if profile == "rfc6026" and after_m:
+        assert after == [], after
+        assert len(alice.sessions[0].dialogs) == 1
+    else:
+        assert after == (["ACK", "BYE"] if fork else ["ACK"]), after
+    assert alice.errors == []
+    oracle.check_stray_2xx(grams, "alice", profile=profile, t1=t1)
+    oracle.check_call(grams, ("alice",), profile=profile, t1=t1, t2=bases[1], until=w.clock)

@@ -21,8 +21,9 @@ from sipfsm.cli.outputs import output_file, output_folder, writing
 from sipfsm.probe.checks import CHECKS, Users
 from sipfsm.probe.checks.registry import by_id
 from sipfsm.probe.oracle import Tolerance
+from sipfsm.probe.progress import expected_seconds
 from sipfsm.probe.reference import FLAWS
-from sipfsm.probe.runner import ProbeConfig, Report, expected_seconds
+from sipfsm.probe.runner import ProbeConfig, Report
 from sipfsm.probe.runner import run as run_probe
 
 __all__ = ["register", "run"]
@@ -96,7 +97,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--t2", type=float, metavar="S", help="T2 (default 8*T1)")
     p.add_argument("--t4", type=float, metavar="S", help="T4 (default 10*T1)")
-    p.add_argument("--json", metavar="REPORT", type=Path, help="write the JSON report here")
+    p.add_argument(
+        "--json",
+        metavar="REPORT",
+        type=Path,
+        help="write the JSON report here (with every exchange's raw messages, bounded)",
+    )
+    p.add_argument(
+        "--junit",
+        metavar="FILE",
+        type=Path,
+        help="write the verdicts as JUnit XML here, for CI systems (one testcase per check)",
+    )
     p.add_argument(
         "--report-dir",
         metavar="DIR",
@@ -171,6 +183,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "64*T1 windows cost no waiting)",
     )
     p.add_argument("--all-ladders", action="store_true", help="draw every check, not only failures")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a progress line with an ETA on stderr (default: only when stderr is a terminal)",
+    )
     p.set_defaults(func=run)
 
 
@@ -211,6 +229,7 @@ def _config(args: argparse.Namespace) -> ProbeConfig:
         run_dir=args.report_dir,
         sequential=args.sequential,
         virtual_clock=args.virtual_clock,
+        progress=args.progress,
     )
 
 
@@ -226,10 +245,11 @@ def expected_line(cfg: ProbeConfig) -> str | None:
     window = 64 * cfg.base().t1
     if not any(c.long for c in checks) or window < 5:
         return None
-    expected = min(expected_seconds(cfg, checks), cfg.duration)
+    in_flight = 1 if cfg.sequential else cfg.in_flight()
+    expected = expected_seconds(checks, cfg.max_examples, cfg.base().t1, cfg.duration, in_flight)
     faster = "" if cfg.target else "; --virtual-clock gives the same checks in seconds"
     long = sum(c.long for c in checks)
-    limit = f", {cfg.in_flight()} at a time" if cfg.in_flight() < long else ""
+    limit = f", {in_flight} at a time" if in_flight < long else ""
     return (
         f"sipfsm probe: expect up to about {expected:.0f} s: checks that wait out "
         f"64*T1 = {window:g} s, {cfg.max_examples} examples each, run side by side{limit} "
@@ -238,9 +258,12 @@ def expected_line(cfg: ProbeConfig) -> str | None:
 
 
 def _check_outputs(args: argparse.Namespace) -> Path | None:
-    """Check ``--json`` and the ladders' folder before the probe runs; return that folder."""
+    """Check ``--json``, ``--junit`` and the ladders' folder before the probe runs; return
+    that folder."""
     if args.json:
         output_file(args.json, "--json")
+    if args.junit:
+        output_file(args.junit, "--junit")
     if args.report_dir:
         return output_folder(args.report_dir, "--report-dir")
     if args.json:
@@ -250,6 +273,7 @@ def _check_outputs(args: argparse.Namespace) -> Path | None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the probe; print the table; write JSON and ladders; return the exit code."""
+    from sipfsm.probe.junit import write_junit
     from sipfsm.probe.report import table, write_json, write_ladders
 
     try:
@@ -273,10 +297,15 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             with writing(args.json, "--json"):
                 write_json(report, args.json)
+        if args.junit:
+            with writing(args.junit, "--junit"):
+                write_junit(report, args.junit)
     finally:  # the verdicts are shown even when a report could not be written
         print(table(report))
     if args.json:
         print(f"\nJSON report: {args.json}")
+    if args.junit:
+        print(f"JUnit report: {args.junit}")
     if report.interrupted:
         print("sipfsm probe: interrupted; the report is partial", file=sys.stderr)
         return 130

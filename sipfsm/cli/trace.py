@@ -17,6 +17,7 @@ from typing import Any
 from sipfsm.cli.models import add_models_dir, load, models_directory, select
 from sipfsm.model.loader import DEFAULT_PROFILE, PROFILES, Machine, load_timers
 from sipfsm.model.timers import Timers
+from sipfsm.sim.steps import step_fields
 from sipfsm.sim.trace import Step, TraceRefused, format_steps, run_trace
 
 _EPILOG = """events:
@@ -92,7 +93,12 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--method", help="the request's method in the output (default: the model's, else 'request')"
     )
-    parser.add_argument("--json", action="store_true", help="print a JSON list of steps")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON list of steps: t, what (the line's prose), state, and its fields "
+        "(kind, message, status, timer, seconds ...)",
+    )
     add_models_dir(parser)
 
 
@@ -152,7 +158,11 @@ def _reparse(args: argparse.Namespace) -> argparse.Namespace:
 
 def _print(steps: list[Step], args: argparse.Namespace) -> None:
     if args.json:
-        rows = [json.dumps({"t": s.t, "what": s.what, "state": s.state}) for s in steps]
+        directory = models_directory(args)
+        rows = [
+            json.dumps({"t": s.t, "what": s.what, "state": s.state, **step_fields(s, directory)})
+            for s in steps
+        ]
         print("[\n " + ",\n ".join(rows) + "\n]" if rows else "[]")
         return
     base = timers_line(args)

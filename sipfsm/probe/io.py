@@ -99,11 +99,14 @@ def parse_target(text: str, allow_remote: bool = False) -> Target:
 @dataclass(frozen=True, slots=True)
 class Event:
     """One line of a trace: ``t`` seconds since the exchange began, ``dir`` (``send``,
-    ``recv`` or ``note``) and a one-line summary."""
+    ``recv`` or ``note``) and a one-line summary; a message's bytes as they went over the
+    wire and its transport (for the report's replayable exchanges, :mod:`sipfsm.probe.report`)."""
 
     t: float
     dir: str
     summary: str
+    raw: bytes | None = field(default=None, compare=False, repr=False)
+    transport: str | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict[str, object]:
         """``{t, dir, summary}`` with t in seconds, 3 decimals."""
@@ -288,7 +291,7 @@ class Exchange:
 
     def deliver(self, m: Msg) -> None:
         """A message for this exchange arrived."""
-        self.trace.append(Event(self.rel(m.t), "recv", m.summary()))
+        self.trace.append(Event(self.rel(m.t), "recv", m.summary(), m.data, m.transport))
         self.received.append(m)
         self._queue.put_nowait(m)
 
@@ -301,7 +304,7 @@ class Exchange:
         t = await self.ep.send(data, transport, host, port)  # type: ignore[arg-type]
         if due is not None:  # scheduled for ``due``, left at ``t``
             note_lag(t - due, f"a send at +{self.rel(due):.3f} s")
-        self.trace.append(Event(self.rel(t), "send", summary(data)))
+        self.trace.append(Event(self.rel(t), "send", summary(data), data, transport))
         return t
 
     async def reply(self, data: bytes, to: Msg) -> float:

@@ -1,5 +1,10 @@
 """The probe's report: a summary table, the JSON document, and ladder diagrams (SVG).
 
+The JSON document carries, per check, every exchange it ran with the raw bytes of each
+message sent and received (``exchanges``), so that a report can be replayed: bounded by
+:data:`RAW_LIMITS`, which the document states (``raw_messages``), and latin-1 text (one
+character per octet: ``text.encode("latin-1")`` gives the bytes back).
+
 Each failing check's minimal trace is drawn as a ladder (sequence) diagram with Graphviz:
 two panels side by side, the oracle's expected timeline on the left and the observed one on
 the right, each with the probe's and the target's lifelines, one arrow per message, labelled
@@ -14,11 +19,24 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
+from sipfsm.probe.checks import Outcome
 from sipfsm.probe.io import Event
 from sipfsm.probe.runner import CheckResult, Report
 
-__all__ = ["ladder_dot", "table", "write_json", "write_ladders"]
+__all__ = ["RAW_LIMITS", "exchanges_json", "ladder_dot", "report_json", "table", "write_json",
+           "write_ladders"]  # fmt: skip
+
+#: Bounds of the raw messages in the JSON report: octets kept of each message, messages kept of
+#: each exchange, exchanges kept of each check (its failing ones first), and octets kept of all
+#: of one check's messages (what a flooding peer can make a report weigh: 1 MiB per check).
+RAW_LIMITS = {
+    "max_octets_per_message": 8192,
+    "max_messages_per_exchange": 200,
+    "max_exchanges_per_check": 40,
+    "max_octets_per_check": 1 << 20,
+}
 
 
 def _cut(text: str, n: int) -> str:
@@ -79,7 +97,74 @@ def table(report: Report, width: int = 200) -> str:
 def write_json(report: Report, path: Path) -> None:
     """Write the JSON report."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
+    path.write_text(json.dumps(report_json(report), indent=2, ensure_ascii=False) + "\n")
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    """The report as JSON: the run's document, each check with its raw ``exchanges``."""
+    doc = report.to_json()
+    doc["raw_messages"] = {**RAW_LIMITS, "encoding": "latin-1"}
+    for entry, result in zip(doc["checks"], report.results, strict=True):
+        entry.update(exchanges_json(result))
+    return doc
+
+
+def exchanges_json(result: CheckResult) -> dict[str, Any]:
+    """``{exchanges: [...], exchanges_left_out: N}``: each exchange's verdict, parameters and
+    messages (``t``, ``dir``, ``transport``, ``octets``, ``raw``; ``truncated`` when cut),
+    failing exchanges first, within :data:`RAW_LIMITS` (what is left out is counted)."""
+    ordered = sorted(result.exchanges, key=lambda o: o.verdict != "fail")
+    kept = ordered[: RAW_LIMITS["max_exchanges_per_check"]]
+    budget = [RAW_LIMITS["max_octets_per_check"]]
+    return {
+        "exchanges": [_exchange(o, budget) for o in kept],
+        "exchanges_left_out": len(ordered) - len(kept),
+    }
+
+
+def _exchange(outcome: Outcome, budget: list[int]) -> dict[str, Any]:
+    """One exchange; ``budget`` holds the octets the check may still carry."""
+    messages = [e for e in outcome.trace if e.raw is not None]
+    out = []
+    for event in messages[: RAW_LIMITS["max_messages_per_exchange"]]:
+        octets = min(len(event.raw or b""), RAW_LIMITS["max_octets_per_message"])
+        if octets > budget[0]:
+            break
+        budget[0] -= octets
+        out.append(_message(event))
+    return {
+        "verdict": outcome.verdict,
+        "observed": outcome.observed,
+        "params": {k: v for k, v in _plain(outcome.params).items() if k != "original"},
+        "messages": out,
+        "messages_left_out": len(messages) - len(out),
+    }
+
+
+def _message(event: Event) -> dict[str, Any]:
+    raw = event.raw or b""
+    cap = RAW_LIMITS["max_octets_per_message"]
+    out: dict[str, Any] = {
+        "t": round(event.t, 6),
+        "dir": event.dir,
+        "transport": event.transport,
+        "octets": len(raw),
+        "raw": raw[:cap].decode("latin-1"),
+    }
+    if len(raw) > cap:
+        out["truncated"] = True
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """Parameters as JSON values (bytes as latin-1 text, whole: they are what was sent)."""
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def params_text(params: dict[str, object]) -> str:

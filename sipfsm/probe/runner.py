@@ -56,7 +56,7 @@ from sipfsm.probe.example import confirm, run_example
 from sipfsm.probe.io import ProbeIO, Target, UsageError, parse_target
 from sipfsm.probe.lag import LagMeter
 from sipfsm.probe.oracle import Base, Tolerance
-from sipfsm.probe.progress import Progress
+from sipfsm.probe.progress import Plan, Progress
 from sipfsm.probe.reference import ReferenceProcess, ReferenceTarget, _warm_up
 from sipfsm.probe.triggers import CommandTrigger, EmbeddedTrigger
 from sipfsm.probe.verdict import CheckResult, conclude
@@ -69,7 +69,6 @@ __all__ = [
     "ProbeConfig",
     "Report",
     "Unreachable",
-    "expected_seconds",
     "probe",
     "run",
 ]
@@ -112,6 +111,8 @@ class ProbeConfig:
     sequential: bool = False
     #: Probe the embedded reference UA on the virtual clock and an in-memory network (:func:`run`).
     virtual_clock: bool = False
+    #: The progress line on stderr: None on a TTY only, True always, False never.
+    progress: bool | None = None
 
     def in_flight(self) -> int:
         """``max_in_flight``, or its default: 4 against a live UAS (role client with a
@@ -223,18 +224,6 @@ def _per_transport(
 
 class _Failed(Exception):
     """Raised inside the Hypothesis test when an exchange failed (makes it shrink)."""
-
-
-def expected_seconds(cfg: ProbeConfig, checks: list[Check]) -> float:
-    """About how long a real-time run of ``checks`` takes: each check that waits out a 64*T1
-    window (Timers B, F, H, J; 13.3.1.4) does so ``max_examples`` times, one after the other;
-    those checks run side by side, but no more exchanges at once than ``--max-in-flight``
-    allows (one check at a time with ``sequential``)."""
-    long = sum(c.long for c in checks)
-    at_once = 1 if cfg.sequential else min(long, cfg.in_flight())
-    if not long:
-        return 0.0
-    return cfg.max_examples * 64 * cfg.base().t1 * long / at_once
 
 
 def _estimate(check: Check, ctx: ProbeContext) -> float:
@@ -461,7 +450,8 @@ async def probe(
     timer = loop.call_at(deadline, on_deadline)
     results = [CheckResult(c) for c in checks]
     report = Report("", role, started, 0.0, results, base, cfg.tolerance, seed=cfg.seed)
-    progress = Progress(results, progress_stream)
+    plan = Plan(cfg.max_examples, base.t1, cfg.duration, loop.time, t_start)
+    progress = Progress(results, progress_stream, plan=plan, enabled=cfg.progress)
     progress_task: asyncio.Task[None] | None = None
     meter = LagMeter(loop, min(0.01, cfg.tolerance.absolute / 5)).start()
     try:

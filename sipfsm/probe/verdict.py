@@ -45,6 +45,8 @@ class CheckResult:
     inconclusive: int = 0
     #: The probe's own worst lag over the check's exchanges, in seconds.
     lag: float = 0.0
+    #: Every exchange of the check, in the order run (the report's replayable messages).
+    exchanges: list[Outcome] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The report's entry for this check."""
@@ -163,6 +165,7 @@ def conclude(
     reports the minimal failing exchange."""
     res.failures = len(fails)
     res.rerun = rerun
+    res.exchanges = list(recorded)
     res.transports = {}
     for o in recorded:
         if "transport" in o.params:

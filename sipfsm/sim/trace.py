@@ -25,6 +25,7 @@ from sipfsm.engine.transaction import Transaction
 from sipfsm.errors import ProtocolError
 from sipfsm.model.loader import DEFAULT_PROFILE, Machine, load_timers, load_vocabulary
 from sipfsm.model.timers import Timers
+from sipfsm.sim.ladder import Trace
 from sipfsm.sim.steps import (
     TraceInputError,
     TraceRefused,
@@ -34,7 +35,15 @@ from sipfsm.sim.steps import (
     is_status_code,
 )
 
-__all__ = ["Step", "TraceInputError", "TraceRefused", "format_steps", "parse_word", "run_trace"]
+__all__ = [
+    "Step",
+    "Trace",
+    "TraceInputError",
+    "TraceRefused",
+    "format_steps",
+    "parse_word",
+    "run_trace",
+]
 
 
 def parse_word(word: str, machine: Machine) -> tuple[str, float | int | str]:
@@ -68,11 +77,30 @@ def run_trace(
     timers: Timers | None = None,
     method: str | None = None,
     directory: Path | None = None,
-) -> list[Step]:
+) -> Trace:
     """Run the script; raise :class:`TraceRefused` (with the steps so far) on an error pair.
 
     ``directory`` is the models folder a loaded ``model`` comes from: its ``timers.toml`` and
-    ``vocabulary.toml`` then apply instead of those of ``models/``."""
+    ``vocabulary.toml`` then apply instead of those of ``models/``. The steps come as a
+    :class:`~sipfsm.sim.steps.Trace`, which a notebook draws as a ladder."""
+    name = model.name if isinstance(model, Machine) else model
+    try:
+        steps = _run(model, events, transport, profile, timers, method, directory)
+    except TraceRefused as refused:
+        refused.steps = Trace(refused.steps, name)
+        raise
+    return Trace(steps, name)
+
+
+def _run(
+    model: str | Machine,
+    events: Sequence[str],
+    transport: str,
+    profile: str,
+    timers: Timers | None,
+    method: str | None,
+    directory: Path | None,
+) -> list[Step]:
     from sipfsm.sim.session_trace import is_session_model, run_session_trace
 
     timers = timers or Timers()

@@ -95,9 +95,22 @@ class CoreBase:
             timer_table=self.timer_table,
             owner=role == "client",  # 14.1: the caller generated the Call-ID
         )
-        session = InviteSession(self, role, Runner(table, random=self.random), now)
+        cell: list[InviteSession] = []
+        runner = Runner(
+            table, random=self.random, guards=lambda name, ctx: self._guard(cell[0], name)
+        )
+        session = InviteSession(self, role, runner, now)
+        cell.append(session)
         self.sessions.append(session)
         return session
+
+    def _guard(self, session: InviteSession, name: str) -> bool:
+        """The session guards of the vocabulary: ``early_dialog`` (an early dialog of the
+        initial INVITE exists, 12.1.2, 12.3) and its complement ``no_early_dialog``."""
+        early = any(d.early for d in session.dialogs.values())
+        if name in ("early_dialog", "no_early_dialog"):
+            return early == (name == "early_dialog")
+        raise ProtocolError(session.runner.name, session.state, name, "13", "no such guard")
 
     def _start_session(self, session: InviteSession, now: float, ctx: Context) -> None:
         """Take the session model's start event (13.2.1: the INVITE sent; 13.3.1: received)."""

@@ -78,6 +78,9 @@ class InviteSession:
         #: The ACK sent for each 2xx, by (To tag, CSeq): sent again, the same, for each
         #: retransmission of that 2xx (13.2.2.4).
         self.acks: dict[tuple[str, int], Request] = {}
+        #: Remote tags of the early dialogs our BYE ended (15): a 2xx on one is ACKed, and the
+        #: dialog it confirmed is over (that BYE ends it, 15.1.2), not BYEd again.
+        self.byed: set[str] = set()
         self.t0 = now
         self._state = runner.state
 
@@ -127,7 +130,8 @@ class InviteSession:
         self.owner._session_event(self, "tu_cancel", now, Context())
 
     def bye(self, now: float) -> None:
-        """The TU ends the session (15.1.1)."""
+        """The TU ends the session (15.1.1); the caller before any 2xx: a BYE on each early
+        dialog (15), the INVITE's transaction going on alone."""
         self.owner._session_event(self, "tu_bye", now, Context(dialog=self.dialog))
 
     def reinvite(self, now: float) -> None:

@@ -5,7 +5,9 @@ event (``recv_1xx``, ``recv_2xx``, ``recv_2xx_again``, ``recv_2xx_fork``, ``recv
 each To tag of the initial INVITE its own dialog (12.1.2, 13.2.2.4); a timeout ends the
 dialogs of the request (12.2.1.2). And the verbs of the session models that send requests:
 ``send_invite``, ``send_ack_2xx`` (13.2.2.4, built by the core), ``send_cancel`` (9.1),
-``send_bye`` (15.1.1).
+``send_bye`` (15.1.1; before a 2xx, on each early dialog, 15). A 2xx on a dialog whose early
+incarnation our BYE ended is ACKed and nothing more (that BYE ends it); a 2xx of any other
+dialog of a call that is over is ACKed and BYEd (13.2.2.4).
 """
 
 from __future__ import annotations
@@ -164,7 +166,11 @@ class UACore(CoreBase):
         is_pending = (
             s.pending is not None and s.pending.cseq is not None and seq == s.pending.cseq.seq
         )
-        if is_pending and (s.dialog is None or s.dialog is dialog):
+        ended = initial and tag in s.byed  # 15: our BYE on its early dialog ended it
+        if ended:
+            dialog.bye()
+        chosen = s.dialog is dialog or (s.dialog is None and (ended or not s.byed))
+        if is_pending and chosen:
             s.dialog = dialog
             if not initial:
                 dialog.refreshed(resp)  # 12.2.1.2: the 2xx of a target refresh
@@ -190,7 +196,10 @@ class UACore(CoreBase):
         dialog.response(resp)
         self._register(s, dialog)
         self._ack_2xx(s, resp, dialog, now)
-        self._bye_on(s, dialog, now)
+        if tag in s.byed:  # 15: our BYE on its early dialog ends the dialog it confirmed
+            dialog.bye()
+        else:
+            self._bye_on(s, dialog, now)
 
     def _destroy_invite(
         self, s: InviteSession, action: CoreAction, ctx: Context, now: float
@@ -256,13 +265,23 @@ class UACore(CoreBase):
         self._send_request(build_cancel(s.invite), s, "cancel", now)
 
     def _send_bye(self, s: InviteSession, action: CoreAction, ctx: Context, now: float) -> None:
-        """15.1.1: a BYE within the dialog (the session's, or a fork's, 13.2.2.4)."""
+        """15.1.1: a BYE within the dialog (the session's, or a fork's, 13.2.2.4); before any
+        2xx chose the session's dialog, the caller's BYE on each early dialog (15)."""
         dialog = ctx.dialog or s.dialog
-        assert dialog is not None
-        self._bye_on(s, dialog, now)
+        if dialog is not None:
+            self._bye_on(s, dialog, now)
+            return
+        early = [(tag, d) for tag, d in s.dialogs.items() if d.early]
+        for i, (tag, d) in enumerate(early):
+            s.byed.add(tag)
+            self._bye_on(s, d, now, "bye" if i == 0 else "fork-bye")
 
-    def _bye_on(self, s: InviteSession, dialog: Dialog, now: float) -> None:
+    def _bye_on(
+        self, s: InviteSession, dialog: Dialog, now: float, purpose: str | None = None
+    ) -> None:
+        """A BYE on ``dialog``; the session's own BYE (``bye``: its answer ends the session,
+        15.1.1) when ``dialog`` is the session's, else another fork's (``fork-bye``)."""
         bye = dialog.request("BYE", **self._ids.via())
         dialog.bye()
-        purpose = "bye" if dialog is s.dialog else "fork-bye"
+        purpose = purpose or ("bye" if dialog is s.dialog else "fork-bye")
         self._send_request(bye, s, purpose, now)

@@ -78,7 +78,7 @@ class UASCore(CoreBase):
         ctx = Context(message=req, tx=tx, dialog=dialog)
         if req.method == "BYE":
             dialog.bye()
-            if owner is not None and owner.dialog is dialog and not owner.terminated:
+            if owner is not None and self._session_dialog(owner, dialog):
                 self._session_event(owner, "recv_bye", now, ctx)
             else:
                 self._respond_on(tx, req, 200, now)  # 15.1.2, on a fork's dialog
@@ -96,6 +96,15 @@ class UASCore(CoreBase):
                 owner.server_invite, owner.server_tx = saved
         else:
             self._respond_on(tx, req, 200, now)
+
+    @staticmethod
+    def _session_dialog(s: InviteSession, dialog: Dialog) -> bool:
+        """Whether ``dialog`` is the live session's own: the one its 2xx chose, or for the
+        callee before any 2xx its early dialog (the caller may BYE it, 15)."""
+        if s.terminated:
+            return False
+        early = s.role == "server" and s.dialog is None and s.dialogs.get(s.local_tag) is dialog
+        return s.dialog is dialog or early
 
     def _session_for_request(self, req: Request) -> InviteSession | None:
         to_tag = req.to.tag if req.to else None

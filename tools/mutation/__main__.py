@@ -224,6 +224,16 @@ def _recorded_survivors(paths: list[str]) -> list[str]:
     return [s["name"] for p in paths for s in core.get(p, {}).get("survivors", [])]
 
 
+def _sampled(cores: list[str], quick_tests: bool, count: int) -> list[str]:
+    """The names of a seeded sample of ``count`` mutants per shard of ``cores``."""
+    folder = workspace.WORK / ("mutmut-quick" if quick_tests else "mutmut-full")
+    mutmut_run.prepare(folder, mutmut_run.tests_of(cores) if quick_tests else None)
+    mutmut_run.generate(folder)
+    names = mutmut_run.sample(folder, cores, count)
+    print(f"== sample: {len(names)} mutant(s), at most {count} per shard (seed {SEED})")
+    return names
+
+
 def full(args: argparse.Namespace) -> int:
     started = time.monotonic()
     cores, datas = _targets(args.targets)
@@ -237,6 +247,8 @@ def full(args: argparse.Namespace) -> int:
     data_stamp = _stamp(command, started, cap=args.cap)
     core_start = time.monotonic()
     only = _recorded_survivors(cores) if args.survivors else None
+    if args.sample and cores:
+        only = _sampled(cores, args.quick_tests, args.sample)
     files = _run_core(cores, args.quick_tests, args.max_children, None, only)
     status = _summary(outcomes, files)
     if not args.no_write:
@@ -244,7 +256,7 @@ def full(args: argparse.Namespace) -> int:
         report.record_data(results, outcomes, data_stamp)
         tests = "quick-mode tests" if args.quick_tests else "whole suite"
         stamp = _stamp(command, core_start, tests=tests)
-        report.record_core(results, files, stamp, set(only) if only is not None else None)
+        report.record_core(results, files, stamp, set(only or ()) if args.survivors else None)
         if files:
             folder = workspace.WORK / ("mutmut-quick" if args.quick_tests else "mutmut-full")
             report.record_census(results, mutmut_run.census(folder))
@@ -295,6 +307,14 @@ def main(argv: list[str] | None = None) -> int:
         "--survivors",
         action="store_true",
         help="rerun only the recorded survivors (after a new test; the rest keep their verdict)",
+    )
+    f.add_argument(
+        "--sample",
+        type=int,
+        default=0,
+        metavar="N",
+        help="mutmut judges a seeded sample of N mutants per shard (the report gives the"
+        " estimate with its 95%% interval); the rest stay not checked",
     )
     f.add_argument("--no-write", action="store_true", help="print only; leave docs/ alone")
     ls = sub.add_parser("list", help="the data mutants (seeded) and core modules a run would take")

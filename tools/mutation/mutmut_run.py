@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -31,7 +32,7 @@ from pathlib import Path
 
 from tools.mutation import proc, workspace
 from tools.mutation.reach import skipped_by_mutmut
-from tools.mutation.table import CORE, PYTEST_ARGS, TEST_TIMEOUT
+from tools.mutation.table import CORE, PYTEST_ARGS, SEED, TEST_TIMEOUT
 
 #: Statuses mutmut gives (its exit codes, ``mutmut.stats.status_by_exit_code`` of 3.8.1).
 _STATUS = {
@@ -177,6 +178,55 @@ def mutable(path: str, root: Path = workspace.ROOT) -> bool:
         for body in bodies
         for f in body
     )
+
+
+#: mutmut's own first step of ``mutmut run`` (3.8.1, ``mutmut.__main__._run``): the mutants
+#: and their ``.meta`` files in ``mutants/``, without the stats run (which runs the tests).
+_GENERATE = """
+import os
+from mutmut.__main__ import (copy_also_copy_files, copy_src_dir, create_mutants,
+    setup_source_paths, store_lines_covered_by_tests)
+from mutmut.mutation.trampoline import set_mutant_under_test
+os.makedirs("mutants", exist_ok=True)
+set_mutant_under_test("mutant_generation")
+copy_src_dir()
+copy_also_copy_files()
+setup_source_paths()
+store_lines_covered_by_tests()
+create_mutants(1)
+"""
+
+
+def generate(folder: Path) -> None:
+    """Make (or bring up to date) every mutant in ``folder/mutants`` without judging any."""
+    ran = subprocess.run(
+        [sys.executable, "-c", _GENERATE],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env=workspace.env(folder),
+        check=False,
+    )
+    if ran.returncode != 0:
+        raise SystemExit(f"mutation: mutmut could not make the mutants:\n{ran.stderr[-2000:]}")
+
+
+def names_of(folder: Path, path: str) -> list[str]:
+    """mutmut's names of every mutant of ``path`` (known once :func:`generate` ran)."""
+    meta = folder / "mutants" / (path + ".meta")
+    return sorted(json.loads(meta.read_text())["exit_code_by_key"]) if meta.exists() else []
+
+
+def sample(folder: Path, paths: list[str], count: int) -> list[str]:
+    """A seeded draw of ``count`` mutants from each shard's files among ``paths`` (all of a
+    shard's mutants when it has fewer): the same tree and count always give the same names,
+    and a larger count gives a superset."""
+    out: list[str] = []
+    for shard in sorted({shard_of(p) for p in paths}):
+        names = [n for p in paths if shard_of(p) == shard for n in names_of(folder, p)]
+        order = random.Random(f"{SEED}/mutmut/{shard}").sample(names, len(names))
+        out += order[:count]
+    return out
 
 
 #: What mutmut says when the names match no mutant (then there is nothing to run).

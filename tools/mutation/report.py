@@ -6,6 +6,7 @@ The hand-written notes after :data:`NOTES_MARKER` in ``docs/mutation.md`` are ke
 from __future__ import annotations
 
 import json
+import math
 import tomllib
 from collections import Counter
 from collections.abc import Iterable
@@ -219,6 +220,15 @@ def _unreached_table() -> str:
     return _table(head, rows)
 
 
+def wilson(killed: int, judged: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval (95% for ``z`` = 1.96) of the killed fraction of all of a
+    shard's mutants, from a uniform sample of ``judged`` of them of which ``killed`` died."""
+    p, n = killed / judged, judged
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def _goal(results: dict[str, Any]) -> list[str]:
     lines = []
     for shard in sorted({c.shard for c in CORE}):
@@ -232,6 +242,10 @@ def _goal(results: dict[str, Any]) -> list[str]:
             "not run" if not checked else "met" if c["killed"] / checked >= GOAL_CORE else "NOT met"
         )
         part = "" if len(run) == len(files) else f" (only {len(run)} of its {len(files)} files run)"
+        if checked and c["not checked"]:
+            low, high = wilson(c["killed"], checked)
+            met = f"{met} by the estimate, 95% interval {100 * low:.0f}-{100 * high:.0f}%"
+            part += f" (a sample: {checked} of its {sum(c.values())} mutants judged)"
         pct = _pct(c["killed"], checked)
         lines.append(f"- core `{shard}`: {c['killed']} of {checked} killed ({pct}): {met}{part}")
     d = Counter(m["status"] for e in results["data"].values() for m in e["mutants"])

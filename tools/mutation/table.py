@@ -55,7 +55,13 @@ _SESSION_TESTS = (
     "tests/test_session_meta.py",
     "tests/test_session_obligations.py",
 )
-_PROBE_TESTS = ("tests/test_probe.py",)
+_PROBE_TESTS = (
+    "tests/test_probe_flaws.py",
+    "tests/test_probe_hostile.py",
+    "tests/test_probe_transports.py",
+    "tests/test_probe_in_flight.py",
+    "tests/test_probe.py",
+)
 _DIAGRAM_TESTS = ("tests/test_diagrams.py", "tests/test_cli_trace.py")  # the loader's pictures
 
 
@@ -119,6 +125,8 @@ NOT_DATA_JUDGES = {
     "tests/test_probe_transports.py": "every transport a target offers, run by the probe",
     "tests/test_probe_in_flight.py": "the probe's bound on exchanges at once (no data)",
     "tests/test_probe_verdicts.py": "INCONCLUSIVE on the probe's own lag, FAIL confirmed by rerun",
+    "tests/test_probe_report.py": "the probe's JSON exchanges and JUnit XML (no data)",
+    "tests/test_probe_progress.py": "the probe's progress line and ETA on a fake clock (no data)",
     "tests/test_api_docs.py": "the API reference built from docstrings",
     "tests/test_corpus_data.py": "the shipped RFC 4475 copy against ../shared",
     "tests/test_faces_imports.py": "import rules of the faces (reads the source, no data)",
@@ -163,6 +171,18 @@ PYTEST_ARGS: tuple[str, ...] = (
     "not peer",
     "--deselect",
     "tests/test_probe.py::test_reference_ua_passes_every_server_check",
+    # What judges the tree rather than the behaviour cannot run on mutmut's copy of the
+    # package (its files are mutmut's trampolines, thousands of lines each; no git, no
+    # pyproject of the project there): the line-count rule, the wheel builds, this tool, and
+    # the API reference (pdoc finds two packages named sipfsm there and stops).
+    "--ignore",
+    "tests/test_api_docs.py",
+    "--deselect",
+    "tests/test_layers.py::test_no_module_over_600_lines_without_a_reason",
+    "--ignore",
+    "tests/test_packaging.py",
+    "--ignore",
+    "tests/test_mutation_tool.py",
 )
 
 #: Seconds one test (or the import of one test module) may take under a mutant: far above
