@@ -10,6 +10,7 @@ closed: :class:`LimitExceeded`, :class:`TargetRefused`). The sans-IO core itself
 
 from sipfsm.net.aio import (
     Bounds,
+    Budget,
     Driver,
     Firing,
     Framer,
@@ -29,6 +30,7 @@ from sipfsm.net.aio import (
 
 __all__ = [
     "Bounds",
+    "Budget",
     "Driver",
     "Firing",
     "Framer",

@@ -91,10 +91,10 @@ def sipp_uac(tmp_path: Path) -> Callable[..., SippRun]:
 
 @pytest.fixture(scope="module")
 def baresip(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Baresip]:
-    """baresip auto-answering as ``sip:bob@127.0.0.1:PORT``, exiting by itself after 90 s."""
+    """baresip auto-answering as ``sip:bob@127.0.0.1:PORT``, exiting by itself after 200 s."""
     require("baresip")
     peer = Baresip(
-        tmp_path_factory.mktemp("baresip"), port=_port("SIPFSM_BARESIP_PORT", 5090), seconds=90
+        tmp_path_factory.mktemp("baresip"), port=_port("SIPFSM_BARESIP_PORT", 5090), seconds=200
     )
     try:
         peer.start()

@@ -18,6 +18,7 @@ import pytest
 from sipfsm.probe import ProbeConfig, Unreachable
 from sipfsm.probe.checks import by_id
 from sipfsm.probe.flaws import CATALOGUE
+from sipfsm.probe.io import ProbeIO
 from sipfsm.probe.runner import run
 
 #: The hostile peers, and whether they mangle the target's requests too (role server).
@@ -65,3 +66,45 @@ def test_no_pass_against_a_hostile_peer_role_server(flaw: str) -> None:
     assert set(seen) == {c.id for c in by_id(role="server")}
     passed = {i: o for i, (v, o) in seen.items() if v == "pass"}
     assert not passed, passed
+
+
+def test_a_peer_wedged_by_one_malformed_message_touches_no_other_check() -> None:
+    """belle-sip's bug (issue 13, defect 4): after a UDP request whose Content-Length exceeds
+    its body (RFC 4475 3.1.2.2, ``clerr``), every later datagram from that source is taken as
+    the missing body. Each check has sockets of its own, the malformed corpus runs last with
+    each message from its own source, and the OPTIONS that follows each message finds the
+    wedge and names the case: the malformed check fails for that reason alone, every other
+    check passes."""
+    cfg = ProbeConfig(flaws=frozenset({"wedge"}), max_examples=2, seed=1, virtual_clock=True)
+    report = run(cfg, progress_stream=io.StringIO())
+    seen = {r.check.id: (r.verdict, r.observed) for r in report.results}
+    verdict, observed = seen.pop("malformed")
+    assert verdict == "fail", observed
+    assert observed.startswith("peer stopped answering after clerr: no answer to an OPTIONS")
+    assert all(v == "pass" for v, _ in seen.values()), seen
+    (malformed,) = [r for r in report.results if r.check.id == "malformed"]
+    assert malformed.failures == 1  # the corpus after clerr, each from a new source, passes
+
+
+def test_each_check_has_its_own_source_and_from_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checks side by side send from sockets of their own with From users of their own; each
+    malformed message from one more socket."""
+    made: list[ProbeIO] = []
+    fresh = ProbeIO.fresh
+
+    async def recorded(
+        self: ProbeIO, user: str | None = None, *, udp_only: bool = False
+    ) -> ProbeIO:
+        io = await fresh(self, user, udp_only=udp_only)
+        made.append(io)
+        return io
+
+    monkeypatch.setattr(ProbeIO, "fresh", recorded)
+    checks = ["cancel-unknown", "non-invite-server-absorbs-retransmit", "malformed"]
+    cfg = ProbeConfig(checks=checks, max_examples=1, seed=1, virtual_clock=True)
+    report = run(cfg, progress_stream=io.StringIO())
+    assert all(r.verdict == "pass" for r in report.results), report.results
+    users = [m.user for m in made]
+    assert {f"probe-{c}" for c in checks} <= set(users), users
+    assert len({m.ep.udp_addr for m in made}) == len(made)  # no two share a source port
+    assert users.count("probe-malformed") > 1  # the check's own, and one per message

@@ -60,3 +60,35 @@ def test_no_more_exchanges_at_once_than_the_bound(
     verdicts = {r.check.id: (r.verdict, r.observed) for r in report.results}
     assert all(v == "pass" for v, _ in verdicts.values()), verdicts
     assert most == bound, most
+
+
+def test_sockets_of_each_check_share_the_runs_message_bound() -> None:
+    """Each check sends from an endpoint of its own (defect 4), yet ``--max-messages`` bounds
+    the run: the endpoints :meth:`ProbeIO.fresh` opens share one budget (and one rate)."""
+    import asyncio
+
+    from sipfsm.net.aio import Bounds, LimitExceeded
+    from sipfsm.probe.io import ProbeIO, Target
+
+    async def main() -> tuple[int, bool]:
+        target = Target(("udp",), "127.0.0.1", 9)
+        bounds = Bounds(max_messages=3, rate=1000.0, burst=100)
+        root = await ProbeIO(
+            target, bounds=bounds, allow_remote=False, stop=asyncio.Event()
+        ).start()
+        one, two = await root.fresh(), await root.fresh()
+        refused = False
+        try:
+            for io_ in (one, one, two):
+                await io_.ep.send(b"x", "udp", "127.0.0.1", 9)
+            try:
+                await two.ep.send(b"x", "udp", "127.0.0.1", 9)
+            except LimitExceeded:
+                refused = True
+        finally:
+            for io_ in (one, two, root):
+                await io_.close()
+        return root.budget.sent, refused
+
+    sent, refused = asyncio.run(main())
+    assert sent == 3 and refused  # the 4th message of the run, the 2nd of its endpoint

@@ -1,10 +1,13 @@
 """``sipfsm probe``: property-test a live SIP implementation against RFC 3261.
 
 Points sipfsm at a running SIP implementation and gives a verdict per rule (pass, fail,
-skip), each failure with the shortest exchange that reproduces it (found and shrunk by
-Hypothesis) beside the oracle's expected timeline. With no TARGET it probes sipfsm's own
-reference UA (which must pass everything). Exit codes: 0 nothing failed, 1 a check failed,
-2 usage errors and unreachable targets, 130 interrupted (after writing the partial report).
+skip, inconclusive), each failure with the shortest exchange that reproduces it (found and
+shrunk by Hypothesis, confirmed by running it again alone) beside the oracle's expected
+timeline. INCONCLUSIVE: the probe could not observe cleanly (its own event-loop lag over the
+tolerance, a refusal unrelated to the rule, a failure that did not reproduce); the reason is
+given. With no TARGET it probes sipfsm's own reference UA (which must pass everything). Exit
+codes: 0 no check failed (INCONCLUSIVE and SKIP included), 1 a check failed, 2 usage errors
+and unreachable targets, 130 interrupted (after writing the partial report).
 """
 
 from __future__ import annotations
@@ -242,11 +245,14 @@ def expected_line(cfg: ProbeConfig) -> str | None:
     window = 64 * cfg.base().t1
     if not any(c.long for c in checks) or window < 5:
         return None
-    expected = expected_seconds(checks, cfg.max_examples, cfg.base().t1, cfg.duration)
+    in_flight = 1 if cfg.sequential else cfg.in_flight()
+    expected = expected_seconds(checks, cfg.max_examples, cfg.base().t1, cfg.duration, in_flight)
     faster = "" if cfg.target else "; --virtual-clock gives the same checks in seconds"
+    long = sum(c.long for c in checks)
+    limit = f", {in_flight} at a time" if in_flight < long else ""
     return (
         f"sipfsm probe: expect up to about {expected:.0f} s: checks that wait out "
-        f"64*T1 = {window:g} s, {cfg.max_examples} examples each, run side by side "
+        f"64*T1 = {window:g} s, {cfg.max_examples} examples each, run side by side{limit} "
         f"(--duration {cfg.duration:g} s at most){faster}"
     )
 

@@ -19,7 +19,7 @@ module:
 
 from __future__ import annotations
 
-from sipfsm.net.bounds import Bounds, LimitExceeded, TokenBucket
+from sipfsm.net.bounds import Bounds, Budget, LimitExceeded, TokenBucket
 from sipfsm.net.driver import Driver, Firing, TimerDriven, TimingStats, timing_stats
 from sipfsm.net.endpoint import Received, SipEndpoint, Transport
 from sipfsm.net.framing import Framer, FramingError, SipStreamFramer
@@ -27,6 +27,7 @@ from sipfsm.net.guard import TargetRefused, check_target
 
 __all__ = [
     "Bounds",
+    "Budget",
     "Driver",
     "Firing",
     "Framer",

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sipfsm.errors import SipfsmError
 
-__all__ = ["Bounds", "LimitExceeded", "TokenBucket"]
+__all__ = ["Bounds", "Budget", "LimitExceeded", "TokenBucket"]
 
 
 class LimitExceeded(SipfsmError):
@@ -77,3 +77,14 @@ class TokenBucket:
         """Seconds until one token is available (0 when one is)."""
         self._refill(now)
         return 0.0 if self._tokens >= 1.0 else (1.0 - self._tokens) / self.rate
+
+
+class Budget:
+    """What several endpoints share of one :class:`Bounds`: its rate (one token bucket) and
+    its message count, so that endpoints opened for one run (the probe's, one per check)
+    together stay within ``rate`` and ``max_messages``."""
+
+    def __init__(self, bounds: Bounds) -> None:
+        self.bucket = TokenBucket(bounds.rate, bounds.burst, 0.0)
+        #: Messages sent by every endpoint sharing it.
+        self.sent = 0

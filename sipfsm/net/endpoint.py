@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from sipfsm.message.message import Request, Response
 from sipfsm.message.parse import parse
-from sipfsm.net.bounds import Bounds, LimitExceeded, TokenBucket
+from sipfsm.net.bounds import Bounds, Budget, LimitExceeded, TokenBucket
 from sipfsm.net.framing import Framer, FramingError, SipStreamFramer
 from sipfsm.net.guard import check_target
 
@@ -95,8 +95,11 @@ class SipEndpoint:
         allow_remote: bool = False,
         on_message: Callable[[Received], None] | None = None,
         framer_factory: Callable[[], Framer] | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self.host = check_target(host, allow_remote)
+        #: The rate and message count shared with other endpoints (None: this one's own).
+        self.budget = budget
         self.udp_port = udp_port
         self.tcp_port = tcp_port
         self.bounds = bounds or Bounds()
@@ -148,7 +151,10 @@ class SipEndpoint:
         self._loop = loop
         self.started_at = loop.time()
         self.deadline = self.started_at + self.bounds.max_duration
-        self._bucket = TokenBucket(self.bounds.rate, self.bounds.burst, self.started_at)
+        if self.budget is None:
+            self._bucket = TokenBucket(self.bounds.rate, self.bounds.burst, self.started_at)
+        else:
+            self._bucket = self.budget.bucket
         self._started = True
         try:
             if self.udp_port is not None:
@@ -223,7 +229,9 @@ class SipEndpoint:
         if now >= self.deadline:
             self._expire()
             raise LimitExceeded("max_duration", f"{self.bounds.max_duration} s elapsed")
-        if self.sent >= self.bounds.max_messages:
+        if self.sent >= self.bounds.max_messages or (
+            self.budget is not None and self.budget.sent >= self.bounds.max_messages
+        ):
             raise LimitExceeded("max_messages", f"{self.bounds.max_messages} messages sent")
 
     def try_slot(self) -> bool:
@@ -314,6 +322,8 @@ class SipEndpoint:
         else:
             raise ValueError(f"unknown transport {transport!r}")
         self.sent += 1
+        if self.budget is not None:
+            self.budget.sent += 1
 
     async def connect(self, host: str, port: int, timeout: float = 5.0) -> Addr:
         """Open (or reuse) a TCP connection to ``host:port``; return our local address of it."""

@@ -173,6 +173,11 @@ class Server:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    @property
+    def source(self) -> Addr | None:
+        """The source of the message an element is taking now (None between messages)."""
+        return self._routes.replying
+
     def time(self) -> float:
         """The event loop's clock (0 before :meth:`start`)."""
         return self.ep.loop.time() if self.ep is not None else 0.0

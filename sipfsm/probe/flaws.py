@@ -18,9 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sipfsm.errors import ParseError
+from sipfsm.message.build import build_response
 from sipfsm.message.constants import MAGIC_COOKIE
+from sipfsm.message.grammar import names_of
 from sipfsm.message.message import Request, Response
 from sipfsm.message.parse import parse
+from sipfsm.message.serialize import serialize
 from sipfsm.model.timers import Timers
 from sipfsm.ua.screen import UasBehaviour
 
@@ -74,6 +77,12 @@ CATALOGUE: dict[str, Flaw] = {
         Flaw("malformed-200", "8.2, 21.4.1", "a request to reject with 400 is answered 200"),
         Flaw("cancel-no-487", "9.2", "a CANCELled INVITE is never answered 487"),
         Flaw("cancel-unknown-200", "9.2", "a CANCEL matching no transaction is answered 200"),
+        Flaw(
+            "flaky-cancel-unknown",
+            "9.2",
+            "the first CANCEL matching no transaction is answered 200, every later one 481: "
+            "a failure that does not reproduce",
+        ),
         Flaw("timer-a-2", "17.1.1.2", "Timer A stops after two firings, long before Timer B"),
         Flaw("timer-e-2", "17.1.2.2", "Timer E stops after two firings, long before Timer F"),
         Flaw(
@@ -97,6 +106,20 @@ CATALOGUE: dict[str, Flaw] = {
             f"every response becomes {_FLOOD} copies, each with a new random top Via branch",
         ),
         Flaw("silent", "8.2.6", "nothing is ever sent"),
+        # a UA at its call limit (pjsua takes 4 calls, answers the next statelessly)
+        Flaw(
+            "stateless-503",
+            "8.2.7, 21.5.4",
+            "every INVITE is answered 503 statelessly (no 100, no transaction), as a UA at "
+            "its call limit does",
+        ),
+        # belle-sip's parser, after an overlong Content-Length over UDP
+        Flaw(
+            "wedge",
+            "18.3",
+            "after a request whose Content-Length exceeds its body, every later message from "
+            "the same source is taken as that body (never answered)",
+        ),
     )
 }
 
@@ -106,6 +129,9 @@ FLAWS: tuple[str, ...] = tuple(CATALOGUE)
 #: Copies a stopped timer still sends (Timers A, E, G "after two firings").
 _FIRINGS = 2
 _STATUS_LINE = re.compile(rb"^SIP/2\.0 \d{3} [^\r\n]*")
+_CONTENT_LENGTH = re.compile(  # the long and compact names (7.3.3)
+    rb"^(?:%s)[ \t]*:[ \t]*(\d{1,9})" % "|".join(names_of("Content-Length")).encode(), re.I | re.M
+)
 
 
 def _branch(msg: Message) -> str:
@@ -148,8 +174,11 @@ class FlawedElement:
         flaws: frozenset[str],
         timers: Timers,
         clock: Callable[[], float],
+        source: Callable[[], tuple[str, int] | None] = lambda: None,
     ) -> None:
         self.inner = inner
+        self.source = source
+        self._wedged: set[tuple[str, int]] = set()  # sources the wedge flaw no longer hears
         self.flaws = flaws
         self.timers = timers
         self.clock = clock
@@ -161,6 +190,8 @@ class FlawedElement:
         self._invites_out: dict[tuple[str, int], str] = {}  # (Call-ID, CSeq) -> INVITE branch
         self._firings: dict[tuple[str, ...], int] = {}  # copies sent by a timer, per message
         self._sent_2xx: dict[tuple[str, int, int], float] = {}  # 2xx -> first sent
+        self._flaked = False  # whether flaky-cancel-unknown has answered 200 once
+        self._stateless: list[bytes] = []  # stateless answers not drained yet
 
     # -- the element's shape
 
@@ -175,10 +206,13 @@ class FlawedElement:
 
     def receive_malformed(self, data: bytes, error: ParseError, now: float) -> None:
         """Bytes that do not parse: as the UA would."""
-        self.inner.receive_malformed(data, error, now)
+        if not self._wedges(data):
+            self.inner.receive_malformed(data, error, now)
 
     def receive_message(self, msg: Message, now: float) -> None:
         """A parsed message, unless a flaw drops or rewrites it first."""
+        if self._wedges(msg.raw):
+            return
         kept = self._inbound(msg) if isinstance(msg, Request) else msg
         if kept is not None:
             self.inner.receive_message(kept, now)
@@ -187,6 +221,7 @@ class FlawedElement:
         """What the UA sends, with the flaws applied."""
         by_timer, self._by_timer = self._by_timer, False
         out = [self._outbound(data, by_timer) for data in self.inner.drain()]
+        out, self._stateless = [*self._stateless, *out], []
         return [hostile for data in out if data is not None for hostile in self._hostile(data)]
 
     def _hostile(self, data: bytes) -> list[bytes]:
@@ -215,8 +250,26 @@ class FlawedElement:
 
     # -- what the UA receives
 
+    def _wedges(self, data: bytes) -> bool:
+        """The ``wedge`` flaw: whether ``data`` is swallowed as the body its source still
+        owes (the source is wedged from a request whose Content-Length exceeds its body)."""
+        source = self.source()
+        if "wedge" not in self.flaws or source is None:
+            return False
+        if source in self._wedged:
+            return True
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = _CONTENT_LENGTH.search(head)
+        if length is not None and int(length.group(1)) > len(body):
+            self._wedged.add(source)
+            return True
+        return False
+
     def _inbound(self, req: Request) -> Request | None:
         branch = _branch(req)
+        if req.method == "INVITE" and "stateless-503" in self.flaws:
+            self._stateless.append(serialize(build_response(req, 503)))  # 8.2.7
+            return None
         if req.method == "INVITE":
             again = branch in self._invites_in
             self._invites_in.add(branch)
@@ -269,6 +322,9 @@ class FlawedElement:
         status, flaws = resp.status, self.flaws
         if method == "CANCEL" and status == 481 and "cancel-unknown-200" in flaws:
             return _as_200(data)
+        if method == "CANCEL" and status == 481 and "flaky-cancel-unknown" in flaws:
+            self._flaked, flaked = True, self._flaked
+            return data if flaked else _as_200(data)
         if status == 400 and "malformed-200" in flaws:
             return _as_200(data)
         if method != "INVITE":

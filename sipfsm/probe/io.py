@@ -21,6 +21,8 @@ from sipfsm.message.constants import DEFAULT_PORT
 from sipfsm.message.grammar import names_of
 from sipfsm.message.message import Request
 from sipfsm.net.aio import Bounds, Received, SipEndpoint, check_target
+from sipfsm.net.bounds import Budget
+from sipfsm.probe.lag import note as note_lag
 from sipfsm.probe.wire import Local, Msg, response_to, summary, token
 
 __all__ = ["Event", "Exchange", "ProbeIO", "Stopped", "Target", "UsageError", "parse_target"]
@@ -112,9 +114,11 @@ class Event:
 
 
 class ProbeIO:
-    """One shared endpoint (UDP, and TCP when needed) for the client-role exchanges, routing
-    every received message to the exchange whose Call-ID or branch it carries, and answering
-    every request of the target the moment it arrives (:meth:`_answer`)."""
+    """One endpoint (UDP, and TCP when needed) for client-role exchanges, routing every
+    received message to the exchange whose Call-ID or branch it carries, and answering every
+    request of the target the moment it arrives (:meth:`_answer`). Each check has its own
+    (:meth:`fresh`): one source port and From user per check, so that a target that wedges
+    on one source, or refuses a second call from it, touches one check only."""
 
     def __init__(
         self,
@@ -125,16 +129,25 @@ class ProbeIO:
         stop: asyncio.Event,
         host: str = "127.0.0.1",
         listen_port: int | None = None,
+        user: str = "probe",
+        udp_only: bool = False,
+        budget: Budget | None = None,
     ) -> None:
         self.target = target
         self.stop = stop
+        #: Our user in From and Contact (:class:`~sipfsm.probe.wire.Local`).
+        self.user = user
+        self.bounds, self.allow_remote, self.host = bounds, allow_remote, host
+        #: ``bounds``' rate and message count, shared by every endpoint :meth:`fresh` opens.
+        self.budget = budget or Budget(bounds)
         self.ep = SipEndpoint(
             host=host,
             udp_port=listen_port or 0,
-            tcp_port=(listen_port or 0) if "tcp" in target.transports else None,
+            tcp_port=(listen_port or 0) if "tcp" in target.transports and not udp_only else None,
             bounds=bounds,
             allow_remote=allow_remote,
             on_message=self._dispatch,
+            budget=self.budget,
         )
         self._by_key: dict[str, Exchange] = {}
         self._answering: set[asyncio.Task[None]] = set()  # answers to the target's requests
@@ -198,9 +211,25 @@ class ProbeIO:
         """Our address for ``transport`` toward the target (TCP: opens the connection)."""
         if transport == "tcp":
             host, port = await self.ep.connect(self.target.host, self.target.port)
-            return Local("tcp", host, port, contact_port=self.ep.tcp_addr[1])
+            return Local("tcp", host, port, contact_port=self.ep.tcp_addr[1], user=self.user)
         host, port = self.ep.udp_addr
-        return Local("udp", host, port)
+        return Local("udp", host, port, user=self.user)
+
+    async def fresh(self, user: str | None = None, *, udp_only: bool = False) -> ProbeIO:
+        """Another endpoint toward the same target, with sockets of its own (its own source
+        port, its own TCP connections), started; ``user`` in From (default: this one's). It
+        shares this one's :class:`~sipfsm.net.bounds.Budget`: ``--rate`` and
+        ``--max-messages`` bound the whole run, not each endpoint."""
+        return await ProbeIO(
+            self.target,
+            bounds=self.bounds,
+            allow_remote=self.allow_remote,
+            stop=self.stop,
+            host=self.host,
+            user=user or self.user,
+            udp_only=udp_only,
+            budget=self.budget,
+        ).start()
 
     def exchange(self, label: str) -> Exchange:
         """A new exchange on the shared endpoint."""
@@ -233,6 +262,9 @@ class Exchange:
     trace: list[Event] = field(default_factory=list)
     received: list[Msg] = field(default_factory=list)
     _queue: asyncio.Queue[Msg] = field(default_factory=asyncio.Queue)
+    #: The instant the last timed wait was scheduled to end, while no message came since:
+    #: the next send was scheduled for it (:mod:`sipfsm.probe.lag`).
+    _due: float | None = None
 
     def __post_init__(self) -> None:
         self.t0 = self.ep.loop.time()
@@ -268,7 +300,10 @@ class Exchange:
         if self.stop.is_set():
             raise Stopped()
         self.watch(*_call_ids(data))
+        due, self._due = self._due, None
         t = await self.ep.send(data, transport, host, port)  # type: ignore[arg-type]
+        if due is not None:  # scheduled for ``due``, left at ``t``
+            note_lag(t - due, f"a send at +{self.rel(due):.3f} s")
         self.trace.append(Event(self.rel(t), "send", summary(data), data, transport))
         return t
 
@@ -282,6 +317,7 @@ class Exchange:
             raise Stopped()
         if timeout <= 0:
             return self._queue.get_nowait() if not self._queue.empty() else None
+        due = self.now + timeout
         get = asyncio.ensure_future(self._queue.get())
         stop = asyncio.ensure_future(self.stop.wait())
         try:
@@ -293,9 +329,12 @@ class Exchange:
             if not get.done():
                 get.cancel()
         if get in done:
+            self._due = None
             return get.result()
         if self.stop.is_set():
             raise Stopped()
+        note_lag(self.now - due, f"a wait ending at +{self.rel(due):.3f} s")
+        self._due = due
         return None
 
     async def until(

@@ -80,10 +80,23 @@ class Plan:
         return max(0.0, min(work, self.started + self.duration - now))
 
 
-def expected_seconds(checks: Iterable[_Named], examples: int, t1: float, duration: float) -> float:
-    """The whole run's duration, about, before it starts: its slowest check's examples."""
+def expected_seconds(
+    checks: Iterable[_Named],
+    examples: int,
+    t1: float,
+    duration: float,
+    in_flight: int | None = None,
+) -> float:
+    """The whole run's duration, about, before it starts: its slowest check's examples; with
+    ``in_flight`` (``--max-in-flight``) below the number of checks that wait out 64*T1, their
+    windows queue for the slots, and the run takes that many times longer."""
+    checks = list(checks)
     plan = Plan(examples, t1, duration, lambda: 0.0, 0.0)
-    return min(max((examples * plan.per_example(c) for c in checks), default=0.0), duration)
+    slowest = max((examples * plan.per_example(c) for c in checks), default=0.0)
+    long = sum(c.long for c in checks)
+    if in_flight is not None and 0 < in_flight < long:
+        slowest *= long / in_flight
+    return min(slowest, duration)
 
 
 def _clock_text(seconds: float) -> str:

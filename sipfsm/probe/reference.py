@@ -184,11 +184,16 @@ class ReferenceTarget:
         )
         self.sides[transport] = _Side(transport, ua)
         if self.flaws:
-            return FlawedElement(UasBehaviour(ua), self.flaws, self.timers, self._time)
+            return FlawedElement(
+                UasBehaviour(ua), self.flaws, self.timers, self._time, source=self._source
+            )
         return UasBehaviour(ua)
 
     def _time(self) -> float:
         return self.server.time() if self.server is not None else 0.0
+
+    def _source(self) -> tuple[str, int] | None:
+        return self.server.source if self.server is not None else None
 
     async def close(self) -> None:
         """Stop the drivers, close the sockets."""

@@ -50,25 +50,30 @@ def table(report: Report, width: int = 200) -> str:
         rows.append((r.check.id, r.check.section, r.verdict.upper(), r.expected, r.observed))
     w_id = max(len(x[0]) for x in rows)
     w_rfc = min(max(len(x[1]) for x in rows), 18)
+    w_verdict = max(7, *(len(x[2]) for x in rows))
     rest = max(40, width - w_id - w_rfc - 12)
     w_exp = rest // 2
     lines = []
     for i, (cid, rfc, verdict, exp, obs) in enumerate(rows):
         lines.append(
-            f"{cid:<{w_id}}  {_cut(rfc, w_rfc):<{w_rfc}}  {verdict:<7} "
+            f"{cid:<{w_id}}  {_cut(rfc, w_rfc):<{w_rfc}}  {verdict:<{w_verdict}} "
             f"{_cut(exp, w_exp):<{w_exp}}  {_cut(obs, rest - w_exp)}"
         )
         if i == 0:
             lines.append("-" * min(width, len(lines[0]) + 10))
-    counts = {v: sum(r.verdict == v for r in report.results) for v in ("pass", "fail", "skip")}
+    counts = {
+        v: sum(r.verdict == v for r in report.results)
+        for v in ("pass", "fail", "skip", "inconclusive")
+    }
     head = (
         f"sipfsm probe {report.target} (role {report.role}, T1={report.base.t1:g} s, "
         f"T2={report.base.t2:g} s, T4={report.base.t4:g} s; tolerance "
         f"{report.tolerance.describe()})"
     )
     tail = (
-        f"{counts['pass']} passed, {counts['fail']} failed, {counts['skip']} skipped "
-        f"in {report.duration:.1f} s"
+        f"{counts['pass']} passed, {counts['fail']} failed, {counts['skip']} skipped"
+        + (f", {counts['inconclusive']} inconclusive" if counts["inconclusive"] else "")
+        + f" in {report.duration:.1f} s"
         + (" (interrupted: partial report)" if report.interrupted else "")
     )
     out = [head, "", *lines, "", tail]
@@ -84,6 +89,8 @@ def table(report: Report, width: int = 200) -> str:
             out += [f"    {e.t:8.3f}  {e.dir:<4}  {e.summary}" for e in r.trace]
             if r.svg:
                 out.append(f"  ladder: {r.svg}")
+        elif r.verdict == "inconclusive":  # the reason in full: the row cuts it
+            out += ["", f"INCONCLUSIVE {r.check.id} ({r.check.section}): {_cut(r.observed, 600)}"]
     return "\n".join(out)
 
 

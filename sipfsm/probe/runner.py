@@ -14,11 +14,19 @@ For every selected :class:`~sipfsm.probe.checks.Check`:
    exchange, bounded by ``max_shrinks`` and by the run's deadline (a candidate that cannot
    run in time counts as passing, which ends shrinking early). Outcomes are cached by
    parameters, so Hypothesis's final replay does not touch the network and cannot be flaky.
-   The report keeps the shortest failing exchange seen (fewest messages, then least time).
+   The report keeps the shortest failing exchange seen (fewest messages, then least time);
+3. the minimal failure is run again alone (:func:`~sipfsm.probe.example.confirm`): the check
+   fails only when it fails again; otherwise it is INCONCLUSIVE (:mod:`~sipfsm.probe.verdict`).
 
-Checks run concurrently (each exchange has its own Call-ID, and in role server its own
-listener), so the 64*T1 windows of Timers B, F, H and J overlap instead of adding up.
-Ctrl-C and ``duration`` set one stop event: every wait ends at once and the report is partial.
+Every exchange is one example (:mod:`~sipfsm.probe.example`), with the probe's own event-loop
+lag measured while it runs (a heartbeat, :class:`~sipfsm.probe.lag.LagMeter`, and its own
+waits and sends): beyond the tolerance its verdict is INCONCLUSIVE.
+
+Checks run concurrently (each exchange has its own Call-ID; each check its own sockets and
+From user, and in role server its own listener), so the 64*T1 windows of Timers B, F, H and J
+overlap instead of adding up. A check marked ``last`` (the malformed corpus, which may wedge
+the target) runs after all the others. Ctrl-C and ``duration`` set one stop event: every wait
+ends at once and the report is partial.
 
 With ``virtual_clock`` (no target: the embedded reference UA only) the reference UA runs in
 this process, on the same :class:`~sipfsm.sim.aio_clock.VirtualClockLoop` as the probe, over
@@ -30,10 +38,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as _dt
 import os
 import signal
-import traceback
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,10 +49,12 @@ from typing import Any, TextIO
 
 from sipfsm.errors import SipfsmError
 from sipfsm.model.timers import Timers
-from sipfsm.net.aio import Bounds, LimitExceeded, TargetRefused
+from sipfsm.net.aio import Bounds, TargetRefused
 from sipfsm.probe import sdp
 from sipfsm.probe.checks import Check, Outcome, ProbeContext, Trigger, Users, by_id
-from sipfsm.probe.io import ProbeIO, Stopped, Target, UsageError, parse_target
+from sipfsm.probe.example import confirm, run_example
+from sipfsm.probe.io import ProbeIO, Target, UsageError, parse_target
+from sipfsm.probe.lag import LagMeter
 from sipfsm.probe.oracle import Base, Tolerance
 from sipfsm.probe.progress import Plan, Progress
 from sipfsm.probe.reference import ReferenceProcess, ReferenceTarget, _warm_up
@@ -54,7 +64,14 @@ from sipfsm.probe.wire import Call
 from sipfsm.sim.aio_clock import VirtualClockLoop
 from sipfsm.sim.aio_clock import run as run_virtual
 
-__all__ = ["CheckResult", "ProbeConfig", "Report", "Unreachable", "probe", "run"]
+__all__ = [
+    "CheckResult",
+    "ProbeConfig",
+    "Report",
+    "Unreachable",
+    "probe",
+    "run",
+]
 
 
 class Unreachable(SipfsmError):
@@ -84,6 +101,9 @@ class ProbeConfig:
     flaws: frozenset[str] = frozenset()
     seed: int | None = None
     tolerance: Tolerance = field(default_factory=Tolerance)
+    #: The probe's own lag beyond which an exchange is inconclusive (None: the tolerance's
+    #: absolute part, the smallest any timed check allows).
+    max_lag: float | None = None
     max_shrinks: int = 8
     reach_timeout: float = 2.0
     run_dir: Path | None = None
@@ -146,7 +166,8 @@ class Report:
             "tolerance": self.tolerance.describe(),
             "seed": self.seed,
             "summary": {
-                v: sum(r.verdict == v for r in self.results) for v in ("pass", "fail", "skip")
+                v: sum(r.verdict == v for r in self.results)
+                for v in ("pass", "fail", "skip", "inconclusive")
             },
         }
 
@@ -160,33 +181,6 @@ def _freeze(value: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- running
-
-
-async def _safe(
-    check: Check, ctx: ProbeContext, params: dict[str, Any], latest: float | None = None
-) -> Outcome:
-    """One exchange, in one of ``--max-in-flight`` slots; skipped when the stop event or
-    ``latest`` (the last instant it can start and end within the run) passed while it
-    waited for the slot."""
-    try:
-        async with ctx.in_flight or contextlib.nullcontext():
-            loop = asyncio.get_running_loop()
-            if ctx.stop.is_set() or (latest is not None and loop.time() > latest):
-                out = Outcome("skip", "", "not run: no time left within --duration")
-            else:
-                out = await check.exchange(ctx, params)
-    except Stopped:
-        out = Outcome("skip", "", "stopped before the exchange ended")
-    except LimitExceeded as exc:
-        out = Outcome("skip", "", f"safety bound reached: {exc}")
-    except (OSError, TimeoutError) as exc:
-        out = Outcome("skip", "", f"transport error: {type(exc).__name__}: {exc}")
-    except Exception as exc:
-        if os.environ.get("SIPFSM_PROBE_DEBUG"):
-            traceback.print_exc()
-        out = Outcome("skip", "", f"probe error: {type(exc).__name__}: {exc}")
-    out.params = params
-    return out
 
 
 def _from_thread(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Outcome]) -> Outcome:
@@ -247,89 +241,112 @@ async def _run_check(
     progress: Progress | None,
     gate: asyncio.Semaphore,
 ) -> None:
+    """Run one check in its turn (``gate``), on sockets of its own."""
+    async with gate:
+        if ctx.io is None:
+            await _judge(ctx, res, cfg, deadline, progress)
+            return
+        # sockets and a From user of its own (issue 13, defect 4)
+        io = await ctx.io.fresh(user=f"probe-{res.check.id}")
+        try:
+            await _judge(dataclasses.replace(ctx, io=io), res, cfg, deadline, progress)
+        finally:
+            await io.close()
+
+
+async def _judge(
+    ctx: ProbeContext,
+    res: CheckResult,
+    cfg: ProbeConfig,
+    deadline: float,
+    progress: Progress | None,
+) -> None:
+    """Run ``res``'s check: explicit and per-transport examples, then Hypothesis; confirm
+    the minimal failure; conclude."""
     from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 
     check = res.check
     loop = asyncio.get_running_loop()
     recorded: list[Outcome] = []
     explicit_fail: list[Outcome] = []
-    async with gate:
-        res.state = "running"
-        if progress is not None:
-            progress.show()
-        est = _estimate(check, ctx)
-        if check.explicit is not None and not ctx.stop.is_set():
-            sem = asyncio.Semaphore(4)
+    res.state = "running"
+    if progress is not None:
+        progress.show()
+    est = _estimate(check, ctx)
+    if check.explicit is not None and not ctx.stop.is_set():
+        sem = asyncio.Semaphore(4)
 
-            async def one(p: dict[str, Any]) -> Outcome:
-                async with sem:
-                    return await _safe(check, ctx, p, deadline - est)
+        async def one(p: dict[str, Any]) -> Outcome:
+            async with sem:
+                return await run_example(check, ctx, p, deadline - est)
 
-            outs = await asyncio.gather(*(one(p) for p in check.explicit(ctx)))
-            res.examples += len(outs)
-            recorded += outs
-            explicit_fail = [o for o in outs if o.verdict == "fail"]
-        cache: dict[Any, Outcome] = {}
-        hyp_fail: list[Outcome] = []
-        shrinks = 0
-        strategy = check.params(ctx)
-        firsts: list[dict[str, Any]] = []
-        if check.by_transport and not ctx.stop.is_set() and loop.time() + est <= deadline:
-            firsts = await asyncio.to_thread(
-                _per_transport, strategy, ctx.target.transports, cfg.seed
-            )
-            outs = await asyncio.gather(*(_safe(check, ctx, p, deadline - est) for p in firsts))
-            cache.update((_freeze(p), o) for p, o in zip(firsts, outs, strict=True))
-            res.examples += len(outs)
-            recorded += outs
-            explicit_fail += [o for o in outs if o.verdict == "fail"]
-            res.failures = len(explicit_fail)
+        outs = await asyncio.gather(*(one(p) for p in check.explicit(ctx)))
+        res.examples += len(outs)
+        recorded += outs
+        explicit_fail = [o for o in outs if o.verdict == "fail"]
+    cache: dict[Any, Outcome] = {}
+    hyp_fail: list[Outcome] = []
+    shrinks = 0
+    strategy = check.params(ctx)
+    firsts: list[dict[str, Any]] = []
+    if check.by_transport and not ctx.stop.is_set() and loop.time() + est <= deadline:
+        firsts = await asyncio.to_thread(_per_transport, strategy, ctx.target.transports, cfg.seed)
+        outs = await asyncio.gather(*(run_example(check, ctx, p, deadline - est) for p in firsts))
+        cache.update((_freeze(p), o) for p, o in zip(firsts, outs, strict=True))
+        res.examples += len(outs)
+        recorded += outs
+        explicit_fail += [o for o in outs if o.verdict == "fail"]
+        res.failures = len(explicit_fail)
 
-        drawn = cfg.max_examples - len(firsts)  # new examples left after the first pass
-        fresh = 0
+    drawn = cfg.max_examples - len(firsts)  # new examples left after the first pass
+    fresh = 0
 
-        def body(params: dict[str, Any]) -> None:
-            nonlocal shrinks, fresh
-            key = _freeze(params)
-            out = cache.get(key)
-            if out is None:
-                if ctx.stop.is_set() or loop.time() + est > deadline:
+    def body(params: dict[str, Any]) -> None:
+        nonlocal shrinks, fresh
+        key = _freeze(params)
+        out = cache.get(key)
+        if out is None:
+            # once something failed, keep the time to run the minimal failure again
+            room = 2 * est if hyp_fail or explicit_fail else est
+            if ctx.stop.is_set() or loop.time() + room > deadline:
+                return
+            if hyp_fail:
+                if shrinks >= cfg.max_shrinks:
                     return
-                if hyp_fail:
-                    if shrinks >= cfg.max_shrinks:
-                        return
-                    shrinks += 1
-                elif fresh >= drawn:
-                    return
-                else:
-                    fresh += 1
-                out = _from_thread(loop, _safe(check, ctx, params, deadline - est))
-                cache[key] = out
-                res.examples += 1
-                recorded.append(out)
-                if out.verdict == "fail":
-                    hyp_fail.append(out)
-                    res.failures = len(hyp_fail) + len(explicit_fail)
+                shrinks += 1
+            elif fresh >= drawn:
+                return
+            else:
+                fresh += 1
+            out = _from_thread(loop, run_example(check, ctx, params, deadline - est))
+            cache[key] = out
+            res.examples += 1
+            recorded.append(out)
             if out.verdict == "fail":
-                raise _Failed()
+                hyp_fail.append(out)
+                res.failures = len(hyp_fail) + len(explicit_fail)
+        if out.verdict == "fail":
+            raise _Failed()
 
-        test = settings(
-            max_examples=max(1, cfg.max_examples),
-            deadline=None,
-            database=None,
-            phases=[Phase.explicit, Phase.generate, Phase.shrink],
-            verbosity=Verbosity.quiet,
-            suppress_health_check=list(HealthCheck),
-        )(given(strategy)(body))
-        if cfg.seed is not None:
-            test = seed(cfg.seed)(test)
-        if drawn > 0 and not ctx.stop.is_set():
-            with contextlib.suppress(Exception):
-                await asyncio.to_thread(test)
-        conclude(res, recorded, explicit_fail + hyp_fail, ctx)
-        res.state = "done"
-        if progress is not None:
-            progress.show()
+    test = settings(
+        max_examples=max(1, cfg.max_examples),
+        deadline=None,
+        database=None,
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+        verbosity=Verbosity.quiet,
+        suppress_health_check=list(HealthCheck),
+    )(given(strategy)(body))
+    if cfg.seed is not None:
+        test = seed(cfg.seed)(test)
+    if drawn > 0 and not ctx.stop.is_set():
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(test)
+    fails = explicit_fail + hyp_fail
+    rerun = await confirm(check, ctx, fails, deadline, est)
+    conclude(res, recorded, fails, ctx, rerun)
+    res.state = "done"
+    if progress is not None:
+        progress.show()
 
 
 async def _reachable(ctx: ProbeContext) -> None:
@@ -355,6 +372,7 @@ async def _reachable(ctx: ProbeContext) -> None:
                 # that does not parse or matches no transaction: the checks judge those
                 _, m = await x.until(x.now + ctx.answer_wait / 2, lambda m: m.request is None)
                 if m is not None:
+                    ctx.answers_options = method == "OPTIONS"
                     if method == "INVITE":
                         _, final = await x.until(x.now + ctx.answer_wait, lambda m: m.status >= 200)
                         await finish(ctx, x, call, final, transport)
@@ -435,6 +453,7 @@ async def probe(
     plan = Plan(cfg.max_examples, base.t1, cfg.duration, loop.time, t_start)
     progress = Progress(results, progress_stream, plan=plan, enabled=cfg.progress)
     progress_task: asyncio.Task[None] | None = None
+    meter = LagMeter(loop, min(0.01, cfg.tolerance.absolute / 5)).start()
     try:
         _warm_up()
         if cfg.target is None:
@@ -495,6 +514,8 @@ async def probe(
             allow_remote=cfg.allow_remote,
             answer_wait=max(cfg.reach_timeout, 4 * base.t1),
             in_flight=asyncio.Semaphore(cfg.in_flight()),
+            max_lag=cfg.tolerance.absolute if cfg.max_lag is None else cfg.max_lag,
+            meter=meter,
         )
         if io is not None:
             await _reachable(ctx)
@@ -502,9 +523,18 @@ async def probe(
             on_ready(report)
         gate = asyncio.Semaphore(1 if cfg.sequential else len(results))
         progress_task = asyncio.ensure_future(progress.run(stop))
-        await asyncio.gather(*(_run_check(ctx, r, cfg, deadline, progress, gate) for r in results))
+        # the checks that may wedge the target run last (issue 13, defect 4)
+        for last in (False, True):
+            await asyncio.gather(
+                *(
+                    _run_check(ctx, r, cfg, deadline, progress, gate)
+                    for r in results
+                    if r.check.last is last
+                )
+            )
     finally:
         timer.cancel()
+        meter.stop()
         stop.set()
         if progress_task is not None:
             with contextlib.suppress(BaseException):

@@ -1,7 +1,15 @@
 """The verdict of one check (:class:`CheckResult`) and how it is reached from the check's
 exchanges (:func:`conclude`): a FAIL reports the minimal failing exchange (fewest messages,
-simplest parameters, least time), a PASS the last passing one; the count of exchanges per
-transport goes with either."""
+simplest parameters, least time, :func:`minimal`), a PASS the last passing one; the count of
+exchanges per transport goes with either.
+
+Verdicts (issue 13): ``pass``, ``fail``, ``skip`` (the rule cannot apply to this target) and
+``inconclusive`` (the probe could not observe cleanly: its own lag, a refusal unrelated to the
+rule; the reason is in ``observed``). A check fails only on an exchange observed cleanly whose
+failure reproduced when that exchange was run again alone (``rerun``); a failure that did not
+reproduce, or could not be rerun, is inconclusive. A check passes on clean passes when none
+of its exchanges failed, or would have failed had the probe observed it cleanly.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +39,12 @@ class CheckResult:
     transports: dict[str, int] = field(default_factory=dict)
     state: str = "pending"  # pending | running | done
     svg: str | None = None
+    #: The minimal failing exchange run again alone, to confirm it (None: not rerun).
+    rerun: Outcome | None = None
+    #: Exchanges not observed cleanly.
+    inconclusive: int = 0
+    #: The probe's own worst lag over the check's exchanges, in seconds.
+    lag: float = 0.0
     #: Every exchange of the check, in the order run (the report's replayable messages).
     exchanges: list[Outcome] = field(default_factory=list)
 
@@ -51,6 +65,13 @@ class CheckResult:
             "examples": self.examples,
             "failing_examples": self.failures,
             "transports": dict(self.transports),
+            "inconclusive_examples": self.inconclusive,
+            "probe_lag_ms": round(self.lag * 1e3, 1),
+            "rerun": (
+                None
+                if self.rerun is None
+                else {"verdict": self.rerun.verdict, "observed": self.rerun.observed}
+            ),
             "svg": self.svg,
         }
 
@@ -80,74 +101,114 @@ def _size(value: Any) -> int:
     return 0
 
 
+def minimal(fails: list[Outcome]) -> Outcome:
+    """The minimal failure: the shortest exchange (fewest messages, then simplest parameters,
+    then shortest time); ties go to the later one (Hypothesis only tries candidates simpler
+    than its best)."""
+    return min(
+        reversed(fails),
+        key=lambda o: (
+            sum(e.dir != "note" for e in o.trace),
+            _size(o.params),
+            o.trace[-1].t if o.trace else 0.0,
+        ),
+    )
+
+
+def _unconfirmed(rerun: Outcome | None) -> str:
+    """Why a failure is not reported as one: its rerun alone did not reproduce it."""
+    if rerun is None:
+        return "not confirmed: no time left to run it again alone"
+    if rerun.verdict == "inconclusive":
+        return f"not confirmed: its rerun was not observed cleanly ({rerun.observed})"
+    return f"did not reproduce when run again alone (rerun: {rerun.verdict}: {rerun.observed})"
+
+
+def _failed(
+    res: CheckResult, recorded: list[Outcome], fails: list[Outcome], rerun: Outcome | None
+) -> Outcome:
+    chosen = minimal(fails)
+    observed = chosen.observed
+    if len(fails) > 1:
+        others = "; ".join(o.observed for o in fails if o is not chosen)[:400]
+        observed = (
+            f"{chosen.observed} [minimal of {len(fails)} failing exchanges "
+            f"out of {len(recorded)}; others: {others}]"
+        )
+    if rerun is not None and rerun.verdict == "fail":
+        res.verdict = "fail"
+        res.observed = f"{observed} (reproduced when run again alone)"
+    else:
+        res.verdict = "inconclusive"
+        res.observed = f"failed once, {_unconfirmed(rerun)}: {observed}"
+    return chosen
+
+
+def _others(recorded: list[Outcome]) -> str:
+    """``2 skipped, 1 inconclusive``: the exchanges that did not pass."""
+    counts = ((sum(o.verdict == v for o in recorded), label) for v, label in _OTHERS)
+    return ", ".join(f"{n} {label}" for n, label in counts if n)
+
+
+_OTHERS = (("skip", "skipped"), ("inconclusive", "inconclusive"))
+
+
 def conclude(
-    res: CheckResult, recorded: list[Outcome], fails: list[Outcome], ctx: ProbeContext
+    res: CheckResult,
+    recorded: list[Outcome],
+    fails: list[Outcome],
+    ctx: ProbeContext,
+    rerun: Outcome | None = None,
 ) -> None:
     """Set ``res``'s verdict from its exchanges: ``recorded`` (all), ``fails`` (those that
-    failed, explicit ones first); a fail reports the minimal failing exchange."""
+    failed, explicit ones first), ``rerun`` (the minimal failure run again alone); a fail
+    reports the minimal failing exchange."""
     res.failures = len(fails)
+    res.rerun = rerun
     res.exchanges = list(recorded)
     res.transports = {}
     for o in recorded:
         if "transport" in o.params:
             t = str(o.params["transport"])
             res.transports[t] = res.transports.get(t, 0) + 1
+    unclear = [o for o in recorded if o.verdict == "inconclusive"]
+    res.inconclusive = len(unclear)
+    res.lag = max((o.lag for o in recorded), default=0.0)
+    passes = [o for o in recorded if o.verdict == "pass"]
+    masked_fail = next((o for o in unclear if o.masked == "fail"), None)
     chosen: Outcome | None
     if fails:
-        res.verdict = "fail"
-        # the minimal failure: the shortest exchange (fewest messages, then shortest time);
-        # ties go to the later one (Hypothesis only tries candidates simpler than its best)
-        chosen = min(
-            reversed(fails),
-            key=lambda o: (
-                sum(e.dir != "note" for e in o.trace),
-                _size(o.params),
-                o.trace[-1].t if o.trace else 0.0,
-            ),
-        )
-        observed = chosen.observed
-        if len(fails) > 1:
-            others = "; ".join(o.observed for o in fails if o is not chosen)[:400]
-            observed = (
-                f"{chosen.observed} [minimal of {len(fails)} failing exchanges "
-                f"out of {len(recorded)}; others: {others}]"
-            )
-        res.observed = observed
-    else:
-        passes = [o for o in recorded if o.verdict == "pass"]
-        if passes and res.check.explicit is not None:
-            res.verdict = "pass"
-            chosen = passes[-1]
+        chosen = _failed(res, recorded, fails, rerun)
+    elif passes and masked_fail is None:
+        res.verdict = "pass"
+        chosen = passes[-1]
+        rest = _others(recorded)
+        if res.check.explicit is not None:
             res.observed = (
-                f"{len(passes)} of {len(recorded)} requests answered as "
-                "prescribed or allowed"
-                + (
-                    f" ({len(recorded) - len(passes)} skipped)"
-                    if len(recorded) > len(passes)
-                    else ""
-                )
-            )
-        elif passes:
-            res.verdict = "pass"
-            chosen = passes[-1]
-            res.observed = chosen.observed + (
-                f" ({len(passes)} exchanges"
-                + (
-                    f", {len(recorded) - len(passes)} skipped"
-                    if len(recorded) > len(passes)
-                    else ""
-                )
-                + ")"
+                f"{len(passes)} of {len(recorded)} requests answered as prescribed or allowed"
+                + (f" ({rest})" if rest else "")
             )
         else:
-            res.verdict = "skip"
-            chosen = recorded[0] if recorded else None
-            if chosen is not None:
-                res.observed = chosen.observed
-            elif ctx.stop.is_set():
-                res.observed = "not run: the run was stopped"
-            else:
-                res.observed = "not run: no time left within --duration"
+            res.observed = chosen.observed + (
+                f" ({len(passes)} exchanges" + (f", {rest}" if rest else "") + ")"
+            )
+    elif unclear:
+        res.verdict = "inconclusive"
+        chosen = masked_fail or unclear[0]
+        res.observed = chosen.observed + (
+            f" ({len(unclear)} of {len(recorded)} exchanges inconclusive)"
+            if len(recorded) > 1
+            else ""
+        )
+    else:
+        res.verdict = "skip"
+        chosen = recorded[0] if recorded else None
+        if chosen is not None:
+            res.observed = chosen.observed
+        elif ctx.stop.is_set():
+            res.observed = "not run: the run was stopped"
+        else:
+            res.observed = "not run: no time left within --duration"
     if chosen is not None:
         res.expected = chosen.expected or res.check.expects
         res.trace = chosen.trace

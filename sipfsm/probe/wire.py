@@ -3,8 +3,9 @@
 
 The probe writes its own requests rather than using a UA: a property test must be able to send
 exactly one retransmission, withhold an ACK, or send a request the RFC forbids. Every request
-carries a fresh branch (8.1.1.7), Call-ID (8.1.1.4) and From tag (8.1.1.3), so the exchanges
-of concurrent checks never meet in the target.
+carries a fresh branch (8.1.1.7), Call-ID (8.1.1.4) and From tag (8.1.1.3), and each check
+its own From user and source port (:class:`Local`), so the exchanges of concurrent checks never
+meet in the target.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ class Local:
     host: str
     port: int
     contact_port: int | None = None  # TCP: our listener (the Via carries the connection's)
+    #: Our user in From and Contact (8.1.1.3): each check has its own (issue 13, defect 4).
+    user: str = "probe"
 
     @property
     def sent_by(self) -> str:
@@ -61,7 +64,7 @@ class Local:
         """Our Contact URI."""
         port = self.contact_port or self.port
         suffix = ";transport=tcp" if self.transport == "tcp" else ""
-        return f"sip:probe@{self.host}:{port}{suffix}"
+        return f"sip:{self.user}@{self.host}:{port}{suffix}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +260,7 @@ class Call:
         )
 
     def _from(self) -> str:
-        return f"<sip:probe@{self.local.host}:{self.local.port}>;tag={self.from_tag}"
+        return f"<sip:{self.local.user}@{self.local.host}:{self.local.port}>;tag={self.from_tag}"
 
     def _to(self, tag: str | None = None) -> str:
         uri = self.ruri

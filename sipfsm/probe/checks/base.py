@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sipfsm.net.bounds import Bounds
 from sipfsm.probe.io import Event, ProbeIO, Target
+from sipfsm.probe.lag import LagMeter
 from sipfsm.probe.oracle import Base, Tolerance
 
 if TYPE_CHECKING:
@@ -92,11 +93,23 @@ class ProbeContext:
     trigger_wait: float = 10.0
     #: Exchanges with the target at once (``--max-in-flight``; None: unbounded).
     in_flight: asyncio.Semaphore | None = None
+    #: The probe's own lag (seconds) beyond which an exchange is not observed cleanly: its
+    #: verdict is then ``inconclusive`` (:mod:`sipfsm.probe.lag`).
+    max_lag: float = 0.05
+    #: The heartbeat measuring the loop's lag (None: only the exchanges' own waits count).
+    meter: LagMeter | None = None
+    #: Whether the target answered OPTIONS when it was first reached: the liveness re-checks
+    #: of the malformed corpus ask it again (a target that only takes calls is not asked).
+    answers_options: bool = False
 
     @property
     def t64(self) -> float:
         """64*T1: Timers B, F, H, J on UDP and the 2xx retransmission limit."""
         return 64 * self.base.t1
+
+    def lag_limit(self, check: Check) -> float:
+        """The probe's own lag beyond which an exchange of ``check`` is not observed cleanly."""
+        return self.max_lag if check.timed else max(self.max_lag, self.answer_wait / 4)
 
     @property
     def grace(self) -> float:
@@ -108,12 +121,19 @@ class ProbeContext:
 class Outcome:
     """The result of one exchange."""
 
-    verdict: str  # pass | fail | skip
+    #: pass | fail | skip | inconclusive (the probe could not observe the exchange cleanly:
+    #: its own lag, a refusal unrelated to the rule; ``observed`` says why).
+    verdict: str
     expected: str
     observed: str
     trace: list[Event] = field(default_factory=list)
     expected_trace: list[Event] = field(default_factory=list)
     params: Params = field(default_factory=dict)
+    #: The probe's own worst lag during the exchange, in seconds (:mod:`sipfsm.probe.lag`).
+    lag: float = 0.0
+    #: Of an ``inconclusive`` exchange: the verdict it would have had when observed cleanly
+    #: ("" when it had none: a refusal).
+    masked: str = ""
 
 
 Exchanger = Callable[[ProbeContext, Params], Awaitable[Outcome]]
@@ -141,3 +161,11 @@ class Check:
     #: over unreliable transports: 17.1.1.2, 17.1.2.2, 17.2.1): the runner first runs the
     #: simplest parameters of each transport the target offers, then Hypothesis draws.
     by_transport: bool = False
+    #: Whether it runs after every other check, each exchange from sockets of its own and
+    #: followed by a liveness re-check: what it sends may wedge the target (issue 13, defect 4).
+    last: bool = False
+    #: Whether its verdict rests on instants within the timing tolerance (retransmission
+    #: trains, silence after an ACK): the probe's own lag then counts from ``max_lag``; a
+    #: check that only waits seconds for an answer tolerates lag up to a quarter of that wait
+    #: (:meth:`ProbeContext.lag_limit`).
+    timed: bool = True

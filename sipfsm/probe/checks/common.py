@@ -9,6 +9,7 @@ from sipfsm.probe.io import Event, Exchange
 from sipfsm.probe.wire import Call, Msg, response_to
 
 __all__ = [
+    "REFUSALS",
     "answer_byes",
     "any_transport",
     "expected_train",
@@ -19,6 +20,7 @@ __all__ = [
     "is_response",
     "judged",
     "prefix_until",
+    "refused",
     "send_to_target",
     "skipped",
     "start_invite",
@@ -138,10 +140,39 @@ async def give_up(
 ) -> Outcome:
     """The exchange cannot judge its rule: leave the target clean (:func:`finish`) and skip
     with ``why``; but when no final response came on our transaction and other messages did,
-    fail (:func:`unmatched`)."""
+    fail (:func:`unmatched`); and when the target refused the INVITE before any provisional
+    (:func:`refused`), inconclusive. Only checks whose rule is not about refusals give up on
+    a final refusal."""
     await finish(ctx, x, call, final, transport)
     odd = unmatched(x, call, "", "a final response") if final is None else None
-    return odd if odd is not None else skipped(x, why)
+    return odd or refused(x, call, final) or skipped(x, why)
+
+
+#: The final responses that turn a call away for the target's own state, whoever is called
+#: (issue 13, defect 7): Temporarily Unavailable (21.4.18), Busy Here (21.4.24), Service
+#: Unavailable (21.5.4), Busy Everywhere (21.6.1), Decline (21.6.2). A 404 or a 403 is about
+#: the user called: a check that needs another user skips.
+REFUSALS = frozenset({480, 486, 503, 600, 603})
+
+
+def refused(x: Exchange, call: Call, final: Msg | None) -> Outcome | None:
+    """A refusal (:data:`REFUSALS`) of our INVITE that came before any provisional response:
+    the target turned the call away (a stateless 486 or 503 of a UA at its call limit, 8.2.7)
+    before any transaction behaviour could be seen. Inconclusive with the reason, for a check
+    whose rule is not about refusals; None otherwise."""
+    if final is None or final.status not in REFUSALS:
+        return None
+    if any(is_response(m, call) and m.status < 200 and m.t <= final.t for m in x.received):
+        return None
+    resp = final.response
+    reason = f"{final.status} {resp.reason if resp is not None else ''}".strip()
+    return Outcome(
+        "inconclusive",
+        "",
+        f"target refused: {reason} before any provisional response; a refusal, not the "
+        "transaction behaviour this check judges",
+        list(x.trace),
+    )
 
 
 async def answer_byes(x: Exchange, msgs: list[Msg]) -> None:

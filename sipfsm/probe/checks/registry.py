@@ -136,6 +136,8 @@ CHECKS: tuple[Check, ...] = (
         malformed_params,
         malformed,
         explicit=malformed_explicit,
+        last=True,
+        timed=False,
     ),
     Check(
         "cancel",
@@ -147,6 +149,7 @@ CHECKS: tuple[Check, ...] = (
         "answers within max(2 s, 8*T1)",
         lambda c: _fixed(transport=any_transport(c), delay=st.integers(0, 4)),
         cancel,
+        timed=False,
     ),
     Check(
         "cancel-unknown",
@@ -158,6 +161,7 @@ CHECKS: tuple[Check, ...] = (
         "an answer within 2 s",
         lambda c: _fixed(transport=any_transport(c)),
         cancel_unknown,
+        timed=False,
     ),
     Check(
         "invite-client-retransmit",
@@ -199,6 +203,7 @@ CHECKS: tuple[Check, ...] = (
             delay=st.integers(0, 3),
         ),
         ack_for_non_2xx,
+        timed=False,
     ),
     Check(
         "ack-for-2xx",
@@ -210,6 +215,7 @@ CHECKS: tuple[Check, ...] = (
         "an ACK within max(2 s, 8*T1)",
         lambda c: _fixed(transport=any_transport(c), delay=st.integers(0, 3)),
         ack_for_2xx,
+        timed=False,
     ),
 )
 
