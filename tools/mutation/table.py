@@ -62,6 +62,8 @@ _PROBE_TESTS = (
     "tests/test_probe_in_flight.py",
     "tests/test_probe.py",
 )
+#: The registrar (10.3) and the proxy (16): their models' judges (issue 14).
+_PROXY_TESTS = ("tests/test_registrar.py",)
 _DIAGRAM_TESTS = ("tests/test_diagrams.py", "tests/test_cli_trace.py")  # the loader's pictures
 
 
@@ -110,6 +112,7 @@ DATA: tuple[Data, ...] = (
     Data("models/dialog.toml", "diagrams", (*_SESSION_TESTS, "tests/test_tx_bugs.py")),
     Data("models/invite_session_*.toml", "diagrams", _SESSION_TESTS),
     Data("models/shared/*.toml", "diagrams", _SESSION_TESTS),
+    Data("models/registrar.toml", "diagrams", _PROXY_TESTS),
 )
 
 #: Test files that judge no data mutant, each with why (tests/test_mutation_tool.py fails on a
