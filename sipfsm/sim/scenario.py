@@ -1,0 +1,141 @@
+"""Scenarios as data: ``sipfsm/sim/scenarios/NAME.toml`` (hosts, DNS, links, bindings, steps),
+played on a :class:`~sipfsm.sim.network.Network` on the virtual clock.
+
+A scenario file has a ``[scenario]`` table (name, title, section, figure), ``[[hosts]]`` (each
+with ``name``, ``label``, ``role`` = ``ua`` | ``proxy`` | ``registrar``, ``address``; a UA:
+``user``, ``host``, optional ``domain`` and ``outbound``; a proxy or registrar: ``host``,
+``domains``, ``location`` (the name of the location service it shares), a proxy optionally
+``record_route``), ``[dns]`` (name -> address), ``[[links]]`` (``hosts = [a, b]``,
+``latency``), ``[[bindings]]`` (a location service's ``aor``, ``contact``, ``expires``) and
+``[[steps]]`` (``at``, ``host``, ``do`` = ``invite`` (``target``) | ``answer`` (``status``) |
+``bye``). Nothing in Python is per scenario.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sipfsm.errors import SipfsmError
+from sipfsm.message.uri import URI
+from sipfsm.proxy.location import Binding, LocationService, canonical_aor
+from sipfsm.proxy.proxy import StatefulProxy
+from sipfsm.proxy.registrar import Registrar
+from sipfsm.sim.network import Datagram, Element, Host, Network
+from sipfsm.ua.core import UA
+
+#: How long a scenario may run on the virtual clock before it must be quiet (seconds).
+HORIZON = 600.0
+
+
+class ScenarioError(SipfsmError):
+    """A scenario file that cannot be played (unknown name, key or host)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Played:
+    """A scenario after it ran: its data, its network (with the log of every datagram)."""
+
+    name: str
+    data: dict[str, Any]
+    network: Network
+
+    @property
+    def log(self) -> list[Datagram]:
+        """Every datagram, in the order sent."""
+        return self.network.log
+
+    @property
+    def columns(self) -> list[tuple[str, str]]:
+        """(host name, label) of each host, in the scenario's order."""
+        return [(h["name"], h.get("label", h["name"])) for h in self.data["hosts"]]
+
+
+def scenario_names() -> list[str]:
+    """The scenarios shipped with sipfsm."""
+    folder = resources.files("sipfsm.sim") / "scenarios"
+    return sorted(p.name[: -len(".toml")] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def load_scenario(name: str) -> dict[str, Any]:
+    """The data of a shipped scenario, or of a scenario file given by path."""
+    path = Path(name)
+    if path.suffix == ".toml" and path.is_file():
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    if name not in scenario_names():
+        raise ScenarioError(f"unknown scenario {name!r} (known: {', '.join(scenario_names())})")
+    text = (resources.files("sipfsm.sim") / "scenarios" / f"{name}.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def build(data: dict[str, Any]) -> Network:
+    """The network of a scenario: its hosts and their elements, DNS, links, bindings."""
+    net = Network(dns={k.lower(): v for k, v in data.get("dns", {}).items()})
+    services: dict[str, LocationService] = {}
+    for raw in data["hosts"]:
+        element = _element(raw, services)
+        net.add(Host(raw["name"], raw["address"], element, raw.get("outbound")))
+    for link in data.get("links", []):
+        a, b = link["hosts"]
+        net.link(a, b, float(link["latency"]))
+    for b in data.get("bindings", []):
+        service = services.setdefault(b["location"], LocationService())
+        contact = URI.parse(b["contact"])
+        binding = Binding(contact, float(b["expires"]), float(b.get("q", 1.0)), "scenario", 0)
+        service.put(canonical_aor(URI.parse(b["aor"])), binding, 0.0)
+    return net
+
+
+def _element(raw: dict[str, Any], services: dict[str, LocationService]) -> Element:
+    role = raw.get("role")
+    if role == "ua":
+        return UA(raw["user"], raw["host"], name=raw["name"], domain=raw.get("domain"))
+    location = services.setdefault(raw.get("location", raw["name"]), LocationService())
+    if role == "proxy":
+        return StatefulProxy(
+            raw["name"],
+            raw["host"],
+            raw.get("domains", []),
+            location,
+            record_route=bool(raw.get("record_route", False)),
+        )
+    if role == "registrar":
+        return Registrar(raw["name"], raw["host"], raw.get("domains", []), location)
+    raise ScenarioError(f"host {raw.get('name')!r}: unknown role {role!r}")
+
+
+def play(name: str) -> Played:
+    """Run scenario ``name`` to its end: every step at its time, then until the network is
+    quiet (every transaction and timer done), within :data:`HORIZON` seconds."""
+    data = load_scenario(name)
+    net = build(data)
+    for step in sorted(data.get("steps", []), key=lambda s: float(s["at"])):
+        net.run_until(float(step["at"]))
+        _do(net, step)
+    net.run_until(HORIZON)
+    return Played(data["scenario"]["name"], data, net)
+
+
+def _do(net: Network, step: dict[str, Any]) -> None:
+    """One step of the scenario, done by its host's TU at the network's time."""
+    host = net.hosts.get(step["host"])
+    if host is None or not isinstance(host.element, UA):
+        raise ScenarioError(f"step at {step['at']}: {step['host']!r} is not a UA of the scenario")
+    ua, now, what = host.element, net.now, step["do"]
+    if what == "invite":
+        ua.invite(step["target"], now)
+    elif what == "answer":
+        waiting = [s for s in ua.sessions if s.server_tx is not None and not s.terminated]
+        if not waiting:
+            raise ScenarioError(f"step at {step['at']}: no INVITE waits for {ua.name}'s answer")
+        waiting[-1].answer(int(step["status"]), now)
+    elif what == "bye":
+        live = [s for s in ua.sessions if not s.terminated]
+        if not live:
+            raise ScenarioError(f"step at {step['at']}: {ua.name} has no session to end")
+        live[-1].bye(now)
+    else:
+        raise ScenarioError(f"step at {step['at']}: unknown action {what!r}")
