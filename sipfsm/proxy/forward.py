@@ -73,7 +73,7 @@ def forwarded_copy(
     record_route: bool,
 ) -> Request:
     """The copy of ``req`` for ``target`` (16.6 items 1-4, 8, 9): Request-URI the target,
-    Max-Forwards one less (or 70 added), a Record-Route with this proxy's URI and ``lr`` first
+    Max-Forwards one less (or one of 70 added), a Record-Route with this proxy's URI and ``lr`` first
     when configured, and a new top Via with ``branch`` (item 8: :func:`branch_for`).
     Content-Length follows."""
     via = f"{SIP_VERSION}/{transport.upper()} {sent_by};branch={branch}"
@@ -90,7 +90,7 @@ def forwarded_copy(
             placed_rr = True
         pairs.append((name, h.value))
     if not seen_mf:
-        pairs.insert(1, ("Max-Forwards", str(DEFAULT_MAX_FORWARDS - 1)))
+        pairs.insert(1, ("Max-Forwards", str(DEFAULT_MAX_FORWARDS)))
     if record_route and not placed_rr:
         pairs.insert(1, ("Record-Route", f"<sip:{sent_by};lr>"))
     return req.evolve(uri=str(target), headers=pairs)
