@@ -73,8 +73,8 @@ def forwarded_copy(
     record_route: bool,
 ) -> Request:
     """The copy of ``req`` for ``target`` (16.6 items 1-4, 8, 9): Request-URI the target,
-    Max-Forwards one less (or one of 70 added), a Record-Route with this proxy's URI and ``lr`` first
-    when configured, and a new top Via with ``branch`` (item 8: :func:`branch_for`).
+    Max-Forwards one less (or one of 70 added), a Record-Route with this proxy's URI and ``lr``
+    first when configured, and a new top Via with ``branch`` (item 8: :func:`branch_for`).
     Content-Length follows."""
     via = f"{SIP_VERSION}/{transport.upper()} {sent_by};branch={branch}"
     pairs: list[tuple[str, str]] = [("Via", via)]

@@ -144,7 +144,8 @@ class StatefulProxy(Element):
             elif out.verb == "forward":
                 self._forward(state, now)
             elif out.status is not None:
-                self.respond(state.tx, state.received, out.status, now)
+                headers = _headers(out.status, state.received, self.supported)
+                self.respond(state.tx, state.received, out.status, now, headers)
             else:
                 raise ProtocolError("proxy_request", "-", out.verb, "16", "no meaning here")
 
@@ -247,6 +248,14 @@ class StatefulProxy(Element):
                 self._to_context(branch.context, timeout, now)
             else:
                 raise ProtocolError("proxy_branch", "-", out.verb, "16.8", "no meaning here")
+
+
+def _headers(status: int, req: Request, supported: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    """16.3 item 5: a 420 lists the unsupported option-tags in Unsupported."""
+    if status == 420:
+        unknown = [t for t in req.proxy_require if t.lower() not in supported]
+        return (("Unsupported", ", ".join(unknown)),)
+    return ()
 
 
 @dataclass(eq=False)

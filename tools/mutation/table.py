@@ -63,7 +63,7 @@ _PROBE_TESTS = (
     "tests/test_probe.py",
 )
 #: The registrar (10.3) and the proxy (16): their models' judges (issue 14).
-_PROXY_TESTS = ("tests/test_registrar.py",)
+_PROXY_TESTS = ("tests/test_proxy.py", "tests/test_registrar.py", "tests/test_trapezoid.py")
 _DIAGRAM_TESTS = ("tests/test_diagrams.py", "tests/test_cli_trace.py")  # the loader's pictures
 
 
@@ -113,6 +113,7 @@ DATA: tuple[Data, ...] = (
     Data("models/invite_session_*.toml", "diagrams", _SESSION_TESTS),
     Data("models/shared/*.toml", "diagrams", _SESSION_TESTS),
     Data("models/registrar.toml", "diagrams", _PROXY_TESTS),
+    Data("models/proxy_*.toml", "diagrams", _PROXY_TESTS),
 )
 
 #: Test files that judge no data mutant, each with why (tests/test_mutation_tool.py fails on a
