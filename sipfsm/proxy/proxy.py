@@ -11,9 +11,10 @@ machine of ``models/proxy_branch.toml`` per target, all under one machine of
 ``models/proxy_context.toml``). Responses that the branches' client transactions pass up feed
 their branch (Timer C, 16.8) and then the context (16.7), whose verbs forward them.
 
-Not in this slice (issue 14): CANCEL of a proxied request (16.10), forwarding the ACK of a 2xx
-(a proxy that Record-Routes sees it), the stateless proxy (16.11), 3xx recursion and 401/407
-aggregation (16.7 items 4, 7).
+The ACK of a 2xx matches no transaction: it goes through the same request processing and is
+forwarded without a client transaction (17); a rejected one is dropped (an ACK is never
+answered). Not in this slice (issue 14): CANCEL of a proxied request (16.10), the stateless
+proxy (16.11), 3xx recursion and 401/407 aggregation (16.7 items 4, 7).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sipfsm.engine.txlayer import TransactionKey
 from sipfsm.errors import ProtocolError
 from sipfsm.message.build import build_cancel, build_response
 from sipfsm.message.message import Request, Response
+from sipfsm.message.uri import URI
 from sipfsm.model.timers import Timers
 from sipfsm.proxy.checks import CHECKS, target_set
 from sipfsm.proxy.element import Element
@@ -126,7 +128,13 @@ class StatefulProxy(Element):
             branch = self._branch_of[tx]
             self._response(tx, build_response(branch.request, 408, to_tag=self.tag()), now)
 
-    def _process(self, tx: Transaction, req: Request, now: float) -> None:
+    def stray_ack(self, ack: Request, now: float) -> None:
+        """An ACK that matches no server transaction (the ACK of a 2xx, 13.2.2.4, through a
+        proxy that Record-Routes): processed like any request (16.3-16.6), forwarded without
+        a client transaction (17: there is none for ACK)."""
+        self._process(None, ack, now)
+
+    def _process(self, tx: Transaction | None, req: Request, now: float) -> None:
         """Walk ``models/proxy_request.toml`` over the request, one check per step."""
         runner = self.runner("proxy_request")
         state = _Processing(tx, req)
@@ -144,6 +152,8 @@ class StatefulProxy(Element):
             elif out.verb == "forward":
                 self._forward(state, now)
             elif out.status is not None:
+                if state.tx is None:
+                    continue  # an ACK is never answered (17): a rejected ACK is dropped
                 headers = _headers(out.status, state.received, self.supported)
                 self.respond(state.tx, state.received, out.status, now, headers)
             else:
@@ -153,18 +163,16 @@ class StatefulProxy(Element):
         """16.6: a response context, then per target a copy, a branch and its transaction;
         each branch computed from the request as received (16.6 item 8, 16.3 item 4)."""
         req = state.request
+        if state.tx is None:  # the ACK of a 2xx: forwarded as is, no transaction (17)
+            for index, target in enumerate(target_set(req, self, now), start=1):
+                branch_id = branch_for(state.received, self.host, index)
+                self.outbox.append(self._copy(req, target, branch_id).raw)
+            return
         ctx = Context(state.tx, req, self.runner("proxy_context"))
         ctx.runner.start(now)
         self.contexts.append(ctx)
         for index, target in enumerate(target_set(req, self, now), start=1):
-            copy = forwarded_copy(
-                req,
-                target,
-                sent_by=self.host,
-                transport=self.transport,
-                branch=branch_for(state.received, self.host, index),
-                record_route=self.record_route,
-            )
+            copy = self._copy(req, target, branch_for(state.received, self.host, index))
             branch = Branch(ctx, copy, self.runner("proxy_branch", self._guard_for(copy)))
             ctx.branches.append(branch)
             branch.runner.start(now)
@@ -173,6 +181,19 @@ class StatefulProxy(Element):
             self._branch_of[branch.tx] = branch
             self._branch_outputs(branch, branch.runner.handle("br_sent", now, copy), now)
             self.outputs(branch.tx, outputs, now)
+
+    def _copy(self, req: Request, target: URI, branch: str) -> Request:
+        """16.6 items 1-9 for one target; Record-Route (item 4) when configured, on a request
+        outside a dialog (no To tag: one that may create a dialog, 12.1)."""
+        outside = not (req.to and req.to.tag)
+        return forwarded_copy(
+            req,
+            target,
+            sent_by=self.host,
+            transport=self.transport,
+            branch=branch,
+            record_route=self.record_route and outside,
+        )
 
     @staticmethod
     def _guard_for(copy: Request) -> GuardEvaluator:
@@ -262,7 +283,7 @@ def _headers(status: int, req: Request, supported: frozenset[str]) -> tuple[tupl
 class _Processing:
     """One request on its way through ``models/proxy_request.toml``."""
 
-    tx: Transaction
+    tx: Transaction | None  # None: an ACK without a transaction
     received: Request
     request: Request = field(init=False)
 

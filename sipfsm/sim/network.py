@@ -8,6 +8,8 @@ bytes, which the receiver parses again. Where a message goes is the transport's 
 element's:
 
 - a response goes to its top Via's ``received`` or sent-by host (18.2.2);
+- an ACK or a CANCEL with the top Via branch of a request the host sent goes where that
+  request went (17.1.1.3: the ACK of a non-2xx; 9.1: the CANCEL);
 - a request goes to the host of its top Route (a loose route set, 16.6 item 7, 12.2.1.1), else
   to the sender's outbound proxy when it is an initial request (no To tag: 8.1.2), else to the
   host of its Request-URI (its ``maddr`` first, 16.6 item 7; 8.1.2);
@@ -73,6 +75,8 @@ class Network:
     log: list[Datagram] = field(default_factory=list)
     now: float = 0.0
     _queue: list[tuple[float, int, Datagram]] = field(default_factory=list)
+    #: (sender, top Via branch) of each request sent -> the host it went to.
+    _went: dict[tuple[str, str], Host] = field(default_factory=dict)
 
     def add(self, host: Host) -> None:
         """Add ``host``; its address resolves to it."""
@@ -97,6 +101,14 @@ class Network:
         if isinstance(msg, Response):
             via = msg.via[0]
             return self.resolve(via.received or via.host)
+        key = (src.name, msg.via[0].branch or "")
+        if msg.method in ("ACK", "CANCEL") and key in self._went:
+            return self._went[key]
+        dst = self._request_hop(src, msg)
+        self._went.setdefault(key, dst)
+        return dst
+
+    def _request_hop(self, src: Host, msg: Request) -> Host:
         if msg.route:
             return self.resolve(_host(msg.route[0].uri))
         if src.outbound is not None and not (msg.to and msg.to.tag):

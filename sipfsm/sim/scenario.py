@@ -8,7 +8,8 @@ with ``name``, ``label``, ``role`` = ``ua`` | ``proxy`` | ``registrar``, ``addre
 ``record_route``), ``[dns]`` (name -> address), ``[[links]]`` (``hosts = [a, b]``,
 ``latency``), ``[[bindings]]`` (a location service's ``aor``, ``contact``, ``expires``) and
 ``[[steps]]`` (``at``, ``host``, ``do`` = ``invite`` (``target``) | ``answer`` (``status``) |
-``bye``). Nothing in Python is per scenario.
+``bye`` | ``register`` (``target``: the registrar's URI, ``expires``: 10.2.1.1)). Nothing in
+Python is per scenario.
 """
 
 from __future__ import annotations
@@ -132,6 +133,9 @@ def _do(net: Network, step: dict[str, Any]) -> None:
         if not waiting:
             raise ScenarioError(f"step at {step['at']}: no INVITE waits for {ua.name}'s answer")
         waiting[-1].answer(int(step["status"]), now)
+    elif what == "register":  # 10.2: To and From the AOR, Contact the UA's, Expires asked
+        expires = (("Expires", str(int(step["expires"]))),) if "expires" in step else ()
+        ua.request("REGISTER", step["target"], now, to=ua.aor, headers=expires)
     elif what == "bye":
         live = [s for s in ua.sessions if not s.terminated]
         if not live:

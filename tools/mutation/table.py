@@ -63,7 +63,12 @@ _PROBE_TESTS = (
     "tests/test_probe.py",
 )
 #: The registrar (10.3) and the proxy (16): their models' judges (issue 14).
-_PROXY_TESTS = ("tests/test_proxy.py", "tests/test_registrar.py", "tests/test_trapezoid.py")
+_PROXY_TESTS = (
+    "tests/test_proxy.py",
+    "tests/test_registrar.py",
+    "tests/test_trapezoid.py",
+    "tests/test_scenarios.py",
+)
 _DIAGRAM_TESTS = ("tests/test_diagrams.py", "tests/test_cli_trace.py")  # the loader's pictures
 
 

@@ -1,0 +1,183 @@
+"""The scenarios beyond Figure 1, from the RFC's text: ``register`` (24.1, then section 4: the
+proxy finds Bob through the registrar's bindings, 10, 16.5) and ``trapezoid-rr`` (Figure 1 with
+both proxies Record-Routing: the ACK and the BYE follow the route sets of 12.1.1 and 12.1.2,
+each proxy removing its own Route, 16.4). Every shipped scenario is deterministic and matches
+its golden ladder (compared in memory). Written from the RFC, not from the models.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from sipfsm import Request, Response
+from sipfsm.sim.ladder import figure_numbers, text_ladder
+from sipfsm.sim.network import Datagram
+from sipfsm.sim.scenario import Played, load_scenario, play, scenario_names
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@cache
+def _played(name: str) -> Played:
+    return play(name)
+
+
+def _numbered(played: Played) -> dict[str, Datagram]:
+    return {f: g for f, g in zip(figure_numbers(played), played.log, strict=True) if f}
+
+
+def _hops(played: Played, kind: str) -> list[tuple[str, str]]:
+    """(from, to) of every message of ``kind`` (a method, or a status code and CSeq method)."""
+    out = []
+    for g in played.log:
+        m = g.message
+        what = str(m.method) if isinstance(m, Request) else f"{m.status} {m.cseq.method}"  # type: ignore[union-attr]
+        if what == kind:
+            out.append((g.src, g.dst))
+    return out
+
+
+# --- register -------------------------------------------------------------------------------
+
+
+def test_bob_registers_as_in_24_1() -> None:
+    """24.1: REGISTER sip:registrar.biloxi.com, To and From sip:bob@biloxi.com, Contact
+    sip:bob@192.0.2.4, Expires 7200; the 200 lists the binding with its expires (10.3 step 8)."""
+    figure = _numbered(_played("register"))
+    reg, ok = figure["F1"], figure["F2"]
+    assert (reg.src, reg.dst, ok.src, ok.dst) == ("bob", "registrar", "registrar", "bob")
+    m = reg.message
+    assert isinstance(m, Request) and m.method == "REGISTER"
+    assert str(m.uri) == "sip:registrar.biloxi.com"
+    assert str(m.to.uri) == str(m.from_.uri) == "sip:bob@biloxi.com"  # type: ignore[union-attr]
+    assert [str(c.uri) for c in m.contact] == ["sip:bob@192.0.2.4"]  # type: ignore[union-attr]
+    assert m.expires == 7200
+    r = ok.message
+    assert isinstance(r, Response) and r.status == 200
+    assert [(str(c.uri), c.expires) for c in r.contact] == [("sip:bob@192.0.2.4", 7200)]  # type: ignore[union-attr]
+
+
+def test_the_call_finds_bob_at_his_registered_contact() -> None:
+    """Section 4, 16.5: biloxi.com retargets the INVITE to the contact the registrar bound;
+    the call is answered and ACKed."""
+    played = _played("register")
+    invites = [
+        g for g in played.log if isinstance(g.message, Request) and g.message.method == "INVITE"
+    ]
+    assert [(g.src, g.dst) for g in invites] == [
+        ("alice", "atlanta"),
+        ("atlanta", "biloxi"),
+        ("biloxi", "bob"),
+    ]
+    assert str(invites[-1].message.uri) == "sip:bob@192.0.2.4"  # type: ignore[union-attr]
+    assert ("atlanta", "alice") in _hops(played, "200 INVITE")
+    assert _hops(played, "ACK") == [("alice", "bob")]
+    assert played.network.quiet()
+    assert all(getattr(h.element, "errors", []) == [] for h in played.network.hosts.values())
+
+
+def test_without_the_registration_biloxi_answers_480(tmp_path: Path) -> None:
+    """16.5: no binding, an empty target set: 480, back to Alice (16.7), each hop's non-2xx
+    ACKed on that hop (17.1.1.3: to where the INVITE went)."""
+    data = load_scenario("register")
+    data["steps"] = [s for s in data["steps"] if s["host"] == "alice"]  # no REGISTER, no answer
+    path = tmp_path / "unregistered.toml"
+    path.write_text(_toml(data), encoding="utf-8")
+    played = play(str(path))
+    assert _hops(played, "480 INVITE") == [("biloxi", "atlanta"), ("atlanta", "alice")]
+    assert _hops(played, "ACK") == [("atlanta", "biloxi"), ("alice", "atlanta")]
+    assert not any("bob" in (g.src, g.dst) for g in played.log)
+    assert played.network.quiet()
+
+
+def _toml(data: dict[str, object]) -> str:
+    """A scenario back as TOML (tables of strings, numbers, lists and tables of those)."""
+    lines: list[str] = []
+
+    def value(v: object) -> str:
+        if isinstance(v, str):
+            return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return repr(v)
+
+    for key, body in data.items():
+        rows = body if isinstance(body, list) else [body]
+        for row in rows:
+            lines.append(f"[[{key}]]" if isinstance(body, list) else f"[{key}]")
+            assert isinstance(row, dict)
+            lines += [f"{value(k)} = {value(v)}" for k, v in row.items()]
+            lines.append("")
+    return "\n".join(lines)
+
+
+# --- trapezoid-rr ---------------------------------------------------------------------------
+
+
+def test_both_proxies_record_route_the_invite() -> None:
+    """16.6 item 4: each proxy puts its URI with lr on top of the Record-Route."""
+    figure = _numbered(_played("trapezoid-rr"))
+    rr = {f: [str(r.uri) for r in figure[f].message.record_route] for f in ("F1", "F2", "F4")}
+    assert rr == {
+        "F1": [],
+        "F2": ["sip:atlanta.com;lr"],
+        "F4": ["sip:biloxi.com;lr", "sip:atlanta.com;lr"],
+    }
+    for f in ("F6", "F9", "F11"):  # 12.1.1: the UAS copies them into its 180 and 200
+        assert [str(r.uri) for r in figure[f].message.record_route] == rr["F4"], f
+
+
+def test_the_ack_and_the_bye_go_through_both_proxies() -> None:
+    played = _played("trapezoid-rr")
+    assert _hops(played, "ACK") == [("alice", "atlanta"), ("atlanta", "biloxi"), ("biloxi", "bob")]
+    assert _hops(played, "BYE") == [("bob", "biloxi"), ("biloxi", "atlanta"), ("atlanta", "alice")]
+    assert _hops(played, "200 BYE") == [
+        ("alice", "atlanta"),
+        ("atlanta", "biloxi"),
+        ("biloxi", "bob"),
+    ]
+    assert played.network.quiet()
+
+
+def _routes(g: Datagram) -> list[str]:
+    return [str(r.uri) for r in g.message.route]
+
+
+def test_the_route_sets_of_both_dialogs_and_each_proxy_removing_its_own_route() -> None:
+    """12.1.2: Alice's route set is the 200's Record-Route reversed; 12.1.1: Bob's is the
+    INVITE's in order; 12.2.1.1: loose routing keeps the remote target as Request-URI; 16.4:
+    each proxy removes the Route value naming it."""
+    played = _played("trapezoid-rr")
+    acks = [g for g in played.log if isinstance(g.message, Request) and g.message.method == "ACK"]
+    byes = [g for g in played.log if isinstance(g.message, Request) and g.message.method == "BYE"]
+    assert [_routes(g) for g in acks] == [
+        ["sip:atlanta.com;lr", "sip:biloxi.com;lr"],
+        ["sip:biloxi.com;lr"],
+        [],
+    ]
+    assert [_routes(g) for g in byes] == [
+        ["sip:biloxi.com;lr", "sip:atlanta.com;lr"],
+        ["sip:atlanta.com;lr"],
+        [],
+    ]
+    assert {str(g.message.uri) for g in acks} == {"sip:bob@192.0.2.4"}  # type: ignore[union-attr]
+    assert {str(g.message.uri) for g in byes} == {"sip:alice@pc33.atlanta.com"}  # type: ignore[union-attr]
+    assert [g.message.max_forwards for g in acks] == [70, 69, 68]
+    assert all(not g.message.record_route for g in acks + byes)  # only outside a dialog
+
+
+# --- every scenario ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", scenario_names())
+def test_every_scenario_is_deterministic_and_matches_its_golden_ladder(name: str) -> None:
+    """The same bytes every run; the committed ladder (regenerate: sipfsm simulate NAME >
+    tests/golden/NAME.txt) is what the scenario draws."""
+    again = play(name)
+    assert [g.data for g in again.log] == [g.data for g in _played(name).log]
+    assert text_ladder(again) == (GOLDEN / f"{name}.txt").read_text(encoding="utf-8")
