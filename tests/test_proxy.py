@@ -249,3 +249,37 @@ def test_timer_c_without_a_provisional_is_a_408_upstream() -> None:
     timeouts = [(t, m) for t, m in sent if isinstance(m, Response) and m.status == 408]
     assert len(timeouts) == 1 and timeouts[0][0] > 180
     assert [v.host for v in timeouts[0][1].via] == ["pc33.a.example.org"]
+
+
+# --- 16.10: CANCEL --------------------------------------------------------------------------
+
+
+def _cancel_of(invite: Request) -> Request:
+    from sipfsm.message.build import build_cancel
+
+    return build_cancel(invite)
+
+
+def test_a_matching_cancel_is_answered_200_and_waits_for_a_provisional_downstream() -> None:
+    """16.10: 200 to the CANCEL at once, the branches cancelled; 9.1: not before a provisional
+    response on the branch; then the 487 is the best response upstream."""
+    proxy = _proxy()
+    invite = _invite()
+    (copy,) = _requests(_send(proxy, invite, 0.0))
+    out = _send(proxy, _cancel_of(invite), 1.0)
+    assert _statuses(out) == [200] and not _requests(out)
+    ringing = _send(proxy, build_response(copy, 180, to_tag="b1"), 1.1)
+    cancels = [r for r in _requests(ringing) if r.method == "CANCEL"]  # (INVITE resent: A)
+    assert len(cancels) == 1 and cancels[0].via[0].branch == copy.via[0].branch
+    final = _send(proxy, build_response(copy, 487, to_tag="b1"), 1.2)
+    assert 487 in _statuses(final)
+
+
+def test_a_cancel_after_the_final_response_is_still_answered_200() -> None:
+    """16.10: a matching context exists: 200; nothing is cancelled downstream."""
+    proxy = _proxy()
+    invite = _invite()
+    (copy,) = _requests(_send(proxy, invite, 0.0))
+    _send(proxy, build_response(copy, 200, to_tag="b1"), 0.5)
+    out = _send(proxy, _cancel_of(invite), 0.6)
+    assert _statuses(out) == [200] and not _requests(out)

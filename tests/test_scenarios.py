@@ -29,15 +29,17 @@ def _numbered(played: Played) -> dict[str, Datagram]:
     return {f: g for f, g in zip(figure_numbers(played), played.log, strict=True) if f}
 
 
+def _kind(g: Datagram) -> str:
+    """A method, or a status code and the CSeq method (``200 BYE``)."""
+    m = g.message
+    if isinstance(m, Request):
+        return str(m.method)
+    return f"{m.status} {m.cseq.method if m.cseq else '?'}"
+
+
 def _hops(played: Played, kind: str) -> list[tuple[str, str]]:
-    """(from, to) of every message of ``kind`` (a method, or a status code and CSeq method)."""
-    out = []
-    for g in played.log:
-        m = g.message
-        what = str(m.method) if isinstance(m, Request) else f"{m.status} {m.cseq.method}"  # type: ignore[union-attr]
-        if what == kind:
-            out.append((g.src, g.dst))
-    return out
+    """(from, to) of every message of ``kind`` (:func:`_kind`)."""
+    return [(g.src, g.dst) for g in played.log if _kind(g) == kind]
 
 
 # --- register -------------------------------------------------------------------------------
@@ -181,3 +183,71 @@ def test_every_scenario_is_deterministic_and_matches_its_golden_ladder(name: str
     again = play(name)
     assert [g.data for g in again.log] == [g.data for g in _played(name).log]
     assert text_ladder(again) == (GOLDEN / f"{name}.txt").read_text(encoding="utf-8")
+
+
+# --- cancel and busy ----------------------------------------------------------------------
+
+
+def _top_branch(g: Datagram) -> str | None:
+    return g.message.via[0].branch
+
+
+def _requests_of(played: Played, method: str) -> list[Datagram]:
+    return [g for g in played.log if isinstance(g.message, Request) and g.message.method == method]
+
+
+def test_cancel_goes_hop_by_hop_each_answered_200_on_its_hop() -> None:
+    """9.1: each hop's CANCEL has the top Via (so the branch) of the INVITE it cancels and
+    goes where it went; 16.10: each proxy answers the CANCEL 200 at once and cancels its
+    branch; 9.2: Bob answers 200 and then 487."""
+    played = _played("cancel")
+    assert _hops(played, "CANCEL") == [
+        ("alice", "atlanta"),
+        ("atlanta", "biloxi"),
+        ("biloxi", "bob"),
+    ]
+    assert _hops(played, "200 CANCEL") == [
+        ("atlanta", "alice"),
+        ("biloxi", "atlanta"),
+        ("bob", "biloxi"),
+    ]
+    invites = {g.src: _top_branch(g) for g in _requests_of(played, "INVITE")}
+    for g in _requests_of(played, "CANCEL"):
+        assert _top_branch(g) == invites[g.src], g.src
+    ok = {g.src: g.sent for g in played.log if _kind(g) == "200 CANCEL"}
+    sent = {g.src: g.sent for g in _requests_of(played, "CANCEL")}
+    assert ok["atlanta"] <= sent["atlanta"] and ok["biloxi"] <= sent["biloxi"]
+
+
+def test_the_487_goes_back_hop_by_hop_and_each_hop_acks_it() -> None:
+    """9.2, 16.7 item 6: the 487 is the best response at each proxy; 17.1.1.3: each hop ACKs
+    its non-2xx on the INVITE's branch, to where the INVITE went."""
+    played = _played("cancel")
+    assert _hops(played, "487 INVITE") == [
+        ("bob", "biloxi"),
+        ("biloxi", "atlanta"),
+        ("atlanta", "alice"),
+    ]
+    assert sorted(_hops(played, "ACK")) == sorted(
+        [("biloxi", "bob"), ("atlanta", "biloxi"), ("alice", "atlanta")]
+    )
+    invites = {g.src: _top_branch(g) for g in _requests_of(played, "INVITE")}
+    for g in _requests_of(played, "ACK"):
+        assert _top_branch(g) == invites[g.src], g.src
+    assert not [
+        kind for kind in map(_kind, played.log) if kind.startswith("2") and "INVITE" in kind
+    ]
+    assert played.network.quiet()
+
+
+def test_busy_is_forwarded_back_and_acked_on_every_hop() -> None:
+    """16.7 item 6: the 486 is the best (only) response; 17.1.1.3: ACKed hop by hop."""
+    played = _played("busy")
+    assert _hops(played, "486 INVITE") == [
+        ("bob", "biloxi"),
+        ("biloxi", "atlanta"),
+        ("atlanta", "alice"),
+    ]
+    assert _hops(played, "ACK") == [("biloxi", "bob"), ("atlanta", "biloxi"), ("alice", "atlanta")]
+    assert played.network.quiet()
+    assert all(getattr(h.element, "errors", []) == [] for h in played.network.hosts.values())

@@ -119,6 +119,8 @@ class StatefulProxy(Element):
     def to_core(self, tx: Transaction, out: ToTU, now: float) -> None:
         """What a transaction passes up: a new request (16.3), or a branch's response (16.7)."""
         if out.what == "request" and isinstance(out.message, Request):
+            if out.message.method == "CANCEL" and self._cancel(tx, out.message, now):
+                return
             self._process(tx, out.message, now)
         elif tx in self._cancels:
             return  # the response to our own CANCEL (16.7 item 3: no Via left for it)
@@ -127,6 +129,20 @@ class StatefulProxy(Element):
         elif out.what in ("timeout", "transport_error") and tx in self._branch_of:
             branch = self._branch_of[tx]
             self._response(tx, build_response(branch.request, 408, to_tag=self.tag()), now)
+
+    def _cancel(self, tx: Transaction, cancel: Request, now: float) -> bool:
+        """16.10: a CANCEL matching a response context's server transaction (9.2's matching)
+        is that context's ``ctx_cancel``; ``False`` when none matches."""
+        invite_tx = self.layer.match_cancel(TransactionKey.from_message(cancel))
+        ctx = next((c for c in self.contexts if c.server_tx is invite_tx), None)
+        if invite_tx is None or ctx is None:
+            return False
+        outputs = ctx.runner.handle("ctx_cancel", now, cancel)
+        for out in outputs:
+            if isinstance(out, CoreAction) and out.verb == "respond_200":
+                self.respond(tx, cancel, 200, now)
+        self._context_outputs(ctx, [o for o in outputs if not _is(o, "respond_200")], None, now)
+        return True
 
     def stray_ack(self, ack: Request, now: float) -> None:
         """An ACK that matches no server transaction (the ACK of a 2xx, 13.2.2.4, through a
@@ -269,6 +285,10 @@ class StatefulProxy(Element):
                 self._to_context(branch.context, timeout, now)
             else:
                 raise ProtocolError("proxy_branch", "-", out.verb, "16.8", "no meaning here")
+
+
+def _is(out: Output, verb: str) -> bool:
+    return isinstance(out, CoreAction) and out.verb == verb
 
 
 def _headers(status: int, req: Request, supported: frozenset[str]) -> tuple[tuple[str, str], ...]:

@@ -8,8 +8,8 @@ with ``name``, ``label``, ``role`` = ``ua`` | ``proxy`` | ``registrar``, ``addre
 ``record_route``), ``[dns]`` (name -> address), ``[[links]]`` (``hosts = [a, b]``,
 ``latency``), ``[[bindings]]`` (a location service's ``aor``, ``contact``, ``expires``) and
 ``[[steps]]`` (``at``, ``host``, ``do`` = ``invite`` (``target``) | ``answer`` (``status``) |
-``bye`` | ``register`` (``target``: the registrar's URI, ``expires``: 10.2.1.1)). Nothing in
-Python is per scenario.
+``bye`` | ``cancel`` | ``register`` (``target``: the registrar's URI, ``expires``: 10.2.1.1)).
+Nothing in Python is per scenario.
 """
 
 from __future__ import annotations
@@ -136,10 +136,10 @@ def _do(net: Network, step: dict[str, Any]) -> None:
     elif what == "register":  # 10.2: To and From the AOR, Contact the UA's, Expires asked
         expires = (("Expires", str(int(step["expires"]))),) if "expires" in step else ()
         ua.request("REGISTER", step["target"], now, to=ua.aor, headers=expires)
-    elif what == "bye":
+    elif what in ("bye", "cancel"):
         live = [s for s in ua.sessions if not s.terminated]
         if not live:
             raise ScenarioError(f"step at {step['at']}: {ua.name} has no session to end")
-        live[-1].bye(now)
+        live[-1].bye(now) if what == "bye" else live[-1].cancel(now)
     else:
         raise ScenarioError(f"step at {step['at']}: unknown action {what!r}")
