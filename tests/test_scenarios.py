@@ -251,3 +251,42 @@ def test_busy_is_forwarded_back_and_acked_on_every_hop() -> None:
     assert _hops(played, "ACK") == [("biloxi", "bob"), ("atlanta", "biloxi"), ("alice", "atlanta")]
     assert played.network.quiet()
     assert all(getattr(h.element, "errors", []) == [] for h in played.network.hosts.values())
+
+
+# --- fork -------------------------------------------------------------------------------------
+
+
+def test_fork_sends_the_invite_to_both_bindings_at_once_highest_q_first() -> None:
+    """16.5, 16.6: one copy per target, in parallel, each on its own branch; q-values order
+    the target set (20.10)."""
+    played = _played("fork")
+    forked = [g for g in _requests_of(played, "INVITE") if g.src == "biloxi"]
+    assert [(g.dst, str(g.message.uri)) for g in forked] == [  # type: ignore[union-attr]
+        ("bob", "sip:bob@192.0.2.4"),
+        ("desk", "sip:bob@192.0.2.5"),
+    ]
+    assert forked[0].sent == forked[1].sent
+    assert _top_branch(forked[0]) != _top_branch(forked[1])
+
+
+def test_fork_both_rings_reach_alice_each_with_its_own_to_tag() -> None:
+    """16.7 item 5: every provisional but 100 is forwarded; 12.1: each fork its early dialog."""
+    played = _played("fork")
+    rings = [g for g in played.log if _kind(g) == "180 INVITE" and g.dst == "alice"]
+    tags = {g.message.to.tag for g in rings}  # type: ignore[union-attr]
+    assert len(rings) == 2 and len(tags) == 2
+
+
+def test_fork_the_answer_goes_up_at_once_and_the_other_branch_is_cancelled() -> None:
+    """16.7 items 5, 10: the 200 is forwarded at once and the pending branch CANCELled; 9.2:
+    the desk phone answers 200 and 487; 16.7 item 5: that 487 goes no further (ACKed on its
+    hop, 17.1.1.3); Alice sees one final response, the 200, and ACKs it to the phone."""
+    played = _played("fork")
+    assert _hops(played, "CANCEL") == [("biloxi", "desk")]
+    assert _hops(played, "487 INVITE") == [("desk", "biloxi")]
+    assert ("biloxi", "desk") in _hops(played, "ACK")
+    finals = [g for g in played.log if g.dst == "alice" and _kind(g).endswith("INVITE")]
+    assert [_kind(g) for g in finals if not _kind(g).startswith("1")] == ["200 INVITE"]
+    assert ("alice", "bob") in _hops(played, "ACK") and _hops(played, "BYE") == [("alice", "bob")]
+    assert played.network.quiet()
+    assert all(getattr(h.element, "errors", []) == [] for h in played.network.hosts.values())
