@@ -290,3 +290,41 @@ def test_fork_the_answer_goes_up_at_once_and_the_other_branch_is_cancelled() -> 
     assert ("alice", "bob") in _hops(played, "ACK") and _hops(played, "BYE") == [("alice", "bob")]
     assert played.network.quiet()
     assert all(getattr(h.element, "errors", []) == [] for h in played.network.hosts.values())
+
+
+# --- loss -------------------------------------------------------------------------------------
+
+
+def _delivered(played: Played, kind: str, dst: str) -> int:
+    return sum(1 for g in played.log if _kind(g) == kind and g.dst == dst and not g.lost)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_lossy_trapezoid_recovers_and_both_ends_agree(seed: int) -> None:
+    """20% loss on every link: the retransmissions of 17.1.1.2, 17.1.2.2, 17.2.1 and 13.3.1.4
+    recover the call. Both ends reach the same outcome (a session, then its end); every 2xx
+    Alice receives is ACKed (13.2.2.4: one ACK per 2xx, retransmissions included); at the end
+    no transaction and no timer is left anywhere (Timer C included) and nothing was refused."""
+    played = play("lossy-trapezoid", seed=seed)
+    hosts = played.network.hosts
+    for name in ("alice", "bob"):
+        ua = hosts[name].element
+        assert [e.what for e in ua.tu].count("session over") == 1, name  # type: ignore[attr-defined]
+    assert _delivered(played, "200 INVITE", "alice") >= 1
+    acks = sum(1 for g in played.log if _kind(g) == "ACK" and g.src == "alice")
+    assert acks == _delivered(played, "200 INVITE", "alice")
+    assert _delivered(played, "ACK", "bob") >= 1
+    assert played.network.quiet()
+    for host in hosts.values():
+        assert getattr(host.element, "errors", []) == [], host.name
+        assert len(host.element.layer) == 0, host.name  # type: ignore[attr-defined]
+
+
+def test_the_losses_happen_and_are_drawn() -> None:
+    """The lossy runs lose datagrams (so the test above tests recovery), and the ladder marks
+    them; another seed, other losses."""
+    one, two = play("lossy-trapezoid", seed=1), play("lossy-trapezoid", seed=2)
+    assert any(g.lost for g in one.log)
+    assert [g.lost for g in one.log] != [g.lost for g in two.log]
+    assert "(lost)" in text_ladder(one)
+    assert not any(g.lost for g in play("trapezoid").log)

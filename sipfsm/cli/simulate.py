@@ -2,7 +2,8 @@
 
 Example: ``sipfsm simulate trapezoid`` plays RFC 3261 Figure 1 (Alice calls Bob through the
 atlanta.com and biloxi.com proxies) and prints its ladder; ``--json`` prints every message
-instead; ``--ladder FILE.txt`` also writes the ladder to a file. Exit codes: 0 the scenario
+instead; ``--ladder FILE.txt`` also writes the ladder to a file; ``--loss P --seed N`` loses
+datagrams on every link (retransmissions recover the flow). Exit codes: 0 the scenario
 ran, 2 bad input (unknown scenario, a file that cannot be written).
 """
 
@@ -37,7 +38,26 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--ladder", type=Path, metavar="FILE.txt", help="also write the text ladder to FILE.txt"
     )
+    parser.add_argument(
+        "--loss",
+        type=_probability,
+        metavar="P",
+        help="lose each datagram on every link with probability P",
+    )
+    parser.add_argument(
+        "--seed", type=int, metavar="N", help="seed of the losses (default: the scenario's)"
+    )
     parser.set_defaults(func=run)
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError("a probability in [0, 1)")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         if ladder.suffix != ".txt":
             raise SipfsmError(f"--ladder {str(ladder)!r}: only a text ladder (.txt) for now")
         output_file(ladder, "--ladder")
-    played = play(args.scenario)
+    played = play(args.scenario, loss=args.loss, seed=args.seed)
     text = text_ladder(played)
     if ladder is not None:
         with writing(ladder, "--ladder"):

@@ -5,7 +5,8 @@ running down, each message an arrow with its F-number and first line (``F1 INVIT
 Numbering, decision: every message gets the next F-number, except a 100 (Trying) sent by a UA,
 drawn unnumbered as ``(100 Trying)``: Figure 1 draws none (17.2.1 lets a UAS whose TU answers
 within 200 ms omit it; ``models/invite_server.toml`` always sends it), so that F1-F14 are the
-RFC's. A retransmission (the same bytes from the same host again) is marked ``(again)``.
+RFC's. A retransmission (the same bytes from the same host again) is marked ``(again)``; a
+datagram the network lost is marked ``(lost)`` and its arrow ends in ``x``.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ def labels(played: Played) -> list[str]:
         text = f"{number} {title(g)}" if number else f"({title(g)})"
         if (g.src, g.data) in seen:
             text += " (again)"
+        if g.lost:
+            text += " (lost)"
         seen.add((g.src, g.data))
         out.append(text)
     return out
@@ -93,9 +96,9 @@ def text_ladder(played: Played) -> str:
         arrow = _rail(width, len(columns))
         arrow[left + 1 : right] = "-" * (right - left - 1)
         if b > a:
-            arrow[right - 1] = ">"
+            arrow[right - 1] = "x" if g.lost else ">"
         else:
-            arrow[left + 1] = "<"
+            arrow[left + 1] = "x" if g.lost else "<"
         lines += ["".join(label).rstrip(), "".join(arrow).rstrip()]
     lines.append("".join(_rail(width, len(columns))).rstrip())
     return "\n".join(lines) + "\n"
@@ -113,6 +116,7 @@ def json_log(played: Played) -> str:
                 "arrives": round(g.arrives, 6),
                 "from": g.src,
                 "to": g.dst,
+                "lost": g.lost,
                 "first_line": g.data.split(b"\r\n", 1)[0].decode(),
                 "message": g.data.decode(),
             }

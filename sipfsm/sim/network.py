@@ -15,12 +15,16 @@ element's:
   host of its Request-URI (its ``maddr`` first, 16.6 item 7; 8.1.2);
 
 a host name is resolved by the scenario's static DNS table (RFC 3263 is out of scope), and
-must be joined to the sender by a link.
+must be joined to the sender by a link. A link may lose datagrams (``loss``: the probability
+of each being lost, drawn from the network's seeded random source, so a run is repeatable);
+a lost datagram is logged (``lost``) and never delivered; the elements' retransmissions
+(17.1.1.2, 17.1.2.2, 17.2.1, 13.3.1.4) are what recover the flow.
 """
 
 from __future__ import annotations
 
 import heapq
+import random
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -59,6 +63,15 @@ class Datagram:
     dst: str
     data: bytes
     message: Request | Response
+    lost: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A link between two hosts: its one-way latency (seconds) and loss probability."""
+
+    latency: float
+    loss: float = 0.0
 
 
 class RoutingError(ValueError):
@@ -71,7 +84,9 @@ class Network:
 
     hosts: dict[str, Host] = field(default_factory=dict)
     dns: dict[str, str] = field(default_factory=dict)
-    links: dict[frozenset[str], float] = field(default_factory=dict)
+    links: dict[frozenset[str], Link] = field(default_factory=dict)
+    #: Draws the losses (seed it for a repeatable run).
+    random: random.Random = field(default_factory=lambda: random.Random(0))
     log: list[Datagram] = field(default_factory=list)
     now: float = 0.0
     _queue: list[tuple[float, int, Datagram]] = field(default_factory=list)
@@ -82,9 +97,10 @@ class Network:
         """Add ``host``; its address resolves to it."""
         self.hosts[host.name] = host
 
-    def link(self, a: str, b: str, latency: float) -> None:
-        """Join hosts ``a`` and ``b`` with a link of ``latency`` seconds, both ways."""
-        self.links[frozenset((a, b))] = latency
+    def link(self, a: str, b: str, latency: float, loss: float = 0.0) -> None:
+        """Join hosts ``a`` and ``b`` with a link of ``latency`` seconds, both ways, losing
+        each datagram with probability ``loss``."""
+        self.links[frozenset((a, b))] = Link(latency, loss)
 
     # --- routing --------------------------------------------------------------------------
 
@@ -123,14 +139,16 @@ class Network:
             for data in host.element.drain():
                 msg = parse(data, strict=True)
                 dst = self.next_hop(host, msg)
-                latency = self.links.get(frozenset((host.name, dst.name)))
-                if latency is None:
+                link = self.links.get(frozenset((host.name, dst.name)))
+                if link is None:
                     raise RoutingError(f"no link from {host.name} to {dst.name}")
-                gram = Datagram(
-                    len(self.log) + 1, self.now, self.now + latency, host.name, dst.name, data, msg
-                )
+                lost = link.loss > 0 and self.random.random() < link.loss
+                arrives = self.now + link.latency
+                n = len(self.log) + 1
+                gram = Datagram(n, self.now, arrives, host.name, dst.name, data, msg, lost)
                 self.log.append(gram)
-                heapq.heappush(self._queue, (gram.arrives, gram.n, gram))
+                if not lost:
+                    heapq.heappush(self._queue, (gram.arrives, gram.n, gram))
 
     def next_instant(self) -> float | None:
         """The next arrival or element deadline, or ``None`` when all is quiet."""
@@ -143,19 +161,25 @@ class Network:
     def run_until(self, until: float) -> None:
         """Deliver messages and fire timers, in time order, up to ``until``."""
         self.collect()
-        while True:
-            at = self.next_instant()
-            if at is None or at > until:
-                self.now = max(self.now, until)
-                return
-            self.now = max(self.now, at)
-            while self._queue and self._queue[0][0] <= self.now:
-                _, _, gram = heapq.heappop(self._queue)
-                self.hosts[gram.dst].element.receive(gram.data, self.now)
-                self.collect()
-            for host in self.hosts.values():
-                host.element.handle_timer(self.now)
+        while (at := self.next_instant()) is not None and at <= until:
+            self.advance(at)
+        self.now = max(self.now, until)
+
+    def advance(self, at: float) -> list[Datagram]:
+        """Move the clock to ``at``: deliver what arrives then, fire what is due; return the
+        datagrams delivered."""
+        self.collect()
+        self.now = max(self.now, at)
+        delivered = []
+        while self._queue and self._queue[0][0] <= self.now:
+            _, _, gram = heapq.heappop(self._queue)
+            self.hosts[gram.dst].element.receive(gram.data, self.now)
+            delivered.append(gram)
             self.collect()
+        for host in self.hosts.values():
+            host.element.handle_timer(self.now)
+        self.collect()
+        return delivered
 
     def quiet(self) -> bool:
         """Nothing in flight and no timer running anywhere."""

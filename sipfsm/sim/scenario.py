@@ -6,14 +6,17 @@ with ``name``, ``label``, ``role`` = ``ua`` | ``proxy`` | ``registrar``, ``addre
 ``user``, ``host``, optional ``domain`` and ``outbound``; a proxy or registrar: ``host``,
 ``domains``, ``location`` (the name of the location service it shares), a proxy optionally
 ``record_route``), ``[dns]`` (name -> address), ``[[links]]`` (``hosts = [a, b]``,
-``latency``), ``[[bindings]]`` (a location service's ``aor``, ``contact``, ``expires``) and
-``[[steps]]`` (``at``, ``host``, ``do`` = ``invite`` (``target``) | ``answer`` (``status``) |
-``bye`` | ``cancel`` | ``register`` (``target``: the registrar's URI, ``expires``: 10.2.1.1)).
+``latency``, optional ``loss``), ``[[bindings]]`` (a location service's ``aor``,
+``contact``, ``expires``), ``[network]`` (optional ``seed`` of the losses) and ``[[steps]]``
+(``at``, or ``on`` and ``delay`` (see :func:`play`); ``host``; ``do`` = ``invite``
+(``target``) | ``answer`` (``status``) | ``bye`` | ``cancel`` | ``register`` (``target``: the
+registrar's URI, ``expires``: 10.2.1.1)).
 Nothing in Python is per scenario.
 """
 
 from __future__ import annotations
 
+import random
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -72,16 +75,21 @@ def load_scenario(name: str) -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def build(data: dict[str, Any]) -> Network:
-    """The network of a scenario: its hosts and their elements, DNS, links, bindings."""
-    net = Network(dns={k.lower(): v for k, v in data.get("dns", {}).items()})
+def build(data: dict[str, Any], *, loss: float | None = None, seed: int | None = None) -> Network:
+    """The network of a scenario: its hosts and their elements, DNS, links, bindings;
+    ``loss`` replaces every link's loss, ``seed`` the scenario's seed of the losses."""
+    chosen = seed if seed is not None else int(data.get("network", {}).get("seed", 0))
+    net = Network(
+        dns={k.lower(): v for k, v in data.get("dns", {}).items()}, random=random.Random(chosen)
+    )
     services: dict[str, LocationService] = {}
     for raw in data["hosts"]:
         element = _element(raw, services)
         net.add(Host(raw["name"], raw["address"], element, raw.get("outbound")))
     for link in data.get("links", []):
         a, b = link["hosts"]
-        net.link(a, b, float(link["latency"]))
+        lossy = float(link.get("loss", 0.0)) if loss is None else loss
+        net.link(a, b, float(link["latency"]), lossy)
     for b in data.get("bindings", []):
         service = services.setdefault(b["location"], LocationService())
         contact = URI.parse(b["contact"])
@@ -108,30 +116,61 @@ def _element(raw: dict[str, Any], services: dict[str, LocationService]) -> Eleme
     raise ScenarioError(f"host {raw.get('name')!r}: unknown role {role!r}")
 
 
-def play(name: str) -> Played:
+def play(name: str, *, loss: float | None = None, seed: int | None = None) -> Played:
     """Run scenario ``name`` to its end: every step at its time, then until the network is
-    quiet (every transaction and timer done), within :data:`HORIZON` seconds."""
+    quiet (every transaction and timer done), within :data:`HORIZON` seconds. ``loss`` and
+    ``seed`` override the links' loss and the seed of the losses (:func:`build`).
+
+    A step has ``at`` (an instant), or ``on`` (a method) and ``delay``: it is done ``delay``
+    seconds after its host first receives a request of that method (Bob rings when the INVITE
+    arrives, however late the losses make it)."""
     data = load_scenario(name)
-    net = build(data)
-    for step in sorted(data.get("steps", []), key=lambda s: float(s["at"])):
-        net.run_until(float(step["at"]))
-        _do(net, step)
-    net.run_until(HORIZON)
+    net = build(data, loss=loss, seed=seed)
+    steps = data.get("steps", [])
+    timed = sorted(((float(s["at"]), i, s) for i, s in enumerate(steps) if "at" in s))
+    waiting = [s for s in steps if "at" not in s]
+    n = len(steps)
+    net.collect()
+    while timed or net.next_instant() is not None:
+        due = timed[0][0] if timed else HORIZON
+        at = net.next_instant()
+        if at is not None and at <= due:
+            for gram in net.advance(at):
+                for step in _triggered(waiting, gram):
+                    waiting.remove(step)
+                    n += 1
+                    timed.append((net.now + float(step.get("delay", 0)), n, step))
+                    timed.sort()
+            continue
+        if not timed or due > HORIZON:
+            break
+        net.run_until(due)
+        _do(net, timed.pop(0)[2])
+        net.collect()  # what the step sent is on the wire before the next instant is chosen
     return Played(data["scenario"]["name"], data, net)
+
+
+def _triggered(waiting: list[dict[str, Any]], gram: Datagram) -> list[dict[str, Any]]:
+    """The steps waiting for ``gram``: its destination's, for a request of their method."""
+    method = getattr(gram.message, "method", None)
+    return [s for s in waiting if s["host"] == gram.dst and s.get("on") == method]
 
 
 def _do(net: Network, step: dict[str, Any]) -> None:
     """One step of the scenario, done by its host's TU at the network's time."""
     host = net.hosts.get(step["host"])
     if host is None or not isinstance(host.element, UA):
-        raise ScenarioError(f"step at {step['at']}: {step['host']!r} is not a UA of the scenario")
+        raise ScenarioError(f"step {step}: {step['host']!r} is not a UA of the scenario")
     ua, now, what = host.element, net.now, step["do"]
     if what == "invite":
         ua.invite(step["target"], now)
     elif what == "answer":
         waiting = [s for s in ua.sessions if s.server_tx is not None and not s.terminated]
         if not waiting:
-            raise ScenarioError(f"step at {step['at']}: no INVITE waits for {ua.name}'s answer")
+            raise ScenarioError(
+                f"step at {step.get('at', step.get('on'))}: no INVITE waits for {ua.name}'s "
+                "answer (a timed step: with losses, steps that wait on messages, `on`, fit)"
+            )
         waiting[-1].answer(int(step["status"]), now)
     elif what == "register":  # 10.2: To and From the AOR, Contact the UA's, Expires asked
         expires = (("Expires", str(int(step["expires"]))),) if "expires" in step else ()
@@ -139,7 +178,7 @@ def _do(net: Network, step: dict[str, Any]) -> None:
     elif what in ("bye", "cancel"):
         live = [s for s in ua.sessions if not s.terminated]
         if not live:
-            raise ScenarioError(f"step at {step['at']}: {ua.name} has no session to end")
+            raise ScenarioError(f"step {step}: {ua.name} has no session to end")
         live[-1].bye(now) if what == "bye" else live[-1].cancel(now)
     else:
-        raise ScenarioError(f"step at {step['at']}: unknown action {what!r}")
+        raise ScenarioError(f"step {step}: unknown action {what!r}")

@@ -140,6 +140,8 @@ NOT_DATA_JUDGES = {
     "tests/test_cli_outputs.py": "the CLI's checks of output paths (no data)",
     "tests/test_packaging.py": "the wheel and editable builds (pyproject.toml, no data)",
     "tests/test_cli_help.py": "the CLI's help texts and the model list's width",
+    "tests/test_cli_simulate.py": "the simulate command's options and usage errors (the"
+    " scenarios' behaviour is judged by test_trapezoid and test_scenarios)",
     "tests/test_message_layers.py": "import rules of the message layer (reads the imports)",
     "tests/test_public_api.py": "types of the public API (signatures, no data)",
     "tests/test_run_guards.py": "the run guards (working tree, planned skips) in scratch projects",
