@@ -45,6 +45,18 @@ def register(subparsers: Any) -> None:
         help="lose each datagram on every link with probability P",
     )
     parser.add_argument(
+        "--duplicate",
+        type=_probability,
+        metavar="P",
+        help="send each datagram twice on every link with probability P",
+    )
+    parser.add_argument(
+        "--jitter",
+        type=float,
+        metavar="S",
+        help="delay each datagram up to S seconds more (reordering)",
+    )
+    parser.add_argument(
         "--seed", type=int, metavar="N", help="seed of the losses (default: the scenario's)"
     )
     parser.set_defaults(func=run)
@@ -67,7 +79,13 @@ def run(args: argparse.Namespace) -> int:
         if ladder.suffix != ".txt":
             raise SipfsmError(f"--ladder {str(ladder)!r}: only a text ladder (.txt) for now")
         output_file(ladder, "--ladder")
-    played = play(args.scenario, loss=args.loss, seed=args.seed)
+    played = play(
+        args.scenario,
+        loss=args.loss,
+        seed=args.seed,
+        duplicate=args.duplicate,
+        jitter=args.jitter,
+    )
     text = text_ladder(played)
     if ladder is not None:
         with writing(ladder, "--ladder"):

@@ -16,9 +16,11 @@ element's:
 
 a host name is resolved by the scenario's static DNS table (RFC 3263 is out of scope), and
 must be joined to the sender by a link. A link may lose datagrams (``loss``: the probability
-of each being lost, drawn from the network's seeded random source, so a run is repeatable);
-a lost datagram is logged (``lost``) and never delivered; the elements' retransmissions
-(17.1.1.2, 17.1.2.2, 17.2.1, 13.3.1.4) are what recover the flow.
+of each being lost), duplicate them (``duplicate``: a second copy, one latency later) and
+reorder them (``jitter``: each is delayed by up to that many seconds more), all drawn from the
+network's seeded random source, so a run is repeatable. A lost datagram is logged (``lost``)
+and never delivered; the elements' retransmissions (17.1.1.2, 17.1.2.2, 17.2.1, 13.3.1.4)
+are what recover the flow.
 """
 
 from __future__ import annotations
@@ -68,10 +70,13 @@ class Datagram:
 
 @dataclass(frozen=True, slots=True)
 class Link:
-    """A link between two hosts: its one-way latency (seconds) and loss probability."""
+    """A link between two hosts: its one-way latency (seconds), the probabilities that a
+    datagram is lost or duplicated, and the most it may be delayed beyond the latency."""
 
     latency: float
     loss: float = 0.0
+    duplicate: float = 0.0
+    jitter: float = 0.0
 
 
 class RoutingError(ValueError):
@@ -97,10 +102,17 @@ class Network:
         """Add ``host``; its address resolves to it."""
         self.hosts[host.name] = host
 
-    def link(self, a: str, b: str, latency: float, loss: float = 0.0) -> None:
-        """Join hosts ``a`` and ``b`` with a link of ``latency`` seconds, both ways, losing
-        each datagram with probability ``loss``."""
-        self.links[frozenset((a, b))] = Link(latency, loss)
+    def link(
+        self,
+        a: str,
+        b: str,
+        latency: float,
+        loss: float = 0.0,
+        duplicate: float = 0.0,
+        jitter: float = 0.0,
+    ) -> None:
+        """Join hosts ``a`` and ``b`` with a link (:class:`Link`), both ways."""
+        self.links[frozenset((a, b))] = Link(latency, loss, duplicate, jitter)
 
     # --- routing --------------------------------------------------------------------------
 
@@ -142,13 +154,20 @@ class Network:
                 link = self.links.get(frozenset((host.name, dst.name)))
                 if link is None:
                     raise RoutingError(f"no link from {host.name} to {dst.name}")
-                lost = link.loss > 0 and self.random.random() < link.loss
-                arrives = self.now + link.latency
-                n = len(self.log) + 1
-                gram = Datagram(n, self.now, arrives, host.name, dst.name, data, msg, lost)
-                self.log.append(gram)
-                if not lost:
-                    heapq.heappush(self._queue, (gram.arrives, gram.n, gram))
+                self._put(host.name, dst.name, data, msg, link)
+
+    def _put(self, src: str, dst: str, data: bytes, msg: Request | Response, link: Link) -> None:
+        """One datagram on ``link``: lost, delayed (jitter) and duplicated as the link draws."""
+        draw = self.random.random
+        copies = 2 if link.duplicate > 0 and draw() < link.duplicate else 1
+        for copy in range(copies):
+            lost = link.loss > 0 and draw() < link.loss
+            extra = link.jitter * draw() if link.jitter > 0 else 0.0
+            arrives = self.now + link.latency * (1 + copy) + extra
+            gram = Datagram(len(self.log) + 1, self.now, arrives, src, dst, data, msg, lost)
+            self.log.append(gram)
+            if not lost:
+                heapq.heappush(self._queue, (gram.arrives, gram.n, gram))
 
     def next_instant(self) -> float | None:
         """The next arrival or element deadline, or ``None`` when all is quiet."""

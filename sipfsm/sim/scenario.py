@@ -6,8 +6,9 @@ with ``name``, ``label``, ``role`` = ``ua`` | ``proxy`` | ``registrar``, ``addre
 ``user``, ``host``, optional ``domain`` and ``outbound``; a proxy or registrar: ``host``,
 ``domains``, ``location`` (the name of the location service it shares), a proxy optionally
 ``record_route``), ``[dns]`` (name -> address), ``[[links]]`` (``hosts = [a, b]``,
-``latency``, optional ``loss``), ``[[bindings]]`` (a location service's ``aor``,
-``contact``, ``expires``), ``[network]`` (optional ``seed`` of the losses) and ``[[steps]]``
+``latency``, optional ``loss``, ``duplicate``, ``jitter``: :class:`~sipfsm.sim.network.Link`),
+``[[bindings]]`` (a location service's ``aor``, ``contact``, ``expires``), ``[network]``
+(optional ``seed`` of the random draws) and ``[[steps]]``
 (``at``, or ``on`` and ``delay`` (see :func:`play`); ``host``; ``do`` = ``invite``
 (``target``) | ``answer`` (``status``) | ``bye`` | ``cancel`` | ``register`` (``target``: the
 registrar's URI, ``expires``: 10.2.1.1)).
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sipfsm.errors import SipfsmError
+from sipfsm.message.message import Response
 from sipfsm.message.uri import URI
 from sipfsm.proxy.location import Binding, LocationService, canonical_aor
 from sipfsm.proxy.proxy import StatefulProxy
@@ -75,9 +77,17 @@ def load_scenario(name: str) -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def build(data: dict[str, Any], *, loss: float | None = None, seed: int | None = None) -> Network:
+def build(
+    data: dict[str, Any],
+    *,
+    loss: float | None = None,
+    seed: int | None = None,
+    duplicate: float | None = None,
+    jitter: float | None = None,
+) -> Network:
     """The network of a scenario: its hosts and their elements, DNS, links, bindings;
-    ``loss`` replaces every link's loss, ``seed`` the scenario's seed of the losses."""
+    ``loss``, ``duplicate`` and ``jitter`` replace every link's, ``seed`` the scenario's seed
+    of the random draws."""
     chosen = seed if seed is not None else int(data.get("network", {}).get("seed", 0))
     net = Network(
         dns={k.lower(): v for k, v in data.get("dns", {}).items()}, random=random.Random(chosen)
@@ -89,7 +99,9 @@ def build(data: dict[str, Any], *, loss: float | None = None, seed: int | None =
     for link in data.get("links", []):
         a, b = link["hosts"]
         lossy = float(link.get("loss", 0.0)) if loss is None else loss
-        net.link(a, b, float(link["latency"]), lossy)
+        twice = float(link.get("duplicate", 0.0)) if duplicate is None else duplicate
+        spread = float(link.get("jitter", 0.0)) if jitter is None else jitter
+        net.link(a, b, float(link["latency"]), lossy, twice, spread)
     for b in data.get("bindings", []):
         service = services.setdefault(b["location"], LocationService())
         contact = URI.parse(b["contact"])
@@ -116,16 +128,24 @@ def _element(raw: dict[str, Any], services: dict[str, LocationService]) -> Eleme
     raise ScenarioError(f"host {raw.get('name')!r}: unknown role {role!r}")
 
 
-def play(name: str, *, loss: float | None = None, seed: int | None = None) -> Played:
+def play(
+    name: str,
+    *,
+    loss: float | None = None,
+    seed: int | None = None,
+    duplicate: float | None = None,
+    jitter: float | None = None,
+) -> Played:
     """Run scenario ``name`` to its end: every step at its time, then until the network is
     quiet (every transaction and timer done), within :data:`HORIZON` seconds. ``loss`` and
-    ``seed`` override the links' loss and the seed of the losses (:func:`build`).
+    ``seed`` (and ``duplicate``, ``jitter``) override the links' and the seed (:func:`build`).
 
-    A step has ``at`` (an instant), or ``on`` (a method) and ``delay``: it is done ``delay``
-    seconds after its host first receives a request of that method (Bob rings when the INVITE
-    arrives, however late the losses make it)."""
+    A step has ``at`` (an instant), or ``on`` and ``delay``: it is done ``delay`` seconds after
+    its host first receives a request of that method (``on = "INVITE"``: Bob rings when the
+    INVITE arrives, however late the losses make it) or a response with that status code
+    (``on = "180"``)."""
     data = load_scenario(name)
-    net = build(data, loss=loss, seed=seed)
+    net = build(data, loss=loss, seed=seed, duplicate=duplicate, jitter=jitter)
     steps = data.get("steps", [])
     timed = sorted(((float(s["at"]), i, s) for i, s in enumerate(steps) if "at" in s))
     waiting = [s for s in steps if "at" not in s]
@@ -151,9 +171,11 @@ def play(name: str, *, loss: float | None = None, seed: int | None = None) -> Pl
 
 
 def _triggered(waiting: list[dict[str, Any]], gram: Datagram) -> list[dict[str, Any]]:
-    """The steps waiting for ``gram``: its destination's, for a request of their method."""
-    method = getattr(gram.message, "method", None)
-    return [s for s in waiting if s["host"] == gram.dst and s.get("on") == method]
+    """The steps waiting for ``gram``: its destination's, for a request of their method or a
+    response of their status code."""
+    msg = gram.message
+    what = str(msg.status) if isinstance(msg, Response) else str(msg.method)
+    return [s for s in waiting if s["host"] == gram.dst and str(s.get("on")) == what]
 
 
 def _do(net: Network, step: dict[str, Any]) -> None:
