@@ -219,13 +219,26 @@ def test_timer_c_with_a_provisional_sends_a_cancel_after_more_than_three_minutes
     proxy = _proxy()
     (copy,) = _forwarded(proxy)
     _send(proxy, build_response(copy, 180, to_tag="b1"), 1.0)
-    sent = _first(_run(proxy, 600.0))
+    sent = _first(_run(proxy, 200.0))
     cancels = [(t, m) for t, m in sent if isinstance(m, Request) and m.method == "CANCEL"]
     assert len(cancels) == 1
     at, cancel = cancels[0]
     assert at - 1.0 > 180 and cancel.via[0].branch == copy.via[0].branch  # 9.1
     upstream = _send(proxy, build_response(copy, 487, to_tag="b1"), at + 0.1)
     assert 487 in _statuses(upstream)
+
+
+def test_no_final_response_64_t1_after_the_cancel_is_a_408_upstream() -> None:
+    """9.1: no final response 64*T1 after the CANCEL: the INVITE's client transaction is
+    taken as cancelled and destroyed; 16.7: the context's best response, none came: 408."""
+    proxy = _proxy()
+    (copy,) = _forwarded(proxy)
+    _send(proxy, build_response(copy, 180, to_tag="b1"), 1.0)
+    sent = _first(_run(proxy, 600.0))
+    (cancel_at,) = [t for t, m in sent if isinstance(m, Request) and m.method == "CANCEL"]
+    timeouts = [t for t, m in sent if isinstance(m, Response) and m.status == 408]
+    assert timeouts and timeouts[0] - cancel_at == 64 * 0.5
+    assert all(tx.request is not copy for tx in proxy.layer.transactions)
 
 
 def test_a_provisional_resets_timer_c() -> None:

@@ -280,7 +280,9 @@ class StatefulProxy(Element):
                 tx, sent = self.layer.send_request(key, cancel, now, transport=self.transport)
                 self._cancels.add(tx)
                 self.outputs(tx, sent, now)
-            elif out.verb == "timeout_408":  # 16.8: as if a 408 arrived
+            elif out.verb == "timeout_408":  # 16.8, 9.1: as if a 408 arrived
+                if branch.tx is not None:
+                    self.layer.destroy(branch.tx)  # 9.1: it matches nothing from now on
                 timeout = build_response(branch.request, 408, to_tag=self.tag())
                 self._to_context(branch.context, timeout, now)
             else:
