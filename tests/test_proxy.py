@@ -253,17 +253,6 @@ def test_a_provisional_resets_timer_c() -> None:
     assert at - 100.0 > 180
 
 
-def test_timer_c_without_a_provisional_is_a_408_upstream() -> None:
-    """16.8: no provisional (a 100 only, which does not reset Timer C): as if a 408 came."""
-    proxy = _proxy()
-    (copy,) = _forwarded(proxy)
-    _send(proxy, build_response(copy, 100), 0.01)
-    sent = _first(_run(proxy, 600.0))
-    timeouts = [(t, m) for t, m in sent if isinstance(m, Response) and m.status == 408]
-    assert len(timeouts) == 1 and timeouts[0][0] > 180
-    assert [v.host for v in timeouts[0][1].via] == ["pc33.a.example.org"]
-
-
 # --- 16.10: CANCEL --------------------------------------------------------------------------
 
 
@@ -296,3 +285,28 @@ def test_a_cancel_after_the_final_response_is_still_answered_200() -> None:
     _send(proxy, build_response(copy, 200, to_tag="b1"), 0.5)
     out = _send(proxy, _cancel_of(invite), 0.6)
     assert _statuses(out) == [200] and not _requests(out)
+
+
+def test_timer_c_after_a_100_only_cancels_and_then_a_408_goes_upstream() -> None:
+    """16.8: a 100 is a provisional response (9.1), so Timer C (not reset by it, 16.7 item 2)
+    brings a CANCEL; with no final response 64*T1 later (9.1), the context's best is a 408."""
+    proxy = _proxy()
+    (copy,) = _forwarded(proxy)
+    _send(proxy, build_response(copy, 100), 0.01)
+    sent = _first(_run(proxy, 600.0))
+    (cancel_at,) = [t for t, m in sent if isinstance(m, Request) and m.method == "CANCEL"]
+    assert 180 < cancel_at < 182
+    timeouts = [(t, m) for t, m in sent if isinstance(m, Response) and m.status == 408]
+    assert len(timeouts) == 1 and timeouts[0][0] == cancel_at + 64 * 0.5
+    assert [v.host for v in timeouts[0][1].via] == ["pc33.a.example.org"]
+
+
+def test_a_cancel_before_any_provisional_waits_for_the_100() -> None:
+    """9.1: 'If no provisional response has been received, the CANCEL request MUST NOT be
+    sent'; a 100 is a provisional response."""
+    proxy = _proxy()
+    invite = _invite()
+    (copy,) = _requests(_send(proxy, invite, 0.0))
+    _send(proxy, _cancel_of(invite), 0.1)
+    trying = _send(proxy, build_response(copy, 100), 0.2)
+    assert [r.method for r in _requests(trying)] == ["CANCEL"]

@@ -5,7 +5,8 @@ running down, each message an arrow with its F-number and first line (``F1 INVIT
 Numbering, decision: every message gets the next F-number, except a 100 (Trying) sent by a UA,
 drawn unnumbered as ``(100 Trying)``: Figure 1 draws none (17.2.1 lets a UAS whose TU answers
 within 200 ms omit it; ``models/invite_server.toml`` always sends it), so that F1-F14 are the
-RFC's. A retransmission (the same bytes from the same host again) is marked ``(again)``; a
+RFC's. A retransmission (the same bytes from the same host again) is marked ``(again)``, a
+copy the link made ``(duplicate)``; a
 datagram the network lost is marked ``(lost)`` and its arrow ends in ``x``.
 """
 
@@ -52,7 +53,9 @@ def labels(played: Played) -> list[str]:
     out = []
     for g, number in zip(played.log, figure_numbers(played), strict=True):
         text = f"{number} {title(g)}" if number else f"({title(g)})"
-        if (g.src, g.data) in seen:
+        if g.duplicate:
+            text += " (duplicate)"
+        elif (g.src, g.data) in seen:
             text += " (again)"
         if g.lost:
             text += " (lost)"
@@ -117,6 +120,7 @@ def json_log(played: Played) -> str:
                 "from": g.src,
                 "to": g.dst,
                 "lost": g.lost,
+                "duplicate": g.duplicate,
                 "first_line": g.data.split(b"\r\n", 1)[0].decode(),
                 "message": g.data.decode(),
             }

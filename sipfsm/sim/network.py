@@ -66,6 +66,8 @@ class Datagram:
     data: bytes
     message: Request | Response
     lost: bool = False
+    #: A second copy the link made of the datagram before it (not sent again by the host).
+    duplicate: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +166,8 @@ class Network:
             lost = link.loss > 0 and draw() < link.loss
             extra = link.jitter * draw() if link.jitter > 0 else 0.0
             arrives = self.now + link.latency * (1 + copy) + extra
-            gram = Datagram(len(self.log) + 1, self.now, arrives, src, dst, data, msg, lost)
+            n = len(self.log) + 1
+            gram = Datagram(n, self.now, arrives, src, dst, data, msg, lost, copy > 0)
             self.log.append(gram)
             if not lost:
                 heapq.heappush(self._queue, (gram.arrives, gram.n, gram))

@@ -68,6 +68,7 @@ _PROXY_TESTS = (
     "tests/test_registrar.py",
     "tests/test_trapezoid.py",
     "tests/test_scenarios.py",
+    "tests/test_proxy_properties.py",
 )
 _DIAGRAM_TESTS = ("tests/test_diagrams.py", "tests/test_cli_trace.py")  # the loader's pictures
 
