@@ -310,3 +310,15 @@ def test_a_cancel_before_any_provisional_waits_for_the_100() -> None:
     _send(proxy, _cancel_of(invite), 0.1)
     trying = _send(proxy, build_response(copy, 100), 0.2)
     assert [r.method for r in _requests(trying)] == ["CANCEL"]
+
+
+def test_the_proxy_forgets_a_request_once_its_transactions_end() -> None:
+    """17.1.1.2, 17.2.1 (RFC 6026 Timers L, M): the transactions end; the proxy keeps no
+    response context or branch of them (nothing grows with the calls it has carried)."""
+    proxy = _proxy()
+    (copy,) = _forwarded(proxy)
+    _send(proxy, build_response(copy, 180, to_tag="b1"), 0.1)
+    _send(proxy, build_response(copy, 200, to_tag="b1"), 0.2)
+    _run(proxy, 600.0)
+    assert proxy.get_timer() is None
+    assert len(proxy.layer) == 0 and proxy.contexts == {}

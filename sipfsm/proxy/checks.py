@@ -30,9 +30,21 @@ class ProxyConfig(Protocol):
     location: LocationService
 
 
+#: The findings of the last requests checked, by their bytes and the options supported: the
+#: steps of one request share one validate() (a small cache, the oldest dropped first).
+_SEEN: dict[tuple[bytes, frozenset[str]], list[Finding]] = {}
+_SEEN_MAX = 16
+
+
 def findings(req: Request, proxy: ProxyConfig) -> list[Finding]:
-    """validate()'s findings for a proxy (16.3 items 1-3, 5)."""
-    return validate(req, "proxy", supported=proxy.supported)
+    """validate()'s findings for a proxy (16.3 items 1-3, 5), once per request and options."""
+    key = (req.raw, proxy.supported)
+    found = _SEEN.get(key)
+    if found is None:
+        found = _SEEN[key] = validate(req, "proxy", supported=proxy.supported)
+        if len(_SEEN) > _SEEN_MAX:
+            del _SEEN[next(iter(_SEEN))]
+    return found
 
 
 def _has(req: Request, proxy: ProxyConfig, codes: Iterable[str]) -> bool:

@@ -87,7 +87,8 @@ class StatefulProxy(Element):
         self.record_route = record_route
         self.supported = frozenset(s.lower() for s in supported)
         self.transport = transport
-        self.contexts: list[Context] = []
+        #: The response contexts by server transaction, while it lives (16.6, 16.10).
+        self.contexts: dict[Transaction, Context] = {}
         self._branch_of: dict[Transaction, Branch] = {}
         self._cancels: set[Transaction] = set()
 
@@ -112,7 +113,16 @@ class StatefulProxy(Element):
                     break
 
     def _branches(self) -> list[Branch]:
-        return [b for c in self.contexts for b in c.branches]
+        """The branches still running (a Completed one has no timer)."""
+        return [b for c in self.contexts.values() for b in c.branches if not b.runner.terminated]
+
+    def outputs(self, tx: Transaction, outputs: list[Output], now: float) -> None:
+        """As for any element; then a terminated transaction is forgotten by the core too."""
+        super().outputs(tx, outputs, now)
+        if tx.terminated:
+            self._branch_of.pop(tx, None)
+            self._cancels.discard(tx)
+            self.contexts.pop(tx, None)
 
     # --- requests: 16.3-16.6 --------------------------------------------------------------
 
@@ -134,8 +144,8 @@ class StatefulProxy(Element):
         """16.10: a CANCEL matching a response context's server transaction (9.2's matching)
         is that context's ``ctx_cancel``; ``False`` when none matches."""
         invite_tx = self.layer.match_cancel(TransactionKey.from_message(cancel))
-        ctx = next((c for c in self.contexts if c.server_tx is invite_tx), None)
-        if invite_tx is None or ctx is None:
+        ctx = self.contexts.get(invite_tx) if invite_tx is not None else None
+        if ctx is None:
             return False
         outputs = ctx.runner.handle("ctx_cancel", now, cancel)
         for out in outputs:
@@ -186,7 +196,7 @@ class StatefulProxy(Element):
             return
         ctx = Context(state.tx, req, self.runner("proxy_context"))
         ctx.runner.start(now)
-        self.contexts.append(ctx)
+        self.contexts[state.tx] = ctx
         for index, target in enumerate(target_set(req, self, now), start=1):
             copy = self._copy(req, target, branch_for(state.received, self.host, index))
             branch = Branch(ctx, copy, self.runner("proxy_branch", self._guard_for(copy)))
