@@ -7,6 +7,7 @@ its golden ladder (compared in memory). Written from the RFC, not from the model
 
 from __future__ import annotations
 
+import itertools
 from functools import cache
 from pathlib import Path
 
@@ -328,3 +329,44 @@ def test_the_losses_happen_and_are_drawn() -> None:
     assert [g.lost for g in one.log] != [g.lost for g in two.log]
     assert "(lost)" in text_ladder(one)
     assert not any(g.lost for g in play("trapezoid").log)
+
+
+# --- failures: no response, no answer, unavailable -----------------------------------------------
+
+
+def test_no_response_is_a_408_after_timer_b_acked_on_each_hop() -> None:
+    """RFC 3665 3.10; 17.1.1.2: the INVITE is retransmitted (Timer A, doubling) until Timer B
+    (64*T1) ends the client transaction; 16.7: the best response of an empty context, 408."""
+    played = _played("no-response")
+    to_bob = [g for g in _requests_of(played, "INVITE") if g.dst == "bob"]
+    gaps = [round(b.sent - a.sent, 3) for a, b in itertools.pairwise(to_bob)]
+    assert gaps == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0]
+    (first_408, *_) = [g for g in played.log if _kind(g) == "408 INVITE"]
+    assert first_408.src == "biloxi" and round(first_408.sent - to_bob[0].sent, 3) == 32.0
+    assert _hops(played, "408 INVITE") == [("biloxi", "atlanta"), ("atlanta", "alice")]
+    assert _hops(played, "ACK") == [("atlanta", "biloxi"), ("alice", "atlanta")]
+    assert played.network.quiet()
+
+
+def test_no_answer_timer_c_cancels_the_ringing_branch() -> None:
+    """16.8: Timer C (more than 3 minutes, reset by the 180: 16.7 item 2) on a branch that had
+    a provisional response: a CANCEL; Bob's 487 reaches Alice (16.7 item 6)."""
+    played = _played("no-answer")
+    ringing = next(g for g in played.log if _kind(g) == "180 INVITE" and g.dst == "biloxi")
+    cancel = next(g for g in _requests_of(played, "CANCEL") if g.src == "biloxi")
+    assert cancel.dst == "bob" and cancel.sent - ringing.arrives > 180
+    assert ("atlanta", "alice") in _hops(played, "487 INVITE")
+    alice = played.network.hosts["alice"].element
+    assert [e.status for e in alice.tu if e.what == "response"][-1] == 487  # type: ignore[attr-defined]
+    assert played.network.quiet()
+
+
+def test_unavailable_is_forwarded_back_and_acked_on_every_hop() -> None:
+    """RFC 3665 3.11; 16.7 item 6, 17.1.1.3."""
+    played = _played("unavailable")
+    assert _hops(played, "480 INVITE") == [
+        ("bob", "biloxi"),
+        ("biloxi", "atlanta"),
+        ("atlanta", "alice"),
+    ]
+    assert _hops(played, "ACK") == [("biloxi", "bob"), ("atlanta", "biloxi"), ("alice", "atlanta")]

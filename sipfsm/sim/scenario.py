@@ -2,7 +2,8 @@
 played on a :class:`~sipfsm.sim.network.Network` on the virtual clock.
 
 A scenario file has a ``[scenario]`` table (name, title, section, figure), ``[[hosts]]`` (each
-with ``name``, ``label``, ``role`` = ``ua`` | ``proxy`` | ``registrar``, ``address``; a UA:
+with ``name``, ``label``, ``role`` = ``ua`` | ``proxy`` | ``registrar`` | ``silent`` (answers
+nothing), ``address``; a UA:
 ``user``, ``host``, optional ``domain`` and ``outbound``; a proxy or registrar: ``host``,
 ``domains``, ``location`` (the name of the location service it shares), a proxy optionally
 ``record_route``), ``[dns]`` (name -> address), ``[[links]]`` (``hosts = [a, b]``,
@@ -125,7 +126,27 @@ def _element(raw: dict[str, Any], services: dict[str, LocationService]) -> Eleme
         )
     if role == "registrar":
         return Registrar(raw["name"], raw["host"], raw.get("domains", []), location)
+    if role == "silent":
+        return Silent()
     raise ScenarioError(f"host {raw.get('name')!r}: unknown role {role!r}")
+
+
+class Silent:
+    """A host that answers nothing (RFC 3665 3.10: a UA that does not respond at all)."""
+
+    def receive(self, data: bytes, now: float) -> None:
+        """Everything is swallowed."""
+
+    def drain(self) -> list[bytes]:
+        """Nothing to send, ever."""
+        return []
+
+    def get_timer(self) -> float | None:
+        """No timer."""
+        return None
+
+    def handle_timer(self, now: float) -> None:
+        """No timer."""
 
 
 def play(
