@@ -44,7 +44,7 @@ def test_loss_and_seed_change_the_run(capsys: pytest.CaptureFixture[str]) -> Non
     ("argv", "says"),
     [
         (["simulate", "nope"], "unknown scenario 'nope'"),
-        (["simulate", "trapezoid", "--ladder", "x.svg"], "only a text ladder"),
+        (["simulate", "trapezoid", "--ladder", "x.png"], "a .txt or .svg file"),
     ],
 )
 def test_usage_errors_exit_2(
@@ -59,3 +59,10 @@ def test_a_loss_outside_0_1_is_refused(capsys: pytest.CaptureFixture[str]) -> No
         main(["simulate", "trapezoid", "--loss", "1.5"])
     assert caught.value.code == 2
     assert "a probability" in capsys.readouterr().err
+
+
+def test_an_svg_ladder_is_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "ladder.svg"
+    assert main(["simulate", "trapezoid", "--ladder", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").startswith("<?xml")
+    assert capsys.readouterr().out.startswith("RFC 3261 Figure 1")

@@ -17,6 +17,7 @@ from sipfsm import Request, Response
 from sipfsm.sim.ladder import figure_numbers, labels, text_ladder
 from sipfsm.sim.network import Datagram
 from sipfsm.sim.scenario import Played, play
+from sipfsm.sim.svg_ladder import svg_ladder
 
 GOLDEN = Path(__file__).parent / "golden" / "trapezoid.txt"
 
@@ -195,3 +196,28 @@ def test_the_ladder_shows_f1_to_f14_in_order() -> None:
     positions = [text.index(f"{f} ") for f, *_ in FIGURE_1]
     assert positions == sorted(positions)
     assert "F6 180 Ringing" in text and "F12 ACK" in text and "F14 200 OK" in text
+
+
+def test_the_svg_ladder_links_every_message_to_its_full_text() -> None:
+    """The SVG ladder: well-formed, F1-F14 in order, each arrow a link to the message's full
+    text (drawn below, and its tooltip), the UAs' session states drawn; the committed one is
+    current (compared in memory)."""
+    import xml.etree.ElementTree as ET
+
+    played = _played()
+    svg = svg_ladder(played)
+    assert svg == (GOLDEN.parent / "trapezoid.svg").read_text(encoding="utf-8")
+    root = ET.fromstring(svg.encode())
+    ns = "{http://www.w3.org/2000/svg}"
+    links = root.findall(f"{ns}a")
+    assert len(links) == len(played.log)
+    ids = {g.get("id") for g in root.iter(f"{ns}g")}
+    for link, g in zip(links, played.log, strict=True):
+        assert link.get("href") == f"#m{g.n}" and f"m{g.n}" in ids
+        tip = link.find(f"{ns}g/{ns}title")
+        assert tip is not None and tip.text is not None
+        assert tip.text == g.data.decode().replace("\r\n", "\n")  # lines as sent
+    words = [t.text or "" for t in root.iter(f"{ns}text")]
+    arrows = [w for w in words if w.split(" ")[0].startswith("F")]
+    assert [w.split(" ")[0] for w in arrows][:14] == [f for f, *_ in FIGURE_1]
+    assert "Confirmed" in words or "Established" in " ".join(words)

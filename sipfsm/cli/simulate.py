@@ -2,9 +2,9 @@
 
 Example: ``sipfsm simulate trapezoid`` plays RFC 3261 Figure 1 (Alice calls Bob through the
 atlanta.com and biloxi.com proxies) and prints its ladder; ``--json`` prints every message
-instead; ``--ladder FILE.txt`` also writes the ladder to a file; ``--loss P --seed N`` loses
-datagrams on every link (retransmissions recover the flow). Exit codes: 0 the scenario
-ran, 2 bad input (unknown scenario, a file that cannot be written).
+instead; ``--ladder FILE.txt`` (or ``FILE.svg``) also writes the ladder to a file;
+``--loss P --seed N`` loses datagrams on every link (retransmissions recover the flow).
+Exit codes: 0 the scenario ran, 2 bad input (unknown scenario, a file that cannot be written).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sipfsm.cli.outputs import output_file, writing
 from sipfsm.errors import SipfsmError
 from sipfsm.sim.ladder import json_log, text_ladder
 from sipfsm.sim.scenario import play, scenario_names
+from sipfsm.sim.svg_ladder import svg_ladder
 
 
 def register(subparsers: Any) -> None:
@@ -36,7 +37,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("scenario", metavar="SCENARIO", help="e.g. trapezoid")
     parser.add_argument("--json", action="store_true", help="print every message as JSON")
     parser.add_argument(
-        "--ladder", type=Path, metavar="FILE.txt", help="also write the text ladder to FILE.txt"
+        "--ladder",
+        type=Path,
+        metavar="FILE",
+        help="also write the ladder to FILE: text (.txt) or SVG (.svg, every message linked)",
     )
     parser.add_argument(
         "--loss",
@@ -76,8 +80,8 @@ def run(args: argparse.Namespace) -> int:
     """Play the scenario; print its ladder (or JSON); write the ladder file if asked."""
     ladder: Path | None = args.ladder
     if ladder is not None:
-        if ladder.suffix != ".txt":
-            raise SipfsmError(f"--ladder {str(ladder)!r}: only a text ladder (.txt) for now")
+        if ladder.suffix not in (".txt", ".svg"):
+            raise SipfsmError(f"--ladder {str(ladder)!r}: a .txt or .svg file")
         output_file(ladder, "--ladder")
     played = play(
         args.scenario,
@@ -88,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
     )
     text = text_ladder(played)
     if ladder is not None:
+        drawn = svg_ladder(played) if ladder.suffix == ".svg" else text
         with writing(ladder, "--ladder"):
-            ladder.write_text(text, encoding="utf-8")
+            ladder.write_text(drawn, encoding="utf-8")
     sys.stdout.write(json_log(played) if args.json else text)
     return 0
