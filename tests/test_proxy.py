@@ -322,3 +322,16 @@ def test_the_proxy_forgets_a_request_once_its_transactions_end() -> None:
     _run(proxy, 600.0)
     assert proxy.get_timer() is None
     assert len(proxy.layer) == 0 and proxy.contexts == {}
+
+
+def test_a_branch_still_cancelling_outlives_its_server_transaction() -> None:
+    """16.7 item 10, 9.1: after a 2xx the other branch is CANCELled; if its final response
+    never comes, its 64*T1 still runs out after the server transaction ended (RFC 6026 Timer
+    L), so its client transaction ends too."""
+    proxy = _proxy(contacts=("sip:bob@192.0.2.4", "sip:bob@198.51.100.7"))
+    first, second = _forwarded(proxy)
+    _send(proxy, build_response(second, 180, to_tag="y"), 0.1)
+    _send(proxy, build_response(first, 200, to_tag="x"), 20.0)  # CANCEL of `second` at 20 s
+    _run(proxy, 600.0)
+    assert proxy.get_timer() is None
+    assert len(proxy.layer) == 0 and proxy.contexts == {}

@@ -89,6 +89,8 @@ class StatefulProxy(Element):
         self.transport = transport
         #: The response contexts by server transaction, while it lives (16.6, 16.10).
         self.contexts: dict[Transaction, Context] = {}
+        #: The contexts with a live server transaction or a live branch (their timers).
+        self._open: list[Context] = []
         self._branch_of: dict[Transaction, Branch] = {}
         self._cancels: set[Transaction] = set()
 
@@ -113,8 +115,14 @@ class StatefulProxy(Element):
                     break
 
     def _branches(self) -> list[Branch]:
-        """The branches still running (a Completed one has no timer)."""
-        return [b for c in self.contexts.values() for b in c.branches if not b.runner.terminated]
+        """The branches still running (a Completed one has no timer); a context is dropped
+        once its server transaction and all its branches are done."""
+        self._open = [
+            c
+            for c in self._open
+            if not (c.server_tx.terminated and all(b.runner.terminated for b in c.branches))
+        ]
+        return [b for c in self._open for b in c.branches if not b.runner.terminated]
 
     def outputs(self, tx: Transaction, outputs: list[Output], now: float) -> None:
         """As for any element; then a terminated transaction is forgotten by the core too."""
@@ -197,6 +205,7 @@ class StatefulProxy(Element):
         ctx = Context(state.tx, req, self.runner("proxy_context"))
         ctx.runner.start(now)
         self.contexts[state.tx] = ctx
+        self._open.append(ctx)
         for index, target in enumerate(target_set(req, self, now), start=1):
             copy = self._copy(req, target, branch_for(state.received, self.host, index))
             branch = Branch(ctx, copy, self.runner("proxy_branch", self._guard_for(copy)))
