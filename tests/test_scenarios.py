@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from sipfsm import Request, Response
-from sipfsm.sim.ladder import figure_numbers, text_ladder
+from sipfsm.sim.scenario_ladder import figure_numbers, text_ladder
 from sipfsm.sim.network import Datagram
 from sipfsm.sim.scenario import Played, load_scenario, play, scenario_names
 

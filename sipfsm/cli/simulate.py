@@ -17,9 +17,9 @@ from typing import Any
 
 from sipfsm.cli.outputs import output_file, writing
 from sipfsm.errors import SipfsmError
-from sipfsm.sim.ladder import json_log, text_ladder
+from sipfsm.sim.scenario_ladder import json_log, text_ladder
 from sipfsm.sim.scenario import play, scenario_names
-from sipfsm.sim.svg_ladder import svg_ladder
+from sipfsm.sim.scenario_svg import svg_ladder
 
 
 def register(subparsers: Any) -> None:

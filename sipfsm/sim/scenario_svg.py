@@ -1,5 +1,5 @@
 """The ladder of a played scenario as SVG: the text ladder's columns, arrows and labels
-(:mod:`sipfsm.sim.ladder`), each arrow linked to the message's full text (drawn below the
+(:mod:`sipfsm.sim.scenario_ladder`), each arrow linked to the message's full text (drawn below the
 ladder, and as the arrow's tooltip), and the UAs' session states where they change.
 
 Deterministic (no clock, no random, fixed geometry): the same scenario gives the same bytes.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from sipfsm.sim.ladder import labels
+from sipfsm.sim.scenario_ladder import labels
 from sipfsm.sim.scenario import Played
 
 COLUMN = 190
