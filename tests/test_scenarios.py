@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from sipfsm import Request, Response
-from sipfsm.sim.scenario_ladder import figure_numbers, text_ladder
 from sipfsm.sim.network import Datagram
 from sipfsm.sim.scenario import Played, load_scenario, play, scenario_names
+from sipfsm.sim.scenario_ladder import figure_numbers, text_ladder
 
 GOLDEN = Path(__file__).parent / "golden"
 

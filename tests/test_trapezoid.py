@@ -14,9 +14,9 @@ from functools import cache
 from pathlib import Path
 
 from sipfsm import Request, Response
-from sipfsm.sim.scenario_ladder import figure_numbers, labels, text_ladder
 from sipfsm.sim.network import Datagram
 from sipfsm.sim.scenario import Played, play
+from sipfsm.sim.scenario_ladder import figure_numbers, labels, text_ladder
 from sipfsm.sim.scenario_svg import svg_ladder
 
 GOLDEN = Path(__file__).parent / "golden" / "trapezoid.txt"

@@ -17,8 +17,8 @@ from typing import Any
 
 from sipfsm.cli.outputs import output_file, writing
 from sipfsm.errors import SipfsmError
-from sipfsm.sim.scenario_ladder import json_log, text_ladder
 from sipfsm.sim.scenario import play, scenario_names
+from sipfsm.sim.scenario_ladder import json_log, text_ladder
 from sipfsm.sim.scenario_svg import svg_ladder
 
 

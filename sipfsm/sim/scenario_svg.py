@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from sipfsm.sim.scenario_ladder import labels
 from sipfsm.sim.scenario import Played
+from sipfsm.sim.scenario_ladder import labels
 
 COLUMN = 190
 ROW = 34
