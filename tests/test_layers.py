@@ -40,7 +40,9 @@ PACKAGE = ROOT / "sipfsm"
 #: * ``errors`` holds the exceptions every layer raises; ``data`` (files shipped with the
 #:   package: the RFC 4475 corpus) imports nothing and is read by the tools that send or show it.
 #: * ``model`` (the loader of ``models/``) and ``message`` stand side by side at the bottom of
-#:   the sans-IO core and do not import one another; ``engine`` runs the models, ``ua`` both.
+#:   the sans-IO core and do not import one another; ``engine`` runs the models, ``ua`` both;
+#:   ``proxy`` (the proxy and the registrar, 16 and 10.3) stands beside ``ua``, neither importing
+#:   the other.
 #: * ``api`` is the public facade ``sipfsm`` (``sipfsm/__init__.py``), re-exporting the core:
 #:   the faces above it may use it, the core below must not (that would be a circle). The
 #:   facades ``sipfsm.headers``, ``sipfsm.aio`` and ``sipfsm.strategies`` are in the layer they
@@ -52,7 +54,7 @@ PACKAGE = ROOT / "sipfsm"
 #:   as generated files (``message/_generated``), so no run-time layer imports it; only ``cli``.
 #:
 #: Only what is listed is allowed: a new dependency between layers is a decision, made here.
-_CORE = frozenset({"errors", "model", "message", "engine", "ua", "api"})
+_CORE = frozenset({"errors", "model", "message", "engine", "ua", "proxy", "api"})
 _FACES = frozenset({"sim", "render", "net"})
 ALLOWED: dict[str, frozenset[str]] = {
     "errors": frozenset(),
@@ -62,6 +64,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "message": frozenset({"errors"}),
     "engine": frozenset({"errors", "model", "message"}),
     "ua": frozenset({"errors", "model", "message", "engine"}),
+    "proxy": frozenset({"errors", "model", "message", "engine"}),
     "api": frozenset({"errors", "model", "message", "engine", "ua"}),
     "sim": _CORE,
     "render": _CORE,
@@ -82,7 +85,7 @@ TOP_LEVEL: dict[str, str] = {
 }
 
 #: The sans-IO core: these layers never touch a socket, a process, a thread, a renderer or a clock.
-SANS_IO = ("message", "engine", "model", "ua", "abnf")
+SANS_IO = ("message", "engine", "model", "ua", "proxy", "abnf")
 SANS_IO_FORBIDDEN = frozenset(
     {
         "asyncio",

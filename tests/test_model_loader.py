@@ -221,6 +221,15 @@ def test_the_statuses_of_the_respond_verbs_are_data() -> None:
         "respond_487": 487,
         "respond_491": 491,
         "respond_500": 500,
+        # the registrar (10.3) and the proxy core (16.3, 16.5)
+        "respond_400": 400,
+        "respond_404": 404,
+        "respond_416": 416,
+        "respond_420": 420,
+        "respond_423": 423,
+        "respond_480": 480,
+        "respond_482": 482,
+        "respond_483": 483,
     }
 
 

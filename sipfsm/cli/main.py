@@ -21,6 +21,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "sipfsm.cli.diagram",
     "sipfsm.cli.parse",
     "sipfsm.cli.trace",
+    "sipfsm.cli.simulate",
     "sipfsm.cli.demo",
     "sipfsm.cli.probe",
 )

@@ -1,7 +1,8 @@
 """``models/vocabulary.toml``: every event, guard and action verb a model may name.
 
 A response event has an ``origin`` (``"tl"``: from the transport layer, ``"tu"``: passed down by
-the TU, ``"dialog"``: a response to the dialog-creating INVITE, received or sent) and the
+the TU, ``"dialog"``: a response to the dialog-creating INVITE, received or sent; ``"branch"``: a
+response a proxy's client transaction passes up to the proxy core, 16.7) and the
 inclusive range of status codes it stands for; an engine maps a status code to the narrowest
 such event of a machine's alphabet. An action that answers a request with a fixed status code
 names it (``responds = 487``). Every guard names its complement.
@@ -19,7 +20,7 @@ from sipfsm.model.cache import cached
 from sipfsm.model.paths import models_dir
 from sipfsm.model.reading import check_keys, read_toml, text
 
-ORIGINS: tuple[str, ...] = ("tl", "tu", "dialog")
+ORIGINS: tuple[str, ...] = ("tl", "tu", "dialog", "branch")
 _TERM_KEYS = (
     "label",
     "doc",

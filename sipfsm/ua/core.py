@@ -55,7 +55,8 @@ _SESSION_MODELS = frozenset({"invite_session_client", "invite_session_server", "
 class UA(UACore, UASCore):
     """A user agent: the UA core (8, 12-15, 9) over a transaction layer (17), sans-IO.
 
-    ``user`` and ``host`` make its address of record ``sip:user@host`` and its Contact;
+    ``user`` and ``host`` make its address of record ``sip:user@host`` and its Contact
+    (``domain``, when given, replaces the host in the address of record: 8.1.1.3, 10);
     ``random`` (numbers in [0, 1)) picks glare retry times (14.1) and Retry-After values
     (14.2): inject one for determinism. ``strict`` parses every message received with
     ``sipfsm.parse(..., strict=True)``.
@@ -80,13 +81,14 @@ class UA(UACore, UASCore):
         name: str | None = None,
         models: Mapping[str, Machine] | None = None,
         timer_table: TimerTable | None = None,
+        domain: str | None = None,
     ) -> None:
         chosen = dict(models or {})
         unknown = set(chosen) - _SESSION_MODELS
         if unknown:
             raise ValueError(f"models replaces the session and dialog models, not {unknown}")
         super().__init__(
-            Identifiers(user, host, name or user, transport.upper()),
+            Identifiers(user, host, name or user, transport.upper(), domain),
             reliable=transport_reliable(transport),
             profile=profile,
             timers=timers or Timers(),
@@ -101,7 +103,7 @@ class UA(UACore, UASCore):
 
     @property
     def aor(self) -> str:
-        """The address of record, ``sip:user@host``."""
+        """The address of record, ``sip:user@host`` (``sip:user@domain`` with a domain)."""
         return self._ids.aor
 
     def __repr__(self) -> str:

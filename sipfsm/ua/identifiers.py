@@ -23,19 +23,25 @@ class Via(TypedDict):
 
 
 class Identifiers:
-    """The tags, Call-IDs and branches of one UA ``sip:user@host`` named ``name``."""
+    """The tags, Call-IDs and branches of one UA ``sip:user@host`` named ``name``; its address
+    of record is ``sip:user@domain`` when a ``domain`` is given (RFC 3261 4: Alice's AOR is
+    sip:alice@atlanta.com, her phone pc33.atlanta.com)."""
 
-    def __init__(self, user: str, host: str, name: str, transport: str) -> None:
+    def __init__(
+        self, user: str, host: str, name: str, transport: str, domain: str | None = None
+    ) -> None:
         self.user = user
         self.host = host
+        #: The domain of the address of record (8.1.1.3), when it is not the UA's host.
+        self.domain = domain or host
         self.name = name
         self.transport = transport
         self._n = 0
 
     @property
     def aor(self) -> str:
-        """The address of record, ``sip:user@host``."""
-        return f"sip:{self.user}@{self.host}"
+        """The address of record, ``sip:user@domain`` (the host when no domain is given)."""
+        return f"sip:{self.user}@{self.domain}"
 
     def token(self, kind: str) -> str:
         """A new token: ``t`` a tag (19.3), ``c`` a Call-ID's local part, ``b`` a branch."""

@@ -62,6 +62,14 @@ _PROBE_TESTS = (
     "tests/test_probe_in_flight.py",
     "tests/test_probe.py",
 )
+#: The registrar (10.3) and the proxy (16): their models' judges (issue 14).
+_PROXY_TESTS = (
+    "tests/test_proxy.py",
+    "tests/test_registrar.py",
+    "tests/test_trapezoid.py",
+    "tests/test_scenarios.py",
+    "tests/test_proxy_properties.py",
+)
 _DIAGRAM_TESTS = ("tests/test_diagrams.py", "tests/test_cli_trace.py")  # the loader's pictures
 
 
@@ -110,6 +118,8 @@ DATA: tuple[Data, ...] = (
     Data("models/dialog.toml", "diagrams", (*_SESSION_TESTS, "tests/test_tx_bugs.py")),
     Data("models/invite_session_*.toml", "diagrams", _SESSION_TESTS),
     Data("models/shared/*.toml", "diagrams", _SESSION_TESTS),
+    Data("models/registrar.toml", "diagrams", _PROXY_TESTS),
+    Data("models/proxy_*.toml", "diagrams", _PROXY_TESTS),
 )
 
 #: Test files that judge no data mutant, each with why (tests/test_mutation_tool.py fails on a
@@ -134,6 +144,8 @@ NOT_DATA_JUDGES = {
     "tests/test_cli_outputs.py": "the CLI's checks of output paths (no data)",
     "tests/test_packaging.py": "the wheel and editable builds (pyproject.toml, no data)",
     "tests/test_cli_help.py": "the CLI's help texts and the model list's width",
+    "tests/test_cli_simulate.py": "the simulate command's options and usage errors (the"
+    " scenarios' behaviour is judged by test_trapezoid and test_scenarios)",
     "tests/test_message_layers.py": "import rules of the message layer (reads the imports)",
     "tests/test_public_api.py": "types of the public API (signatures, no data)",
     "tests/test_run_guards.py": "the run guards (working tree, planned skips) in scratch projects",
