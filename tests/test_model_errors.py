@@ -105,6 +105,12 @@ NIC_CASES: list[tuple[tuple[Step, ...], object, str, str]] = [
         "transitions[0].source",
         "expected a name or a list of names, got 5",
     ),
+    (
+        ("transitions", 4, "source", 1),
+        5,
+        "transitions[4].source",
+        "expected a name or a list of names, got ['Trying', 5]",
+    ),
     (("transitions", 0, "source"), "Nowhere", "transitions[0].source", "unknown state 'Nowhere'"),
     (
         ("transitions", 4, "source", 1),
@@ -383,11 +389,13 @@ def test_present_optional_keys_override_the_defaults(tmp_path: Path) -> None:
     data["extra"] = {"note": "kept"}
     data["start"]["label"] = "begin"
     data["states"][0].update(terminal=False, doc="first")
+    data["states"][1]["doc"] = ""  # an optional text may be empty
     data["transitions"][0].update(doc="why", profiles="rfc3261", fallback=False)
     write(folder, NIC, data)
     machine = load_machine(folder / NIC)
     assert machine.extra == {"note": "kept"} and machine.start.label == "begin"
     assert (machine.states[0].terminal, machine.states[0].doc) == (False, "first")
+    assert machine.states[1].doc == ""
     first = machine.rules[0]
     assert (first.doc, first.profiles, first.fallback) == ("why", frozenset({"rfc3261"}), False)
     (under_6026,) = machine.decide("Trying", "timer_E", "rfc6026")
@@ -536,4 +544,13 @@ def test_a_model_is_read_again_when_its_vocabulary_or_timers_change(
         NIC,
         "transitions[0].actions[0]",
         "unknown action 'backoff E' (vocabulary.toml [actions])",
+    )
+
+
+def test_an_unknown_profile_is_named(tmp_path: Path) -> None:
+    machine = load_machine(copy_models(tmp_path) / NIC)
+    assert caught(machine.rules_for, "rfc2543") == (NIC, "profile", "unknown profile 'rfc2543'")
+    assert caught(machine.decide, "Trying", "timer_E", "rfc2543")[1:] == (
+        "profile",
+        "unknown profile 'rfc2543'",
     )

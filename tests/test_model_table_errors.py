@@ -17,6 +17,7 @@ from model_copies import DELETE, Step, caught, copy_models, edit, read, write
 
 from sipfsm.model.loader import PROFILES, load_timers, load_vocabulary
 from sipfsm.model.timer_table import at_cap_of, check_interval, seconds
+from sipfsm.model.timers import evaluate, transport_reliable
 
 VOC = "vocabulary.toml"
 TIM = "timers.toml"
@@ -410,3 +411,26 @@ def test_a_missing_or_broken_file_is_named_with_its_path(tmp_path: Path) -> None
     file, key, reason = caught(load_vocabulary, tmp_path)
     assert (file, key) == (str(tmp_path / VOC), "-")
     assert reason.startswith("not valid TOML: ")
+
+
+def test_at_cap_is_evaluated_only_against_a_table_that_has_the_timer() -> None:
+    """``at_cap(X)`` needs the timers of the table (sipfsm/model/timers.py ``evaluate``)."""
+    table = load_timers()
+    reason = "no timer 'E' to evaluate at_cap(E) against"
+    assert caught(evaluate, "at_cap(E)", table.base) == (TIM, "at_cap(E)", reason)
+    assert caught(evaluate, "at_cap(Z)", table.base, table.timers) == (
+        TIM,
+        "at_cap(Z)",
+        "no timer 'Z' to evaluate at_cap(Z) against",
+    )
+    assert evaluate("at_cap(E)", table.base, table.timers) == pytest.approx(3.5)
+    assert evaluate("none", table.base) is None
+
+
+def test_an_unknown_transport_is_named() -> None:
+    assert caught(transport_reliable, "sctp2") == (
+        "-",
+        "transport",
+        "unknown transport 'sctp2' (known: udp, tcp, tls, sctp)",
+    )
+    assert (transport_reliable("UDP"), transport_reliable("Tls")) == (False, True)
