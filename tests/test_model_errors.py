@@ -355,6 +355,7 @@ def test_a_model_is_read_with_every_key_it_has(tmp_path: Path) -> None:
     machine = load_machine(folder / NIC)
     assert (machine.method, machine.extra, machine.includes) == (None, {}, ())
     assert (machine.figure, machine.initial) == ("RFC 3261 Figure 6", "Trying")
+    assert (machine.start.event, machine.start.section) == ("request_from_tu", "17.1.2.2")
     assert machine.start.label == "Request from TU / send request"
     assert machine.start.actions == (
         Action("send_request"),
