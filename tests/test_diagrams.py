@@ -12,15 +12,16 @@ import shutil
 from pathlib import Path
 
 import pytest
+from models_by_name import Models
 
 from sipfsm import ModelError
 from sipfsm.cli import main as cli
-from sipfsm.model.loader import PROFILES, Machine, load_models, load_vocabulary
+from sipfsm.model.loader import PROFILES, Machine, load_vocabulary
 from sipfsm.render import diagram
 
 ROOT = Path(__file__).resolve().parent.parent
 
-MODELS = load_models()
+MODELS = Models()  # loaded by the tests, not at import (tests/models_by_name.py)
 PAIRS = [(name, profile) for name in MODELS for profile in PROFILES]
 DIAGRAMS = ROOT / "diagrams"
 REGEN = "scripts/regen-diagrams (or: sipfsm diagram --format dot,svg --out diagrams)"

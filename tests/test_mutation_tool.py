@@ -8,6 +8,8 @@ outside the working tree.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -217,3 +219,27 @@ def test_mutmut_samples_are_seeded_and_nested(
     assert set(small) <= set(mutmut_run.sample(tmp_path, paths, 10))
     assert sum(n.startswith("sipfsm.model.") for n in small) == 5
     assert {n for n in small if n.startswith("sipfsm.engine.")} == set(names[paths[0]])
+
+
+def test_a_module_that_cannot_be_collected_fails_a_mutation_run(tmp_path: Path) -> None:
+    """Asked for node ids of a module whose import fails, pytest alone stops with a usage
+    error (4), which mutmut reports as a timeout; with the mutation plugin the run fails (1),
+    which mutmut counts as a kill."""
+    (tmp_path / "conftest.py").write_text(
+        "from hypothesis import settings\nsettings.register_profile('ci')\n"
+    )
+    (tmp_path / "test_broken.py").write_text(
+        "raise RuntimeError('a mutant broke the import')\n\ndef test_x() -> None:\n    pass\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("SIPFSM_MUTATION_BOUND", None)
+
+    def run(*plugin: str) -> int:
+        args = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *plugin]
+        done = subprocess.run(
+            [*args, "test_broken.py::test_x"], cwd=tmp_path, env=env, capture_output=True
+        )
+        return done.returncode
+
+    assert run() == 4
+    assert run("-p", "tools.mutation.hypothesis_profile") == 1

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from models_by_name import Models
 
 from sipfsm import ModelError, ProtocolError, Transaction
 from sipfsm.model.loader import (
@@ -19,7 +20,7 @@ from sipfsm.model.loader import (
 )
 
 TRANSACTIONS = ("invite_client", "invite_server", "non_invite_client", "non_invite_server")
-MODELS = {name: load_model(name) for name in TRANSACTIONS}
+MODELS = Models(TRANSACTIONS)  # loaded by the tests, not at import (tests/models_by_name.py)
 
 
 def test_the_four_transaction_machines_exist() -> None:

@@ -4,6 +4,7 @@ any sans-IO element to loopback sockets (``sipfsm.net.server``)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Callable
 from typing import Any
@@ -147,7 +148,21 @@ async def _exchange(server: Server, transport: Transport, make: Callable[[str], 
         else:
             sent_by = f"{ep.udp_addr[0]}:{ep.udp_addr[1]}"
         await ep.send(make(sent_by), transport, LOOPBACK, server.port)
-        return await ep.recv(5.0)
+        return await _reply(server, ep, 5.0)
+
+
+async def _reply(server: Server, ep: SipEndpoint, timeout: float) -> Received:
+    """The server's answer within ``timeout`` seconds, or at once what its element raised
+    (the server keeps it in ``errors`` and answers nothing): a broken element, such as a UA
+    whose models fail to load, fails the test at once instead of after the whole wait."""
+    end = ep.loop.time() + timeout
+    while not server.errors:
+        remaining = end - ep.loop.time()
+        if remaining <= 0:
+            raise TimeoutError(f"no answer within {timeout} s and no error in the server")
+        with contextlib.suppress(TimeoutError):
+            return await ep.recv(min(remaining, 0.05))
+    raise server.errors[0]
 
 
 @pytest.mark.parametrize("transport", ["udp", "tcp"])

@@ -9,6 +9,11 @@
   pytest-timeout: its signal method raises inside a Hypothesis test, which then replays the
   example (and hangs again), and neither of its methods can interrupt a regular expression
   that backtracks for minutes in C (``faulthandler``'s watchdog needs no GIL).
+* A test module that cannot be collected (a mutant broke what it computes at import) ends
+  the run with exit code 1, a failure. Without this, pytest, asked by mutmut for node ids of
+  that module, stops with a usage error (exit 4: "found no collectors"); mutmut turns that
+  into exit 255, which it reports as a timeout, so a mutant the suite plainly catches would
+  count as a survivor.
 * With ``SIPFSM_MUTATION_CURRENT`` naming a file, each test's node id is written there as it
   starts: when a mutant's run times out, the report names the test that hung.
 """
@@ -60,7 +65,10 @@ def pytest_collectstart(collector: pytest.Collector) -> None:
 
 
 def pytest_collectreport(report: pytest.CollectReport) -> None:
+    """Unbound the import; a module that fails to be collected fails the run (exit 1)."""
     _disarm()
+    if report.failed:
+        pytest.exit(f"mutation: collecting {report.nodeid} failed", returncode=1)
 
 
 def pytest_runtest_logstart(nodeid: str, location: tuple[str, int | None, str]) -> None:

@@ -71,6 +71,8 @@ _PROXY_TESTS = (
     "tests/test_proxy_properties.py",
 )
 _DIAGRAM_TESTS = ("tests/test_diagrams.py", "tests/test_cli_trace.py")  # the loader's pictures
+#: Every error of the loader and of the vocabulary and timer-table readers, on broken copies.
+_MODEL_ERROR_TESTS = ("tests/test_model_errors.py", "tests/test_model_table_errors.py")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +89,11 @@ class Core:
 #: builders, grammar compiler, probe checks).
 CORE: tuple[Core, ...] = (
     Core("sipfsm/engine/*.py", "engine", _TX_TESTS + _SESSION_TESTS),
-    Core("sipfsm/model/*.py", "model", _TX_TESTS + _SESSION_TESTS + _DIAGRAM_TESTS),
+    Core(
+        "sipfsm/model/*.py",
+        "model",
+        _MODEL_ERROR_TESTS + _TX_TESTS + _SESSION_TESTS + _DIAGRAM_TESTS,
+    ),
     Core("sipfsm/message/views.py", "message", _GRAMMAR_TESTS),
     Core("sipfsm/message/headers.py", "message", _GRAMMAR_TESTS),
     Core("sipfsm/message/header_builders.py", "message", _GRAMMAR_TESTS),
@@ -153,6 +159,10 @@ NOT_DATA_JUDGES = {
     "tests/test_fuzz.py": "the parser's contract on hostile inputs (only ParseError, round trip,"
     " views, canonical form, streams), whatever the grammar says: the grammar's data mutants are"
     " judged by the grammar tests",
+    "tests/test_model_errors.py": "the loader's errors on copies of models/ with one defect each"
+    " (judges sipfsm/model: mutmut's model shard), not what the committed models say",
+    "tests/test_model_table_errors.py": "the vocabulary and timer-table readers' errors on copies"
+    " with one defect each (judges sipfsm/model: mutmut's model shard)",
     "tests/test_diagrams.py": "regenerated from the mutant, the pictures agree with it (its drift"
     " tests are how this tool checks that the regeneration happened)",
 }
