@@ -49,7 +49,7 @@ VOCABULARY_CASES: list[tuple[tuple[Step, ...], object, str, str]] = [
         ("events", "recv_1xx", "origin"),
         "ua",
         "events.recv_1xx.origin",
-        "expected one of tl, tu, dialog",
+        "expected one of tl, tu, dialog, branch",
     ),
     (
         ("events", "recv_1xx", "origin"),
