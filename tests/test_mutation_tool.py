@@ -243,3 +243,21 @@ def test_a_module_that_cannot_be_collected_fails_a_mutation_run(tmp_path: Path) 
 
     assert run() == 4
     assert run("-p", "tools.mutation.hypothesis_profile") == 1
+
+
+def test_tidy_drops_stale_copies_of_what_mutmut_does_not_mutate(tmp_path: Path) -> None:
+    """mutmut copies a file only where mutants/ has none: an unmutated module or the generated
+    grammar copied before must go (so that it is copied again), mutated files and their
+    records stay, a mutated file whose source is gone goes."""
+    folder, mutants = tmp_path / "copy", tmp_path / "copy" / "mutants"
+    for rel in ("sipfsm/engine/runner.py", "sipfsm/message/grammar.py", "sipfsm/x/sip.lark"):
+        for base in (folder, mutants):
+            (base / rel).parent.mkdir(parents=True, exist_ok=True)
+            (base / rel).write_text("old" if base == mutants else "new")
+    (mutants / "sipfsm/engine/runner.py.meta").write_text("{}")
+    (mutants / "sipfsm/engine/gone.py").write_text("old")
+    (mutants / "tests").mkdir()
+    mutmut_run._tidy(mutants, folder)
+    left = sorted(str(p.relative_to(mutants)) for p in mutants.rglob("*") if p.is_file())
+    assert left == ["sipfsm/engine/runner.py", "sipfsm/engine/runner.py.meta"]
+    assert not (mutants / "tests").exists()

@@ -138,14 +138,20 @@ _COPIED = ("tests", "models", "grammar", "diagrams", "tools", "scripts")
 
 
 def _tidy(mutants: Path, folder: Path) -> None:
-    """mutmut copies over what it copied before: remove the copies of the folders (a test
-    file deleted since must not run) and the mutated files whose source is gone."""
+    """mutmut copies a file only where ``mutants/`` has none yet, so whatever it copied before
+    stays as it was: remove the copies of the folders (a test file deleted since must not run),
+    every file of the package that mutmut does not mutate (a module or the generated grammar
+    changed since would run in its old version; mutmut copies them again), and the mutated
+    files whose source is gone. (mutmut makes a mutated file again when its source is newer.)"""
     for name in _COPIED:
         shutil.rmtree(mutants / name, ignore_errors=True)
     for path in sorted(mutants.glob("sipfsm/**/*")):
-        rel = path.relative_to(mutants)
-        source = folder / str(rel).removesuffix(".meta").removesuffix(".spans")
-        if path.is_file() and not path.is_symlink() and not source.exists():
+        rel = str(path.relative_to(mutants))
+        source = folder / rel.removesuffix(".meta").removesuffix(".spans")
+        if not path.is_file() or path.is_symlink():
+            continue
+        mutated = rel.endswith((".meta", ".spans")) or any(fnmatch(rel, c.glob) for c in CORE)
+        if not (source.exists() and mutated):
             path.unlink()
 
 
