@@ -3,33 +3,47 @@ survivors): a check that raises ends in ERROR, with the exception and its traceb
 table, the JSON report, the JUnit XML and the exit code (3); one exchange in error makes its
 check ERROR whatever the others said; ``finish``'s cleanup absorbs only the transport's and the
 run's own troubles, never a TypeError.
+
+Beside them, the gaps the sampled mutants showed in the checks themselves: the skip reason of a
+2xx that raced the CANCEL (9.2), the trigger that sent nothing or the wrong request, the
+Contact of the probe's 2xx in role server (12.1.1: where the target sends the BYE), the
+expected line of a non-INVITE client over TCP (17.1.2.2: no retransmission), the expected
+timeline of the retransmitted INVITE (17.2.1), and the known checks an unknown one is told.
+
+Some exchanges here run over loopback against a small scripted peer (a few datagrams, at a
+scaled T1 of 10 ms); the whole probe runs on the virtual clock. No duration is asserted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Coroutine
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from sipfsm.errors import SipfsmError
+from sipfsm.message.message import Request, Response
 from sipfsm.net.bounds import Bounds, LimitExceeded
-from sipfsm.net.endpoint import SipEndpoint
+from sipfsm.net.endpoint import Received, SipEndpoint
 from sipfsm.probe import ProbeConfig, Report
-from sipfsm.probe.checks import Check, Outcome, ProbeContext, Users, by_id
+from sipfsm.probe.checks import CHECKS, Check, Outcome, ProbeContext, Trigger, Users, by_id
 from sipfsm.probe.checks.base import Params
 from sipfsm.probe.checks.common import finish
 from sipfsm.probe.example import run_example
-from sipfsm.probe.io import Exchange, Stopped, Target
+from sipfsm.probe.io import Exchange, ProbeIO, Stopped, Target
 from sipfsm.probe.junit import junit_xml
 from sipfsm.probe.oracle import Base, Tolerance
 from sipfsm.probe.report import report_json, table
 from sipfsm.probe.runner import CheckResult, run
 from sipfsm.probe.verdict import conclude
-from sipfsm.probe.wire import Call, Local
+from sipfsm.probe.wire import Call, Local, response_to, token
 
 FAST = Base.scaled(0.01)  # 64*T1 = 0.64 s
 
@@ -234,3 +248,207 @@ def test_finish_absorbs_only_the_expected_failures(failure: Exception, absorbed:
     else:
         with pytest.raises(type(failure)):
             asyncio.run(main())
+
+
+# --------------------------------------------------------------------------- scripted peers
+
+
+class RacingCallee:
+    """A UAS that rings (180) and, when the CANCEL comes, answers the INVITE 200 before the
+    CANCEL's 200: its 2xx raced the CANCEL, as 9.2 allows."""
+
+    def __init__(self) -> None:
+        self.ep: SipEndpoint | None = None
+        self.tag = token(4)
+        self.invite: Request | None = None
+        self.tasks: set[asyncio.Future[None]] = set()
+
+    async def start(self) -> RacingCallee:
+        self.ep = await SipEndpoint(
+            host="127.0.0.1", udp_port=0, bounds=Bounds(), on_message=self._got
+        ).start()
+        return self
+
+    def _got(self, r: Received) -> None:
+        req = r.parse()
+        if not isinstance(req, Request) or req.method == "ACK":
+            return
+        if req.method == "INVITE":
+            self.invite = req
+            self._later(self._send(r, [response_to(req, 180, to_tag=self.tag)]))
+        elif req.method == "CANCEL" and self.invite is not None:
+            ok = response_to(self.invite, 200, to_tag=self.tag, contact=self.contact)
+            self._later(self._send(r, [ok, response_to(req, 200, to_tag=self.tag)]))
+        else:
+            self._later(self._send(r, [response_to(req, 200, to_tag=self.tag)]))
+
+    @property
+    def contact(self) -> str:
+        assert self.ep is not None
+        return f"sip:callee@127.0.0.1:{self.ep.udp_addr[1]}"
+
+    def _later(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _send(self, r: Received, messages: list[bytes]) -> None:
+        assert self.ep is not None
+        for data in messages:
+            await self.ep.send(data, "udp", r.peer[0], r.peer[1])
+
+    async def close(self) -> None:
+        if self.ep is not None:
+            await self.ep.close()
+
+
+def test_a_2xx_that_raced_the_cancel_is_a_skip_saying_so() -> None:
+    """9.2: a UAS may answer the INVITE 2xx before the CANCEL reaches it; no 487 then comes,
+    and the CANCEL rule cannot be judged: a skip, with that reason (not a fail)."""
+
+    async def main() -> Outcome:
+        callee = await RacingCallee().start()
+        assert callee.ep is not None
+        target = Target(("udp",), "127.0.0.1", callee.ep.udp_addr[1])
+        stop = asyncio.Event()
+        pio = await ProbeIO(target, bounds=Bounds(), allow_remote=False, stop=stop).start()
+        ctx = _context(target=target, stop=stop, io=pio, users=Users("bob", (), "ring"))
+        ctx = replace(ctx, answer_wait=0.5)
+        try:
+            return await run_example(by_id(["cancel"])[0], ctx, {"transport": "udp", "delay": 0})
+        finally:
+            await pio.close()
+            await callee.close()
+
+    out = asyncio.run(main())
+    assert out.verdict == "skip", out
+    assert out.observed == "the INVITE was answered 2xx: it raced the CANCEL (9.2 allows)"
+    sent = [e.summary for e in out.trace if e.dir == "send"]
+    assert any(s.startswith("ACK") for s in sent) and any(s.startswith("BYE") for s in sent)
+
+
+class Caller:
+    """A target's client side, the trigger of role server: sends ``method`` (None: nothing) to
+    the probe; after a 200 to its INVITE it ACKs and sends a BYE to the 2xx's Contact, the
+    remote target of the dialog (12.1.2, 12.2.1.1)."""
+
+    def __init__(self, method: str | None) -> None:
+        self.method = method
+        self.ep: SipEndpoint | None = None
+        self.call: Call | None = None
+        self.contact: str | None = None
+        self.bye_to: tuple[str, int] | None = None
+        self.tasks: set[asyncio.Future[None]] = set()
+
+    async def start(self, kind: str, host: str, port: int, transport: str) -> None:
+        if self.method is None:
+            return
+        self.ep = await SipEndpoint(
+            host="127.0.0.1", udp_port=0, bounds=Bounds(), on_message=self._got
+        ).start()
+        self.call = Call(f"sip:probe@{host}:{port}", Local("udp", *self.ep.udp_addr))
+        await self.ep.send(self.call.request(self.method), "udp", host, port)
+
+    def _got(self, r: Received) -> None:
+        resp = r.parse()
+        invite = resp.cseq is not None and resp.cseq.method == "INVITE"
+        if isinstance(resp, Response) and resp.status == 200 and invite and self.call is not None:
+            task = asyncio.ensure_future(self._bye(resp))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _bye(self, resp: Response) -> None:
+        assert self.ep is not None and self.call is not None
+        with contextlib.suppress(SipfsmError, OSError):  # a Contact that is no address
+            contacts = [c for c in resp.contact if hasattr(c, "uri")]
+            self.contact = str(contacts[0].uri)
+            uri = contacts[0].uri
+            host, port = str(uri.host), int(uri.port or 5060)
+            ack = self.call.ack_2xx(resp)
+            await self.ep.send(ack, "udp", host, port)
+            await self.ep.send(self.call.in_dialog("BYE"), "udp", host, port)
+            self.bye_to = (host, port)
+
+    async def stop(self) -> None:
+        if self.ep is not None:
+            await self.ep.close()
+
+
+def _served(caller: Caller, check_id: str, params: Params) -> tuple[Outcome, list[int]]:
+    """One exchange of role-server ``check_id`` with ``caller`` as the trigger; the outcome and
+    the probe's listening port(s) the caller was given."""
+    ports: list[int] = []
+
+    class Recording:
+        async def start(self, kind: str, host: str, port: int, transport: str) -> None:
+            ports.append(port)
+            await caller.start(kind, host, port, transport)
+
+        async def stop(self) -> None:
+            await caller.stop()
+
+    def factory() -> Trigger:
+        return Recording()
+
+    ctx = _context(trigger_factory=factory, trigger_wait=0.5, answer_wait=0.5)
+    return asyncio.run(run_example(by_id([check_id])[0], ctx, params)), ports
+
+
+def test_the_probes_2xx_carries_the_contact_it_listens_on() -> None:
+    """A target that answers the OPTIONS hint with an INVITE (SIPp's uac) gets 200 with a
+    Contact, where it then sends its BYE (12.2.1.1); that BYE is the request judged."""
+    caller = Caller("INVITE")
+    out, ports = _served(caller, "non-invite-client-retransmit", {"transport": "udp"})
+    assert caller.contact == f"sip:probe@127.0.0.1:{ports[0]}", caller.contact
+    assert caller.bye_to == ("127.0.0.1", ports[0])
+    assert out.expected.startswith("BYE retransmitted"), out
+    assert any(e.dir == "recv" and e.summary.startswith("BYE") for e in out.trace), out.trace
+
+
+@pytest.mark.parametrize(
+    ("method", "reason"),
+    [
+        (None, "the target sent no request within 0.5 s of the trigger"),
+        ("OPTIONS", "the target sent OPTIONS; the check needs an INVITE"),
+    ],
+)
+def test_ack_for_non_2xx_needs_an_invite(method: str | None, reason: str) -> None:
+    out, _ = _served(
+        Caller(method), "ack-for-non-2xx", {"transport": "udp", "delay": 0, "status": 486}
+    )
+    assert (out.verdict, out.observed) == ("skip", reason), out
+
+
+# --------------------------------------------------------------------------- expected lines
+
+
+def _virtual(check_id: str, role: str) -> CheckResult:
+    cfg = ProbeConfig(checks=[check_id], role=role, max_examples=2, seed=1, virtual_clock=True)
+    (res,) = run(cfg, progress_stream=io.StringIO()).results
+    return res
+
+
+def test_the_non_invite_client_expects_no_retransmission_over_tcp() -> None:
+    """17.1.2.2: Timer E fires over UDP only; over TCP the expected line says none."""
+    res = _virtual("non-invite-client-retransmit", "server")
+    by_transport = {o.params["transport"]: o.expected for o in res.exchanges}
+    assert set(by_transport) == {"udp", "tcp"}, by_transport
+    assert by_transport["tcp"] == "no OPTIONS retransmission over TCP"
+    assert by_transport["udp"].startswith("OPTIONS retransmitted 10 times (T1 doubling, cap T2=4)")
+
+
+def test_the_expected_timeline_shows_each_retransmitted_invite() -> None:
+    """17.2.1: the expected ladder of the absorbed retransmissions has each INVITE sent again,
+    at the instant it was sent, on the same branch."""
+    res = _virtual("invite-server-absorbs-retransmit", "client")
+    assert res.verdict == "pass", res.observed
+    sent = [e.t for e in res.trace if e.dir == "send" and e.summary.startswith("INVITE")][1:]
+    again = [e.t for e in res.expected_trace if e.summary == "INVITE again (same branch)"]
+    assert sent and again == sent, (sent, res.expected_trace)
+
+
+def test_an_unknown_check_is_told_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="unknown check") as info:
+        by_id(["cancel", "no-such-check"])
+    known = ", ".join(sorted(c.id for c in CHECKS))
+    assert str(info.value) == f"unknown check(s) no-such-check; known: {known}"
