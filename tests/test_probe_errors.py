@@ -22,7 +22,7 @@ import io
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Coroutine
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ from sipfsm.probe.oracle import Base, Tolerance
 from sipfsm.probe.report import report_json, table
 from sipfsm.probe.runner import CheckResult, run
 from sipfsm.probe.verdict import conclude
-from sipfsm.probe.wire import Call, Local, response_to, token
+from sipfsm.probe.wire import Call, Local, Msg, response_to, token
 
 FAST = Base.scaled(0.01)  # 64*T1 = 0.64 s
 
@@ -248,6 +248,67 @@ def test_finish_absorbs_only_the_expected_failures(failure: Exception, absorbed:
     else:
         with pytest.raises(type(failure)):
             asyncio.run(main())
+
+
+@dataclass
+class _Recording(Exchange):
+    """An exchange that keeps what it would send."""
+
+    sent: list[bytes] = field(default_factory=list)
+
+    async def send(self, data: bytes, transport: str, host: str, port: int) -> float:
+        self.sent.append(data)
+        return self.now
+
+
+_ECHOED = (
+    "SIP/2.0 {status} Answer\r\nVia: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKcase\r\n"
+    "From: <sip:probe@127.0.0.1>;tag={tag}\r\nTo: <sip:user@127.0.0.1>;tag=t\r\n"
+    "Call-ID: a b@c\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("status", "tag", "acked"), [(486, "f1", True), (486, "f;;", False), (200, "f1", True)]
+)
+def test_the_malformed_check_cleans_up_after_an_echoed_defect(
+    status: int, tag: str, acked: bool
+) -> None:
+    """SIPp's UAS answered a corpus INVITE whose Call-ID breaks the ABNF, echoing it (found by
+    the peer run once such a ParseError was ERROR, not a hidden skip): the ACK echoes the
+    Call-ID as written (17.1.1.3); a From tag that breaks its ABNF leaves no ACK to build,
+    which the trace notes. Neither raises."""
+    from sipfsm.probe.checks.malformed import _clean_up
+    from sipfsm.probe.corpus import Case, Expectation
+
+    data = _ECHOED.format(status=status, tag=tag).encode()
+    case = Case(
+        "badcallid",
+        b"INVITE",
+        ("a b@c",),
+        "z9hG4bKcase",
+        "INVITE",
+        Expectation("8.2", frozenset({400})),
+    )
+
+    async def main() -> _Recording:
+        ep = await SipEndpoint(host="127.0.0.1", udp_port=0, bounds=Bounds()).start()
+        try:
+            x = _Recording(ep, asyncio.Event(), "malformed")
+            final = Msg.of(x.now, data, "udp", ("127.0.0.1", 9))
+            assert final.response is not None
+            local = Local("udp", "127.0.0.1", 5062)
+            await _clean_up(_context(answer_wait=0.0), x, local, case, final.response, final)
+            return x
+        finally:
+            await ep.close()
+
+    x = asyncio.run(main())
+    assert bool(x.sent) == acked, x.sent
+    if acked:
+        assert x.sent[0].startswith(b"ACK ") and b"\r\nCall-ID: a b@c\r\n" in x.sent[0]
+    else:
+        assert any("no ACK" in e.summary for e in x.trace), x.trace
 
 
 # --------------------------------------------------------------------------- scripted peers
