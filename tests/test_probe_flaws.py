@@ -48,6 +48,14 @@ def probe_both_roles(flaws: frozenset[str]) -> dict[str, CheckResult]:
         cfg = ProbeConfig(role=role, flaws=flaws, max_examples=3, seed=1, virtual_clock=True)
         report = run(cfg, progress_stream=io.StringIO())
         assert report.stopped_by is None, report.stopped_by
+        # no exchange raised: a flawed UA makes the probe find no bug of its own (ERROR)
+        raised = {
+            r.check.id: o.traceback
+            for r in report.results
+            for o in r.exchanges
+            if o.verdict == "error"
+        }
+        assert not raised, raised
         results.update((r.check.id, r) for r in report.results)
     return results
 

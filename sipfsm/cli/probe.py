@@ -1,13 +1,16 @@
 """``sipfsm probe``: property-test a live SIP implementation against RFC 3261.
 
 Points sipfsm at a running SIP implementation and gives a verdict per rule (pass, fail,
-skip, inconclusive), each failure with the shortest exchange that reproduces it (found and
+skip, inconclusive, error), each failure with the shortest exchange that reproduces it (found and
 shrunk by Hypothesis, confirmed by running it again alone) beside the oracle's expected
 timeline. INCONCLUSIVE: the probe could not observe cleanly (its own event-loop lag over the
 tolerance, a refusal unrelated to the rule, a failure that did not reproduce); the reason is
-given. With no TARGET it probes sipfsm's own reference UA (which must pass everything). Exit
-codes: 0 no check failed (INCONCLUSIVE and SKIP included), 1 a check failed, 2 usage errors
-and unreachable targets, 130 interrupted (after writing the partial report).
+given. ERROR: a check raised (a bug of the probe, not a finding about the target; the
+traceback is in the table and the JSON report). With no TARGET it probes sipfsm's own
+reference UA (which must pass everything). Exit codes: 0 no check failed (INCONCLUSIVE and
+SKIP included), 1 a check failed, 2 usage errors and unreachable targets, 3 a check ended in
+ERROR (before 1: the probe's verdicts cannot be trusted), 130 interrupted (after writing the
+partial report).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from sipfsm.probe.reference import FLAWS
 from sipfsm.probe.runner import ProbeConfig, Report
 from sipfsm.probe.runner import run as run_probe
 
-__all__ = ["register", "run"]
+__all__ = ["exit_code", "register", "run"]
 
 EPILOG = """\
 targets: udp:HOST:PORT, tcp:HOST:PORT, udp+tcp:HOST:PORT, or a SIP URI such as
@@ -309,4 +312,11 @@ def run(args: argparse.Namespace) -> int:
     if report.interrupted:
         print("sipfsm probe: interrupted; the report is partial", file=sys.stderr)
         return 130
+    return exit_code(report)
+
+
+def exit_code(report: Report) -> int:
+    """3 when a check ended in error (the probe's own bug), else 1 when one failed, else 0."""
+    if report.errored:
+        return 3
     return 1 if report.failed else 0

@@ -6,7 +6,11 @@ of the ``--max-in-flight`` slots, with the probe's own lag measured while it run
   or fail is ``inconclusive``, with the measured lag and what it would have been;
 * a verdict reached while the run was being stopped is not reported (a wait of the exchange
   may have been cut short);
-* the probe's own troubles (a transport error, a safety bound, a bug) are skips, never fails.
+* the probe's own troubles outside its code (a transport error, a safety bound, the run
+  stopped) are skips, never fails;
+* anything else a check raises is a bug of the probe, never of the target: the exchange's
+  verdict is ``error``, with the exception's type and message and its traceback (never a
+  skip, which a passing example beside it would hide, and never a pass).
 
 :func:`confirm` runs the minimal failure again alone before it is reported.
 """
@@ -58,7 +62,7 @@ async def run_example(
     except Exception as exc:
         if os.environ.get("SIPFSM_PROBE_DEBUG"):
             traceback.print_exc()
-        out = Outcome("skip", "", f"probe error: {type(exc).__name__}: {exc}")
+        out = _error(exc)
     finally:
         lag_of_exchange.reset(token)
     if ctx.meter is not None:
@@ -69,6 +73,17 @@ async def run_example(
         out = _not_clean(out, lag, limit)
     out.params = params
     return out
+
+
+def _error(exc: Exception) -> Outcome:
+    """What a check raised that is none of the probe's expected troubles: its own verdict,
+    ``error``, with the exception and where it was raised."""
+    return Outcome(
+        "error",
+        "",
+        f"probe error (a bug of the probe, not of the target): {type(exc).__name__}: {exc}",
+        traceback="".join(traceback.format_exception(exc)),
+    )
 
 
 def _cut_short(out: Outcome) -> Outcome:

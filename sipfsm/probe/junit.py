@@ -3,8 +3,10 @@
 One ``<testsuite>`` for the run (its target, role, T1/T2/T4, seed and tolerance as
 properties), one ``<testcase>`` per check (``classname`` ``sipfsm.probe.ROLE``, ``name`` the
 check's id): a FAIL carries a ``<failure>`` whose message is the observed value and whose text
-gives the RFC section, what was expected and the minimal exchange; any verdict that is neither
-pass nor fail (skip, or one a later probe adds) is ``<skipped>`` with its reason. Text that
+gives the RFC section, what was expected and the minimal exchange; an ERROR (the check raised:
+a bug of the probe) carries an ``<error>`` with the exception as its message and the traceback
+as its text; any other verdict that is neither pass nor fail (skip, inconclusive, or one a later
+probe adds) is ``<skipped>`` with its reason. Text that
 XML 1.0 cannot carry (control characters a hostile peer sent back) is written as ``\\xNN``.
 """
 
@@ -29,11 +31,12 @@ def _text(value: str) -> str:
 def junit_xml(report: Report) -> str:
     """The JUnit XML document of ``report``."""
     failures = sum(r.verdict == "fail" for r in report.results)
-    skipped = sum(r.verdict not in ("pass", "fail") for r in report.results)
+    errors = sum(r.verdict == "error" for r in report.results)
+    skipped = sum(r.verdict not in ("pass", "fail", "error") for r in report.results)
     counts = {
         "tests": str(len(report.results)),
         "failures": str(failures),
-        "errors": "0",
+        "errors": str(errors),
         "skipped": str(skipped),
         "time": f"{report.duration:.3f}",
     }
@@ -80,6 +83,11 @@ def _testcase(suite: ET.Element, result: CheckResult) -> None:
             *(f"  {e.t:8.3f}  {e.dir:<4}  {e.summary}" for e in result.trace),
         ]
         failure.text = _text("\n".join(lines))
+    elif result.verdict == "error":
+        error = ET.SubElement(
+            case, "error", {"message": _text(result.observed), "type": "probe error"}
+        )
+        error.text = _text(result.traceback)
     elif result.verdict != "pass":
         ET.SubElement(case, "skipped", {"message": _text(f"{result.verdict}: {result.observed}")})
 

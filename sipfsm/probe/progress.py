@@ -136,6 +136,7 @@ class Progress:
         done = [r for r in self.results if r.state == "done"]
         running = [r.check.id for r in self.results if r.state == "running"]
         failed = sum(r.verdict == "fail" for r in done)
+        errors = sum(r.verdict == "error" for r in done)
         ex = sum(r.examples for r in self.results)
         run = (
             f", {len(running)} running ({', '.join(running[:3])}"
@@ -145,7 +146,8 @@ class Progress:
         )
         text = (
             f"probe: {len(done)}/{len(self.results)} checks done{run}, {failed} failed, "
-            f"{ex} exchanges"
+            + (f"{errors} in error, " if errors else "")
+            + f"{ex} exchanges"
         )
         if self.plan is not None:
             now = self.plan.clock()

@@ -24,13 +24,15 @@ from typing import Any
 from sipfsm.probe.checks import Outcome
 from sipfsm.probe.io import Event
 from sipfsm.probe.runner import CheckResult, Report
+from sipfsm.probe.verdict import VERDICTS
 
 __all__ = ["RAW_LIMITS", "exchanges_json", "ladder_dot", "report_json", "table", "write_json",
            "write_ladders"]  # fmt: skip
 
 #: Bounds of the raw messages in the JSON report: octets kept of each message, messages kept of
-#: each exchange, exchanges kept of each check (its failing ones first), and octets kept of all
-#: of one check's messages (what a flooding peer can make a report weigh: 1 MiB per check).
+#: each exchange, exchanges kept of each check (those in error and failing ones first), and
+#: octets kept of all of one check's messages (what a flooding peer can make a report weigh:
+#: 1 MiB per check).
 RAW_LIMITS = {
     "max_octets_per_message": 8192,
     "max_messages_per_exchange": 200,
@@ -61,10 +63,7 @@ def table(report: Report, width: int = 200) -> str:
         )
         if i == 0:
             lines.append("-" * min(width, len(lines[0]) + 10))
-    counts = {
-        v: sum(r.verdict == v for r in report.results)
-        for v in ("pass", "fail", "skip", "inconclusive")
-    }
+    counts = {v: sum(r.verdict == v for r in report.results) for v in VERDICTS}
     head = (
         f"sipfsm probe {report.target} (role {report.role}, T1={report.base.t1:g} s, "
         f"T2={report.base.t2:g} s, T4={report.base.t4:g} s; tolerance "
@@ -73,6 +72,7 @@ def table(report: Report, width: int = 200) -> str:
     tail = (
         f"{counts['pass']} passed, {counts['fail']} failed, {counts['skip']} skipped"
         + (f", {counts['inconclusive']} inconclusive" if counts["inconclusive"] else "")
+        + (f", {counts['error']} in error (a bug of the probe)" if counts["error"] else "")
         + f" in {report.duration:.1f} s"
         + (" (interrupted: partial report)" if report.interrupted else "")
     )
@@ -91,6 +91,9 @@ def table(report: Report, width: int = 200) -> str:
                 out.append(f"  ladder: {r.svg}")
         elif r.verdict == "inconclusive":  # the reason in full: the row cuts it
             out += ["", f"INCONCLUSIVE {r.check.id} ({r.check.section}): {_cut(r.observed, 600)}"]
+        elif r.verdict == "error":  # the exception and where it was raised
+            out += ["", f"ERROR {r.check.id} ({r.check.section}): {_cut(r.observed, 600)}"]
+            out += [f"  {line}" for line in r.traceback.rstrip().splitlines()]
     return "\n".join(out)
 
 
@@ -111,9 +114,10 @@ def report_json(report: Report) -> dict[str, Any]:
 
 def exchanges_json(result: CheckResult) -> dict[str, Any]:
     """``{exchanges: [...], exchanges_left_out: N}``: each exchange's verdict, parameters and
-    messages (``t``, ``dir``, ``transport``, ``octets``, ``raw``; ``truncated`` when cut),
-    failing exchanges first, within :data:`RAW_LIMITS` (what is left out is counted)."""
-    ordered = sorted(result.exchanges, key=lambda o: o.verdict != "fail")
+    messages (``t``, ``dir``, ``transport``, ``octets``, ``raw``; ``truncated`` when cut) and,
+    of an exchange in error, its ``traceback``; exchanges in error and failing ones first,
+    within :data:`RAW_LIMITS` (what is left out is counted)."""
+    ordered = sorted(result.exchanges, key=lambda o: o.verdict not in ("error", "fail"))
     kept = ordered[: RAW_LIMITS["max_exchanges_per_check"]]
     budget = [RAW_LIMITS["max_octets_per_check"]]
     return {
@@ -132,13 +136,16 @@ def _exchange(outcome: Outcome, budget: list[int]) -> dict[str, Any]:
             break
         budget[0] -= octets
         out.append(_message(event))
-    return {
+    doc: dict[str, Any] = {
         "verdict": outcome.verdict,
         "observed": outcome.observed,
         "params": {k: v for k, v in _plain(outcome.params).items() if k != "original"},
         "messages": out,
         "messages_left_out": len(messages) - len(out),
     }
+    if outcome.traceback:
+        doc["traceback"] = outcome.traceback
+    return doc
 
 
 def _message(event: Event) -> dict[str, Any]:

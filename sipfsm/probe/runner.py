@@ -59,7 +59,7 @@ from sipfsm.probe.oracle import Base, Tolerance
 from sipfsm.probe.progress import Plan, Progress
 from sipfsm.probe.reference import ReferenceProcess, ReferenceTarget, _warm_up
 from sipfsm.probe.triggers import CommandTrigger, EmbeddedTrigger
-from sipfsm.probe.verdict import CheckResult, conclude
+from sipfsm.probe.verdict import VERDICTS, CheckResult, conclude
 from sipfsm.probe.wire import Call
 from sipfsm.sim.aio_clock import VirtualClockLoop
 from sipfsm.sim.aio_clock import run as run_virtual
@@ -150,6 +150,11 @@ class Report:
         """Whether any check failed."""
         return any(r.verdict == "fail" for r in self.results)
 
+    @property
+    def errored(self) -> bool:
+        """Whether any check ended in ``error`` (the probe's own bug)."""
+        return any(r.verdict == "error" for r in self.results)
+
     def to_json(self) -> dict[str, Any]:
         """``{target, role, started, duration, checks: [...]}`` and the run's settings."""
         return {
@@ -165,10 +170,7 @@ class Report:
             "t4": self.base.t4,
             "tolerance": self.tolerance.describe(),
             "seed": self.seed,
-            "summary": {
-                v: sum(r.verdict == v for r in self.results)
-                for v in ("pass", "fail", "skip", "inconclusive")
-            },
+            "summary": {v: sum(r.verdict == v for r in self.results) for v in VERDICTS},
         }
 
 

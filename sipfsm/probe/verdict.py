@@ -3,12 +3,15 @@ exchanges (:func:`conclude`): a FAIL reports the minimal failing exchange (fewes
 simplest parameters, least time, :func:`minimal`), a PASS the last passing one; the count of
 exchanges per transport goes with either.
 
-Verdicts (issue 13): ``pass``, ``fail``, ``skip`` (the rule cannot apply to this target) and
+Verdicts (issue 13): ``pass``, ``fail``, ``skip`` (the rule cannot apply to this target),
 ``inconclusive`` (the probe could not observe cleanly: its own lag, a refusal unrelated to the
-rule; the reason is in ``observed``). A check fails only on an exchange observed cleanly whose
-failure reproduced when that exchange was run again alone (``rerun``); a failure that did not
-reproduce, or could not be rerun, is inconclusive. A check passes on clean passes when none
-of its exchanges failed, or would have failed had the probe observed it cleanly.
+rule; the reason is in ``observed``) and ``error`` (a check raised: a bug of the probe, never a
+finding about the target; the exception in ``observed``, its traceback in ``traceback``). One
+exchange in error makes the check ``error``, whatever its other exchanges said: the probe
+cannot vouch for a check whose code is broken. A check fails only on an exchange observed
+cleanly whose failure reproduced when that exchange was run again alone (``rerun``); a failure
+that did not reproduce, or could not be rerun, is inconclusive. A check passes on clean passes
+when none of its exchanges failed, or would have failed had the probe observed it cleanly.
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ from typing import Any
 from sipfsm.probe.checks import Check, Outcome, ProbeContext
 from sipfsm.probe.io import Event
 
-__all__ = ["CheckResult", "conclude"]
+__all__ = ["VERDICTS", "CheckResult", "conclude"]
+
+#: Every verdict a check can end in, in the order the report counts them.
+VERDICTS = ("pass", "fail", "skip", "inconclusive", "error")
 
 
 @dataclass
@@ -47,6 +53,8 @@ class CheckResult:
     lag: float = 0.0
     #: Every exchange of the check, in the order run (the report's replayable messages).
     exchanges: list[Outcome] = field(default_factory=list)
+    #: Of an ``error`` verdict: the traceback of the first exchange that raised.
+    traceback: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The report's entry for this check."""
@@ -73,6 +81,7 @@ class CheckResult:
                 else {"verdict": self.rerun.verdict, "observed": self.rerun.observed}
             ),
             "svg": self.svg,
+            "traceback": self.traceback or None,
         }
 
 
@@ -144,6 +153,17 @@ def _failed(
     return chosen
 
 
+def _errored(res: CheckResult, recorded: list[Outcome], errors: list[Outcome]) -> Outcome:
+    """A check whose exchanges raised: ``error``, with the first exception and its traceback."""
+    chosen = errors[0]
+    res.verdict = "error"
+    res.traceback = chosen.traceback
+    res.observed = chosen.observed + (
+        f" ({len(errors)} of {len(recorded)} exchanges raised)" if len(recorded) > 1 else ""
+    )
+    return chosen
+
+
 def _others(recorded: list[Outcome]) -> str:
     """``2 skipped, 1 inconclusive``: the exchanges that did not pass."""
     counts = ((sum(o.verdict == v for o in recorded), label) for v, label in _OTHERS)
@@ -176,8 +196,11 @@ def conclude(
     res.lag = max((o.lag for o in recorded), default=0.0)
     passes = [o for o in recorded if o.verdict == "pass"]
     masked_fail = next((o for o in unclear if o.masked == "fail"), None)
+    errors = [o for o in recorded if o.verdict == "error"]
     chosen: Outcome | None
-    if fails:
+    if errors:
+        chosen = _errored(res, recorded, errors)
+    elif fails:
         chosen = _failed(res, recorded, fails, rerun)
     elif passes and masked_fail is None:
         res.verdict = "pass"

@@ -60,6 +60,7 @@ _PROBE_TESTS = (
     "tests/test_probe_hostile.py",
     "tests/test_probe_transports.py",
     "tests/test_probe_in_flight.py",
+    "tests/test_probe_errors.py",
     "tests/test_probe.py",
 )
 #: The registrar (10.3) and the proxy (16): their models' judges (issue 14).
@@ -140,6 +141,7 @@ NOT_DATA_JUDGES = {
     "tests/test_probe_hostile.py": "probe checks against hostile peers (no PASS)",
     "tests/test_probe_transports.py": "every transport a target offers, run by the probe",
     "tests/test_probe_in_flight.py": "the probe's bound on exchanges at once (no data)",
+    "tests/test_probe_errors.py": "the probe's own bugs are ERROR, not skips; checks' skip reasons",
     "tests/test_probe_verdicts.py": "INCONCLUSIVE on the probe's own lag, FAIL confirmed by rerun",
     "tests/test_probe_report.py": "the probe's JSON exchanges and JUnit XML (no data)",
     "tests/test_probe_progress.py": "the probe's progress line and ETA on a fake clock (no data)",

@@ -122,7 +122,8 @@ class Outcome:
     """The result of one exchange."""
 
     #: pass | fail | skip | inconclusive (the probe could not observe the exchange cleanly:
-    #: its own lag, a refusal unrelated to the rule; ``observed`` says why).
+    #: its own lag, a refusal unrelated to the rule; ``observed`` says why) | error (the
+    #: check itself raised: a bug of the probe, never of the target; ``traceback`` says where).
     verdict: str
     expected: str
     observed: str
@@ -134,6 +135,8 @@ class Outcome:
     #: Of an ``inconclusive`` exchange: the verdict it would have had when observed cleanly
     #: ("" when it had none: a refusal).
     masked: str = ""
+    #: Of an ``error`` exchange: the traceback of what the check raised.
+    traceback: str = ""
 
 
 Exchanger = Callable[[ProbeContext, Params], Awaitable[Outcome]]

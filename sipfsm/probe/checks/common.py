@@ -3,12 +3,15 @@ response, leaving the target clean (ACK, BYE, CANCEL), and building the outcome.
 
 from __future__ import annotations
 
+from sipfsm.errors import ParseError
+from sipfsm.net.bounds import LimitExceeded
 from sipfsm.probe import sdp
 from sipfsm.probe.checks.base import Outcome, ProbeContext, st
-from sipfsm.probe.io import Event, Exchange
+from sipfsm.probe.io import Event, Exchange, Stopped
 from sipfsm.probe.wire import Call, Msg, response_to
 
 __all__ = [
+    "CLEANUP_FAILURES",
     "REFUSALS",
     "answer_byes",
     "any_transport",
@@ -111,12 +114,22 @@ async def wait_final(
     return final
 
 
+#: What may stop :func:`finish`'s cleanup without being the probe's own bug: the transport
+#: (a socket error, a TCP connection the target closed: OSError; a timeout), the run being
+#: stopped (:class:`~sipfsm.probe.io.Stopped`), a safety bound reached
+#: (:class:`~sipfsm.net.bounds.LimitExceeded`), and a final response of the target whose
+#: Contact or To breaks the ABNF (ParseError: no dialog can be built from it, 12.1.2). Anything
+#: else (a TypeError, an AttributeError ...) is a bug of the probe and is not swallowed.
+CLEANUP_FAILURES = (OSError, TimeoutError, Stopped, LimitExceeded, ParseError)
+
+
 async def finish(
     ctx: ProbeContext, x: Exchange, call: Call, final: Msg | None, transport: str
 ) -> None:
     """Leave the target clean: ACK a non-2xx (17.1.1.3), ACK and BYE a 2xx (13.2.2.4, 15.1.1),
     CANCEL a call still ringing (9.1). (A BYE from the target is answered by
-    :class:`~sipfsm.probe.io.ProbeIO` the moment it arrives.)"""
+    :class:`~sipfsm.probe.io.ProbeIO` the moment it arrives.) The cleanup is best effort
+    against the failures of :data:`CLEANUP_FAILURES` only: the verdict was reached before it."""
     try:
         if final is None:
             await send_to_target(ctx, x, call.cancel(), transport)
@@ -131,7 +144,7 @@ async def finish(
         await send_to_target(ctx, x, call.ack_2xx(resp), transport)
         await send_to_target(ctx, x, call.in_dialog("BYE"), transport)
         await x.until(x.now + ctx.answer_wait, lambda m: is_final(m, call, "BYE"))
-    except Exception:
+    except CLEANUP_FAILURES:
         return
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sipfsm.errors import ParseError
+from sipfsm.message.message import Response
 from sipfsm.probe import sdp
 from sipfsm.probe.checks.base import Outcome, Params, ProbeContext, st
 from sipfsm.probe.checks.common import finish, send_to_target, skipped
 from sipfsm.probe.corpus import Case, corpus_available, corpus_cases
 from sipfsm.probe.io import Event, Exchange, ProbeIO
-from sipfsm.probe.wire import Call, Msg
+from sipfsm.probe.wire import Call, Local, Msg
 
 
 def malformed_explicit(ctx: ProbeContext) -> list[Params]:
@@ -133,28 +135,7 @@ async def _one_case(ctx: ProbeContext, io: ProbeIO, x: Exchange, p: Params) -> O
             list(x.trace),
         )
     if final is not None and case.method == "INVITE" and final.response is not None:
-        resp = final.response
-        if resp.status >= 300:
-            call = Call(
-                str(ctx.target.uri("user")),
-                local,
-                call_id=resp.call_id or "",
-                from_tag=(resp.from_.tag if resp.from_ else None) or "",
-                cseq=resp.cseq.seq if resp.cseq else 1,
-                branch=case.branch or "",
-            )
-            await send_to_target(ctx, x, call.ack_non_2xx(resp), "udp")
-        else:
-            call = Call(
-                str(ctx.target.uri("user")),
-                local,
-                call_id=resp.call_id or "",
-                from_tag=(resp.from_.tag if resp.from_ else None) or "",
-                cseq=resp.cseq.seq if resp.cseq else 1,
-                # the corpus request's own offer, if it made one: the ACK then has no answer
-                offer=case.data if sdp.MIME.encode() in case.data.lower() else b"",
-            )
-            await finish(ctx, x, call, final, "udp")
+        await _clean_up(ctx, x, local, case, final.response, final)
     ok, why = case.expect.judge(final.status if final is not None else None)
     exp = [
         Event(x.rel(t), "send", f"{case.name}"),
@@ -167,6 +148,35 @@ async def _one_case(ctx: ProbeContext, io: ProbeIO, x: Exchange, p: Params) -> O
         list(x.trace),
         exp,
     )
+
+
+async def _clean_up(
+    ctx: ProbeContext, x: Exchange, local: Local, case: Case, resp: Response, final: Msg
+) -> None:
+    """Leave the target clean after an INVITE of the corpus: ACK its non-2xx (17.1.1.3), ACK
+    and BYE its 2xx (:func:`~sipfsm.probe.checks.common.finish`). The Call-ID is echoed as
+    the target wrote it (it may be the defect under test, RFC 4475); a From tag or CSeq that
+    breaks its ABNF leaves nothing to build the ACK from: noted, not cleaned up."""
+    try:
+        from_tag = (resp.from_.tag if resp.from_ else None) or ""
+        cseq = resp.cseq.seq if resp.cseq else 1
+    except ParseError as exc:
+        x.note(f"no ACK: the {resp.status}'s From or CSeq breaks its ABNF ({exc.code})")
+        return
+    call = Call(
+        str(ctx.target.uri("user")),
+        local,
+        call_id=resp.get("Call-ID") or "",
+        from_tag=from_tag,
+        cseq=cseq,
+        branch=case.branch or "",
+        # the corpus request's own offer, if it made one: the ACK of a 2xx then has no answer
+        offer=case.data if sdp.MIME.encode() in case.data.lower() else b"",
+    )
+    if resp.status >= 300:
+        await send_to_target(ctx, x, call.ack_non_2xx(resp), "udp")
+    else:
+        await finish(ctx, x, call, final, "udp")
 
 
 def _answers(m: Msg, case: Case, ours: str) -> bool:
