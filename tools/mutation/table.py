@@ -87,7 +87,7 @@ class Core:
 
 
 #: The core (issue 22: engine, model loader, timers, message views and serializer, URI,
-#: builders, grammar compiler, probe checks).
+#: builders, grammar compiler, probe checks; and the proxy and registrar of issue 14).
 CORE: tuple[Core, ...] = (
     Core("sipfsm/engine/*.py", "engine", _TX_TESTS + _SESSION_TESTS),
     Core(
@@ -104,6 +104,7 @@ CORE: tuple[Core, ...] = (
     Core("sipfsm/message/build.py", "message", _GRAMMAR_TESTS + _SESSION_TESTS),
     Core("sipfsm/abnf/*.py", "abnf", _GRAMMAR_TESTS),
     Core("sipfsm/probe/checks/*.py", "probe", _PROBE_TESTS),
+    Core("sipfsm/proxy/*.py", "proxy", _PROXY_TESTS),
 )
 
 
