@@ -163,6 +163,18 @@ def bye_crosses_a_2xx_retransmission(alice: UA, bob: UA, *, until: float = 60.0)
     return w
 
 
+def _tick(
+    uas: tuple[UA, ...], pump: Callable[[float], None], now: float, until: float, log: Log
+) -> Log:
+    """Run every UA's timers and the pump each 0.25 s from ``now`` to ``until``; ``log``."""
+    while now < until:
+        now += 0.25
+        for ua in uas:
+            ua.handle_timer(now)
+        pump(now)
+    return log
+
+
 def fork_answers_after_the_call(alice: UA, bob1: UA, bob2: UA, *, until: float = 60.0) -> Log:
     """13.2.2.4: Alice's INVITE forks to Bob1 and Bob2 (a forking proxy); Bob1 answers 200,
     Alice hangs up at 1 s and her BYE is answered; at 2 s Bob2 answers 200 too, after
@@ -178,13 +190,7 @@ def fork_answers_after_the_call(alice: UA, bob1: UA, bob2: UA, *, until: float =
     pump(1.0)
     bob2.sessions[0].answer(200, 2.0)
     pump(2.0)
-    now = 2.0
-    while now < until:
-        now += 0.25
-        for ua in (alice, bob1, bob2):
-            ua.handle_timer(now)
-        pump(now)
-    return log
+    return _tick((alice, bob1, bob2), pump, 2.0, until, log)
 
 
 def bye_in(state: str, alice: UA, bob: UA, *, until: float = 60.0) -> Wire:
@@ -284,13 +290,7 @@ def fork_2xx_after_a_6xx(
     pump(0.1)
     bob2.sessions[0].answer(200, 0.2)
     pump(0.2)
-    now = 0.2
-    while now < until:
-        now += 0.25
-        for ua in (alice, bob1, bob2):
-            ua.handle_timer(now)
-        pump(now)
-    return log
+    return _tick((alice, bob1, bob2), pump, 0.2, until, log)
 
 
 def caller_bye_on_early_dialog(
@@ -332,13 +332,7 @@ def fork_2xx_after_an_early_bye(alice: UA, bob1: UA, bob2: UA, *, until: float =
     pump(0.5)
     bob2.sessions[0].answer(200, 1.0)
     pump(1.0)
-    now = 1.0
-    while now < until:
-        now += 0.25
-        for ua in (alice, bob1, bob2):
-            ua.handle_timer(now)
-        pump(now)
-    return log
+    return _tick((alice, bob1, bob2), pump, 1.0, until, log)
 
 
 def early_bye_2xx_reordered(alice: UA, bob: UA, *, until: float = 60.0) -> Wire:
