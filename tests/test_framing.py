@@ -127,6 +127,46 @@ def test_folded_header_lines_unfold() -> None:
     assert err.value.code == "bad-folding"
 
 
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "Subject: one",
+                " two",
+                "\tthree ",
+                "X-Never-Seen-%d: a",
+                "l: 0",
+                "Via: SIP/2.0/UDP h;branch=z9hG4bK1",
+                "bad name: x",
+                "no colon",
+            ]
+        ),
+        max_size=6,
+    ),
+    st.integers(0, 10**9),
+)
+def test_strict_cut_of_folded_lines_is_the_lazy_cut(lines: list[str], salt: int) -> None:
+    """Strict cutting does not search the header section for folds: a continuation line
+    (SP or HTAB first, section 7.3.1) met on the way hands the section to the folded cut.
+    The fields (or the error) are those of the lazy cut, wherever the continuation lines
+    are, also with names never seen before."""
+    from sipfsm.message.fields import cut_fields
+    from sipfsm.message.strict import cut_strict
+
+    head = "\r\n".join(["OPTIONS sip:a@b SIP/2.0", *(x.replace("%d", str(salt)) for x in lines)])
+    lim = Limits()
+
+    def outcome(cut: object) -> object:
+        try:
+            return cut()  # type: ignore[operator]
+        except ParseError as exc:
+            return (exc.code, exc.line, exc.column)
+
+    lazy = outcome(lambda: cut_fields(head, 0, lim)[1])
+    strict = outcome(lambda: cut_strict(head, 0, lim, "OPTIONS")[1])
+    assert strict == lazy
+
+
 # -- issue 11, defect 3: linear time on a stream, however it is cut ---------------------------
 
 
