@@ -83,10 +83,15 @@ def cut_strict(
     """:func:`cut_fields`, matching every value on the way: (lines, fields, doubtful
     fields). ``method`` is the request's method as the start line gives it (None for a
     response); if the start line is bad, that is raised before the doubtful fields are
-    looked at."""
+    looked at.
+
+    A CR or LF that is not part of a CRLF (section 7) is looked for only when a field is
+    doubtful: it would be in a line, so in a name (a token, or the line raises) or a value,
+    and no regex of a header value matches a CR or LF outside CRLF, which a value (cut at
+    CRLFs) never holds (``tests/test_framing.py`` checks every regex for it)."""
     lines = head.split("\r\n")
     n = len(lines) - 1
-    if len(head) > limits.max_header_line or head.count("\r") != n or head.count("\n") != n:
+    if len(head) > limits.max_header_line:  # a line may be too long: the regex says
         check_shape(head, line0, limits)
         fields = fields_of(lines)
         return lines, fields, fields
@@ -94,6 +99,8 @@ def cut_strict(
         lines, fields = cut_fields(head, line0, limits)
         return lines, fields, fields
     fields, doubtful = _cut_lines(head, lines, line0, limits, method)
+    if doubtful and (head.count("\r") != n or head.count("\n") != n):
+        check_shape(head, line0, limits)  # raises bad-line-ending (section 7)
     return lines, fields, doubtful
 
 
