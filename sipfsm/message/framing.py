@@ -45,8 +45,9 @@ class Frame:
     strict mode, its lines and fields (the doubtful ones apart)."""
 
     __slots__ = (
+        "cl_first",
         "cl_long",
-        "cl_pos",
+        "cl_where",
         "content_length",
         "doubtful",
         "fields",
@@ -61,7 +62,9 @@ class Frame:
         self.start_line = start_line
         self.line0 = line0
         self.content_length: int | None = None
-        self.cl_pos = 0  # offset of the (first) Content-Length value in head
+        self.cl_first = ""  # the significant digits of the first Content-Length
+        #: the first Content-Length value: its offset in head, or its field (strict framing)
+        self.cl_where: int | Field = 0
         #: (offset, digits) of the first Content-Length too long to read as a number
         self.cl_long: tuple[int, int] | None = None
         self.lines: list[str] | None = None  # head split into lines (when cut at once)
@@ -71,7 +74,18 @@ class Frame:
     @property
     def cl_at(self) -> tuple[int, int]:
         """(line, column) of the first Content-Length value."""
-        return line_col(self.head, self.cl_pos, self.line0)
+        return line_col(self.head, self.offset(self.cl_where), self.line0)
+
+    def offset(self, where: int | Field) -> int:
+        """The offset in head of a value given by its offset or by its field: where its
+        first octet after the colon and the white space (folds included) is."""
+        if isinstance(where, int):
+            return where
+        assert self.lines is not None  # a field was cut from them
+        li, nl, colon = where[0], where[1], where[2]
+        start = sum(len(line) + 2 for line in self.lines[:li]) + colon + 1
+        raw = "\r\n".join(self.lines[li : li + nl])[colon + 1 :]
+        return start + len(raw) - len(raw.lstrip(" \t\r\n"))
 
 
 #: A Content-Length (or ``l``) field, any case: name, optional SP/HTAB, the colon and the
@@ -178,45 +192,53 @@ def frame_head(head: str, line0: int, limits: Limits, shape: bool) -> Frame:
                         1,
                         "message-header",
                     )
-    # Content-Length (section 20.14), once or more: found with one search, then read.
-    first: str | None = None
-    for m in _CL_FIELD.finditer(head, _cl_search_start(f, sl_end)):
-        raw = m.group(1)
-        text = raw.replace("\r\n", "").strip(WSP) if "\r" in raw else raw.strip(WSP)
-        vpos = m.start(1) + len(raw) - len(raw.lstrip(" \t\r\n"))
-        if not (text.isdigit() and text.isascii()):  # 1*DIGIT
-            raise parse_error(
-                "bad-content-length",
-                f"Content-Length {text[:20]!r} is not a non-negative decimal number "
-                "(section 20.14)",
-                *line_col(head, vpos, line0),
-                "Content-Length",
-            )
-        sig = significant(text)
-        if len(sig) > _CL_DIGITS and len(sig) > max_digits() and f.cl_long is None:
-            f.cl_long = (vpos, len(sig))
-        if first is None:
-            first = sig
-            # A number too long for any message is still one (it fails the size checks).
-            f.content_length = int(sig) if len(sig) <= _CL_DIGITS else _TOO_LONG
-            f.cl_pos = vpos
-        elif sig != first:
-            f.content_length = -1  # conflicting values
+    # Content-Length (section 20.14), once or more.
+    if f.fields is None:
+        _search_lengths(f, sl_end)
+    else:
+        _field_lengths(f, f.fields)
     return f
 
 
-def _cl_search_start(f: Frame, sl_end: int) -> int:
-    """Where the search for Content-Length fields may start: after the start line, or, when
-    strict framing cut the fields, at the first Content-Length line (none is before it; an
-    earlier occurrence of that line's text would be a Content-Length line too), or at the
-    end when there is none. Most messages put it last: the search reads a line, not the
-    header section (issue 11, speed)."""
-    if f.fields is None or f.lines is None:
-        return sl_end
-    for fld in f.fields:
+def _search_lengths(f: Frame, sl_end: int) -> None:
+    """Lazy framing: the Content-Length fields, found with one search of the header section
+    after the start line, then read."""
+    for m in _CL_FIELD.finditer(f.head, sl_end):
+        raw = m.group(1)
+        text = raw.replace("\r\n", "").strip(WSP) if "\r" in raw else raw.strip(WSP)
+        _take_length(f, text, m.start(1) + len(raw) - len(raw.lstrip(" \t\r\n")))
+
+
+def _field_lengths(f: Frame, fields: list[Field]) -> None:
+    """Strict framing: the Content-Length fields among those cut (a field named
+    Content-Length or ``l`` is a line the search of :func:`_search_lengths` finds, and its
+    value is the same), then read; their offsets are worked out only when needed."""
+    for fld in fields:
         if fld[5] == "content-length":
-            return f.head.find("\r\n" + f.lines[fld[0]], sl_end)
-    return len(f.head)
+            _take_length(f, fld[6], fld)
+
+
+def _take_length(f: Frame, text: str, where: int | Field) -> None:
+    """Read one Content-Length value, ``1*DIGIT`` (section 20.14), at ``where`` (see
+    :meth:`Frame.offset`): the first gives the length, a later one that differs makes it
+    -1 (conflicting)."""
+    if not (text.isdigit() and text.isascii()):  # 1*DIGIT
+        raise parse_error(
+            "bad-content-length",
+            f"Content-Length {text[:20]!r} is not a non-negative decimal number (section 20.14)",
+            *line_col(f.head, f.offset(where), f.line0),
+            "Content-Length",
+        )
+    sig = significant(text)
+    if len(sig) > _CL_DIGITS and len(sig) > max_digits() and f.cl_long is None:
+        f.cl_long = (f.offset(where), len(sig))
+    if f.content_length is None:
+        f.cl_first = sig
+        # A number too long for any message is still one (it fails the size checks).
+        f.content_length = int(sig) if len(sig) <= _CL_DIGITS else _TOO_LONG
+        f.cl_where = where
+    elif sig != f.cl_first:
+        f.content_length = -1  # conflicting values
 
 
 def _unreadable_length(f: Frame) -> ParseError:

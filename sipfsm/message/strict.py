@@ -83,23 +83,84 @@ def cut_strict(
     """:func:`cut_fields`, matching every value on the way: (lines, fields, doubtful
     fields). ``method`` is the request's method as the start line gives it (None for a
     response); if the start line is bad, that is raised before the doubtful fields are
-    looked at."""
+    looked at.
+
+    A CR or LF that is not part of a CRLF (section 7) is looked for only when a field is
+    doubtful: it would be in a line, so in a name (a token, or the line raises) or a value,
+    and no regex of a header value matches a CR or LF outside CRLF, which a value (cut at
+    CRLFs) never holds (``tests/test_framing.py`` checks every regex for it)."""
     lines = head.split("\r\n")
     n = len(lines) - 1
-    folded = "\r\n " in head or "\r\n\t" in head
-    if len(head) > limits.max_header_line or head.count("\r") != n or head.count("\n") != n:
+    if len(head) > limits.max_header_line:  # a line may be too long: the regex says
         check_shape(head, line0, limits)
-        fields = fields_of(lines, folded)
+        fields = fields_of(lines)
         return lines, fields, fields
     if n > limits.max_headers:  # likely too many fields (raised next): match nothing yet
         lines, fields = cut_fields(head, line0, limits)
         return lines, fields, fields
+    fields, doubtful = _cut_lines(head, lines, line0, limits, method)
+    if doubtful and (head.count("\r") != n or head.count("\n") != n):
+        check_shape(head, line0, limits)  # raises bad-line-ending (section 7)
+    return lines, fields, doubtful
+
+
+def _cut_lines(
+    head: str, lines: list[str], line0: int, limits: Limits, method: str | None
+) -> tuple[list[Field], list[Field]]:
+    """(fields, doubtful fields), one field per line until a continuation line (section
+    7.3.1: it starts with SP or HTAB, so it is not ``token *WSP ":"``, and no name known
+    starts so): from the field before it, :func:`_cut_folded` goes on. The header section
+    is not searched for folds beforehand."""
     out: list[Field] = []
     append = out.append
     doubtful: list[Field] = []
     long_port = LONG_PORT.search
     names = _STRICT_NAMES
-    li = 1
+    for li in range(1, len(lines)):
+        raw_name, sep, rest = lines[li].partition(":")
+        ent = names.get(raw_name)
+        if ent is None or not sep:
+            if li > 1 and raw_name[:1] in _WSP_END:  # the field before goes on here
+                last = out.pop()
+                if doubtful and doubtful[-1] is last:
+                    doubtful.pop()
+                return _cut_folded(head, lines, line0, limits, method, last[0], out, doubtful)
+            ent = _strict_name(raw_name) if sep else None
+            if ent is None:
+                bad_shape(head, line0, limits)
+                raise AssertionError  # pragma: no cover - bad_shape raises
+        text = rest.strip(WSP)
+        field = (li, 1, len(raw_name), ent[0], ent[1], ent[2], text)
+        append(field)
+        fm = ent[3]
+        if (
+            fm is None
+            or fm(text) is None
+            or (ent[4] and not surely_passes(ent[4], text, method))
+            or rest[-1:] in _WSP_END
+            or (":" in text and long_port(text) is not None)  # may_hold_long_port, inlined
+        ):
+            doubtful.append(field)
+    return out, doubtful
+
+
+def _cut_folded(
+    head: str,
+    lines: list[str],
+    line0: int,
+    limits: Limits,
+    method: str | None,
+    li: int,
+    out: list[Field],
+    doubtful: list[Field],
+) -> tuple[list[Field], list[Field]]:
+    """:func:`_cut_lines` from line ``li`` on, onto ``out`` and ``doubtful``, where lines may
+    be folded (section 7.3.1): a field's value is its lines joined. The checks are those of
+    :func:`_cut_lines`."""
+    append = out.append
+    long_port = LONG_PORT.search
+    names = _STRICT_NAMES
+    n = len(lines) - 1
     while li <= n:
         raw_name, sep, rest = lines[li].partition(":")
         ent = names.get(raw_name)
@@ -109,11 +170,10 @@ def cut_strict(
                 bad_shape(head, line0, limits)
                 raise AssertionError  # pragma: no cover - bad_shape raises
         nl = 1
-        if folded:
-            while li + nl <= n and lines[li + nl][:1] in (" ", "\t"):
-                nl += 1
-            if nl > 1:
-                rest = "".join([rest, *lines[li + 1 : li + nl]])
+        while li + nl <= n and lines[li + nl][:1] in (" ", "\t"):
+            nl += 1
+        if nl > 1:
+            rest = "".join([rest, *lines[li + 1 : li + nl]])
         text = rest.strip(WSP)
         field = (li, nl, len(raw_name), ent[0], ent[1], ent[2], text)
         append(field)
@@ -127,7 +187,7 @@ def cut_strict(
         ):
             doubtful.append(field)
         li += nl
-    return lines, out, doubtful
+    return out, doubtful
 
 
 def validate_fields(
