@@ -298,3 +298,26 @@ def test_top_level_separators_are_found_as_octet_by_octet(
     bounds = [-1, *want, len(text)]
     pieces = [text[a + 1 : b].strip(" \t\r\n") for a, b in itertools.pairwise(bounds)]
     assert split_top(text, sep, comments=comments) == pieces
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_retry_after_comment_disposition_and_canonical_names(strict: bool) -> None:
+    """Retry-After's seconds, comment and duration (20.33) and Content-Disposition's type and
+    handling (20.11), read from the parse tree (strict) and from the text (lazy); a compact or
+    oddly cased name is written in its long canonical form (7.3.3), an unknown one as it is."""
+    data = (
+        b"SIP/2.0 503 Service Unavailable\r\nv: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+        b"To: <sip:a@example.com>;tag=2\r\nFrom: <sip:a@example.com>;tag=1\r\nCALL-id: c\r\n"
+        b"CSeq: 2 INVITE\r\nRetry-After: 18000 (in a meeting) ;duration=3600\r\n"
+        b"Content-Disposition: session;handling=required\r\nX-Foo: 1\r\nl: 0\r\n\r\n"
+    )
+    m = sipfsm.parse(data, strict=strict)
+    ra = m.retry_after
+    assert ra is not None and (ra.seconds, ra.comment, ra.duration) == (18000, "in a meeting", 3600)
+    cd = m.content_disposition
+    assert cd is not None and (cd.disposition, cd.handling) == ("session", "required")
+    names = [line.split(b":", 1)[0] for line in m.canonical().split(b"\r\n")[1:] if b":" in line]
+    assert names[0] == b"Via" and b"Call-ID" in names and b"Content-Length" in names
+    assert b"X-Foo" in names
+    assert sipfsm.message.views.canonical_name(" t ") == "To"
+    assert sipfsm.message.views.canonical_name("x-foo ") == "x-foo"

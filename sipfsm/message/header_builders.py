@@ -23,7 +23,6 @@ from sipfsm.message.headers import (
     NameAddr,
     RAck,
     ReasonValue,
-    RetryAfter,
     SipDate,
     SubscriptionState,
     Timestamp,
@@ -161,18 +160,6 @@ def build_date(value: str) -> SipDate:
     except (TypeError, ValueError):
         dt = None
     return SipDate(text, dt)
-
-
-def build_retry_after(value: str) -> RetryAfter:
-    """Retry-After (20.33)."""
-    head, params = parse_params(value, comments=True)
-    head = strip_lws(head)
-    comment: str | None = None
-    if "(" in head:
-        i = head.index("(")
-        comment = head[i + 1 : head.rindex(")")]
-        head = strip_lws(head[:i])
-    return RetryAfter(params, decimal(head), comment)
 
 
 def build_timestamp(value: str) -> Timestamp:

@@ -173,7 +173,7 @@ _SPECS: dict[str, _Spec] = {
     "Record-Route": _Spec(_h("build_name_addr")),
     "Reply-To": _Spec(_h("build_name_addr")),
     "Require": _Spec(_text),
-    "Retry-After": _Spec(_h("build_retry_after"), _retry_after_tree),
+    "Retry-After": _Spec(_text, _retry_after_tree),  # read from its tree only (a comment nests)
     "Route": _Spec(_h("build_name_addr")),
     "Server": _Spec(_text, _server_tree),
     "Subject": _Spec(_text),
