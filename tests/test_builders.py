@@ -111,16 +111,19 @@ def test_cancel_9_1() -> None:
 
 
 def test_request_refusals() -> None:
-    """ACK/CANCEL go through their builders; Max-Forwards 0-255; a body needs a type."""
+    """ACK/CANCEL go through their builders; Max-Forwards 0-255; a body needs a type: each
+    refusal says which rule, with its section."""
     for method in ("ACK", "CANCEL"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=rf"^build {method} with build_{method.lower()} "):
             build_request(method, "sip:b@b.example.com", from_="sip:a@a.example.com")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^Max-Forwards must be 0-255 \(20\.22\)$"):
         build_request(
             "OPTIONS", "sip:b@b.example.com", from_="sip:a@a.example.com", max_forwards=300
         )
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^a body needs a Content-Type \(7\.4\.1\)$"):
         build_request("OPTIONS", "sip:b@b.example.com", from_="sip:a@a.example.com", body=b"x")
+    with pytest.raises(ValueError, match=r"^a body needs a Content-Type \(7\.4\.1\)$"):
+        build_response(invite(), 200, body=b"x")
 
 
 class _DialogParts(TypedDict):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -266,3 +267,20 @@ def test_a_wrong_compiled_action_is_caught() -> None:
         logs.append([tx.start(0.0), tx.receive_response(180, 0.1), tx.receive_response(486, 0.2)])
     assert logs[0] != logs[1]
     assert load_model("invite_client") is table.machine
+
+
+def test_both_backends_name_an_event_outside_the_alphabet_and_a_run_not_started() -> None:
+    """An event the machine does not know, and any event before the start, are refused with a
+    ProtocolError naming the machine, its state and that event, on either backend."""
+    table = _table("dialog", "udp", "rfc6026", 0.5)
+    for backend in ("compiled", "transitions"):
+        runner = Runner(table, guards=_guards(), backend=backend)
+        with pytest.raises(ProtocolError, match="has not been started") as early:
+            runner.handle("dlg_2xx", 0.0)
+        assert (early.value.machine, early.value.event) == ("dialog", "dlg_2xx")
+        runner.start(0.0)
+        known = r"not an event of this machine \(its events: "
+        with pytest.raises(ProtocolError, match=known) as caught:
+            runner.handle("no_such_event", 0.0)
+        assert (caught.value.event, caught.value.state) == ("no_such_event", runner.state)
+        assert caught.value.machine == "dialog" and "dlg_2xx" in caught.value.reason

@@ -247,3 +247,20 @@ def test_unescape_reads_as_octet_by_octet(text: str) -> None:
     """unescape takes the escapes in runs (issue 11: a 10,000-octet user part cost ms per
     read octet by octet); the result is the octet-by-octet reading's."""
     assert unescape(text) == _unescape_by_octet(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sip:alice@atlanta.com",
+        "sip:alice:secret@atlanta.com:5060;transport=tcp",
+        "sips:atlanta.com;lr",
+        "sip:bob@[2001:db8::10]?subject=x",
+    ],
+)
+def test_a_uri_built_from_its_parts_is_written_as_19_1_1_spells_it(text: str) -> None:
+    """A URI made from its components (no text kept) is composed per 19.1.1: user, then
+    ``:password`` only when there is one, ``@``, host, port, parameters, headers."""
+    u = URI.parse(text)
+    built = URI(u.scheme, u.user, u.password, u.host, u.port, u.params, u.headers)
+    assert str(built) == text and URI.parse(str(built)) == u
