@@ -93,9 +93,15 @@ def test_an_unknown_request_uri_scheme_is_416() -> None:
 
 
 def test_an_unsupported_proxy_require_is_420_listing_it_in_unsupported() -> None:
+    """16.3 item 6 (8.2.2.3): 420 (Bad Extension) with an Unsupported header field listing
+    every option-tag of Proxy-Require the proxy does not support, as one comma list."""
     out = _send(_proxy(), _invite(headers=(("Proxy-Require", "foo"),)), 0.0)
     finals = [m for m in out if isinstance(m, Response) and m.status == 420]
     assert len(finals) == 1 and finals[0].unsupported == ["foo"] and not _requests(out)
+    out = _send(_proxy(), _invite(headers=(("Proxy-Require", "foo, bar"),)), 0.0)
+    (final,) = [m for m in out if isinstance(m, Response) and m.status == 420]
+    assert final.unsupported == ["foo", "bar"]
+    assert b"\r\nUnsupported: foo\r\nUnsupported: bar\r\n" in final.raw  # canonical name
 
 
 def test_a_request_that_comes_back_is_482() -> None:

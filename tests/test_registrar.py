@@ -186,3 +186,18 @@ def test_a_location_service_can_be_shared_with_a_proxy() -> None:
     reg = Registrar("reg", "registrar.biloxi.com", ["biloxi.com"], location)
     _register(reg, ("<sip:bob@192.0.2.4>",), 0.0, expires=3600)
     assert [str(b.contact) for b in location.bindings(AOR, 10.0)] == ["sip:bob@192.0.2.4"]
+
+
+def test_a_one_second_binding_is_kept_and_listed() -> None:
+    """10.3 step 7: only an interval of zero removes; any other (here 1 s, with Min-Expires
+    1) adds the binding, and the 200 lists it with that interval."""
+    reg = _registrar(min_expires=1)
+    resp = _register(reg, ("<sip:bob@192.0.2.4>",), 0.0, expires=1)
+    assert resp.status == 200 and _bound(resp) == {"sip:bob@192.0.2.4": 1}
+
+
+def test_star_for_an_address_of_record_with_no_binding_is_200_with_none() -> None:
+    """10.3 step 6: Contact * with Expires 0 removes all bindings, also when there are none."""
+    reg = _registrar()
+    resp = _register(reg, ("*",), 0.0, expires=0)
+    assert resp.status == 200 and resp.contact == []
