@@ -7,9 +7,9 @@ from __future__ import annotations
 import tomllib
 
 import pytest
-from conftest import CORPUS, ROOT
+from conftest import CORPUS, ROOT, SHARED
 
-from sipfsm.data import RFC4475_DIR
+from sipfsm.data import RFC3261_TEXT, RFC4475_DIR
 from sipfsm.probe.corpus import CORPUS_DIR, corpus_available
 
 
@@ -30,3 +30,21 @@ def test_shipped_corpus_has_its_notice_and_is_package_data() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     data = config["tool"]["setuptools"]["package-data"]["sipfsm.data"]
     assert {"rfc4475/*.dat", "rfc4475/classes.json", "rfc4475/NOTICE"} <= set(data)
+
+
+RFC3261 = SHARED / "spec" / "rfc3261.txt"
+
+
+@pytest.mark.skipif(not RFC3261.is_file(), reason="shared/spec/rfc3261.txt is not beside it")
+def test_shipped_rfc3261_is_the_shared_one_byte_for_byte() -> None:
+    assert RFC3261_TEXT.read_bytes() == RFC3261.read_bytes()
+
+
+def test_shipped_rfc3261_has_its_notice_and_is_package_data() -> None:
+    notice = (RFC3261_TEXT.parent / "NOTICE").read_text()
+    assert "RFC 3261" in notice and "Copyright (C) The Internet Society (2002)" in notice
+    assert "Full Copyright Statement" in RFC3261_TEXT.read_text()
+    assert RFC3261_TEXT.is_relative_to(ROOT / "sipfsm")
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    data = config["tool"]["setuptools"]["package-data"]["sipfsm.data"]
+    assert {"rfc3261/rfc3261.txt", "rfc3261/NOTICE"} <= set(data)

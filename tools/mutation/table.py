@@ -147,7 +147,7 @@ NOT_DATA_JUDGES = {
     "tests/test_probe_report.py": "the probe's JSON exchanges and JUnit XML (no data)",
     "tests/test_probe_progress.py": "the probe's progress line and ETA on a fake clock (no data)",
     "tests/test_api_docs.py": "the API reference built from docstrings",
-    "tests/test_corpus_data.py": "the shipped RFC 4475 copy against ../shared",
+    "tests/test_corpus_data.py": "the shipped RFC 4475 and RFC 3261 copies against ../shared",
     "tests/test_faces_imports.py": "import rules of the faces (reads the source, no data)",
     "tests/test_layers.py": "layering rules (reads the imports, no data)",
     "tests/test_cli_outputs.py": "the CLI's checks of output paths (no data)",
