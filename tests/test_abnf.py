@@ -258,3 +258,26 @@ def test_reads_files_from_paths(tmp_path: Path) -> None:
     f.write_text("t = %x74\n")
     g = read_abnf([f])
     assert g.rules["t"].file == str(f)
+
+
+def test_header_table_reads_only_comma_lists_of_one_rule() -> None:
+    """7.3.1: a header is a list only when its value is ``x *(COMMA x)``; a ``*(SEMI x)``
+    repetition, or a comma list of a different rule, gives no element rule."""
+    from sipfsm.abnf.header_table import header_specs
+
+    g = read_abnf(
+        [
+            (
+                "h.abnf",
+                "message-header = ( Listed / Semis / Mixed / Opt ) CRLF\n"
+                'Listed = "Listed" HCOLON elt *(COMMA elt)\n'
+                'Semis = "Semis" HCOLON elt *(SEMI elt)\n'
+                'Mixed = "Mixed" HCOLON elt *(COMMA other)\n'
+                'Opt = "Opt" HCOLON [ elt *(COMMA elt) ]\n'
+                "elt = %x61\nother = %x62\n"
+                "HCOLON = %x3A\nCOMMA = %x2C\nSEMI = %x3B\nCRLF = %x0D.0A\n",
+            )
+        ]
+    )
+    items = {spec.rule: spec.item for spec in header_specs(g)}
+    assert items == {"Listed": "elt", "Semis": None, "Mixed": None, "Opt": "elt"}
