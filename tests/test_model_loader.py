@@ -80,6 +80,16 @@ def test_a_shared_file_is_not_a_model(capsys: pytest.CaptureFixture[str]) -> Non
         load_model("shared/invite_session")
 
 
+def test_a_folder_named_like_a_model_file_is_not_a_model(tmp_path: Path) -> None:
+    """Only files are models: a folder ``extra.toml`` beside them is not listed."""
+    from sipfsm.model.paths import model_paths
+
+    shutil.copy(models_dir() / "non_invite_client.toml", tmp_path / "non_invite_client.toml")
+    (tmp_path / "extra.toml").mkdir()
+    (tmp_path / "timers.toml").write_text("")
+    assert [p.name for p in model_paths(tmp_path)] == ["non_invite_client.toml"]
+
+
 @pytest.mark.parametrize(
     ("file", "old", "new", "where", "key", "reason"),
     [

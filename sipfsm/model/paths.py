@@ -16,7 +16,8 @@ def models_dir() -> Path:
 
 def model_paths(directory: Path | None = None) -> list[Path]:
     """The model files of ``directory`` (default :func:`models_dir`), sorted by name: every
-    ``*.toml`` but the vocabulary and the timer table. Included rule files live in its
-    ``shared/`` subfolder and are not models (``models/SCHEMA.md``)."""
+    ``*.toml`` file but the vocabulary and the timer table (a folder named ``x.toml`` is not a
+    model). Included rule files live in its ``shared/`` subfolder and are not models
+    (``models/SCHEMA.md``)."""
     folder = directory or models_dir()
-    return sorted(p for p in folder.glob("*.toml") if p.name not in SHARED_FILES)
+    return sorted(p for p in folder.glob("*.toml") if p.name not in SHARED_FILES and p.is_file())
