@@ -201,3 +201,24 @@ def test_star_for_an_address_of_record_with_no_binding_is_200_with_none() -> Non
     reg = _registrar()
     resp = _register(reg, ("*",), 0.0, expires=0)
     assert resp.status == 200 and resp.contact == []
+
+
+def test_a_request_other_than_register_is_405_allowing_register() -> None:
+    """8.2.1: a registrar given a method it does not support answers 405 and lists what it
+    allows in Allow (10.3: a registrar handles REGISTER)."""
+    reg = _registrar()
+    req = build_request(
+        "OPTIONS",
+        "sip:registrar.biloxi.com",
+        from_=f"<{AOR}>;tag=456248",
+        to=f"<{AOR}>",
+        call_id="opt-1@bobspc",
+        cseq=1,
+        sent_by="bobspc.biloxi.com:5060",
+        branch="z9hG4bKopt1",
+    )
+    reg.receive(req.raw, 0.0)
+    out = [parse(d, strict=True) for d in reg.drain()]
+    finals = [m for m in out if isinstance(m, Response) and m.status >= 200]
+    assert [m.status for m in finals] == [405]
+    assert [v.strip() for v in finals[0].get_all("Allow")] == ["REGISTER"]
