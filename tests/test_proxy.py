@@ -341,3 +341,28 @@ def test_a_branch_still_cancelling_outlives_its_server_transaction() -> None:
     _run(proxy, 600.0)
     assert proxy.get_timer() is None
     assert len(proxy.layer) == 0 and proxy.contexts == {}
+
+
+def test_a_strict_router_upstream_is_undone_keeping_the_other_routes() -> None:
+    """16.4: a Request-URI that this proxy put in a Record-Route is replaced by the last Route
+    value, which is removed; every other Route value stays, in order."""
+    from sipfsm.proxy.forward import preprocessed
+
+    req = build_request(
+        "BYE",
+        "sip:p1.atlanta.com;lr",
+        from_="<sip:alice@atlanta.com>;tag=1928301774",
+        to="<sip:bob@biloxi.com>;tag=a6c85cf",
+        call_id="a84b4c76e66710",
+        cseq=231,
+        sent_by="pc33.atlanta.com",
+        branch="z9hG4bKstrict1",
+        headers=[
+            ("Route", "<sip:p2.biloxi.com;lr>"),
+            ("Route", "<sip:p3.biloxi.com;lr>"),
+            ("Route", "<sip:bob@192.0.2.4>"),
+        ],
+    )
+    out = preprocessed(req, "p1.atlanta.com")
+    assert str(out.uri) == "sip:bob@192.0.2.4"
+    assert [str(r.uri) for r in out.route] == ["sip:p2.biloxi.com;lr", "sip:p3.biloxi.com;lr"]
