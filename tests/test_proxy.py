@@ -366,3 +366,31 @@ def test_a_strict_router_upstream_is_undone_keeping_the_other_routes() -> None:
     out = preprocessed(req, "p1.atlanta.com")
     assert str(out.uri) == "sip:bob@192.0.2.4"
     assert [str(r.uri) for r in out.route] == ["sip:p2.biloxi.com;lr", "sip:p3.biloxi.com;lr"]
+
+
+def test_a_loop_is_only_a_via_of_this_proxy_with_its_key() -> None:
+    """16.3 item 4: a loop is a Via whose sent-by this proxy placed, with the branch it would
+    compute now; the same branch under another host's sent-by is not this proxy's."""
+    from sipfsm.proxy.forward import branch_for, is_loop
+
+    def invite(via_host: str, branch: str) -> Request:
+        probe = build_request(
+            "INVITE",
+            "sip:bob@biloxi.com",
+            from_="<sip:alice@atlanta.com>;tag=1928301774",
+            to="<sip:bob@biloxi.com>",
+            call_id="a84b4c76e66710",
+            cseq=314159,
+            sent_by="pc33.atlanta.com",
+            branch="z9hG4bK776asdhds",
+        )
+        return probe.evolve(
+            headers=[("Via", f"SIP/2.0/UDP {via_host};branch={branch}")]
+            + [(h.canonical, h.value) for h in probe.headers]
+        )
+
+    base = invite("pc33.atlanta.com", "z9hG4bKx")
+    ours = branch_for(base, "p1.atlanta.com", 0)
+    assert is_loop(invite("p1.atlanta.com", ours), "p1.atlanta.com")
+    assert not is_loop(invite("p2.biloxi.com", ours), "p1.atlanta.com")
+    assert not is_loop(invite("p1.atlanta.com", "z9hG4bKother.0"), "p1.atlanta.com")
