@@ -64,6 +64,15 @@ def test_response_8_2_6() -> None:
     assert [str(x.uri) for x in ringing.record_route] == []
 
 
+def test_a_status_without_a_known_reason_gets_an_empty_phrase() -> None:
+    """25.1: Reason-Phrase = *(reserved / unreserved / ...) may be empty; a code that 21
+    does not name gets none unless one is given, and a given one is used as it is."""
+    unnamed = build_response(invite(), 499)
+    assert unnamed.status == 499 and unnamed.reason == ""
+    assert unnamed.raw.startswith(b"SIP/2.0 499 \r\n")
+    assert build_response(invite(), 499, reason="Mine").reason == "Mine"
+
+
 @pytest.mark.parametrize("status", [99, 700, 0, -1, 1000])
 def test_response_refuses_bad_status(status: int) -> None:
     """7.2 / 21: status codes are 100-699."""

@@ -321,3 +321,15 @@ def test_retry_after_comment_disposition_and_canonical_names(strict: bool) -> No
     assert b"X-Foo" in names
     assert sipfsm.message.views.canonical_name(" t ") == "To"
     assert sipfsm.message.views.canonical_name("x-foo ") == "x-foo"
+
+
+def test_a_timestamp_without_a_delay() -> None:
+    """20.38: Timestamp = "Timestamp" HCOLON 1*(DIGIT) [ "." *(DIGIT) ] [ LWS delay ]: the
+    delay is optional."""
+    m = sipfsm.parse(
+        b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nTo: <sip:a@b>\r\n"
+        b"From: <sip:c@d>;tag=1\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+        b"Timestamp: 54\r\nContent-Length: 0\r\n\r\n",
+        strict=True,
+    )
+    assert m.timestamp == sipfsm.message.headers.Timestamp("54", None)
