@@ -284,3 +284,24 @@ def test_both_backends_name_an_event_outside_the_alphabet_and_a_run_not_started(
             runner.handle("no_such_event", 0.0)
         assert (caught.value.event, caught.value.state) == ("no_such_event", runner.state)
         assert caught.value.machine == "dialog" and "dlg_2xx" in caught.value.reason
+
+
+@pytest.mark.parametrize(
+    ("model", "kind"), [("invite_client", "transaction"), ("dialog", "machine")]
+)
+def test_early_events_and_a_second_start_are_refused_by_name(model: str, kind: str) -> None:
+    """An event before the start names what was not started (a transaction, 17, or another
+    machine); a second start is refused with the machine's name and its start event."""
+    table = _table(model, "udp", "rfc6026", 0.5)
+    runner = Runner(table, guards=_guards())
+    event = table.machine.events[0]
+    with pytest.raises(ProtocolError) as early:
+        runner.handle(event, 0.0)
+    assert early.value.reason == f"the {kind} has not been started"
+    if kind == "transaction":
+        return  # only a Transaction can carry out a transaction's start (it sends)
+    runner.start(0.0)
+    with pytest.raises(ProtocolError) as twice:
+        runner.start(0.1)
+    assert (twice.value.machine, twice.value.reason) == (model, "started twice")
+    assert twice.value.event == table.machine.start.event
