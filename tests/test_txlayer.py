@@ -215,3 +215,30 @@ def test_a_response_one_field_apart_matches_no_client_transaction(field: str, wo
     tx, _ = layer.send_request(INVITE, "INV", 0.0)
     assert layer.receive_response(_other(INVITE, field, word), "180", 180, 0.1) == (None, [])
     assert layer.receive_response(INVITE, "180", 180, 0.2)[0] is tx
+
+
+class _Fields:
+    """A HeaderSource: a message reduced to its header fields."""
+
+    def __init__(self, **fields: str) -> None:
+        self.fields = {k.replace("_", "-").lower(): v for k, v in fields.items()}
+
+    def get(self, name: str) -> str | None:
+        return self.fields.get(name.lower())
+
+
+def test_the_key_of_a_message_without_via_and_of_an_rfc2543_via() -> None:
+    """17.2.3: with no Via there is no branch nor sent-by; an RFC 2543 Via (no magic cookie)
+    is compared normalised: host lower-cased, default port, parameters sorted and joined by
+    ";"."""
+    bare = TransactionKey.from_message(
+        _Fields(call_id="x", cseq="1 OPTIONS"), method="OPTIONS", request_uri="sip:a@b"
+    )
+    assert (bare.branch, bare.sent_by, bare.top_via) == (None, None, None)
+    old = TransactionKey.from_message(
+        _Fields(via="SIP/2.0/UDP Host.Example;b=2;a=1", call_id="x", cseq="1 OPTIONS"),
+        method="OPTIONS",
+        request_uri="sip:a@b",
+    )
+    assert old.sent_by == "host.example:5060"
+    assert old.top_via == "SIP/2.0/UDP host.example:5060;a=1;b=2"
