@@ -312,3 +312,17 @@ def test_canonical_parses_under_the_limits_the_message_was_read_with(
     read = sipfsm.parse(m.raw, strict=True, limits=lim)
     again = sipfsm.parse(sipfsm.canonical(read), strict=True, limits=lim)
     assert sipfsm.same_message(again, m)
+
+
+def test_an_empty_value_is_written_without_a_trailing_space() -> None:
+    """25.1: Subject = ( "Subject" / "s" ) HCOLON [TEXT-UTF8-TRIM]: an empty Subject is
+    written as "Subject:" (HCOLON's trailing SWS is optional), never with trailing white space."""
+    m = sipfsm.parse(
+        b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nTo: <sip:a@b>\r\n"
+        b"From: <sip:c@d>;tag=1\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+        b"Subject:\r\nContent-Length: 0\r\n\r\n",
+        strict=True,
+    )
+    out = m.canonical()
+    assert b"\r\nSubject:\r\n" in out and b"Subject: " not in out
+    assert sipfsm.parse(out, strict=True).get("Subject") == ""
