@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from sipfsm.data import ABNF_DIR
 from sipfsm.errors import SipfsmError
 from sipfsm.model.loader import Machine, load_models, load_timers, load_vocabulary
 from sipfsm.site.abnf_page import abnf_page
@@ -58,13 +59,14 @@ def build_site(
     out: Path,
     lang: str = "en",
     *,
-    grammar: Path,
+    grammar: Path = ABNF_DIR,
     directory: Path | None = None,
     models: dict[str, Machine] | None = None,
 ) -> Site:
     """Write the site under ``out`` with ``lang`` the language ``OUT/index.html`` opens.
 
-    ``grammar`` is the folder of the ABNF files (``grammar/`` of a checkout); ``directory``
+    ``grammar`` is the folder of the ABNF files (default ``grammar/``, shipped as package
+    data: :data:`sipfsm.data.ABNF_DIR`); ``directory``
     the models folder (default the package's). Every page is generated from the models, the
     timer table, the grammar, the scenarios and the translations: none is written by hand.
     """

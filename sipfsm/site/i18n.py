@@ -35,8 +35,10 @@ NATIVE = {"en": "English", "zh": "中文"}
 
 
 def i18n_dir(directory: Path | None = None) -> Path:
-    """The folder of the translation files: ``i18n/`` of the models folder."""
-    return (directory or models_dir()) / "i18n"
+    """The folder of the translation files: ``i18n/`` of the models folder, or the package's
+    when another models folder has none (its titles and explanations are then its own)."""
+    folder = (directory or models_dir()) / "i18n"
+    return folder if folder.is_dir() else models_dir() / "i18n"
 
 
 @cache
