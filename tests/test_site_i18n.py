@@ -1,6 +1,6 @@
 """The translations of the teaching site (``models/i18n/``, issue 17) are complete: both files
 have the same page words and glossary entries, the Chinese covers every model, state, event,
-action and guard of the data, and it uses the terms Chinese SIP courses use."""
+action, guard and timer of the data, and it uses the terms Chinese SIP courses use."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from sipfsm.model.loader import load_models, load_vocabulary
+from sipfsm.model.loader import load_models, load_timers, load_vocabulary
 
 I18N = Path(__file__).resolve().parent.parent / "models" / "i18n"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -66,6 +66,9 @@ def test_the_chinese_covers_every_model_state_and_word(zh: dict[str, Any]) -> No
         ("guards", vocab.guards),
     ):
         assert set(zh[table]) == set(terms), (table, set(zh[table]) ^ set(terms))
+    timers = load_timers()
+    assert set(zh["timers"]) == set(timers.timers) | set(timers.base)
+    assert all(CJK.search(text) for text in zh["timers"].values())
     # A timer verb keeps the placeholders the page fills in ("start {timer}").
     for verb, term in vocab.actions.items():
         for slot in ("{timer}", "{interval}"):

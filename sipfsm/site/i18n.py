@@ -8,12 +8,13 @@ Each file has the same tables:
   the other Chinese renderings in use (``variants``, those of the Chinese translation of RFC
   3261 among them); ``en.toml`` adds the RFC 3261 section defining it (``section``);
 * ``[models]`` (a model's title), ``[states.MODEL]`` (a state's explanation), ``[events]``,
-  ``[actions]`` and ``[guards]`` (the vocabulary's labels).
+  ``[actions]`` and ``[guards]`` (the vocabulary's labels), ``[timers]`` (the meaning of each
+  timer of ``timers.toml`` and of T1, T2, T4).
 
 The English of the last group is the models' own (their titles, the states' ``doc``, the
 vocabulary's labels): ``en.toml`` leaves them out, so each is written once. ``zh.toml`` has
 them all; ``tests/test_site_i18n.py`` checks that both files have the same ``[ui]`` and
-glossary keys and that ``zh.toml`` covers every model, state, event, action and guard.
+glossary keys and that ``zh.toml`` covers every model, state, event, action, guard and timer.
 """
 
 from __future__ import annotations
@@ -98,6 +99,10 @@ class Catalog:
     def guard(self, name: str) -> str:
         """A guard's label."""
         return self._own("guards", name) or self.vocab.guards[name].label
+
+    def timer(self, name: str, english: str) -> str:
+        """A timer's meaning (or T1's, T2's, T4's); ``english`` is ``timers.toml``'s."""
+        return self._own("timers", name) or english
 
     def glossary(self) -> dict[str, dict[str, Any]]:
         """The glossary entries by id, in file order."""

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from sipfsm.model.loader import PROFILES, Action, Machine, Rule, TimerTable, Vocabulary
+from sipfsm.model.timer_table import at_cap_of
 from sipfsm.render.diagram import drawn_edges, section_title, section_url
 from sipfsm.render.drawing import Edge, timers_used
 
@@ -117,7 +118,7 @@ def profile_data(machine: Machine, profile: str, vocab: Vocabulary) -> dict[str,
 
 def machine_data(machine: Machine, vocab: Vocabulary, table: TimerTable) -> dict[str, Any]:
     """Everything the interpreter of one model page needs, for every profile."""
-    used = sorted({t for p in PROFILES for t in timers_used(machine, p)})
+    used = sorted(_with_references({t for p in PROFILES for t in timers_used(machine, p)}, table))
     guards = {r.guard for r in machine.rules if r.guard}
     verbs = {a.verb for r in machine.rules for a in r.actions} | {
         a.verb for a in machine.start.actions
@@ -144,6 +145,18 @@ def machine_data(machine: Machine, vocab: Vocabulary, table: TimerTable) -> dict
         "eventLabels": {e: vocab.events[e].label for e in machine.events},
         "actionLabels": {v: vocab.actions[v].label for v in sorted(verbs)},
     }
+
+
+def _with_references(names: set[str], table: TimerTable) -> set[str]:
+    """The timers and those their values refer to: ``at_cap(E)`` needs E (RFC 4320 4.1)."""
+    out = set(names)
+    for name in names:
+        spec = table.timers.get(name)
+        for expr in (spec.unreliable, spec.reliable) if spec else ():
+            ref = at_cap_of(expr)
+            if ref is not None:
+                out.add(ref)
+    return out
 
 
 def timer_data(table: TimerTable, name: str) -> dict[str, Any]:

@@ -11,6 +11,16 @@ from sipfsm.site.model_data import external_url, section_anchor, timer_data
 from sipfsm.site.model_page import file_name as model_file
 
 
+def _meaning(table: TimerTable, base: str) -> str:
+    """What ``timers.toml`` says T1, T2 or T4 is."""
+    return str(table.base_doc.get(base, {}).get("meaning", ""))
+
+
+def _ref(section: str) -> str:
+    """A section as linked: ``§17.1.1.2``, or another RFC's as cited (``RFC 6026 8.7``)."""
+    return f"§{section}" if section[:1].isdigit() else section
+
+
 def index_page(models: dict[str, Machine], cat: Catalog) -> str:
     """The models, grouped by kind, and the other pages."""
     groups: dict[str, list[Machine]] = {}
@@ -59,11 +69,12 @@ def timers_page(models: dict[str, Machine], table: TimerTable, cat: Catalog) -> 
             f'<td class="tcp"></td><td><code>{e(spec.unreliable)}</code> / '
             f"<code>{e(spec.reliable)}</code></td><td>{e(backoff)}</td>"
             f'<td class="sequence"></td><td><a href="#{section_anchor(spec.section)}">'
-            f"§{e(spec.section)}</a></td><td>{e(spec.meaning)}{e(only)}</td><td>{used}</td></tr>"
+            f"{e(_ref(spec.section))}</a></td><td>{e(cat.timer(name, spec.meaning))}{e(only)}"
+            f"</td><td>{used}</td></tr>"
         )
     inputs = "".join(
         f'<label>{k} <input id="{k.lower()}" type="number" step="0.1" min="0.01" '
-        f'value="{v}"> <small>{e(table.base_doc.get(k, {}).get("meaning", ""))}</small></label>'
+        f'value="{v}"> <small>{e(cat.timer(k, _meaning(table, k)))}</small></label>'
         for k, v in table.base.items()
     )
     head = "".join(
@@ -107,7 +118,7 @@ def glossary_page(cat: Catalog, english: Catalog, chinese: Catalog) -> str:
         own = cat.glossary().get(key, {})
         variants = "、".join(str(v) for v in zh.get("variants", []))
         section = str(entry.get("section", ""))
-        link = f'<a href="#{section_anchor(section)}">§{e(section)}</a>' if section else ""
+        link = f'<a href="#{section_anchor(section)}">{e(_ref(section))}</a>' if section else ""
         rows.append(
             f'<tr id="g-{e(key)}"><th>{e(entry["term"])}</th><td lang="zh">{e(zh.get("term", ""))}'
             f'</td><td lang="zh">{e(variants)}</td><td>{e(own.get("definition", ""))}</td>'
