@@ -40,6 +40,7 @@ from sipfsm.net.process import PeerProcess, PeerUnavailable
 __all__ = [
     "ALL_PACKAGES",
     "BINARIES",
+    "BROWSER_PACKAGES",
     "PEERS_DIR",
     "Baresip",
     "Kamailio",
@@ -68,7 +69,12 @@ BINARIES: Mapping[str, tuple[str, ...]] = {
     "sofia-sip-bin": ("sip-options",),
     "sipsak": ("sipsak",),
     "linphone-cli": ("linphonec", "linphone-daemon"),
+    # Not a SIP peer: the browser of the teaching site's tests (tests/test_site_browser.py).
+    "chromium": ("chromium",),
+    "chromium-driver": ("chromedriver",),
 }
+#: The browser's packages, which the SIP peers' one apt-get run does not prefetch.
+BROWSER_PACKAGES: tuple[str, ...] = ("chromium", "chromium-driver")
 LOOPBACK = "127.0.0.1"
 #: Ports of peers_config/README.md (each overridable).
 KAMAILIO_PORT = 5070
@@ -120,7 +126,7 @@ def _missing(packages: Iterable[str]) -> list[str]:
 
 
 #: Every package the peer harness knows (what ``prefetch`` usually asks for).
-ALL_PACKAGES: tuple[str, ...] = tuple(BINARIES)
+ALL_PACKAGES: tuple[str, ...] = tuple(p for p in BINARIES if p not in BROWSER_PACKAGES)
 
 
 def _apt(argv: list[str], timeout: float) -> str | None:

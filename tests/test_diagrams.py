@@ -414,6 +414,9 @@ def test_demo(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert "resend ACK" in out and "fire J" in out
     assert "alice <--- bob  SIP/2.0 180 Ringing" in out
     assert "final states: alice Terminated, bob Terminated" in out
+    site = tmp_path / "site"  # the teaching site, and how to open it
+    assert (site / "index.html").is_file() and (site / "zh" / "model-invite_client.html").is_file()
+    assert f"Open {(site / 'index.html').resolve().as_uri()} in a browser" in out
     assert re.search(r"\n(\d+) passed, 0 failed, 0 skipped", out), "the reference UA passes"
     assert "exit code 0" in out
 

@@ -36,6 +36,7 @@ PACKAGE = ROOT / "sipfsm"
 #:
 #:     errors  <  model, message  <  engine  <  ua  <  api  <  sim, render, net
 #:             <  testing  <  probe  <  cli                  (abnf: beside, for cli only)
+#:                          sim, render  <  site  <  cli
 #:
 #: * ``errors`` holds the exceptions every layer raises; ``data`` (files shipped with the
 #:   package: the RFC 4475 corpus) imports nothing and is read by the tools that send or show it.
@@ -52,6 +53,10 @@ PACKAGE = ROOT / "sipfsm"
 #:   parameters from the testing strategies, never the other way.
 #: * ``abnf`` is the grammar compiler, run at build time: its output reaches the message layer
 #:   as generated files (``message/_generated``), so no run-time layer imports it; only ``cli``.
+#: * ``site`` (issue 17) writes the teaching site from the models: it draws them (``render``),
+#:   plays the scenarios (``sim``), quotes RFC 3261 (``data``) and reads the models and their
+#:   translations (``model``); only ``cli`` (``sipfsm site``, the demo) imports it. It uses no
+#:   engine of its own: the page's script follows the model data.
 #:
 #: Only what is listed is allowed: a new dependency between layers is a decision, made here.
 _CORE = frozenset({"errors", "model", "message", "engine", "ua", "proxy", "api"})
@@ -71,7 +76,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "net": _CORE,
     "testing": _CORE | _FACES,
     "probe": _CORE | _FACES | {"testing", "data"},
-    "cli": _CORE | _FACES | {"testing", "probe", "abnf", "data"},
+    "site": frozenset({"errors", "model", "message", "render", "sim", "data"}),
+    "cli": _CORE | _FACES | {"testing", "probe", "abnf", "data", "site"},
 }
 
 #: Top-level modules of ``sipfsm`` and the layer each belongs to.

@@ -77,6 +77,8 @@ def test_wheel_ships_grammar_models_and_corpus(built: tuple[Path, str]) -> None:
         f"sipfsm/model/_models/{p.relative_to(ROOT / 'models').as_posix()}"
         for p in (ROOT / "models").rglob("*.toml")
     }
+    expected |= {f"sipfsm/data/_grammar/{p.name}" for p in (ROOT / "grammar").glob("*.abnf")}
+    expected |= {"sipfsm/site/assets/site.js", "sipfsm/site/assets/site.css"}
     corpus = ROOT / "sipfsm" / "data" / "rfc4475"
     expected |= {f"sipfsm/data/rfc4475/{p.name}" for p in corpus.iterdir() if p.is_file()}
     assert len(expected) > 40 and expected <= names, sorted(expected - names)

@@ -3,8 +3,9 @@
 The demo is a list of steps (:data:`STEPS`); each prints a few friendly lines and may write
 files under ``--out`` (default ``out/demo`` under the current folder, which git ignores in a
 checkout), and only there: the pictures go to ``OUT/diagrams`` (never the committed
-``diagrams/``). It reads nothing outside the package: the RFC 4475 messages it parses ship in
-``sipfsm/data`` (or come from ``--corpus``). Later issues add steps by appending to the list.
+``diagrams/``), the teaching site to ``OUT/site``. It reads nothing outside the package: the
+RFC 4475 messages it parses and the grammar the site shows ship in ``sipfsm/data`` (the
+messages may come from ``--corpus``). Later issues add steps by appending to the list.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from sipfsm.cli.diagram import ALL_PROFILES
 from sipfsm.cli.models import add_models_dir, list_models, load, models_directory
 from sipfsm.cli.outputs import output_file, output_folder
+from sipfsm.cli.site import open_hint
 from sipfsm.data import RFC4475_DIR
 from sipfsm.errors import ParseError
 from sipfsm.message.parse import parse
@@ -26,6 +28,7 @@ from sipfsm.model.loader import Machine
 from sipfsm.render import diagram as _diagram
 from sipfsm.sim.trace import format_steps, run_trace
 from sipfsm.sim.wire import Wire
+from sipfsm.site import build_site
 from sipfsm.ua.core import UA
 
 
@@ -169,6 +172,25 @@ def _call_step(ctx: DemoContext) -> list[str]:
     return lines
 
 
+#: The teaching site, under ``--out``.
+_SITE = "site"
+
+
+def _site_step(ctx: DemoContext) -> list[str]:
+    site = build_site(ctx.out / _SITE, "en", directory=ctx.directory, models=ctx.models)
+    ctx.written += site.files
+    pages = sum(1 for p in site.files if p.suffix == ".html")
+    lines = [
+        "The teaching site, generated from the same data: every diagram clickable (each state",
+        "and transition shows its RFC 3261 text, timers and explanation), events fired in the",
+        "browser, Table 4 with a T1/T2/T4 calculator, the ABNF browser, the trapezoid as an",
+        "animated ladder, a glossary; in English and Chinese (sipfsm site OUT --lang zh).",
+        "",
+        f"  {pages} pages under {site.out}/.",
+    ]
+    return lines + ["  " + line for line in open_hint(site)]
+
+
 #: The probe step's JSON report, under ``--out`` (its ladders beside it, ``probe-ladders/``).
 _PROBE_REPORT = "probe.json"
 
@@ -200,13 +222,14 @@ STEPS: list[Step] = [
     Step("The parser against RFC 4475", _parse_step),
     Step("Transactions at work", _traces_step),
     Step("A whole call", _call_step),
+    Step("The teaching site", _site_step),
     Step("Probing a live SIP stack", _probe_step),
 ]
 
 
 def _check_outputs(out: Path) -> Path:
     """Check, before the first step, every place the steps write (``--out`` and its parts)."""
-    for folder in (out, out / "diagrams", out / "png"):
+    for folder in (out, out / "diagrams", out / "png", out / _SITE):
         output_folder(folder, "--out")
     output_file(out / _PROBE_REPORT, "--out")
     return out
@@ -239,7 +262,7 @@ def _description() -> str:
     steps = "; ".join(f"{n}. {step.title}" for n, step in enumerate(STEPS, 1))
     return (
         f"A short guided tour of sipfsm in {len(STEPS)} steps: {steps}. It writes only under "
-        "--out: the diagrams (DOT, SVG, PNG) and the probe's JSON report."
+        "--out: the diagrams (DOT, SVG, PNG), the teaching site and the probe's JSON report."
     )
 
 
@@ -247,7 +270,7 @@ def register(subparsers: Any) -> None:
     """Add ``sipfsm demo``."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "demo",
-        help="a short guided tour: models, pictures, parser, traces, a call, the probe",
+        help="a short guided tour: models, pictures, parser, traces, a call, the site, the probe",
         description=_description(),
     )
     parser.add_argument(

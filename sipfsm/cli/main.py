@@ -22,6 +22,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "sipfsm.cli.parse",
     "sipfsm.cli.trace",
     "sipfsm.cli.simulate",
+    "sipfsm.cli.site",
     "sipfsm.cli.demo",
     "sipfsm.cli.probe",
 )
