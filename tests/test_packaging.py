@@ -41,6 +41,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, project / name)
     shutil.copytree(ROOT / "models", project / "models")
+    shutil.copytree(ROOT / "grammar", project / "grammar")  # sipfsm/data/_grammar -> it
     shutil.copytree(
         ROOT / "sipfsm",
         project / "sipfsm",
