@@ -195,6 +195,17 @@ def test_a_503_chosen_becomes_500() -> None:
     assert _statuses(_send(proxy, build_response(copy, 503, to_tag="x"), 0.1)) == [500]
 
 
+def test_a_transport_error_on_a_branch_counts_as_a_503_not_a_408() -> None:
+    """16.9: a transport error when forwarding: 'the proxy MUST behave as if the forwarded
+    request received a 503 (Service Unavailable) response'; the only branch's 503 is chosen
+    and, 16.7 item 6, goes upstream as a 500 (a timeout would have given 408)."""
+    proxy = _proxy()
+    _forwarded(proxy)
+    (tx,) = proxy._branch_of  # the one client transaction (the transport is the test's)
+    proxy.outputs(tx, proxy.layer.transport_error(tx, 0.1), 0.1)
+    assert _statuses([parse(d, strict=True) for d in proxy.drain()]) == [500]
+
+
 def test_a_6xx_cancels_the_other_branches_and_wins() -> None:
     """16.7 item 5: after a 6xx the pending branches are cancelled; the 6xx is forwarded."""
     proxy = _proxy(contacts=("sip:bob@192.0.2.4", "sip:bob@198.51.100.7"))

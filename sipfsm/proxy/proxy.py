@@ -145,8 +145,11 @@ class StatefulProxy(Element):
         elif out.what == "response" and isinstance(out.message, Response):
             self._response(tx, out.message, now)
         elif out.what in ("timeout", "transport_error") and tx in self._branch_of:
+            # 16.7 item 2 (a timeout: as if a 408 arrived); 16.9: "MUST behave as if the
+            # forwarded request received a 503 (Service Unavailable) response"
+            status = 408 if out.what == "timeout" else 503
             branch = self._branch_of[tx]
-            self._response(tx, build_response(branch.request, 408, to_tag=self.tag()), now)
+            self._response(tx, build_response(branch.request, status, to_tag=self.tag()), now)
 
     def _cancel(self, tx: Transaction, cancel: Request, now: float) -> bool:
         """16.10: a CANCEL matching a response context's server transaction (9.2's matching)
